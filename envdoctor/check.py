@@ -1,0 +1,52 @@
+"""`envdoctor check` as a function: probe, evaluate the rules, decide the exit code."""
+from __future__ import annotations
+
+import traceback
+from typing import Iterable, List, Sequence, Tuple
+
+from .context import Context
+from .engine import Probe, run_probes, select
+from .matrices import Matrices
+from .model import Facts, Finding, Report
+from .probes import ALL_PROBES
+from .rules import ALL_RULES
+from .rules.base import Rule
+
+DEFAULT_DEADLINE = 8.0
+
+EXIT_OK, EXIT_WARN, EXIT_ERROR, EXIT_CANNOT_CHECK, EXIT_USAGE = 0, 1, 2, 3, 4
+
+
+def evaluate(facts: Facts, matrices: Matrices, rules: Sequence[Rule] = ALL_RULES
+             ) -> Tuple[List[Finding], List[str]]:
+    """Findings, worst first; and a traceback for any rule that crashed (a bug of ours)."""
+    found, crashes = [], []
+    for r in rules:
+        try:
+            finding = r.evaluate(facts, matrices)
+        except Exception:  # noqa: BLE001 - one broken rule must not hide the others
+            crashes.append(f"rule {r.code} crashed:\n{traceback.format_exc()}")
+            continue
+        if finding is not None:
+            found.append(finding)
+    rank = {"error": 0, "warn": 1, "info": 2}
+    return sorted(found, key=lambda f: rank[f.severity]), crashes
+
+
+def run_check(ctx: Context, matrices: Matrices, only: Iterable[str] = (), skip: Iterable[str] = (),
+              deadline: float = DEFAULT_DEADLINE, probes: Sequence[Probe] = ALL_PROBES) -> Report:
+    start = ctx.clock()
+    chosen = select(probes, only, skip)
+    facts, deadline_hit = run_probes(ctx, chosen, deadline)
+    areas = {p.area for p in chosen}
+    # Rules judge only areas that were probed: --only driver must not report "no torch".
+    rules = [r for r in ALL_RULES if r.area in areas or r.area == "envdoctor"]
+    findings, crashes = evaluate(facts, matrices, rules)
+    return Report(facts, tuple(findings), deadline_hit, round(ctx.clock() - start, 3), tuple(crashes))
+
+
+def exit_code(report: Report) -> int:
+    if report.deadline_hit or report.internal_errors:
+        return EXIT_CANNOT_CHECK
+    worst = report.worst()
+    return {"error": EXIT_ERROR, "warn": EXIT_WARN}.get(worst or "", EXIT_OK)

@@ -1,0 +1,123 @@
+"""The command line: parse, build a Context, call the core, render. This is the one place
+where exceptions become exit codes (docs/exit-codes.md):
+0 no warnings, 1 warnings, 2 errors, 3 could not check, 4 usage error."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional, Tuple
+
+import click
+
+from . import __version__
+from .check import DEFAULT_DEADLINE, EXIT_CANNOT_CHECK, EXIT_USAGE, exit_code, run_check
+from .matrices import MatrixError, Matrices
+from .probes import ALL_PROBES, AREAS
+
+
+def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
+    out = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    bad = [a for a in out if a not in AREAS]
+    if bad:
+        raise click.BadParameter(f"unknown area {', '.join(bad)}; areas are: {', '.join(AREAS)}")
+    return tuple(out)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="envdoctor")
+def cli() -> None:
+    """Diagnose and fix a machine for running vLLM (driver, CUDA, torch, Python, WSL2)."""
+
+
+def _list_codes() -> None:
+    from .rules import ALL_RULES
+
+    for r in ALL_RULES:
+        click.echo(f"{r.code:34} {r.area:10} {r.summary}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every fact and each probe's time.")
+@click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
+@click.option("--only", multiple=True, metavar="AREA", help=f"Run only these areas: {', '.join(AREAS)}.")
+@click.option("--skip", multiple=True, metavar="AREA", help="Skip these areas.")
+@click.option("--list", "list_codes", is_flag=True, help="List every finding code and exit.")
+@click.option("--ci", is_flag=True, help="No colour, a short summary; the exit code is the gate.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
+@click.option("--deadline", type=click.FloatRange(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+              help="Seconds for the whole check.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of probes and of envdoctor itself.")
+@click.option("--record", type=click.Path(file_okay=False), metavar="DIR",
+              help="Also save what the probes read as a fixture directory (secrets redacted).")
+@click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
+              help="Check a recorded fixture machine instead of this one.")
+def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip: Tuple[str, ...],
+          list_codes: bool, ci: bool, python: Optional[str], deadline: float, debug: bool,
+          record: Optional[str], replay: Optional[str]) -> int:
+    """Probe this machine and report what stands between it and a working vLLM."""
+    if list_codes:
+        _list_codes()
+        return 0
+    only, skip = _areas(only), _areas(skip)
+    options = {"quick": quick}
+    if python:
+        if not replay and not os.path.exists(python):
+            raise click.BadParameter(f"{python} does not exist", param_hint="--python")
+        options["python"] = python
+    from .redact import Redactor
+
+    if replay:
+        from .system.replay import replay_context
+
+        ctx = replay_context(replay, options)
+    else:
+        from .context import live_context
+
+        ctx = live_context(options)
+        if record:
+            from .system.replay import recording_context
+
+            ctx = recording_context(ctx)
+    redactor = Redactor(ctx.env)
+    report = run_check(ctx, Matrices(), only=only, skip=skip, deadline=deadline)
+    code = exit_code(report)
+    if record and not replay:
+        from .system.replay import save_recording
+
+        save_recording(ctx, record, redactor.text)
+    if as_json:
+        from .render.json_doc import document, dumps
+
+        click.echo(dumps(document(report, ALL_PROBES, code, redactor)))
+    else:
+        from .render.human import render
+
+        render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
+               color=False if ci or os.environ.get("NO_COLOR") else None)
+    return code
+
+
+def main(argv: Optional[list] = None) -> None:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        click.echo(f"envdoctor: {exc.format_message()}", err=True)
+        code = EXIT_USAGE
+    except click.exceptions.Abort:
+        click.echo("envdoctor: aborted", err=True)
+        code = EXIT_CANNOT_CHECK
+    except MatrixError as exc:
+        click.echo(f"envdoctor: corrupt compatibility data: {exc}", err=True)
+        code = EXIT_CANNOT_CHECK
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if debug:
+            raise
+        click.echo(f"envdoctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        code = EXIT_CANNOT_CHECK
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,138 @@
+"""Run probes concurrently, each under its own timeout, all under one global deadline.
+
+Results come back in the probes' fixed order whatever order they finished in. A probe
+that raises becomes a `crashed` result, one that overruns becomes `timeout`; its thread
+is a daemon and is abandoned, never waited for. A probe may need others (the torch
+runtime probe needs the Python environment): it starts as soon as those are final.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .context import Context
+from .model import Facts, ProbeResult
+from .system.watchdog import Task
+
+
+class ProbeAbsent(Exception):
+    """Nothing to probe here (no GPU, no toolkit): a normal answer, not a failure."""
+
+
+class ProbeFailed(Exception):
+    """The probe could not read its facts; the message says why in one line."""
+
+
+class ProbeTimeout(ProbeFailed):
+    """A tool the probe depends on gave no answer in time (it was killed)."""
+
+
+class ProbeSkipped(Exception):
+    """Not applicable on this machine or not asked for (WSL checks outside WSL, --quick)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    area: str
+    title: str  # shown in the summary: "NVIDIA driver"
+    run: Callable[[Context, Facts], Any]  # returns the area's facts or raises one of the above
+    timeout: float
+    needs: Tuple[str, ...] = ()
+    heavy: bool = False  # imports heavy packages in a child; skipped by --quick
+
+
+def select(probes: Sequence[Probe], only: Iterable[str] = (), skip: Iterable[str] = ()) -> List[Probe]:
+    """The probes to run, in fixed order; --only pulls in what the chosen ones need."""
+    only, skip = set(only), set(skip)
+    by_area = {p.area: p for p in probes}
+    wanted = {p.area for p in probes if (not only or p.area in only) and p.area not in skip}
+    pending = list(wanted)
+    while pending:
+        for need in by_area[pending.pop()].needs:
+            if need not in wanted:
+                wanted.add(need)
+                pending.append(need)
+    return [p for p in probes if p.area in wanted]
+
+
+class _Run:
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+        self.started_at: Optional[float] = None
+        self.result: Optional[ProbeResult] = None
+        self.final = threading.Event()
+
+
+def run_probes(ctx: Context, probes: Sequence[Probe], deadline: float) -> Tuple[Facts, bool]:
+    """Run `probes`; returns their facts and whether the global deadline cut any short."""
+    ctx = ctx.with_deadline(deadline)
+    runs: Dict[str, _Run] = {p.area: _Run(p) for p in probes}
+    changed = threading.Condition()
+
+    def body(run: _Run) -> None:
+        for need in run.probe.needs:
+            if need in runs:
+                runs[need].final.wait(max(0.0, ctx.remaining()))
+        deps = Facts({a: r.result for a, r in runs.items() if r.result is not None and r.final.is_set()})
+        with changed:
+            run.started_at = ctx.clock()
+            changed.notify_all()
+        try:
+            facts = run.probe.run(ctx, deps)
+            result = ProbeResult(run.probe.area, "ok", facts=facts)
+        except ProbeAbsent as exc:
+            result = ProbeResult(run.probe.area, "absent", error=str(exc) or None)
+        except ProbeSkipped as exc:
+            result = ProbeResult(run.probe.area, "skipped", error=str(exc) or None)
+        except ProbeTimeout as exc:
+            result = ProbeResult(run.probe.area, "timeout", error=str(exc))
+        except ProbeFailed as exc:
+            result = ProbeResult(run.probe.area, "error", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a crash is a result, never a traceback
+            result = ProbeResult(run.probe.area, "crashed", error=f"{type(exc).__name__}: {exc}",
+                                 trace=traceback.format_exc())
+        _finish(run, result, ctx.clock() - (run.started_at or ctx.clock()))
+
+    def _finish(run: _Run, result: ProbeResult, seconds: float) -> None:
+        with changed:
+            if run.final.is_set():
+                return  # already timed out; a late answer is dropped
+            run.result = ProbeResult(result.area, result.status, round(max(0.0, seconds), 3),
+                                     result.facts, result.error, result.trace)
+            run.final.set()
+            changed.notify_all()
+
+    for run in runs.values():
+        Task(lambda run=run: body(run), name=f"envdoctor-probe-{run.probe.area}")
+
+    deadline_hit = False
+    with changed:
+        while True:
+            now = ctx.clock()
+            open_runs = [r for r in runs.values() if not r.final.is_set()]
+            if not open_runs:
+                break
+            if now >= ctx.deadline:
+                deadline_hit = True
+                for r in open_runs:
+                    r.result = ProbeResult(r.probe.area, "timeout",
+                                           round(now - (r.started_at or now), 3),
+                                           error=f"stopped at the global deadline of {deadline:g} s")
+                    r.final.set()
+                break
+            next_wake = ctx.deadline
+            for r in open_runs:
+                if r.started_at is None:
+                    continue
+                ends = r.started_at + r.probe.timeout
+                if now >= ends:
+                    r.result = ProbeResult(r.probe.area, "timeout", round(now - r.started_at, 3),
+                                           error=f"no answer in {r.probe.timeout:g} s")
+                    r.final.set()
+                else:
+                    next_wake = min(next_wake, ends)
+            changed.notify_all()
+            changed.wait(max(0.001, min(next_wake - now, 0.25)))
+    return Facts({p.area: runs[p.area].result for p in probes}), deadline_hit

@@ -1,0 +1,158 @@
+"""Facts: typed, JSON-serialisable snapshots of one machine, one dataclass per probe area.
+
+Probes produce these; rules, the renderers and (later) the resolver only read them.
+Optional fields are None when the machine did not say, never a guess.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+from packaging.utils import canonicalize_name
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    system: str  # Linux, Windows, Darwin
+    machine: str
+    kernel: Optional[str] = None
+    distro_id: Optional[str] = None  # ubuntu
+    distro_version: Optional[str] = None  # 22.04
+    distro_name: Optional[str] = None  # Ubuntu 22.04.4 LTS
+    wsl: Optional[int] = None  # 1 or 2 under WSL, else None
+    wsl_distro: Optional[str] = None
+    container: Optional[str] = None  # docker, podman, kubernetes, containerd, lxc
+
+
+@dataclass(frozen=True)
+class WslFacts:
+    libcuda_stub: Tuple[str, ...] = ()  # /usr/lib/wsl/lib/libcuda.so*
+    loader_libcuda: Optional[str] = None  # where the dynamic loader resolves libcuda.so.1
+    loader_source: Optional[str] = None  # "ldconfig", "LD_LIBRARY_PATH" or None
+    ld_library_path: Tuple[str, ...] = ()
+    linux_libcuda: Tuple[str, ...] = ()  # libcuda.so* of a Linux driver, outside /usr/lib/wsl
+    linux_driver_packages: Tuple[str, ...] = ()  # dpkg packages that ship a Linux driver
+    proc_driver_nvidia: bool = False  # the Linux kernel module is loaded (never right in WSL)
+
+
+@dataclass(frozen=True)
+class GpuProcess:
+    pid: int
+    name: Optional[str] = None
+    used_mib: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Gpu:
+    index: int
+    name: str
+    compute_capability: Optional[str] = None  # "8.6"
+    memory_total_mib: Optional[int] = None
+    memory_used_mib: Optional[int] = None
+    memory_free_mib: Optional[int] = None
+    processes: Tuple[GpuProcess, ...] = ()
+    cc_source: Optional[str] = None  # "nvml", "nvidia-smi" or "matrix" (looked up by name)
+
+
+@dataclass(frozen=True)
+class DriverFacts:
+    source: str  # nvml | nvidia-smi
+    driver_version: str
+    cuda_max: Optional[str] = None  # the newest CUDA this driver runs, e.g. "12.4"
+    cuda_max_source: Optional[str] = None  # nvml | nvidia-smi | matrix
+    gpus: Tuple[Gpu, ...] = ()
+    nvml_error: Optional[str] = None  # why NVML was not used, when nvidia-smi was
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    path: str
+    version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CudaToolkitFacts:
+    nvcc_path: Optional[str] = None
+    nvcc_version: Optional[str] = None  # "12.6"
+    nvcc_toolkit: Optional[str] = None  # the toolkit directory that nvcc on PATH belongs to
+    cuda_home: Optional[str] = None  # CUDA_HOME or CUDA_PATH
+    toolkits: Tuple[Toolkit, ...] = ()
+    default_link: Optional[str] = None  # what /usr/local/cuda points to
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    version: str
+    requires: Tuple[str, ...] = ()
+    requires_python: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    """torch as installed, read from metadata and torch/version.py text (never imported)."""
+
+    version: str
+    cuda: Optional[str] = None  # "12.1"; None for a CPU build
+    hip: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PythonEnvFacts:
+    executable: str
+    selected_by: str  # --python, VIRTUAL_ENV, CONDA_PREFIX or envdoctor
+    version: str
+    implementation: str = "cpython"
+    prefix: str = ""
+    base_prefix: str = ""
+    kind: str = "system"  # venv | conda | system
+    externally_managed: bool = False
+    pip_version: Optional[str] = None
+    marker_env: Dict[str, str] = field(default_factory=dict)
+    distributions: Tuple[Distribution, ...] = ()
+    torch: Optional[TorchBuild] = None
+    shadowed: Tuple[str, ...] = ()  # distributions installed twice on sys.path
+
+    def dist(self, name: str) -> Optional[Distribution]:
+        key = canonicalize_name(name)
+        for d in self.distributions:
+            if canonicalize_name(d.name) == key:
+                return d
+        return None
+
+
+@dataclass(frozen=True)
+class TorchDevice:
+    index: int
+    name: str
+    capability: str  # "8.6"
+
+
+@dataclass(frozen=True)
+class TorchRuntimeFacts:
+    version: str
+    cuda: Optional[str] = None  # torch.version.cuda
+    cuda_available: bool = False
+    device_count: int = 0
+    arch_list: Tuple[str, ...] = ()  # torch.cuda.get_arch_list(): sm_86, compute_90
+    devices: Tuple[TorchDevice, ...] = ()
+    error: Optional[str] = None  # the text CUDA initialisation failed with
+    warnings: Tuple[str, ...] = ()  # warnings torch printed on the way (arch mismatch, ...)
+
+
+@dataclass(frozen=True)
+class Disk:
+    purpose: str  # "pip cache", "Hugging Face cache", "temp"
+    path: str
+    free_bytes: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    mem_total_bytes: Optional[int] = None
+    mem_available_bytes: Optional[int] = None
+    swap_total_bytes: Optional[int] = None
+    disks: Tuple[Disk, ...] = ()
+    wslconfig_path: Optional[str] = None
+    wslconfig_memory: Optional[str] = None  # [wsl2] memory= as written, e.g. "8GB"

@@ -1,0 +1,308 @@
+"""Load and validate the curated compatibility tables in matrices/.
+
+Each table is a CSV file whose columns are declared here; every row must carry the
+URL or file it came from (`source`). A bad row (unknown column, missing source, a
+version that does not parse, a duplicate key) stops loading with a MatrixError that
+names the file and the line, never a traceback. Tables load lazily, on first use.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+ENV_DIR = "ENVDOCTOR_MATRICES_DIR"
+
+
+class MatrixError(Exception):
+    """A matrices/ file is corrupt; the message names file, line and what is wrong."""
+
+
+# --- cell parsers: each takes the raw text and returns a value or raises ValueError ----
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise ValueError(f"not a version: {text!r}") from None
+
+
+def _specifier(text: str) -> SpecifierSet:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise ValueError(f"not a version specifier: {text!r}") from None
+
+
+def _dotted(pattern: str, what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not re.fullmatch(pattern, text):
+            raise ValueError(f"not {what}: {text!r}")
+        return text
+    return parse
+
+
+_cuda = _dotted(r"\d+\.\d+", "a CUDA version like 12.1")
+_cc = _dotted(r"\d+\.\d+", "a compute capability like 8.6")
+_driver = _dotted(r"\d+(\.\d+){0,2}", "a driver version like 535.104.05")
+
+
+def _date(text: str) -> str:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return text
+
+
+def _words(text: str) -> Tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _requirements(text: str) -> Tuple[Requirement, ...]:
+    out = []
+    for part in text.split(" | "):
+        try:
+            out.append(Requirement(part.strip()))
+        except InvalidRequirement:
+            raise ValueError(f"not a requirement: {part.strip()!r}") from None
+    return tuple(out)
+
+
+def _regex(text: str) -> "re.Pattern[str]":
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {text!r} ({exc})") from None
+
+
+def _text(text: str) -> str:
+    return text
+
+
+# --- row types ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VllmRelease:
+    version: Version
+    release_date: str
+    torch: SpecifierSet  # the exact pin vLLM's wheel declares
+    python_requires: SpecifierSet
+    cuda: Optional[str]  # CUDA the default (suffix-less) wheel is built with
+    min_cc: Optional[str]
+    companions: Tuple[Requirement, ...]  # xformers, vllm-flash-attn, flashinfer pins
+    source: str
+
+
+@dataclass(frozen=True)
+class TorchRelease:
+    version: Version
+    release_date: str
+    python_requires: SpecifierSet
+    python_tags: Tuple[str, ...]  # cp310 cp311 ...: the CPython versions wheels exist for
+    default_cuda: Optional[str]  # the CUDA build the plain index serves
+    cuda_builds: Tuple[str, ...]  # cuXYZ builds on download.pytorch.org, per RELEASE.md
+    source: str
+
+
+@dataclass(frozen=True)
+class TorchBuildArchs:
+    torch: Version
+    cuda: str
+    arch_list: Tuple[str, ...]  # sm_XY (SASS) and compute_XY (PTX)
+    source: str
+
+
+@dataclass(frozen=True)
+class CudaDriver:
+    cuda: str
+    release: str
+    min_driver_linux: Optional[str]
+    min_driver_windows: Optional[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class CudaMinorCompat:
+    cuda_major: str
+    min_driver: str  # drivers from here run every CUDA minor of this major
+    source: str
+
+
+@dataclass(frozen=True)
+class DriverBranch:
+    branch: str  # R535
+    max_cuda: str
+    source: str
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    name: str
+    nvml_pattern: "re.Pattern[str]"  # matched against the name NVML reports
+    compute_capability: str
+    architecture: str
+    vram_gb: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Table:
+    file: str
+    row_type: Type[Any]
+    key: Tuple[str, ...]
+    parsers: Dict[str, Callable[[str], Any]]
+    optional: Tuple[str, ...] = ()
+
+
+TABLES: Dict[str, Table] = {
+    "vllm": Table("vllm.csv", VllmRelease, ("version",), {
+        "version": _version, "release_date": _date, "torch": _specifier,
+        "python_requires": _specifier, "cuda": _cuda, "min_cc": _cc, "companions": _requirements,
+        "source": _text}, optional=("cuda", "min_cc", "companions")),
+    "torch": Table("torch.csv", TorchRelease, ("version",), {
+        "version": _version, "release_date": _date, "python_requires": _specifier,
+        "python_tags": _words, "default_cuda": _cuda, "cuda_builds": _words, "source": _text},
+        optional=("default_cuda", "cuda_builds")),
+    "torch_archs": Table("torch_archs.csv", TorchBuildArchs, ("torch", "cuda"), {
+        "torch": _version, "cuda": _cuda, "arch_list": _words, "source": _text}),
+    "cuda_driver": Table("cuda_driver.csv", CudaDriver, ("release",), {
+        "cuda": _cuda, "release": _text, "min_driver_linux": _driver, "min_driver_windows": _driver,
+        "source": _text}, optional=("min_driver_linux", "min_driver_windows")),
+    "cuda_compat": Table("cuda_minor_compat.csv", CudaMinorCompat, ("cuda_major",), {
+        "cuda_major": _dotted(r"\d+", "a CUDA major version"), "min_driver": _driver, "source": _text}),
+    "driver_branches": Table("driver_branches.csv", DriverBranch, ("branch",), {
+        "branch": _dotted(r"R\d+", "a driver branch like R535"), "max_cuda": _cuda, "source": _text}),
+    "gpus": Table("gpus.csv", GpuSpec, ("name",), {
+        "name": _text, "nvml_pattern": _regex, "compute_capability": _cc, "architecture": _text,
+        "vram_gb": _text, "source": _text}),
+}
+
+
+def default_dir() -> str:
+    """matrices/ inside the installed package (wheel), else at the top of a source checkout."""
+    override = os.environ.get(ENV_DIR)
+    if override:
+        return override
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "matrices")
+    return packaged if os.path.isdir(packaged) else os.path.join(os.path.dirname(here), "matrices")
+
+
+def parse_table(name: str, text: str, file: str) -> List[Any]:
+    spec = TABLES[name]
+    expected = [f.name for f in fields(spec.row_type)]
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in expected]
+    missing = [c for c in expected if c not in header]
+    if unknown or missing:
+        raise MatrixError(f"{file}: line 1: header " + "; ".join(
+            p for p in (f"unknown column(s) {', '.join(unknown)}" if unknown else "",
+                        f"missing column(s) {', '.join(missing)}" if missing else "") if p))
+    rows, keys = [], {}
+    for line_no, raw in enumerate(reader, start=2):
+        if None in raw:
+            raise MatrixError(f"{file}: line {line_no}: more cells than columns")
+        values = {}
+        for column, parse in spec.parsers.items():
+            cell = (raw.get(column) or "").strip()
+            if not cell:
+                if column in spec.optional:
+                    values[column] = () if column in ("companions", "cuda_builds") else None
+                    continue
+                raise MatrixError(f"{file}: line {line_no}: column {column!r} is empty"
+                                  + (" (every row must say where it came from)" if column == "source" else ""))
+            try:
+                values[column] = parse(cell)
+            except ValueError as exc:
+                raise MatrixError(f"{file}: line {line_no}: column {column!r}: {exc}") from None
+        key = tuple(str(values[k]) for k in spec.key)
+        if key in keys:
+            raise MatrixError(f"{file}: line {line_no}: duplicate {'/'.join(spec.key)} "
+                              f"{'/'.join(key)} (first on line {keys[key]})")
+        keys[key] = line_no
+        rows.append(spec.row_type(**values))
+    return rows
+
+
+class Matrices:
+    def __init__(self, directory: Optional[str] = None) -> None:
+        self.directory = directory or default_dir()
+        self._cache: Dict[str, List[Any]] = {}
+
+    def table(self, name: str) -> List[Any]:
+        if name not in self._cache:
+            path = os.path.join(self.directory, TABLES[name].file)
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise MatrixError(f"{path}: cannot be read ({exc})") from None
+            self._cache[name] = parse_table(name, text, path)
+        return self._cache[name]
+
+    def validate_all(self) -> None:
+        for name in TABLES:
+            self.table(name)
+
+    # --- lookups the rules use ---------------------------------------------------------
+
+    def vllm(self, version: str) -> Optional[VllmRelease]:
+        v = _lenient_version(version)
+        return next((r for r in self.table("vllm") if r.version == v), None) if v else None
+
+    def newest_vllm(self) -> VllmRelease:
+        return max(self.table("vllm"), key=lambda r: r.version)
+
+    def torch(self, version: str) -> Optional[TorchRelease]:
+        v = _lenient_version(version)
+        if v is None:
+            return None
+        public = Version(v.public)
+        return next((r for r in self.table("torch") if r.version == public), None)
+
+    def torch_archs(self, version: str, cuda: str) -> Optional[TorchBuildArchs]:
+        v = _lenient_version(version)
+        if v is None:
+            return None
+        public = Version(v.public)
+        return next((r for r in self.table("torch_archs") if r.torch == public and r.cuda == cuda), None)
+
+    def gpu(self, nvml_name: str) -> Optional[GpuSpec]:
+        return next((g for g in self.table("gpus") if g.nvml_pattern.search(nvml_name)), None)
+
+    def cuda_min_driver(self, cuda: str) -> Optional[CudaDriver]:
+        """The first (GA) release row of a CUDA version: the lowest driver it asks for."""
+        rows = [r for r in self.table("cuda_driver") if r.cuda == cuda and r.min_driver_linux]
+        return min(rows, key=lambda r: driver_key(r.min_driver_linux), default=None)
+
+    def minor_compat(self, cuda_major: str) -> Optional[CudaMinorCompat]:
+        return next((r for r in self.table("cuda_compat") if r.cuda_major == cuda_major), None)
+
+    def branch_max_cuda(self, driver_version: str) -> Optional[DriverBranch]:
+        m = re.match(r"(\d+)", driver_version)
+        if not m:
+            return None
+        return next((b for b in self.table("driver_branches") if b.branch == f"R{m.group(1)}"), None)
+
+
+def _lenient_version(text: str) -> Optional[Version]:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def driver_key(text: str) -> Tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+

@@ -1,0 +1,16 @@
+"""Probes gather facts; they never judge or print. ALL_PROBES is the fixed render order."""
+from __future__ import annotations
+
+from ..engine import Probe
+from . import cuda_toolkit, nvidia, platform, python_env, resources, torch_runtime, wsl
+
+ALL_PROBES = (
+    Probe("platform", "Platform", platform.probe, timeout=1.5),
+    Probe("wsl", "WSL GPU plumbing", wsl.probe, timeout=2.5, needs=("platform",)),
+    Probe("driver", "NVIDIA driver", nvidia.probe, timeout=7.0),
+    Probe("cuda", "CUDA toolkit", cuda_toolkit.probe, timeout=4.0),
+    Probe("python", "Python environment", python_env.probe, timeout=6.0),
+    Probe("torch", "torch runtime", torch_runtime.probe, timeout=16.0, needs=("python",), heavy=True),
+    Probe("resources", "Resources", resources.probe, timeout=2.0, needs=("platform",)),
+)
+AREAS = tuple(p.area for p in ALL_PROBES)

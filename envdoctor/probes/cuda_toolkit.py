@@ -1,0 +1,64 @@
+"""CUDA toolkit: nvcc on PATH, CUDA_HOME/CUDA_PATH, every /usr/local/cuda-* install.
+
+vLLM and torch wheels need only the driver; a toolkit matters when building from
+source. Users often have several, and the nvcc on PATH is not the one they think.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Optional
+
+from ..context import Context
+from ..engine import ProbeAbsent
+from ..facts import CudaToolkitFacts, Toolkit
+from ..model import Facts
+
+NVCC_TIMEOUT = 3.0
+
+
+def parse_nvcc_version(text: str) -> Optional[str]:
+    m = re.search(r"release (\d+\.\d+)", text)
+    return m.group(1) if m else None
+
+
+def toolkit_version(ctx: Context, root: str) -> Optional[str]:
+    raw = ctx.fs.read_text(f"{root}/version.json", limit=256 * 1024)
+    if raw:
+        try:
+            version = json.loads(raw)["cuda"]["version"]
+            if isinstance(version, str):
+                return version
+        except (ValueError, KeyError, TypeError):
+            pass
+    raw = ctx.fs.read_text(f"{root}/version.txt", limit=4096) or ""
+    m = re.search(r"CUDA Version (\d+(\.\d+)+)", raw)
+    if m:
+        return m.group(1)
+    m = re.search(r"cuda-(\d+\.\d+)$", root)
+    return m.group(1) if m else None
+
+
+def probe(ctx: Context, _deps: Facts) -> CudaToolkitFacts:
+    roots = [p for p in ctx.fs.glob("/usr/local/cuda-*") if ctx.fs.is_dir(p)]
+    if ctx.fs.is_dir("/usr/local/cuda") and ctx.fs.realpath("/usr/local/cuda") == "/usr/local/cuda":
+        roots.append("/usr/local/cuda")  # a real directory, not a link to one of the above
+    nvcc = ctx.which("nvcc")
+    nvcc_version = nvcc_toolkit = None
+    if nvcc:
+        nvcc_toolkit = os.path.dirname(os.path.dirname(ctx.fs.realpath(nvcc)))
+        result = ctx.run([nvcc, "--version"], timeout=NVCC_TIMEOUT)
+        nvcc_version = parse_nvcc_version(result.stdout) if result.ok else None
+    cuda_home = ctx.env.get("CUDA_HOME") or ctx.env.get("CUDA_PATH")
+    link = ctx.fs.realpath("/usr/local/cuda") if ctx.fs.exists("/usr/local/cuda") else None
+    if not roots and not nvcc and not cuda_home:
+        raise ProbeAbsent("no CUDA toolkit installed (none is needed to run vLLM from wheels)")
+    return CudaToolkitFacts(
+        nvcc_path=nvcc,
+        nvcc_version=nvcc_version,
+        nvcc_toolkit=nvcc_toolkit,
+        cuda_home=cuda_home,
+        toolkits=tuple(Toolkit(r, toolkit_version(ctx, r)) for r in roots),
+        default_link=link if link != "/usr/local/cuda" else None,
+    )

@@ -1,0 +1,56 @@
+"""torch runtime: a second child of the target interpreter that really imports torch.
+
+Only when the environment probe found torch, and never with --quick (importing torch
+takes seconds). Answers what metadata cannot: does CUDA initialise, the compiled arch
+list, the device capability, and the exact error text when CUDA fails.
+"""
+from __future__ import annotations
+
+import json
+
+from ..context import Context
+from ..engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
+from ..facts import TorchDevice, TorchRuntimeFacts
+from ..model import Facts
+from .python_env import child_source
+
+CHILD_TIMEOUT = 15.0
+
+
+def parse_child(data: dict) -> TorchRuntimeFacts:
+    if "import_error" in data:
+        raise ProbeFailed(f"import torch failed: {data['import_error']}")
+    return TorchRuntimeFacts(
+        version=str(data["version"]),
+        cuda=data.get("cuda"),
+        cuda_available=bool(data.get("cuda_available")),
+        device_count=int(data.get("device_count") or 0),
+        arch_list=tuple(str(a) for a in data.get("arch_list") or ()),
+        devices=tuple(TorchDevice(int(d["index"]), str(d["name"]), str(d["capability"]))
+                      for d in data.get("devices") or ()),
+        error=data.get("error"),
+        warnings=tuple(str(w) for w in data.get("warnings") or ()),
+    )
+
+
+def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
+    if ctx.options.get("quick"):
+        raise ProbeSkipped("--quick skips importing torch")
+    env = deps.get("python")
+    if env is None:
+        raise ProbeSkipped("the Python environment could not be read")
+    if env.torch is None:
+        raise ProbeAbsent("torch is not installed in the target environment")
+    result = ctx.run([env.executable, "-c", child_source("torch_child.py")], timeout=CHILD_TIMEOUT)
+    if result.status == "timeout":
+        raise ProbeTimeout(f"import torch gave no answer in time and was killed ({result.error})")
+    try:
+        data = json.loads(result.stdout.strip().splitlines()[-1])
+        if not isinstance(data, dict):
+            raise ValueError
+    except (ValueError, IndexError):
+        raise ProbeFailed(f"the torch probe printed no result: {result.describe()}") from None
+    try:
+        return parse_child(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProbeFailed(f"the torch probe printed data that cannot be read: {exc}") from None

@@ -1,0 +1,182 @@
+"""The human view of a check: one line per area, flutter-doctor style, then the findings
+with their fix commands. rich is imported only here, so --json never pays for it."""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Sequence
+
+from .. import __version__
+from ..engine import Probe
+from ..facts import (CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, ResourceFacts,
+                     TorchRuntimeFacts, WslFacts)
+from ..model import SEVERITY_RANK, Finding, ProbeResult, Report
+from ..redact import Redactor
+from ..rules.base import gib
+
+MARKS = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
+         "error": ("✗", "red"), "skip": ("-", "dim")}
+SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
+
+
+def _platform(f: PlatformFacts) -> str:
+    where = f.distro_name or f.system
+    if f.wsl:
+        where += f" on WSL {f.wsl}"
+    if f.container:
+        where += f" in {f.container}"
+    return f"{where} ({f.machine}, kernel {f.kernel})" if f.kernel else f"{where} ({f.machine})"
+
+
+def _wsl(f: WslFacts) -> str:
+    stub = "libcuda stub present" if f.libcuda_stub else "no libcuda stub"
+    loader = f"loader → {f.loader_libcuda}" if f.loader_libcuda else "loader finds no libcuda.so.1"
+    return f"{stub}; {loader}"
+
+
+def _driver(f: DriverFacts) -> str:
+    head = f"{f.driver_version} (CUDA {f.cuda_max or '?'}) via {f.source}"
+    gpus = "; ".join(f"{g.name}, {g.memory_total_mib} MiB, CC {g.compute_capability or '?'}" for g in f.gpus)
+    return f"{head} · {gpus or 'no GPU'}"
+
+
+def _cuda(f: CudaToolkitFacts) -> str:
+    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else "no nvcc on PATH"]
+    if f.toolkits:
+        parts.append("installed: " + ", ".join(t.version or t.path for t in f.toolkits))
+    return " · ".join(parts)
+
+
+def _python(f: PythonEnvFacts) -> str:
+    parts = [f"Python {f.version} ({f.kind}: {f.executable})", f"{len(f.distributions)} packages"]
+    vllm = f.dist("vllm")
+    if vllm:
+        parts.append(f"vllm {vllm.version}")
+    if f.torch:
+        parts.append(f"torch {f.torch.version}")
+    return " · ".join(parts)
+
+
+def _torch(f: TorchRuntimeFacts) -> str:
+    if not f.cuda:
+        return f"torch {f.version} (CPU build)"
+    state = "CUDA available" if f.cuda_available and not f.error else "CUDA NOT available"
+    devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
+    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "")
+
+
+def _resources(f: ResourceFacts) -> str:
+    ram = f"RAM {gib(f.mem_total_bytes)} ({gib(f.mem_available_bytes)} available)"
+    disk = min(f.disks, key=lambda d: d.free_bytes, default=None)
+    return ram + (f" · disk {gib(disk.free_bytes)} free ({disk.purpose})" if disk else "")
+
+
+SUMMARIES: Dict[str, Callable] = {
+    "platform": _platform, "wsl": _wsl, "driver": _driver, "cuda": _cuda,
+    "python": _python, "torch": _torch, "resources": _resources,
+}
+
+
+def area_line(result: ProbeResult) -> str:
+    if result.status == "ok" and result.area in SUMMARIES:
+        return SUMMARIES[result.area](result.facts)
+    return result.error or result.status
+
+
+def area_mark(result: ProbeResult, findings: Sequence[Finding]) -> str:
+    mine = [f.severity for f in findings if f.area == result.area]
+    if result.status in ("error", "timeout", "crashed"):
+        mine.append("error" if result.area == "driver" else "warn")
+    if not mine:
+        return "skip" if result.status == "skipped" else "ok"
+    return max(mine, key=SEVERITY_RANK.__getitem__)
+
+
+def fact_lines(result: ProbeResult) -> List[str]:
+    import dataclasses
+
+    if result.facts is None or not dataclasses.is_dataclass(result.facts):
+        return []
+    lines = []
+    for field in dataclasses.fields(result.facts):
+        value = getattr(result.facts, field.name)
+        if field.name == "distributions":
+            value = f"{len(value)} (see --json)"
+        elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+            value = "; ".join(", ".join(f"{k}={v}" for k, v in dataclasses.asdict(x).items()
+                                        if v not in (None, (), [])) for x in value)
+        elif field.name == "marker_env":
+            continue
+        if value in (None, (), [], {}, ""):
+            continue
+        lines.append(f"{field.name}: {value}")
+    return lines
+
+
+def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
+           verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
+           file=None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
+                      force_terminal=True if color else None, emoji=False)
+    titles = {p.area: p.title for p in probes}
+    out = console.print
+
+    def line(text: str, style: str = "") -> None:
+        out(Text(redactor.text(text), style=style))
+
+    if ci:
+        for f in report.findings:
+            line(f"{f.severity:5} {f.code}: {f.title}")
+        for a, r in report.facts.results.items():
+            if r.status in ("error", "timeout", "crashed"):
+                line(f"{'probe':5} {a}: {r.status}: {r.error}")
+        counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warn", "info")}
+        line(f"envdoctor: {counts['error']} error(s), {counts['warn']} warning(s), "
+             f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
+        return
+
+    line(f"envdoctor {__version__}: checked in {report.seconds:.2f} s", "bold")
+    out()
+    for area, result in report.facts.results.items():
+        mark, style = MARKS[area_mark(result, report.findings)]
+        text = Text()
+        text.append(f"[{mark}] ", style=style)
+        text.append(titles.get(area, area), style="bold")
+        text.append(": " + redactor.text(area_line(result)))
+        if verbose:
+            text.append(f"  ({result.seconds:.2f} s)", style="dim")
+        out(text)
+        if verbose:
+            for fact in fact_lines(result):
+                line(f"      {fact}", "dim")
+        if debug and result.trace:
+            line(result.trace, "dim")
+    if not report.findings:
+        out()
+        line("No problems found.", "bold green")
+    for f in report.findings:
+        out()
+        head = Text()
+        head.append(f"{f.severity.upper():5} ", style=SEVERITY_STYLE[f.severity])
+        head.append(redactor.text(f.title), style="bold")
+        head.append(f"  [{f.code}]", style="dim")
+        out(head)
+        for e in f.evidence:
+            line(f"    seen: {e}")
+        if f.why:
+            line(f"    why:  {f.why}")
+        for cmd in f.fix:
+            line(f"      $ {cmd}", "cyan")
+        for note in f.notes:
+            line(f"    - {note}")
+        if f.docs:
+            line(f"    docs: {f.docs}", "dim")
+    for crash in report.internal_errors:
+        out()
+        line("envdoctor itself failed on a rule (please report this):", "bold red")
+        line(crash if debug else crash.splitlines()[0])
+    out()
+    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warn", "info")}
+    line(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['info']} info · exit code {code}"
+         + (" · the global deadline was hit: rerun with --deadline 30" if report.deadline_hit else ""), "bold")

@@ -1,0 +1,48 @@
+"""The versioned JSON document of `envdoctor check --json` (docs/json-schema.md)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Dict, Sequence
+
+from .. import __version__
+from ..engine import Probe
+from ..model import Report
+from ..redact import Redactor
+
+SCHEMA_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def document(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor) -> Dict[str, Any]:
+    titles = {p.area: p.title for p in probes}
+    results = report.facts.results
+    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warn", "info")}
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "envdoctor", "version": __version__},
+        "exit_code": code,
+        "deadline_hit": report.deadline_hit,
+        "seconds": report.seconds,
+        "summary": counts,
+        "probes": [{"area": a, "title": titles.get(a, a), "status": r.status, "seconds": r.seconds,
+                    "error": r.error} for a, r in results.items()],
+        "facts": {a: _plain(r.facts) for a, r in results.items()},
+        "findings": [_plain(f) for f in report.findings],
+    }
+    if report.internal_errors:
+        doc["internal_errors"] = list(report.internal_errors)
+    return redactor.data(doc)
+
+
+def dumps(doc: Dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False)

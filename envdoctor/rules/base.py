@@ -1,0 +1,132 @@
+"""What a rule is, and the small helpers several rules share.
+
+A rule is a pure function of Facts + Matrices that returns nothing or Advice; the
+registry wraps Advice into a Finding with the rule's stable code and area.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Tuple
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from ..facts import DriverFacts, Gpu
+from ..matrices import Matrices, driver_key
+from ..model import Facts, Finding
+
+TORCH_INDEX = "https://download.pytorch.org/whl"
+
+
+@dataclass(frozen=True)
+class Advice:
+    severity: str
+    title: str
+    evidence: Tuple[str, ...] = ()
+    why: str = ""
+    fix: Tuple[str, ...] = ()
+    notes: Tuple[str, ...] = ()
+    docs: Optional[str] = None
+
+
+Check = Callable[[Facts, Matrices], Optional[Advice]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    area: str
+    summary: str
+    check: Check
+
+    def evaluate(self, facts: Facts, matrices: Matrices) -> Optional[Finding]:
+        advice = self.check(facts, matrices)
+        if advice is None:
+            return None
+        return Finding(self.code, advice.severity, self.area, advice.title, tuple(advice.evidence),
+                       advice.why, tuple(advice.fix), tuple(advice.notes), advice.docs)
+
+
+def rule(code: str, area: str, summary: str) -> Callable[[Check], Rule]:
+    def wrap(check: Check) -> Rule:
+        return Rule(code, area, summary, check)
+    return wrap
+
+
+# --- shared helpers --------------------------------------------------------------------
+
+def cuda_tuple(text: Optional[str]) -> Optional[Tuple[int, int]]:
+    m = re.match(r"^(\d+)\.(\d+)", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def cuda_tag(cuda: str) -> str:
+    """"12.1" -> "cu121", the name of the PyTorch wheel index for that build."""
+    major, minor = cuda.split(".")[:2]
+    return f"cu{major}{minor}"
+
+
+def version_or_none(text: Optional[str]) -> Optional[Version]:
+    try:
+        return Version(text) if text else None
+    except InvalidVersion:
+        return None
+
+
+def pinned_version(spec: SpecifierSet) -> Optional[str]:
+    """The version an exact pin (==X) names, or None."""
+    return next((s.version for s in spec if s.operator in ("==", "===") and "*" not in s.version), None)
+
+
+def gpu_cc(gpu: Gpu, matrices: Matrices) -> Optional[str]:
+    """The GPU's compute capability: as the driver reported it, else by name from gpus.csv."""
+    if gpu.compute_capability:
+        return gpu.compute_capability
+    spec = matrices.gpu(gpu.name)
+    return spec.compute_capability if spec else None
+
+
+def driver_max_cuda(driver: DriverFacts, matrices: Matrices) -> Optional[str]:
+    """The newest CUDA the driver runs: as it reported it, else from its branch."""
+    if driver.cuda_max:
+        return driver.cuda_max
+    branch = matrices.branch_max_cuda(driver.driver_version)
+    return branch.max_cuda if branch else None
+
+
+def driver_runs_cuda(driver: DriverFacts, cuda: str, matrices: Matrices) -> Optional[bool]:
+    """Can this driver run code built for `cuda`? Native support, or minor-version
+    compatibility (same major, driver at or above that major's floor). None: unknown."""
+    have, want = cuda_tuple(driver_max_cuda(driver, matrices)), cuda_tuple(cuda)
+    if have is None or want is None:
+        return None
+    if have >= want:
+        return True
+    if have[0] == want[0]:
+        floor = matrices.minor_compat(str(want[0]))
+        if floor is not None:
+            try:
+                return driver_key(driver.driver_version) >= driver_key(floor.min_driver)
+            except ValueError:
+                return None
+    return False
+
+
+def in_wsl(facts: Facts) -> bool:
+    platform = facts.get("platform")
+    return bool(platform and platform.wsl)
+
+
+def gib(n_bytes: Optional[int]) -> str:
+    return "?" if n_bytes is None else f"{n_bytes / 1024 ** 3:.1f} GiB"
+
+
+def target_pip(facts: Facts) -> str:
+    """`python -m pip` of the target interpreter, so fixes install where envdoctor looked."""
+    env = facts.get("python")
+    return f"{env.executable} -m pip" if env is not None else "python -m pip"
+
+
+def join(items: Sequence[str]) -> str:
+    return ", ".join(items)

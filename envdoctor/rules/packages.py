@@ -1,0 +1,140 @@
+"""Package rules: unmet Requires-Dist ("the tutorial forgot a package") and a Python
+version the vLLM stack ships no wheels for."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..matrices import Matrices, VllmRelease
+from ..model import Facts
+from .base import Advice, pinned_version, rule, target_pip
+from .torch import applies
+
+# Requirers whose unmet needs break vLLM itself rather than some side tool.
+STACK = {"vllm", "torch", "xformers", "vllm-flash-attn", "flashinfer-python", "transformers", "triton"}
+
+
+def unmet_requirements(facts: Facts) -> List[Tuple[str, Requirement, Optional[str]]]:
+    """(requirer, requirement, installed version or None) for every unmet Requires-Dist."""
+    env = facts.get("python")
+    if env is None:
+        return []
+    installed: Dict[str, str] = {canonicalize_name(d.name): d.version for d in env.distributions}
+    out = []
+    for dist in env.distributions:
+        for text in dist.requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if not applies(req, env.marker_env):
+                continue
+            name = canonicalize_name(req.name)
+            if canonicalize_name(dist.name) == "vllm" and name == "torch":
+                continue  # vllm-torch-mismatch explains this one precisely
+            have = installed.get(name)
+            if have is None:
+                out.append((dist.name, req, None))
+                continue
+            try:
+                ok = req.specifier.contains(Version(Version(have).public), prereleases=True)
+            except InvalidVersion:
+                continue
+            if not ok:
+                out.append((dist.name, req, have))
+    return out
+
+
+@rule("missing-requirements", "python", "Installed packages whose declared requirements are missing or conflicting")
+def missing_requirements(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    unmet = unmet_requirements(facts)
+    if not unmet:
+        return None
+    evidence = [f"{who} needs {req.name}{req.specifier or ''}: "
+                + ("not installed" if have is None else f"found {have}") for who, req, have in unmet]
+    missing = sorted({f"{req.name}{req.specifier}" for _, req, have in unmet if have is None})
+    conflicting = sorted({f"{req.name}{req.specifier}" for _, req, have in unmet if have is not None})
+    fix = []
+    if missing:
+        fix.append(f"{target_pip(facts)} install " + " ".join(f"'{r}'" for r in missing))
+    if conflicting:
+        fix.append(f"{target_pip(facts)} check")
+    severity = "error" if any(canonicalize_name(who) in STACK for who, _, _ in unmet) else "warn"
+    return Advice(
+        severity, f"{len(unmet)} declared requirement(s) not met",
+        evidence=tuple(evidence[:25]) + ((f"... and {len(evidence) - 25} more",) if len(evidence) > 25 else ()),
+        why="A package whose requirements are missing fails at import time, one crash at a time: "
+            "the \"tutorial forgot a package\" problem. pip only checks what it installs itself.",
+        fix=tuple(fix),
+        notes=(("Conflicts: installing one side may break the other. Run `pip check`; when several "
+                "stack packages conflict, a fresh environment is faster (`envdoctor fix --plan`).",)
+               if conflicting else ()),
+    )
+
+
+def python_tag(version: str) -> str:
+    major, minor = version.split(".")[:2]
+    return f"cp{major}{minor}"
+
+
+def supports_python(row: VllmRelease, python: str, m: Matrices) -> bool:
+    """vLLM's Requires-Python, and wheels of its pinned torch for this CPython."""
+    if not row.python_requires.contains(python, prereleases=True):
+        return False
+    torch = pinned_version(row.torch)
+    torch_row = m.torch(torch) if torch else None
+    return torch_row is None or python_tag(python) in torch_row.python_tags
+
+
+@rule("python-unsupported-by-vllm", "python", "The target Python version has no vLLM (or pinned torch) wheels")
+def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
+    env = facts.get("python")
+    if env is None:
+        return None
+    python = env.version
+    installed = env.dist("vllm")
+    row = m.vllm(installed.version) if installed is not None else None
+    if row is not None:
+        if supports_python(row, python, m):
+            return None
+        subject = f"vllm {row.version} (installed)"
+        severity = "error"
+    else:
+        newest = m.newest_vllm()
+        if supports_python(newest, python, m):
+            return None
+        row, subject, severity = newest, f"the newest vllm, {newest.version},", "warn"
+    ok = [r for r in m.table("vllm") if supports_python(r, python, m)]
+    notes = []
+    if ok:
+        best = max(ok, key=lambda r: r.version)
+        notes.append(f"vllm {best.version} is the newest release with wheels for Python {python}.")
+    else:
+        severity = "error"
+        notes.append(f"No vLLM release in envdoctor's data supports Python {python}.")
+    wants = f"Python{row.python_requires}"
+    torch = pinned_version(row.torch)
+    torch_row = m.torch(torch) if torch else None
+    if torch_row is not None:
+        wants += f" and torch {torch} wheels exist for {' '.join(torch_row.python_tags)}"
+    good = _a_good_python(row, m)
+    return Advice(
+        severity, f"Python {python} is not supported by {subject}",
+        evidence=(f"target: {env.executable} is Python {python}", f"{row.version} needs {wants}"),
+        why="pip can only install vLLM and its exactly pinned torch where wheels exist for this "
+            "Python; otherwise it fails, or silently picks an older release.",
+        fix=((f"uv venv --python {good} ~/.venvs/vllm",) if good else ()),
+        notes=tuple(notes) + ((f"Or create a venv with Python {good} by any other means "
+                               "(conda create -n vllm python=" + good + ", pyenv, deadsnakes).",) if good else ()),
+    )
+
+
+def _a_good_python(row: VllmRelease, m: Matrices) -> Optional[str]:
+    for minor in (12, 11, 10, 13, 9, 14):
+        candidate = f"3.{minor}"
+        if supports_python(row, f"{candidate}.0", m):
+            return candidate
+    return None

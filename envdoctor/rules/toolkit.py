@@ -1,0 +1,65 @@
+"""CUDA toolkit rules. Wheels of torch and vLLM carry their own CUDA runtime and need
+only the driver; a toolkit (nvcc) matters only when building from source."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..matrices import Matrices
+from ..model import Facts
+from .base import Advice, cuda_tuple, driver_max_cuda, rule
+
+
+def _toolkit_versions(tk) -> list:
+    versions = [t.version for t in tk.toolkits if t.version]
+    if tk.nvcc_version:
+        versions.insert(0, tk.nvcc_version)
+    return sorted(set(versions), key=lambda v: cuda_tuple(v) or (0, 0))
+
+
+@rule("cuda-toolkit-not-needed", "cuda", "A CUDA toolkit is installed that vLLM's wheels do not use (info)")
+def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
+    tk, env = facts.get("cuda"), facts.get("python")
+    if tk is None:
+        return None
+    versions = _toolkit_versions(tk)
+    torch_cuda = env.torch.cuda if env is not None and env.torch is not None else None
+    if not versions or (torch_cuda and cuda_tuple(tk.nvcc_version) == cuda_tuple(torch_cuda)
+                        and len(versions) == 1):
+        return None  # one toolkit that matches torch: coherent, nothing to say
+    evidence = [f"toolkit(s): {', '.join(versions)}" + (f"; nvcc on PATH: {tk.nvcc_version}" if tk.nvcc_version else "")]
+    if torch_cuda:
+        evidence.append(f"torch is built for CUDA {torch_cuda} and brings its own runtime libraries")
+    driver = facts.get("driver")
+    if driver is not None:
+        evidence.append(f"driver supports CUDA {driver_max_cuda(driver, m) or '?'}")
+    return Advice(
+        "info", "The CUDA toolkit is not needed to run vLLM from wheels",
+        evidence=tuple(evidence),
+        why="torch and vLLM wheels ship the CUDA runtime as pip packages (nvidia-cuda-runtime-cu12, "
+            "cuda-toolkit) and need only a new enough driver. The toolkit version does not have to "
+            "match anything unless you compile CUDA code; \"CUDA 12.1\" in nvidia-smi is the driver's "
+            "limit, not an install.",
+        notes=("Keep the toolkit only if you build vLLM or other CUDA extensions from source.",),
+    )
+
+
+@rule("cuda-toolkit-mismatch-for-build", "cuda", "nvcc's CUDA major version differs from torch's (matters for source builds)")
+def mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    tk, env = facts.get("cuda"), facts.get("python")
+    if tk is None or env is None or env.torch is None or not env.torch.cuda or not tk.nvcc_version:
+        return None
+    have, want = cuda_tuple(tk.nvcc_version), cuda_tuple(env.torch.cuda)
+    if have is None or want is None or have[0] == want[0]:
+        return None
+    match = [t for t in tk.toolkits if cuda_tuple(t.version) and cuda_tuple(t.version)[0] == want[0]]
+    fix = ((f"export CUDA_HOME={match[-1].path}", f"export PATH={match[-1].path}/bin:$PATH") if match else ())
+    return Advice(
+        "warn", f"nvcc is CUDA {tk.nvcc_version} but torch is built for CUDA {env.torch.cuda}",
+        evidence=(f"nvcc: {tk.nvcc_path} (CUDA {tk.nvcc_version})", f"torch {env.torch.version}: CUDA {env.torch.cuda}")
+                 + ((f"CUDA_HOME={tk.cuda_home}",) if tk.cuda_home else ()),
+        why="Building vLLM or any torch CUDA extension from source fails when nvcc's major version "
+            "differs from torch's (\"The detected CUDA version mismatches the version that was used "
+            "to compile PyTorch\"). Installing from wheels is not affected.",
+        fix=fix,
+        notes=(() if match else (f"Install a CUDA {want[0]}.x toolkit only if you build from source.",)),
+    )

@@ -1,0 +1,187 @@
+"""torch rules: CPU build on a GPU machine, missing GPU arch, CUDA failing to start,
+and vLLM's exact torch pin."""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from ..matrices import Matrices
+from ..model import Facts
+from .base import (TORCH_INDEX, Advice, cuda_tag, cuda_tuple, driver_runs_cuda, gpu_cc,
+                   pinned_version, rule, target_pip, version_or_none)
+
+
+@rule("torch-cpu-build-on-gpu-machine", "torch", "torch is a CPU-only build although an NVIDIA GPU is present")
+def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
+    driver, env = facts.get("driver"), facts.get("python")
+    if driver is None or not driver.gpus or env is None or env.torch is None:
+        return None
+    if env.torch.cuda or env.torch.hip:
+        return None
+    public = env.torch.version.split("+")[0]
+    row = m.torch(public)
+    fix = ()
+    if row is not None:
+        builds = [b for b in row.cuda_builds if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m)]
+        if builds:
+            fix = (f"{target_pip(facts)} install --force-reinstall torch=={public} "
+                   f"--index-url {TORCH_INDEX}/{builds[-1]}",)
+    return Advice(
+        "error", f"torch {env.torch.version} is a CPU-only build",
+        evidence=(f"torch {env.torch.version}: no CUDA in torch/version.py",
+                  f"GPU: {driver.gpus[0].name}, driver {driver.driver_version}"),
+        why="A CPU build of torch cannot use the GPU, and vLLM's CUDA kernels cannot load against it. "
+            "It comes from the CPU wheel index, a `+cpu` pin, or an install that fell back to it.",
+        fix=fix,
+        notes=() if fix else ("Install the CUDA build of torch that your vLLM version pins "
+                              "(see `envdoctor fix --plan`).",),
+    )
+
+
+def arch_supported(cc: str, arch_list: Sequence[str]) -> bool:
+    """SASS for sm_XY runs on X.Z with Z >= Y; PTX for compute_XY is JIT-compiled on any
+    later GPU."""
+    want = cuda_tuple(cc)
+    for arch in arch_list:
+        kind, _, num = arch.partition("_")
+        num = num.rstrip("af")  # sm_90a / sm_100f: arch-specific, same family
+        if not num.isdigit() or len(num) < 2:
+            continue
+        have = (int(num[:-1]), int(num[-1]))
+        if kind == "sm" and have[0] == want[0] and have[1] <= want[1]:
+            return True
+        if kind == "compute" and have <= want:
+            return True
+    return False
+
+
+def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
+    runtime = facts.get("torch")
+    if runtime is not None and runtime.arch_list:
+        return runtime.arch_list, "torch.cuda.get_arch_list()"
+    env = facts.get("python")
+    if env is not None and env.torch is not None and env.torch.cuda:
+        row = m.torch_archs(env.torch.version, env.torch.cuda)
+        if row is not None:
+            return row.arch_list, f"matrices/torch_archs.csv ({row.source.split(':')[0]})"
+    return (), ""
+
+
+@rule("torch-arch-missing-for-gpu", "torch", "torch has no kernels (SASS or PTX) for this GPU's architecture")
+def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
+    driver = facts.get("driver")
+    archs, where = _arch_list(facts, m)
+    if driver is None or not archs:
+        return None
+    missing = [(g, cc) for g, cc in ((g, gpu_cc(g, m)) for g in driver.gpus)
+               if cc and not arch_supported(cc, archs)]
+    if not missing:
+        return None
+    g, cc = missing[0]
+    sm = "sm_" + cc.replace(".", "")
+    covering = sorted({r.torch for r in m.table("torch_archs") if arch_supported(cc, r.arch_list)})
+    env = facts.get("python")
+    fix = ()
+    notes = []
+    if covering:
+        first = covering[0]
+        row = next(r for r in m.table("torch_archs") if r.torch == first and arch_supported(cc, r.arch_list))
+        fix = (f"{target_pip(facts)} install torch=={first} --index-url {TORCH_INDEX}/{cuda_tag(row.cuda)}",)
+        notes.append(f"torch {first} ({cuda_tag(row.cuda)}) is the oldest release in envdoctor's data "
+                     f"with {sm} kernels; pick the vLLM release that pins a torch at least that new "
+                     "(`envdoctor fix --plan`).")
+    runtime = facts.get("torch")
+    evidence = [f"GPU {g.index}: {g.name}, compute capability {cc} ({sm})",
+                f"torch {env.torch.version if env and env.torch else '?'} has: {' '.join(archs)} (from {where})"]
+    if runtime is not None:
+        evidence.extend(w for w in runtime.warnings if "capability" in w)
+    return Advice(
+        "error", f"torch has no kernels for {g.name} ({sm})",
+        evidence=tuple(evidence),
+        why="GPU code runs only if the build carries machine code for the GPU's architecture (or PTX "
+            "for an older one that the driver can compile). Otherwise every kernel fails with "
+            "\"no kernel image is available for execution on the device\".",
+        fix=fix, notes=tuple(notes),
+    )
+
+
+@rule("torch-cuda-init-failed", "torch", "torch is a CUDA build but CUDA failed to initialise")
+def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    runtime, driver = facts.get("torch"), facts.get("driver")
+    if runtime is None or not runtime.cuda:
+        return None
+    if runtime.cuda_available and not runtime.error:
+        return None
+    if not runtime.error and (driver is None or not driver.gpus):
+        return None  # no GPU at all: no-nvidia-gpu says so
+    error = runtime.error or next((w for w in runtime.warnings if "CUDA" in w), "torch.cuda.is_available() is False")
+    return Advice(
+        "error", "torch could not use CUDA",
+        evidence=(f"torch {runtime.version} (CUDA {runtime.cuda}): {error}",),
+        why="This is the error vLLM will hit at start-up. Its text names the cause: an old driver, "
+            "a missing libcuda (WSL), a GPU without matching kernels, or CUDA_VISIBLE_DEVICES hiding the GPU.",
+        fix=(f"{_python(facts)} -c \"import torch; torch.cuda.init()\"",),
+        notes=("The other findings above name the likely cause; fix those and run this command again.",),
+    )
+
+
+def _python(facts: Facts) -> str:
+    env = facts.get("python")
+    return env.executable if env is not None else "python"
+
+
+def torch_pin(facts: Facts) -> Optional[Tuple[str, str]]:
+    """(vLLM's torch requirement, installed vLLM version) when vLLM is installed."""
+    env = facts.get("python")
+    vllm = env.dist("vllm") if env is not None else None
+    if vllm is None:
+        return None
+    for text in vllm.requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if req.name.lower() == "torch" and applies(req, env.marker_env):
+            return str(req.specifier), vllm.version
+    return None
+
+
+def applies(req: Requirement, marker_env: dict) -> bool:
+    """Does `req` apply in the target interpreter (markers evaluated there, no extras)?"""
+    if req.marker is None:
+        return True
+    try:
+        return req.marker.evaluate(dict(marker_env, extra=""))
+    except Exception:  # noqa: BLE001 - an odd marker in someone's metadata: treat as not applying
+        return False
+
+
+@rule("vllm-torch-mismatch", "torch", "The installed torch does not satisfy vLLM's exact torch pin")
+def vllm_torch(facts: Facts, m: Matrices) -> Optional[Advice]:
+    pin = torch_pin(facts)
+    env = facts.get("python")
+    if pin is None or env is None:
+        return None
+    spec, vllm_version = pin
+    installed = version_or_none(env.torch.version) if env.torch else None
+    if installed is not None and SpecifierSet(spec).contains(Version(installed.public), prereleases=True):
+        return None
+    row = m.vllm(vllm_version)
+    want = pinned_version(SpecifierSet(spec))
+    index = f" --index-url {TORCH_INDEX}/{cuda_tag(row.cuda)}" if row and row.cuda else ""
+    fix = (f"{target_pip(facts)} install --force-reinstall torch=={want}{index}",) if want else ()
+    return Advice(
+        "error", f"vllm {vllm_version} needs torch{spec}, found "
+                 + (f"torch {env.torch.version}" if env.torch else "no torch"),
+        evidence=(f"vllm {vllm_version} Requires-Dist: torch{spec}",
+                  f"installed: torch {env.torch.version if env.torch else '(none)'}"),
+        why="vLLM's compiled extension (vllm/_C.abi3.so) is linked against one exact torch; with "
+            "any other it fails to import with \"undefined symbol\".",
+        fix=fix,
+        notes=("Install both together so pip cannot swap torch again: "
+               f"`pip install vllm=={vllm_version} torch{spec}`.",
+               "If more than this is broken, a fresh environment is faster: `envdoctor fix --plan`."),
+    )

@@ -1,0 +1,97 @@
+"""Read the NVIDIA driver through NVML (nvidia-ml-py), behind a watchdog.
+
+NVML answers in tens of milliseconds on a healthy machine, but on a wedged driver
+`nvmlInit` can block in the kernel; the read runs in a daemon thread and is abandoned
+after its timeout. The snapshot is plain JSON-able data so fixture machines can hold a
+recorded one.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Protocol
+
+from .watchdog import call_with_timeout
+
+
+class NvmlUnavailable(Exception):
+    """NVML could not be used; the message says why in one line."""
+
+
+class NvmlReader(Protocol):
+    def read(self, timeout: float) -> Dict[str, Any]: ...
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _processes(nv: Any, handle: Any) -> List[Dict[str, Any]]:
+    seen: Dict[int, Dict[str, Any]] = {}
+    for getter in (nv.nvmlDeviceGetComputeRunningProcesses, nv.nvmlDeviceGetGraphicsRunningProcesses):
+        try:
+            procs = getter(handle)
+        except nv.NVMLError:
+            continue  # not supported (WSL reports none); memory.used still tells the story
+        for p in procs:
+            used = getattr(p, "usedGpuMemory", None)
+            entry = seen.setdefault(int(p.pid), {"pid": int(p.pid), "used_bytes": None, "name": None})
+            if isinstance(used, int) and used < (1 << 62):  # NVML_VALUE_NOT_AVAILABLE is huge
+                entry["used_bytes"] = used
+    for entry in seen.values():
+        try:
+            entry["name"] = _text(nv.nvmlSystemGetProcessName(entry["pid"]))
+        except nv.NVMLError:
+            pass
+    return sorted(seen.values(), key=lambda e: e["pid"])
+
+
+def _read_nvml() -> Dict[str, Any]:
+    try:
+        import pynvml as nv  # provided by nvidia-ml-py
+    except ImportError as exc:
+        raise NvmlUnavailable(f"nvidia-ml-py is not importable: {exc}") from None
+    try:
+        nv.nvmlInit()
+    except nv.NVMLError as exc:
+        raise NvmlUnavailable(f"NVML: {exc}") from None
+    try:
+        cuda: Optional[int]
+        try:
+            cuda = int(nv.nvmlSystemGetCudaDriverVersion_v2())
+        except nv.NVMLError:
+            cuda = None
+        gpus = []
+        for index in range(nv.nvmlDeviceGetCount()):
+            handle = nv.nvmlDeviceGetHandleByIndex(index)
+            mem = nv.nvmlDeviceGetMemoryInfo(handle)
+            try:
+                cc: Optional[List[int]] = list(nv.nvmlDeviceGetCudaComputeCapability(handle))
+            except nv.NVMLError:
+                cc = None
+            gpus.append({
+                "index": index,
+                "name": _text(nv.nvmlDeviceGetName(handle)),
+                "compute_capability": cc,
+                "memory": {"total": int(mem.total), "used": int(mem.used), "free": int(mem.free)},
+                "processes": _processes(nv, handle),
+            })
+        return {"driver_version": _text(nv.nvmlSystemGetDriverVersion()),
+                "cuda_driver_version": cuda, "gpus": gpus}
+    except nv.NVMLError as exc:
+        raise NvmlUnavailable(f"NVML: {exc}") from None
+    finally:
+        try:
+            nv.nvmlShutdown()
+        except Exception:  # noqa: BLE001 - shutdown failure changes nothing we report
+            pass
+
+
+class SystemNvml:
+    def read(self, timeout: float) -> Dict[str, Any]:
+        outcome = call_with_timeout(_read_nvml, timeout, name="envdoctor-nvml")
+        if outcome.status == "ok":
+            return outcome.value
+        if outcome.status == "timeout":
+            raise TimeoutError(f"NVML gave no answer in {timeout:.1f} s")
+        if isinstance(outcome.exc, NvmlUnavailable):
+            raise outcome.exc
+        raise NvmlUnavailable(outcome.error or "NVML failed")
