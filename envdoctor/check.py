@@ -5,20 +5,16 @@ import traceback
 from typing import Iterable, List, Sequence, Tuple
 
 from .context import Context
-from .engine import Probe, run_probes, select
-from .matrices import Matrices
+from .engine import Probe, ProbeRun, select
 from .model import Facts, Finding, Report
 from .probes import ALL_PROBES
-from .rules import ALL_RULES
-from .rules.base import Rule
 
 DEFAULT_DEADLINE = 8.0
 
 EXIT_OK, EXIT_WARN, EXIT_ERROR, EXIT_CANNOT_CHECK, EXIT_USAGE = 0, 1, 2, 3, 4
 
 
-def evaluate(facts: Facts, matrices: Matrices, rules: Sequence[Rule] = ALL_RULES
-             ) -> Tuple[List[Finding], List[str]]:
+def evaluate(facts: Facts, matrices, rules: Sequence) -> Tuple[List[Finding], List[str]]:
     """Findings, worst first; and a traceback for any rule that crashed (a bug of ours)."""
     found, crashes = [], []
     for r in rules:
@@ -33,11 +29,16 @@ def evaluate(facts: Facts, matrices: Matrices, rules: Sequence[Rule] = ALL_RULES
     return sorted(found, key=lambda f: rank[f.severity]), crashes
 
 
-def run_check(ctx: Context, matrices: Matrices, only: Iterable[str] = (), skip: Iterable[str] = (),
+def run_check(ctx: Context, matrices, only: Iterable[str] = (), skip: Iterable[str] = (),
               deadline: float = DEFAULT_DEADLINE, probes: Sequence[Probe] = ALL_PROBES) -> Report:
     start = ctx.clock()
     chosen = select(probes, only, skip)
-    facts, deadline_hit = run_probes(ctx, chosen, deadline)
+    running = ProbeRun(ctx, chosen, deadline)
+    # While the probes' child processes run: import the rules, parse the matrices.
+    from .rules import ALL_RULES
+
+    matrices.validate_all()
+    facts, deadline_hit = running.wait()
     areas = {p.area for p in chosen}
     # Rules judge only areas that were probed: --only driver must not report "no torch".
     rules = [r for r in ALL_RULES if r.area in areas or r.area == "envdoctor"]

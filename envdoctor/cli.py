@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .check import DEFAULT_DEADLINE, EXIT_CANNOT_CHECK, EXIT_USAGE, exit_code, run_check
-from .matrices import MatrixError, Matrices
+from .model import DataError
 from .probes import ALL_PROBES, AREAS
 
 
@@ -81,6 +81,8 @@ def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip
             from .system.replay import recording_context
 
             ctx = recording_context(ctx)
+    from .matrices import Matrices
+
     redactor = Redactor(ctx.env)
     report = run_check(ctx, Matrices(), only=only, skip=skip, deadline=deadline)
     code = exit_code(report)
@@ -110,7 +112,7 @@ def main(argv: Optional[list] = None) -> None:
     except click.exceptions.Abort:
         click.echo("envdoctor: aborted", err=True)
         code = EXIT_CANNOT_CHECK
-    except MatrixError as exc:
+    except DataError as exc:
         click.echo(f"envdoctor: corrupt compatibility data: {exc}", err=True)
         code = EXIT_CANNOT_CHECK
     except KeyboardInterrupt:

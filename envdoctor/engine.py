@@ -65,23 +65,31 @@ class _Run:
         self.final = threading.Event()
 
 
-def run_probes(ctx: Context, probes: Sequence[Probe], deadline: float) -> Tuple[Facts, bool]:
-    """Run `probes`; returns their facts and whether the global deadline cut any short."""
-    ctx = ctx.with_deadline(deadline)
-    runs: Dict[str, _Run] = {p.area: _Run(p) for p in probes}
-    changed = threading.Condition()
+class ProbeRun:
+    """Probes already running in their threads; `wait()` collects them. Starting and
+    collecting are apart so the caller can do its own work (imports, loading the
+    matrices) while child processes run."""
 
-    def body(run: _Run) -> None:
+    def __init__(self, ctx: Context, probes: Sequence[Probe], deadline: float) -> None:
+        self.ctx = ctx.with_deadline(deadline)
+        self.deadline = deadline
+        self.probes = list(probes)
+        self.runs: Dict[str, _Run] = {p.area: _Run(p) for p in probes}
+        self.changed = threading.Condition()
+        for run in self.runs.values():
+            Task(lambda run=run: self._body(run), name=f"envdoctor-probe-{run.probe.area}")
+
+    def _body(self, run: _Run) -> None:
+        ctx = self.ctx
         for need in run.probe.needs:
-            if need in runs:
-                runs[need].final.wait(max(0.0, ctx.remaining()))
-        deps = Facts({a: r.result for a, r in runs.items() if r.result is not None and r.final.is_set()})
-        with changed:
+            if need in self.runs:
+                self.runs[need].final.wait(max(0.0, ctx.remaining()))
+        deps = Facts({a: r.result for a, r in self.runs.items() if r.result is not None and r.final.is_set()})
+        with self.changed:
             run.started_at = ctx.clock()
-            changed.notify_all()
+            self.changed.notify_all()
         try:
-            facts = run.probe.run(ctx, deps)
-            result = ProbeResult(run.probe.area, "ok", facts=facts)
+            result = ProbeResult(run.probe.area, "ok", facts=run.probe.run(ctx, deps))
         except ProbeAbsent as exc:
             result = ProbeResult(run.probe.area, "absent", error=str(exc) or None)
         except ProbeSkipped as exc:
@@ -93,46 +101,42 @@ def run_probes(ctx: Context, probes: Sequence[Probe], deadline: float) -> Tuple[
         except Exception as exc:  # noqa: BLE001 - a crash is a result, never a traceback
             result = ProbeResult(run.probe.area, "crashed", error=f"{type(exc).__name__}: {exc}",
                                  trace=traceback.format_exc())
-        _finish(run, result, ctx.clock() - (run.started_at or ctx.clock()))
+        with self.changed:
+            if not run.final.is_set():  # else it already timed out; a late answer is dropped
+                seconds = round(max(0.0, ctx.clock() - run.started_at), 3)
+                run.result = ProbeResult(result.area, result.status, seconds, result.facts,
+                                         result.error, result.trace)
+                run.final.set()
+            self.changed.notify_all()
 
-    def _finish(run: _Run, result: ProbeResult, seconds: float) -> None:
-        with changed:
-            if run.final.is_set():
-                return  # already timed out; a late answer is dropped
-            run.result = ProbeResult(result.area, result.status, round(max(0.0, seconds), 3),
-                                     result.facts, result.error, result.trace)
-            run.final.set()
-            changed.notify_all()
+    def _stop(self, run: _Run, now: float, error: str) -> None:
+        run.result = ProbeResult(run.probe.area, "timeout", round(now - (run.started_at or now), 3), error=error)
+        run.final.set()
 
-    for run in runs.values():
-        Task(lambda run=run: body(run), name=f"envdoctor-probe-{run.probe.area}")
-
-    deadline_hit = False
-    with changed:
-        while True:
-            now = ctx.clock()
-            open_runs = [r for r in runs.values() if not r.final.is_set()]
-            if not open_runs:
-                break
-            if now >= ctx.deadline:
-                deadline_hit = True
+    def wait(self) -> Tuple[Facts, bool]:
+        """Every probe's result in fixed order, and whether the global deadline cut any short."""
+        ctx, deadline_hit = self.ctx, False
+        with self.changed:
+            while True:
+                now = ctx.clock()
+                open_runs = [r for r in self.runs.values() if not r.final.is_set()]
+                if not open_runs:
+                    break
+                if now >= ctx.deadline:
+                    deadline_hit = True
+                    for r in open_runs:
+                        self._stop(r, now, f"stopped at the global deadline of {self.deadline:g} s")
+                    break
+                next_wake = ctx.deadline
                 for r in open_runs:
-                    r.result = ProbeResult(r.probe.area, "timeout",
-                                           round(now - (r.started_at or now), 3),
-                                           error=f"stopped at the global deadline of {deadline:g} s")
-                    r.final.set()
-                break
-            next_wake = ctx.deadline
-            for r in open_runs:
-                if r.started_at is None:
-                    continue
-                ends = r.started_at + r.probe.timeout
-                if now >= ends:
-                    r.result = ProbeResult(r.probe.area, "timeout", round(now - r.started_at, 3),
-                                           error=f"no answer in {r.probe.timeout:g} s")
-                    r.final.set()
-                else:
-                    next_wake = min(next_wake, ends)
-            changed.notify_all()
-            changed.wait(max(0.001, min(next_wake - now, 0.25)))
-    return Facts({p.area: runs[p.area].result for p in probes}), deadline_hit
+                    if r.started_at is None:
+                        continue
+                    ends = r.started_at + r.probe.timeout
+                    if now >= ends:
+                        self._stop(r, now, f"no answer in {r.probe.timeout:g} s")
+                    else:
+                        next_wake = min(next_wake, ends)
+                self.changed.notify_all()
+                self.changed.wait(max(0.001, min(next_wake - now, 0.25)))
+        return Facts({p.area: self.runs[p.area].result for p in self.probes}), deadline_hit
+

@@ -6,9 +6,9 @@ Optional fields are None when the machine did not say, never a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Dict, Optional, Tuple
 
-from packaging.utils import canonicalize_name
 
 
 @dataclass(frozen=True)
@@ -156,3 +156,8 @@ class ResourceFacts:
     disks: Tuple[Disk, ...] = ()
     wslconfig_path: Optional[str] = None
     wslconfig_memory: Optional[str] = None  # [wsl2] memory= as written, e.g. "8GB"
+
+
+def canonicalize_name(name: str) -> str:
+    """PEP 503 name normalisation (as packaging.utils does, without importing its tags)."""
+    return re.sub(r"[-_.]+", "-", name).lower()

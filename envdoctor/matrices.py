@@ -19,10 +19,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from .model import DataError
+
 ENV_DIR = "ENVDOCTOR_MATRICES_DIR"
 
 
-class MatrixError(Exception):
+class MatrixError(DataError):
     """A matrices/ file is corrupt; the message names file, line and what is wrong."""
 
 

@@ -12,6 +12,10 @@ SEVERITIES = ("info", "warn", "error")
 SEVERITY_RANK = {"info": 0, "warn": 1, "error": 2}
 
 
+class DataError(Exception):
+    """A data file envdoctor ships or reads is corrupt; the message names file and line."""
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     area: str
@@ -60,6 +64,9 @@ class Report:
     deadline_hit: bool = False
     seconds: float = 0.0
     internal_errors: Tuple[str, ...] = ()  # tracebacks of rules that crashed
+
+    def counts(self) -> Dict[str, int]:
+        return {s: sum(1 for f in self.findings if f.severity == s) for s in ("error", "warn", "info")}
 
     def worst(self) -> Optional[str]:
         if not self.findings:

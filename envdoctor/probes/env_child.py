@@ -40,6 +40,81 @@ def read_text(path, limit=65536):
         return None
 
 
+HEADERS = ("Name", "Version", "Requires-Python")
+
+
+def read_headers(path):
+    """The metadata headers we need, read up to the blank line that ends them. Much faster
+    than importlib.metadata's email parser, which matters with hundreds of packages."""
+    values, requires = {}, []
+    try:
+        with open(path, "rb") as fh:
+            for raw in fh:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if not line.strip():
+                    break
+                key, sep, value = line.partition(":")
+                if not sep or line[0] in " \t":
+                    continue
+                value = value.strip()
+                if key == "Requires-Dist":
+                    if "extra" not in value.partition(";")[2]:  # extras are never installed implicitly
+                        requires.append(value)
+                elif key in HEADERS and key not in values:
+                    values[key] = value
+    except OSError:
+        return None
+    return values, requires
+
+
+def egg_requires(path):
+    """requires.txt of an .egg-info: [extra] sections are skipped, [:marker] kept."""
+    out, marker, skip = [], None, False
+    for line in (read_text(path) or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            extra, _, marker = section.partition(":")
+            skip = bool(extra)
+            marker = marker or None
+            continue
+        if not skip:
+            out.append(line + ("; " + marker if marker else ""))
+    return out
+
+
+def list_distributions():
+    """[name, version, requires, requires_python] for every distribution on sys.path, in
+    sys.path order (the first of a name is the one Python imports)."""
+    dists = []
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                got = read_headers(os.path.join(entry, name, "METADATA"))
+                if got is None:
+                    continue
+                values, requires = got
+            elif name.endswith(".egg-info"):
+                base = os.path.join(entry, name)
+                got = read_headers(os.path.join(base, "PKG-INFO") if os.path.isdir(base) else base)
+                if got is None:
+                    continue
+                values = got[0]
+                requires = egg_requires(os.path.join(base, "requires.txt")) if os.path.isdir(base) else []
+            else:
+                continue
+            if values.get("Name"):
+                dists.append([values["Name"], values.get("Version", ""), requires,
+                              values.get("Requires-Python")])
+    return dists
+
+
 def main():
     out = {
         "version": platform.python_version(),
@@ -49,7 +124,7 @@ def main():
         "base_prefix": getattr(sys, "base_prefix", sys.prefix),
         "conda": os.path.isdir(os.path.join(sys.prefix, "conda-meta")),
         "marker_env": marker_env(),
-        "dists": [],
+        "dists": list_distributions(),
         "torch_version_py": None,
     }
     try:
@@ -58,22 +133,6 @@ def main():
         out["externally_managed"] = os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED"))
     except Exception:
         out["externally_managed"] = False
-    try:
-        from importlib import metadata
-    except ImportError:
-        out["error"] = "Python %s is too old to list packages (needs 3.8+)" % out["version"]
-        print(json.dumps(out))
-        return
-    for dist in metadata.distributions():
-        try:
-            meta = dist.metadata
-            name = meta["Name"]
-            if not name:
-                continue
-            out["dists"].append([name, meta["Version"] or "", meta.get_all("Requires-Dist") or [],
-                                 meta["Requires-Python"]])
-        except Exception:
-            continue  # a broken .dist-info must not hide the others
     for entry in sys.path:
         candidate = os.path.join(entry or ".", "torch", "version.py")
         if os.path.isfile(candidate):

@@ -12,11 +12,11 @@ import os
 import re
 from typing import Optional, Tuple
 
-from packaging.utils import canonicalize_name
+
 
 from ..context import Context
 from ..engine import ProbeFailed, ProbeTimeout
-from ..facts import Distribution, PythonEnvFacts, TorchBuild
+from ..facts import Distribution, PythonEnvFacts, TorchBuild, canonicalize_name
 from ..model import Facts
 
 CHILD_TIMEOUT = 5.0

@@ -131,7 +131,7 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         for a, r in report.facts.results.items():
             if r.status in ("error", "timeout", "crashed"):
                 line(f"{'probe':5} {a}: {r.status}: {r.error}")
-        counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warn", "info")}
+        counts = report.counts()
         line(f"envdoctor: {counts['error']} error(s), {counts['warn']} warning(s), "
              f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
         return
@@ -177,6 +177,6 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         line("envdoctor itself failed on a rule (please report this):", "bold red")
         line(crash if debug else crash.splitlines()[0])
     out()
-    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warn", "info")}
+    counts = report.counts()
     line(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['info']} info · exit code {code}"
          + (" · the global deadline was hit: rerun with --deadline 30" if report.deadline_hit else ""), "bold")

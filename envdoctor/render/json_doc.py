@@ -26,14 +26,13 @@ def _plain(value: Any) -> Any:
 def document(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor) -> Dict[str, Any]:
     titles = {p.area: p.title for p in probes}
     results = report.facts.results
-    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warn", "info")}
     doc = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "envdoctor", "version": __version__},
         "exit_code": code,
         "deadline_hit": report.deadline_hit,
         "seconds": report.seconds,
-        "summary": counts,
+        "summary": report.counts(),
         "probes": [{"area": a, "title": titles.get(a, a), "status": r.status, "seconds": r.seconds,
                     "error": r.error} for a, r in results.items()],
         "facts": {a: _plain(r.facts) for a, r in results.items()},

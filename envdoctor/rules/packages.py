@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+
 from packaging.version import InvalidVersion, Version
 
+from ..facts import canonicalize_name
 from ..matrices import Matrices, VllmRelease
 from ..model import Facts
 from .base import Advice, pinned_version, rule, target_pip

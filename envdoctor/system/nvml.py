@@ -62,7 +62,10 @@ def _read_nvml() -> Dict[str, Any]:
         gpus = []
         for index in range(nv.nvmlDeviceGetCount()):
             handle = nv.nvmlDeviceGetHandleByIndex(index)
-            mem = nv.nvmlDeviceGetMemoryInfo(handle)
+            try:  # v2 excludes driver-reserved memory from `used`, as nvidia-smi does
+                mem = nv.nvmlDeviceGetMemoryInfo(handle, version=nv.nvmlMemory_v2)
+            except (nv.NVMLError, AttributeError, TypeError):
+                mem = nv.nvmlDeviceGetMemoryInfo(handle)
             try:
                 cc: Optional[List[int]] = list(nv.nvmlDeviceGetCudaComputeCapability(handle))
             except nv.NVMLError:

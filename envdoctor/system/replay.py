@@ -50,8 +50,9 @@ class ReplayRunner:
         key = normalize_argv(argv, self._sources)
         for entry in self._commands:
             if entry["argv"] == key:
+                stdout = json.dumps(entry["stdout_json"]) if "stdout_json" in entry else entry.get("stdout", "")
                 return CommandResult(tuple(key), entry.get("status", "ok"), entry.get("returncode", 0),
-                                     entry.get("stdout", ""), entry.get("stderr", ""), entry.get("error"))
+                                     stdout, entry.get("stderr", ""), entry.get("error"))
         self.unexpected.append(key)
         return CommandResult(tuple(key), "absent", error="not in this fixture")
 
@@ -117,19 +118,28 @@ class RecordingFS(RootedFS):
         self.touched: Dict[str, str] = {}  # path -> "file" | "dir" | "link:<target>"
         self.disks: Dict[str, DiskUsage] = {}
 
-    def _note(self, path: str) -> None:
-        if os.path.islink(path):
-            self.touched[path] = "link:" + os.readlink(path)
-        elif os.path.isdir(path):
-            self.touched[path] = "dir"
-        elif os.path.exists(path):
-            self.touched[path] = "file"
+    def _note(self, path: str, depth: int = 0) -> str:
+        """Note `path`, and every link on the way to it; returns where it really is."""
+        if depth > 32:  # a link loop
+            return path
+        current = "/"
+        for part in [p for p in path.split("/") if p]:
+            current = os.path.join(current, part)
+            if os.path.islink(current):
+                link = os.readlink(current)
+                self.touched[current] = "link:" + link
+                current = self._note(os.path.normpath(os.path.join(os.path.dirname(current), link)), depth + 1)
+        if current not in self.touched:
+            if os.path.isdir(current):
+                self.touched[current] = "dir"
+            elif os.path.exists(current):
+                self.touched[current] = "file"
+        return current
 
     def read_text(self, path: str, limit: int = READ_LIMIT) -> Optional[str]:
         text = super().read_text(path, limit)
         if text is not None:
-            self.texts[path] = text
-            self._note(path)
+            self.texts[self._note(path)] = text
         return text
 
     def exists(self, path: str) -> bool:
@@ -197,6 +207,18 @@ class RecordingEnv(dict):
         return super().__getitem__(key)
 
 
+def _readable(entry: Dict[str, Any]) -> Dict[str, Any]:
+    """Store a child probe's one-line JSON answer as JSON, not as an escaped string."""
+    try:
+        parsed = json.loads(entry["stdout"])
+    except ValueError:
+        return entry
+    if isinstance(parsed, dict):
+        entry = dict(entry, stdout_json=parsed)
+        del entry["stdout"]
+    return entry
+
+
 def recording_context(live: Context) -> Context:
     return Context(runner=RecordingRunner(live.runner), fs=RecordingFS(), env=RecordingEnv(live.env),
                    nvml=RecordingNvml(live.nvml), host=live.host, clock=live.clock, options=live.options)
@@ -230,7 +252,7 @@ def save_recording(ctx: Context, directory: str, redact) -> None:
         "disk": {p: {"total": u.total, "free": u.free} for p, u in sorted(fs.disks.items())},
     }
     runner: RecordingRunner = ctx.runner  # type: ignore[assignment]
-    commands = [dict(c, stdout=redact(c["stdout"]), stderr=redact(c["stderr"])) for c in runner.commands]
+    commands = [_readable(dict(c, stdout=redact(c["stdout"]), stderr=redact(c["stderr"]))) for c in runner.commands]
     for name, data in (("machine.json", machine), ("commands.json", commands),
                        ("nvml.json", ctx.nvml.data)):  # type: ignore[attr-defined]
         with open(os.path.join(directory, name), "w", encoding="utf-8") as fh:
