@@ -33,6 +33,12 @@ class ProbeSkipped(Exception):
     """Not applicable on this machine or not asked for (WSL checks outside WSL, --quick)."""
 
 
+def require_linux(ctx: Context) -> None:
+    """Probes of a Linux userland skip elsewhere: vLLM runs on Linux (or WSL 2) only."""
+    if ctx.host.system != "Linux":
+        raise ProbeSkipped(f"not Linux ({ctx.host.system}): vLLM needs Linux or WSL 2")
+
+
 @dataclass(frozen=True)
 class Probe:
     area: str

@@ -11,7 +11,7 @@ import re
 from typing import Optional
 
 from ..context import Context
-from ..engine import ProbeAbsent
+from ..engine import ProbeAbsent, ProbeTimeout, require_linux
 from ..facts import CudaToolkitFacts, Toolkit
 from ..model import Facts
 
@@ -41,6 +41,7 @@ def toolkit_version(ctx: Context, root: str) -> Optional[str]:
 
 
 def probe(ctx: Context, _deps: Facts) -> CudaToolkitFacts:
+    require_linux(ctx)
     roots = [p for p in ctx.fs.glob("/usr/local/cuda-*") if ctx.fs.is_dir(p)]
     if ctx.fs.is_dir("/usr/local/cuda") and ctx.fs.realpath("/usr/local/cuda") == "/usr/local/cuda":
         roots.append("/usr/local/cuda")  # a real directory, not a link to one of the above
@@ -49,6 +50,8 @@ def probe(ctx: Context, _deps: Facts) -> CudaToolkitFacts:
     if nvcc:
         nvcc_toolkit = os.path.dirname(os.path.dirname(ctx.fs.realpath(nvcc)))
         result = ctx.run([nvcc, "--version"], timeout=NVCC_TIMEOUT)
+        if result.status == "timeout":
+            raise ProbeTimeout(f"{nvcc} --version gave no answer in {NVCC_TIMEOUT:g} s and was killed")
         nvcc_version = parse_nvcc_version(result.stdout) if result.ok else None
     cuda_home = ctx.env.get("CUDA_HOME") or ctx.env.get("CUDA_PATH")
     link = ctx.fs.realpath("/usr/local/cuda") if ctx.fs.exists("/usr/local/cuda") else None

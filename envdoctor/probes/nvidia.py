@@ -110,6 +110,9 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
     if result.status == "timeout":
         raise ProbeTimeout(f"nvidia-smi gave no answer in {SMI_TIMEOUT:g} s and was killed")
     if not result.ok:
+        if result.status == "ok":  # nvidia-smi says what is wrong in its first line
+            first = next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), "")
+            raise ProbeFailed(f"nvidia-smi exited with code {result.returncode}: {first[:300]}")
         raise ProbeFailed(result.describe())
     try:
         driver, gpus = parse_query_csv(result.stdout, fields)

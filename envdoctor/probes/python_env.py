@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 
 
 from ..context import Context
-from ..engine import ProbeFailed, ProbeTimeout
+from ..engine import ProbeFailed, ProbeTimeout, require_linux
 from ..facts import Distribution, PythonEnvFacts, TorchBuild, canonicalize_name
 from ..model import Facts
 
@@ -101,6 +101,7 @@ def parse_child(data: dict, executable: str, selected_by: str) -> PythonEnvFacts
 
 
 def probe(ctx: Context, _deps: Facts) -> PythonEnvFacts:
+    require_linux(ctx)
     python, selected_by = target_python(ctx)
     result = ctx.run([python, "-c", child_source("env_child.py")], timeout=CHILD_TIMEOUT)
     if result.status == "timeout":

@@ -9,6 +9,7 @@ import re
 from typing import Dict, Optional, Tuple
 
 from ..context import Context
+from ..engine import require_linux
 from ..facts import Disk, ResourceFacts
 from ..model import Facts
 
@@ -46,6 +47,7 @@ def wslconfig(ctx: Context) -> Tuple[Optional[str], Optional[str]]:
 
 
 def probe(ctx: Context, deps: Facts) -> ResourceFacts:
+    require_linux(ctx)
     mem = parse_meminfo(ctx.fs.read_text("/proc/meminfo", limit=64 * 1024) or "")
     home = ctx.env.get("HOME") or "/root"
     disks = []

@@ -59,8 +59,8 @@ def _loader_libcuda(ctx: Context, ld_path: Tuple[str, ...]) -> Tuple[Optional[st
 
 def probe(ctx: Context, deps: Facts) -> WslFacts:
     platform = deps.get("platform")
-    if platform is None or platform.wsl is None:
-        raise ProbeSkipped("not running under WSL")
+    if platform is None or platform.wsl != 2:
+        raise ProbeSkipped("not running under WSL 2" + (" (WSL 1 has no GPU at all)" if platform and platform.wsl else ""))
     ld_path = tuple(p for p in ctx.env.get("LD_LIBRARY_PATH", "").split(":") if p)
     loader, source = _loader_libcuda(ctx, ld_path)
     linux_libcuda = tuple(

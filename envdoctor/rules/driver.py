@@ -44,6 +44,8 @@ def _unreadable_reason(status: str, error: str) -> str:
         return "not loaded"
     if "cannot be read" in text:
         return "garbage"
+    if "couldn't find libnvidia-ml" in text or "not found" in text:
+        return "library missing"
     return "failed"
 
 
@@ -61,6 +63,8 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
                      "vLLM would hang the same way.",
         "garbage": "nvidia-smi printed something that is not its normal output: a wrapper script, a "
                    "broken install or a mismatched driver.",
+        "library missing": "The driver's user-space library (libnvidia-ml.so.1) cannot be loaded: the "
+                           "dynamic loader does not know where it is.",
     }.get(reason, "The driver query failed.")
     fix = ("wsl --shutdown",) if in_wsl(facts) else ("nvidia-smi", "sudo dmesg | grep -i -E 'nvidia|nvrm'")
     notes = ("Update the NVIDIA driver on Windows, run `wsl --shutdown` in PowerShell and reopen the distro.",) \

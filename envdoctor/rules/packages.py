@@ -107,7 +107,8 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
         newest = m.newest_vllm()
         if supports_python(newest, python, m):
             return None
-        row, subject, severity = newest, f"the newest vllm, {newest.version},", "warn"
+        # Not installed yet: pip will quietly pick an older release, which may be fine.
+        row, subject, severity = newest, f"the newest vllm, {newest.version},", "info"
     ok = [r for r in m.table("vllm") if supports_python(r, python, m)]
     notes = []
     if ok:

@@ -1,7 +1,7 @@
 """Fixture machines: record what the probes read on a real machine, replay it anywhere.
 
 A fixture directory holds:
-  machine.json   {"host": {...}, "env": {...}, "disk": {mount: {"total", "free"}}}
+  machine.json   {"host": {...}, "env": {...}, "disk": {mount: {"total", "free"}}, "options": {"python": ...}}
   commands.json  [{"argv": [...], "status": "ok", "returncode": 0, "stdout": "", "stderr": ""}]
   nvml.json      {"snapshot": {...}} | {"error": "..."} | {"timeout": true}
   root/          the files probes read, at their machine paths (/proc/version -> root/proc/version)
@@ -45,9 +45,11 @@ class ReplayRunner:
         self._commands = commands
         self._sources = _child_sources()
         self.unexpected: List[List[str]] = []
+        self.calls: List[List[str]] = []
 
     def run(self, argv, timeout, env=None, stdin_text=None) -> CommandResult:
         key = normalize_argv(argv, self._sources)
+        self.calls.append(key)
         for entry in self._commands:
             if entry["argv"] == key:
                 stdout = json.dumps(entry["stdout_json"]) if "stdout_json" in entry else entry.get("stdout", "")
@@ -87,7 +89,7 @@ def replay_context(directory: str, options: Optional[Mapping[str, object]] = Non
         host=Host(host.get("system", "Linux"), host.get("machine", "x86_64"),
                   host.get("executable", "/usr/bin/python3")),
         clock=lambda: 0.0,  # recorded machines take no time: golden JSON stays stable
-        options=dict(options or {}),
+        options={**machine.get("options", {}), **dict(options or {})},
     )
 
 
@@ -250,6 +252,8 @@ def save_recording(ctx: Context, directory: str, redact) -> None:
         "host": {"system": ctx.host.system, "machine": ctx.host.machine, "executable": ctx.host.executable},
         "env": {k: redact(dict.get(env, k)) for k in sorted(env.asked) if dict.get(env, k) is not None},
         "disk": {p: {"total": u.total, "free": u.free} for p, u in sorted(fs.disks.items())},
+        # what was asked for on the command line that changes what the probes read
+        "options": {k: v for k, v in ctx.options.items() if k == "python"},
     }
     runner: RecordingRunner = ctx.runner  # type: ignore[assignment]
     commands = [_readable(dict(c, stdout=redact(c["stdout"]), stderr=redact(c["stderr"]))) for c in runner.commands]
