@@ -42,9 +42,11 @@ def toolkit_version(ctx: Context, root: str) -> Optional[str]:
 
 def probe(ctx: Context, _deps: Facts) -> CudaToolkitFacts:
     require_linux(ctx)
-    roots = [p for p in ctx.fs.glob("/usr/local/cuda-*") if ctx.fs.is_dir(p)]
-    if ctx.fs.is_dir("/usr/local/cuda") and ctx.fs.realpath("/usr/local/cuda") == "/usr/local/cuda":
-        roots.append("/usr/local/cuda")  # a real directory, not a link to one of the above
+    roots = []
+    for path in ctx.fs.glob("/usr/local/cuda-*") + ["/usr/local/cuda"]:
+        real = ctx.fs.realpath(path)
+        if ctx.fs.is_dir(real) and real not in roots:  # cuda-13 -> cuda-13.0 is one toolkit
+            roots.append(real)
     nvcc = ctx.which("nvcc")
     nvcc_version = nvcc_toolkit = None
     if nvcc:

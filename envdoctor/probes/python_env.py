@@ -91,7 +91,8 @@ def parse_child(data: dict, executable: str, selected_by: str) -> PythonEnvFacts
         prefix=prefix,
         base_prefix=base,
         kind=kind,
-        externally_managed=bool(data.get("externally_managed")),
+        # PEP 668: the marker binds only the interpreter's own prefix, never a venv on top of it.
+        externally_managed=bool(data.get("externally_managed")) and kind == "system",
         pip_version=pip,
         marker_env=dict(data.get("marker_env") or {}),
         distributions=tuple(dists),
