@@ -10,10 +10,9 @@ from .base import Advice, cuda_tuple, driver_max_cuda, rule
 
 
 def _toolkit_versions(tk) -> list:
-    versions = [t.version for t in tk.toolkits if t.version]
-    if tk.nvcc_version:
-        versions.insert(0, tk.nvcc_version)
-    return sorted(set(versions), key=lambda v: cuda_tuple(v) or (0, 0))
+    """The installed toolkits as major.minor, oldest first, each once."""
+    found = {cuda_tuple(v) for v in [tk.nvcc_version] + [t.version for t in tk.toolkits]}
+    return [f"{major}.{minor}" for major, minor in sorted(v for v in found if v)]
 
 
 @rule("cuda-toolkit-not-needed", "cuda", "A CUDA toolkit is installed that vLLM's wheels do not use (info)")

@@ -209,6 +209,17 @@ class RecordingEnv(dict):
         return super().__getitem__(key)
 
 
+def _redact_tree(value: Any, redact) -> Any:
+    """Every string in saved data, dictionary keys (paths) included, goes through `redact`."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _redact_tree(v, redact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_tree(v, redact) for v in value]
+    return value
+
+
 def _readable(entry: Dict[str, Any]) -> Dict[str, Any]:
     """Store a child probe's one-line JSON answer as JSON, not as an escaped string."""
     try:
@@ -250,15 +261,15 @@ def save_recording(ctx: Context, directory: str, redact) -> None:
     env: RecordingEnv = ctx.env  # type: ignore[assignment]
     machine = {
         "host": {"system": ctx.host.system, "machine": ctx.host.machine, "executable": ctx.host.executable},
-        "env": {k: redact(dict.get(env, k)) for k in sorted(env.asked) if dict.get(env, k) is not None},
+        "env": {k: dict.get(env, k) for k in sorted(env.asked) if dict.get(env, k) is not None},
         "disk": {p: {"total": u.total, "free": u.free} for p, u in sorted(fs.disks.items())},
         # what was asked for on the command line that changes what the probes read
         "options": {k: v for k, v in ctx.options.items() if k == "python"},
     }
     runner: RecordingRunner = ctx.runner  # type: ignore[assignment]
-    commands = [_readable(dict(c, stdout=redact(c["stdout"]), stderr=redact(c["stderr"]))) for c in runner.commands]
+    commands = [_readable(c) for c in runner.commands]
     for name, data in (("machine.json", machine), ("commands.json", commands),
                        ("nvml.json", ctx.nvml.data)):  # type: ignore[attr-defined]
         with open(os.path.join(directory, name), "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
+            json.dump(_redact_tree(data, redact), fh, indent=2, ensure_ascii=False)
             fh.write("\n")

@@ -1,0 +1,58 @@
+"""The torch runtime probe against a real torch: the CPU build of torch 2.13.0 installed
+into a venv made for this test (on this kind of machine pip takes it from local disk)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from envdoctor.cli import main
+
+VENV = os.path.join(os.path.dirname(__file__), ".torch-venv")
+
+
+@pytest.fixture(scope="session")
+def torch_python():
+    python = os.path.join(VENV, "bin", "python")
+    probe = [python, "-c", "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')"]
+    if not (os.path.exists(python) and subprocess.run(probe, capture_output=True, timeout=120).returncode == 0):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", VENV], check=True, timeout=120)
+        subprocess.run([python, "-m", "pip", "install", "-q", "torch==2.13.0"], check=True, timeout=600)
+    return python
+
+
+def test_torch_runtime_probe_on_a_real_cpu_torch(capsys, torch_python):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--json", "--only", "torch", "--python", torch_python, "--deadline", "60"])
+    doc = json.loads(capsys.readouterr().out)
+    probes = {p["area"]: p for p in doc["probes"]}
+    assert probes["python"]["status"] == "ok" and probes["torch"]["status"] == "ok"
+    torch_facts = doc["facts"]["torch"]
+    assert torch_facts["version"].startswith("2.13.0") and torch_facts["cuda"] is None
+    assert torch_facts["cuda_available"] is False and torch_facts["device_count"] == 0
+    assert doc["facts"]["python"]["torch"] == {"version": torch_facts["version"], "cuda": None, "hip": None}
+    assert exit_info.value.code in (0, 1)
+
+
+def test_broken_torch_import_is_quoted(capsys, torch_python, tmp_path):
+    # A torch that fails to import (a half-deleted install) must be reported with its error.
+    shadow = tmp_path / "torch"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('libtorch_cuda.so: cannot open shared object file')\n")
+    env_before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(tmp_path)
+    try:
+        with pytest.raises(SystemExit):
+            main(["check", "--json", "--only", "torch", "--python", torch_python, "--deadline", "60"])
+    finally:
+        if env_before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = env_before
+    doc = json.loads(capsys.readouterr().out)
+    torch_probe = next(p for p in doc["probes"] if p["area"] == "torch")
+    assert torch_probe["status"] == "error"
+    assert "libtorch_cuda.so: cannot open shared object file" in torch_probe["error"]
