@@ -126,3 +126,9 @@ def test_record_then_replay_gives_the_same_facts(capsys, tmp_path):
     live, replayed = json.loads(live), json.loads(replayed)
     assert live["facts"] == replayed["facts"] and live["findings"] == replayed["findings"] and code1 == code2
     assert json.load(open(rec / "machine.json"))["options"] == {"python": sys.executable}
+
+
+def test_docs_list_every_finding_code():
+    text = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "findings.md")).read()
+    missing = [r.code for r in ALL_RULES if f"`{r.code}`" not in text]
+    assert not missing, f"docs/findings.md lacks {missing}"
