@@ -22,6 +22,7 @@ from .nvml import NvmlUnavailable
 from .runner import CommandResult, SubprocessRunner
 
 CHILD_SCRIPTS = ("env_child.py", "torch_child.py")
+KEEP = ".envdoctor-keep"
 
 
 def _child_sources() -> Dict[str, str]:
@@ -246,6 +247,8 @@ def save_recording(ctx: Context, directory: str, redact) -> None:
         target = os.path.join(root, path.lstrip("/"))
         if kind == "dir":
             os.makedirs(target, exist_ok=True)
+            with open(os.path.join(target, KEEP), "w"):
+                pass  # git keeps no empty directory; probes may test that it exists
             continue
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if os.path.lexists(target):
