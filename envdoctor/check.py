@@ -29,14 +29,17 @@ def evaluate(facts: Facts, matrices, rules: Sequence) -> Tuple[List[Finding], Li
     return sorted(found, key=lambda f: rank[f.severity]), crashes
 
 
-def run_check(ctx: Context, matrices, only: Iterable[str] = (), skip: Iterable[str] = (),
+def run_check(ctx: Context, matrices=None, only: Iterable[str] = (), skip: Iterable[str] = (),
               deadline: float = DEFAULT_DEADLINE, probes: Sequence[Probe] = ALL_PROBES) -> Report:
+    """Probe, then judge. `matrices` defaults to the shipped tables."""
     start = ctx.clock()
     chosen = select(probes, only, skip)
     running = ProbeRun(ctx, chosen, deadline)
-    # While the probes' child processes run: import the rules, parse the matrices.
+    # While the probes' child processes run: import the rules, load the matrices.
+    from .matrices import Matrices
     from .rules import ALL_RULES
 
+    matrices = matrices or Matrices()
     matrices.validate_all()
     facts, deadline_hit = running.wait()
     areas = {p.area for p in chosen}

@@ -81,10 +81,8 @@ def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip
             from .system.replay import recording_context
 
             ctx = recording_context(ctx)
-    from .matrices import Matrices
-
     redactor = Redactor(ctx.env)
-    report = run_check(ctx, Matrices(), only=only, skip=skip, deadline=deadline)
+    report = run_check(ctx, only=only, skip=skip, deadline=deadline)
     code = exit_code(report)
     if record and not replay:
         from .system.replay import save_recording

@@ -134,7 +134,7 @@ def probe(ctx: Context, _deps: Facts) -> DriverFacts:
         if _smi(ctx) is None:
             raise ProbeTimeout(str(exc)) from None
         nvml_error = str(exc)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         nvml_error = f"NVML returned data that cannot be read: {exc}"
     smi = _smi(ctx)
     if smi is None:
