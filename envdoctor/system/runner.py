@@ -58,7 +58,7 @@ def _decode(data: Optional[bytes]) -> str:
     return (data or b"")[:OUTPUT_LIMIT].decode("utf-8", errors="replace")
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -90,7 +90,7 @@ class SubprocessRunner:
         try:
             out, err = proc.communicate(stdin_bytes, timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_group(proc)
             out = err = b""
             try:
                 out, err = proc.communicate(timeout=REAP_GRACE)
