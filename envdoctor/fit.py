@@ -323,12 +323,6 @@ def max_utilization(gpu: Gpu, enforce_eager: bool) -> float:
     return max(0.0, math.floor(min(share, 0.95) * 100) / 100)
 
 
-def _best_context(est: Estimate, want: int) -> int:
-    if est.kv_tokens >= want:
-        return want
-    return next((c for c in CONTEXT_STEPS if c <= min(want, est.kv_tokens)), 0)
-
-
 def plan(m: ModelShape, gpu: Gpu, *, context: Optional[int] = None, cc_below_8: bool = False,
          engine_v1: bool = True, default_utilization: float = DEFAULT_UTILIZATION,
          alternatives: Sequence[ModelShape] = ()) -> FitPlan:
@@ -342,6 +336,7 @@ def plan(m: ModelShape, gpu: Gpu, *, context: Optional[int] = None, cc_below_8: 
 
     candidates: List[Estimate] = []
     small = gpu.total_bytes < 16 * GiB
+    contexts = [want] + [c for c in CONTEXT_STEPS if c < want and c >= min(MIN_USEFUL_CONTEXT, want)]
     for eager in ((True,) if small else (False, True)):
         util = max_utilization(gpu, eager)
         if util <= 0:
@@ -349,17 +344,14 @@ def plan(m: ModelShape, gpu: Gpu, *, context: Optional[int] = None, cc_below_8: 
         for seqs in SEQ_STEPS:
             if seqs > defaults.max_num_seqs:
                 continue
-            trial = replace(defaults, gpu_memory_utilization=util, enforce_eager=eager,
-                            max_num_seqs=seqs, max_model_len=want)
-            est = estimate(m, gpu, trial)
-            ctx = _best_context(est, want)
-            if ctx < min(MIN_USEFUL_CONTEXT, want):
-                continue
-            est = estimate(m, gpu, replace(trial, max_model_len=ctx))
-            if est.ok:
+            trial = replace(defaults, gpu_memory_utilization=util, enforce_eager=eager, max_num_seqs=seqs)
+            # The longest context that fits (the V0 engine's activations shrink with it too).
+            est = next((e for e in (estimate(m, gpu, replace(trial, max_model_len=c)) for c in contexts) if e.ok),
+                       None)
+            if est is not None:
                 candidates.append(est)
-            if ctx == want:
-                break  # fewer sequences would only cost throughput
+                if est.context == want:
+                    break  # fewer sequences would only cost throughput
     if candidates:
         # The longest context; among equals the least intrusive (graphs kept, most sequences).
         best = max(candidates, key=lambda e: (e.context, not e.settings.enforce_eager, e.settings.max_num_seqs))

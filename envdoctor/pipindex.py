@@ -14,21 +14,26 @@ import os
 from typing import List, Mapping, Optional, Tuple
 
 
+SYSTEM_FILES = ("/etc/pip.conf",)
+
+
 class NoIndex(Exception):
     """No index URL could be found; the message says what to pass."""
 
 
 def config_files(env: Mapping[str, str]) -> List[str]:
+    env_file = env.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:  # pip: "Skipping loading configuration files"
+        return []
     home = env.get("HOME", os.path.expanduser("~"))
     xdg_dirs = [d for d in env.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep) if d]
     xdg_home = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    env_file = env.get("PIP_CONFIG_FILE")
-    files = [os.path.join(d, "pip", "pip.conf") for d in xdg_dirs] + ["/etc/pip.conf"]
+    files = [os.path.join(d, "pip", "pip.conf") for d in xdg_dirs] + list(SYSTEM_FILES)
     if not (env_file and os.path.exists(env_file)):
         files += [os.path.join(home, ".pip", "pip.conf"), os.path.join(xdg_home, "pip", "pip.conf")]
     if env.get("VIRTUAL_ENV"):
         files.append(os.path.join(env["VIRTUAL_ENV"], "pip.conf"))
-    if env_file and env_file != os.devnull:
+    if env_file:
         files.append(env_file)
     return files
 

@@ -88,7 +88,8 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
         out.append(f"  Python: {python_args(p.chosen, p.model.name)}")
     if p.alternative is not None:
         alt = p.alternative
-        out.append(f"  {'Instead' if p.verdict == 'does-not-fit' else 'Or, for the full context'}: "
+        longer = "the full context" if alt.chosen.context >= p.model.max_positions else "a longer context"
+        out.append(f"  {'Instead' if p.verdict == 'does-not-fit' else 'Or, for ' + longer}: "
                    f"{alt.model.name} ({alt.model.quant_method} {alt.model.quant_bits}-bit, "
                    f"{gib(weight_bytes(alt.model))} of weights) "
                    f"{'fits' if alt.verdict == 'fits' else 'fits with settings'}"
