@@ -32,6 +32,8 @@ def evaluate(facts: Facts, matrices, rules: Sequence) -> Tuple[List[Finding], Li
 def run_check(ctx: Context, matrices, only: Iterable[str] = (), skip: Iterable[str] = (),
               deadline: float = DEFAULT_DEADLINE, probes: Sequence[Probe] = ALL_PROBES) -> Report:
     start = ctx.clock()
+    if not ctx.options.get("model"):
+        skip = tuple(skip) + ("model",)  # the model area exists only for `check --model`
     chosen = select(probes, only, skip)
     running = ProbeRun(ctx, chosen, deadline)
     # While the probes' child processes run: import the rules, parse the matrices.

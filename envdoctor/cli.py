@@ -69,8 +69,6 @@ def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip
         from .modelcfg import absolute
 
         options["model"] = model if replay else absolute(model)
-    else:
-        skip = skip + ("model",)
     if python:
         if not replay and not os.path.exists(python):
             raise click.BadParameter(f"{python} does not exist", param_hint="--python")

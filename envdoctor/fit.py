@@ -380,3 +380,31 @@ def _alternative(variants: Iterable[ModelShape], gpu: Gpu, want: int, cc_below_8
 
 def gib(n: float) -> str:
     return f"{n / GiB:.2f} GiB"
+
+
+# --- vLLM's own figures, read back from its start-up log ----------------------------------------
+
+_LOG_PATTERNS = {
+    "available_kv_gib": r"Available KV cache memory:\s*([\d.]+)\s*GiB",
+    "kv_tokens": r"GPU KV cache size:\s*([\d,]+)\s*tokens",
+    "gpu_blocks": r"# GPU blocks:\s*([\d,]+)",  # the V0 engine's wording
+    "weights_gib": r"Model loading took\s*([\d.]+)\s*GiB",
+    "requested_util": r"Requested memory:\s*([\d.]+)\s*\(util\)",
+    "requested_gib": r"Requested memory:\s*[\d.]+\s*\(util\),\s*([\d.]+)\s*GiB",
+    "non_kv_gib": r"Total non KV cache memory:\s*([\d.]+)\s*GiB",
+    "activation_gib": r"torch peak memory increase:\s*([\d.]+)\s*GiB",
+    "non_torch_gib": r"non-torch forward increase memory:\s*([\d.]+)\s*GiB",
+}
+
+
+def vllm_memory_log(text: str) -> dict:
+    """The memory figures a vLLM start-up log states (the last of each), as numbers."""
+    import re
+
+    found = {}
+    for key, pattern in _LOG_PATTERNS.items():
+        hits = re.findall(pattern, text)
+        if hits:
+            value = hits[-1].replace(",", "")
+            found[key] = int(value) if key in ("kv_tokens", "gpu_blocks") else float(value)
+    return found

@@ -129,3 +129,13 @@ def test_a_model_too_big_for_any_variant(m):
 def test_requested_context_is_honoured(m, qwen):
     p = plan_for(qwen, fit.Gpu("RTX 3050 Laptop", 4 * GiB, None, "8.6"), m, context=4096)
     assert p.chosen.context == 4096 and not p.context_limited
+
+
+def test_reads_vllms_memory_lines_back():
+    # The two lines the H100 run logged (shared/device.md), between unrelated ones.
+    log = ("INFO 11-25 [core.py:90] Initializing a V1 LLM engine\n"
+           "INFO 11-25 [gpu_worker.py:298] Available KV cache memory: 35.35 GiB\n"
+           "INFO 11-25 [kv_cache_utils.py:1087] GPU KV cache size: 1,323,760 tokens\n")
+    assert fit.vllm_memory_log(log) == {"available_kv_gib": 35.35, "kv_tokens": 1_323_760}
+    assert fit.vllm_memory_log("INFO # GPU blocks: 2140, # CPU blocks: 9362")["gpu_blocks"] == 2140
+    assert fit.vllm_memory_log("nothing here") == {}
