@@ -177,6 +177,8 @@ def _this_gpu(matrices, free: Optional[float]):
     if not driver.gpus:
         raise click.UsageError("the NVIDIA driver reports no GPU: pass --gpu NAME or --vram GB")
     gpu = gpu_from_fact(driver.gpus[0], matrices)
+    if gpu.total_bytes <= 0:
+        raise click.UsageError(f"the driver did not report the memory of {gpu.name}: pass --vram GB")
     notes = [f"sized for GPU 0 of {len(driver.gpus)}"] if len(driver.gpus) > 1 else []
     if free is not None:
         gpu = replace(gpu, free_bytes=int(free * 1024) * 1024 * 1024)

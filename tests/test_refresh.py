@@ -32,7 +32,7 @@ def _wheel(dist, version, tag, metadata):
 
 
 def _meta(name, version, python, requires):
-    lines = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", f"Requires-Python: {python}"]
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", f"Requires-Python: {python}"]
     lines += [f"Requires-Dist: {r}" for r in requires]
     return "\n".join(lines) + "\n\nA description.\n"
 
