@@ -273,9 +273,10 @@ def torch_row(release: Release, meta: str, wheel: IndexFile, how: str) -> Dict[s
         if pin and (r.name.startswith("nvidia-cuda-runtime") or r.name == "cuda-toolkit"):
             cuda = ".".join(pin.split(".")[:2])
             break
-    tags = sorted({t.interpreter for _, ts in release.wheels() for t in ts
-                   if t.interpreter.startswith("cp") and t.interpreter == t.abi},
-                  key=lambda t: int(t[2:]) if t[2:].isdigit() else 0)
+    # CPython ABIs with a wheel: cp312, and free-threaded builds as cp314t.
+    tags = sorted({t.abi for _, ts in release.wheels() for t in ts
+                   if t.interpreter.startswith("cp") and t.abi in (t.interpreter, t.interpreter + "t")},
+                  key=lambda t: (int(t[2:].rstrip("t") or 0), t.endswith("t")))
     return {
         "version": str(release.version), "release_date": _date(release), "python_requires": python or "",
         "python_tags": " ".join(tags), "default_cuda": cuda, "cuda_builds": "",

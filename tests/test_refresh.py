@@ -117,8 +117,8 @@ def index():
     idx.add("vllm", name, data, "2026-11-21T00:00:00Z", yanked=True)
     torch_meta = _meta("torch", "2.16.0", ">=3.10", ["cuda-toolkit[cublas,cudart]==13.2.2; platform_system == 'Linux'",
                                                       "filelock"])
-    for py in ("cp311", "cp312", "cp313"):
-        name, data = _wheel("torch", "2.16.0", f"{py}-{py}-manylinux_2_28_x86_64", torch_meta)
+    for py, abi in (("cp311", "cp311"), ("cp312", "cp312"), ("cp313", "cp313"), ("cp313", "cp313t")):
+        name, data = _wheel("torch", "2.16.0", f"{py}-{abi}-manylinux_2_28_x86_64", torch_meta)
         idx.add("torch", name, data, "2026-12-03T00:00:00Z")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(idx))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -159,7 +159,7 @@ def test_refresh_proposes_rows_for_new_releases_and_writes_nothing(capsys, index
     v35 = next(line for line in added if line.startswith("0.35.0,"))
     assert "flashinfer-python==0.7.4" in v35 and "read by HTTP range reads of the wheel" in v35
     t216 = next(line for line in added if line.startswith("2.16.0,"))
-    assert t216.startswith("2.16.0,2026-12-03,>=3.10,cp311 cp312 cp313,13.2,,")
+    assert t216.startswith("2.16.0,2026-12-03,>=3.10,cp311 cp312 cp313 cp313t,13.2,,")
     assert not any(line.startswith(("0.36.0rc1", "0.34.1", "0.33.0")) for line in added)
     assert "--- matrices/vllm.csv" in out and "+++ matrices/vllm.csv (proposed)" in out
     # The range reads fetched the zip directory and one member, never the 3 MiB wheels.
