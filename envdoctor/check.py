@@ -33,6 +33,8 @@ def run_check(ctx: Context, matrices=None, only: Iterable[str] = (), skip: Itera
               deadline: float = DEFAULT_DEADLINE, probes: Sequence[Probe] = ALL_PROBES) -> Report:
     """Probe, then judge. `matrices` defaults to the shipped tables."""
     start = ctx.clock()
+    if not ctx.options.get("model"):
+        skip = tuple(skip) + ("model",)  # the model area exists only for `check --model`
     chosen = select(probes, only, skip)
     running = ProbeRun(ctx, chosen, deadline)
     # While the probes' child processes run: import the rules, load the matrices.

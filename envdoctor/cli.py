@@ -54,15 +54,21 @@ def _list_codes() -> None:
               help="Also save what the probes read as a fixture directory (secrets redacted).")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
               help="Check a recorded fixture machine instead of this one.")
+@click.option("--model", "model", metavar="ID_OR_DIR",
+              help="Also check that this model fits the GPU (a local folder or a Hugging Face id).")
 def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip: Tuple[str, ...],
           list_codes: bool, ci: bool, python: Optional[str], deadline: float, debug: bool,
-          record: Optional[str], replay: Optional[str]) -> int:
+          record: Optional[str], replay: Optional[str], model: Optional[str]) -> int:
     """Probe this machine and report what stands between it and a working vLLM."""
     if list_codes:
         _list_codes()
         return 0
     only, skip = _areas(only), _areas(skip)
     options = {"quick": quick}
+    if model:
+        from .modelcfg import absolute
+
+        options["model"] = model if replay else absolute(model)
     if python:
         if not replay and not os.path.exists(python):
             raise click.BadParameter(f"{python} does not exist", param_hint="--python")
@@ -98,6 +104,152 @@ def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip
         render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
                color=False if ci or os.environ.get("NO_COLOR") else None)
     return code
+
+
+@cli.command()
+@click.argument("model", metavar="ID_OR_DIR")
+@click.option("--gpu", "gpu_name", metavar="NAME",
+              help='A GPU from `envdoctor matrices show gpu`, e.g. "RTX 3050 Laptop" (default: GPU 0 here).')
+@click.option("--vram", type=click.FloatRange(0.25, 4096), metavar="GB", help="The card's memory in GB.")
+@click.option("--free", "free", type=click.FloatRange(0, 4096), metavar="GB",
+              help="Free GPU memory in GB, when it is not measured here.")
+@click.option("--max-model-len", "context", type=click.IntRange(128, 100_000_000), metavar="TOKENS",
+              help="The context you need (default: the model's maximum).")
+@click.option("--vllm", "vllm_version", metavar="VERSION", help="Size for this vLLM release (default: a current one).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the arithmetic.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def fit(model: str, gpu_name: Optional[str], vram: Optional[float], free: Optional[float], context: Optional[int],
+        vllm_version: Optional[str], verbose: bool, as_json: bool) -> int:
+    """Does a model fit on this GPU (or a named one) under vLLM, and with which settings?
+
+    Exit code: 0 fits with vLLM's defaults, 1 fits with the settings shown, 2 does not fit."""
+    from .matrices import Matrices
+    from .model_fit import UnknownGpu, gpu_from_catalog, plan_for
+    from .modelcfg import ModelConfigError, ModelNotFound, absolute, find_model
+    from .redact import Redactor
+    from .system.fs import RootedFS
+
+    matrices = Matrices()
+    try:
+        shape = find_model(RootedFS("/"), os.environ, matrices, absolute(model))
+    except (ModelNotFound, ModelConfigError) as exc:
+        raise click.UsageError(str(exc)) from None
+    notes = []
+    if gpu_name or vram:
+        try:
+            gpu, notes = gpu_from_catalog(matrices, gpu_name, vram, free)
+        except UnknownGpu as exc:
+            raise click.UsageError(str(exc)) from None
+    else:
+        gpu, notes = _this_gpu(matrices, free)
+    p = plan_for(shape, gpu, matrices, context=context, vllm=vllm_version, notes=notes)
+    redactor = Redactor(os.environ)
+    if as_json:
+        import json
+
+        from .render.fit_text import document
+
+        click.echo(json.dumps(redactor.data(document(p)), indent=2))
+    else:
+        from .render.fit_text import render
+
+        for line in render(p, verbose=verbose):
+            click.echo(redactor.text(line))
+    return {"fits": 0, "fits-with-settings": 1, "does-not-fit": 2}[p.verdict]
+
+
+def _this_gpu(matrices, free: Optional[float]):
+    """GPU 0 of this machine, measured through the driver probe (NVML, else nvidia-smi)."""
+    from dataclasses import replace
+
+    from .context import live_context
+    from .model import Facts
+    from .model_fit import gpu_from_fact
+    from .probes import nvidia
+
+    try:
+        driver = nvidia.probe(live_context({}), Facts())
+    except Exception as exc:  # noqa: BLE001 - absent, failed or timed out: all mean "say which GPU"
+        raise click.UsageError(f"no NVIDIA GPU could be read here ({exc or type(exc).__name__}): pass "
+                               "--gpu NAME or --vram GB") from None
+    if not driver.gpus:
+        raise click.UsageError("the NVIDIA driver reports no GPU: pass --gpu NAME or --vram GB")
+    gpu = gpu_from_fact(driver.gpus[0], matrices)
+    if gpu.total_bytes <= 0:
+        raise click.UsageError(f"the driver did not report the memory of {gpu.name}: pass --vram GB")
+    notes = [f"sized for GPU 0 of {len(driver.gpus)}"] if len(driver.gpus) > 1 else []
+    if free is not None:
+        gpu = replace(gpu, free_bytes=int(free * 1024) * 1024 * 1024)
+    return gpu, notes
+
+
+@cli.group()
+def matrices() -> None:
+    """The compatibility data envdoctor ships (matrices/), with the source of every row."""
+
+
+@matrices.command("show")
+@click.argument("table", type=click.Choice(["vllm", "torch", "cuda", "gpu", "model"]), default="vllm")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON (sources included).")
+@click.option("--source", "with_source", is_flag=True, help="Add each row's source to the table.")
+def matrices_show(table: str, as_json: bool, with_source: bool) -> int:
+    """Print one table: vllm, torch, cuda, gpu or model."""
+    from .matrices import Matrices
+    from .render.matrix_table import render_text, sections
+
+    data = sections(Matrices(), table)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for line in render_text(data, with_source=with_source):
+            click.echo(line)
+    return 0
+
+
+@matrices.command("refresh")
+@click.option("--index-url", metavar="URL", help="Read this index (default: pip's configuration, else pip's default).")
+@click.option("--package", "packages", type=click.Choice(["vllm", "torch"]), multiple=True,
+              help="Only this package (repeatable).")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=20.0, show_default=True,
+              help="Seconds for each HTTP request.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="At most this many new releases per package.")
+def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeout: float, limit: int) -> int:
+    """Propose rows for vLLM and torch releases newer than the data, as a diff to review.
+
+    Nothing is written. Exit code: 0 up to date, 1 rows proposed, 3 the index could not be read."""
+    from .matrices import Matrices
+    from .pipindex import NoIndex, resolve
+    from .redact import Redactor
+    from .refresh import RefreshError, run
+
+    redactor = Redactor(os.environ)
+    try:
+        url, where = resolve(os.environ, index_url)
+    except NoIndex as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(redactor.text(f"index: {url} (from {where})"), err=True)
+    try:
+        proposals = run(url, Matrices(), packages or ("vllm", "torch"), timeout, limit)
+    except RefreshError as exc:
+        click.echo(f"envdoctor: {redactor.text(str(exc))}", err=True)
+        return EXIT_CANNOT_CHECK
+    proposed = False
+    for p in proposals:
+        if not p.new_versions:
+            click.echo(f"{p.table}: no release newer than the data", err=True)
+            continue
+        proposed = True
+        click.echo(f"{p.table}: {len(p.new_versions)} new release(s): {', '.join(p.new_versions)}", err=True)
+        click.echo(redactor.text(p.diff), nl=False)
+        for problem in p.problems:
+            click.echo(f"{p.table}: to fill in before these rows load: {problem}", err=True)
+    if proposed:
+        click.echo("Review the rows, fill the empty columns from the sources named, then apply the diff "
+                   "(envdoctor never writes matrices/).", err=True)
+    return 1 if proposed else 0
 
 
 def main(argv: Optional[list] = None) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import re
 from typing import Dict, Optional, Tuple
 
+from .fit import ModelShape
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,16 @@ class ResourceFacts:
     disks: Tuple[Disk, ...] = ()
     wslconfig_path: Optional[str] = None
     wslconfig_memory: Optional[str] = None  # [wsl2] memory= as written, e.g. "8GB"
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """The model `check --model` was asked about, as found on this machine (no network)."""
+
+    query: str  # what the user passed: a folder or a Hugging Face repository id
+    found_at: Optional[str] = None  # the config.json read; None when not on this machine
+    shape: Optional[ModelShape] = None
+    hub_cache: Optional[str] = None  # the Hugging Face cache folder that was searched
 
 
 def canonicalize_name(name: str) -> str:

@@ -22,6 +22,8 @@ from packaging.version import InvalidVersion, Version
 from .model import DataError
 
 ENV_DIR = "ENVDOCTOR_MATRICES_DIR"
+# PyTorch's own wheel index; each CUDA build has its folder (cu121, cu128, ...).
+TORCH_INDEX = "https://download.pytorch.org/whl"
 
 
 class MatrixError(DataError):
@@ -90,6 +92,33 @@ def _text(text: str) -> str:
     return text
 
 
+def _count(text: str) -> int:
+    if not re.fullmatch(r"[1-9]\d*", text):
+        raise ValueError(f"not a positive whole number: {text!r}")
+    return int(text)
+
+
+def _flag(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError(f"not true or false: {text!r}")
+    return text == "true"
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"not one of {', '.join(choices)}: {text!r}")
+        return text
+    return parse
+
+
+_dtype = _one_of("bfloat16", "float16", "float32")
+# How a value was checked: read in the model's own repository file ("official"), in a copy
+# of that file that names the model (a fine-tune or mirror that kept the config: "copy"),
+# or not confirmed ("unverified").
+_checked = _one_of("official", "copy", "unverified")
+
+
 # --- row types ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -101,6 +130,7 @@ class VllmRelease:
     cuda: Optional[str]  # CUDA the default (suffix-less) wheel is built with
     min_cc: Optional[str]
     companions: Tuple[Requirement, ...]  # xformers, vllm-flash-attn, flashinfer pins
+    platforms: Tuple[str, ...]  # wheel platform tags on the index: manylinux_2_28_x86_64 ...
     source: str
 
 
@@ -113,6 +143,10 @@ class TorchRelease:
     default_cuda: Optional[str]  # the CUDA build the plain index serves
     cuda_builds: Tuple[str, ...]  # cuXYZ builds on download.pytorch.org, per RELEASE.md
     source: str
+
+    def index_url(self, build: str) -> str:
+        """The PyTorch wheel index of one CUDA build: cu121 -> .../whl/cu121."""
+        return f"{TORCH_INDEX}/{build}"
 
 
 @dataclass(frozen=True)
@@ -152,7 +186,49 @@ class GpuSpec:
     nvml_pattern: "re.Pattern[str]"  # matched against the name NVML reports
     compute_capability: str
     architecture: str
-    vram_gb: str
+    vram_gb: str  # the memory sizes the card is sold with, in GB: "4 6"
+    segment: str  # laptop | desktop | datacenter | embedded
+    source: str
+
+    def vram_options(self) -> Tuple[float, ...]:
+        return tuple(float(v) for v in self.vram_gb.split() if re.fullmatch(r"\d+(\.\d+)?", v))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The config.json values that decide a model's memory on the GPU."""
+
+    id: str  # the Hugging Face repository id
+    model_type: str  # config.json model_type: qwen2, llama, ...
+    parameters: int
+    layers: int  # num_hidden_layers
+    hidden_size: int
+    intermediate_size: int
+    heads: int  # num_attention_heads
+    kv_heads: int  # num_key_value_heads
+    head_dim: int
+    vocab: int  # vocab_size
+    max_positions: int  # max_position_embeddings
+    dtype: str  # torch_dtype
+    tie_embeddings: bool  # tie_word_embeddings
+    sliding_window: Optional[int]
+    checked: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ModelVariant:
+    """A published quantized checkpoint of a catalog model."""
+
+    id: str
+    base: str  # the ModelSpec id it was made from
+    method: str  # awq | gptq (config.json quantization_config.quant_method)
+    bits: int
+    group_size: Optional[int]  # None: not read from the upload's config
+    tie_embeddings: Optional[bool]  # quantized uploads do not always keep the base model's tying
+    weights_bytes: Optional[int]  # the checkpoint's safetensors size, where published
+    min_cc: str  # the lowest compute capability vLLM's kernel for `method` accepts
+    checked: str
     source: str
 
 
@@ -169,7 +245,7 @@ TABLES: Dict[str, Table] = {
     "vllm": Table("vllm.csv", VllmRelease, ("version",), {
         "version": _version, "release_date": _date, "torch": _specifier,
         "python_requires": _specifier, "cuda": _cuda, "min_cc": _cc, "companions": _requirements,
-        "source": _text}, optional=("cuda", "min_cc", "companions")),
+        "platforms": _words, "source": _text}, optional=("cuda", "min_cc", "companions", "platforms")),
     "torch": Table("torch.csv", TorchRelease, ("version",), {
         "version": _version, "release_date": _date, "python_requires": _specifier,
         "python_tags": _words, "default_cuda": _cuda, "cuda_builds": _words, "source": _text},
@@ -185,7 +261,18 @@ TABLES: Dict[str, Table] = {
         "branch": _dotted(r"R\d+", "a driver branch like R535"), "max_cuda": _cuda, "source": _text}),
     "gpus": Table("gpus.csv", GpuSpec, ("name",), {
         "name": _text, "nvml_pattern": _regex, "compute_capability": _cc, "architecture": _text,
-        "vram_gb": _text, "source": _text}),
+        "vram_gb": _text, "segment": _one_of("laptop", "desktop", "datacenter", "embedded"),
+        "source": _text}),
+    "models": Table("models.csv", ModelSpec, ("id",), {
+        "id": _text, "model_type": _text, "parameters": _count, "layers": _count,
+        "hidden_size": _count, "intermediate_size": _count, "heads": _count, "kv_heads": _count,
+        "head_dim": _count, "vocab": _count, "max_positions": _count, "dtype": _dtype,
+        "tie_embeddings": _flag, "sliding_window": _count, "checked": _checked, "source": _text},
+        optional=("sliding_window",)),
+    "model_variants": Table("model_variants.csv", ModelVariant, ("id",), {
+        "id": _text, "base": _text, "method": _one_of("awq", "gptq"), "bits": _count,
+        "group_size": _count, "tie_embeddings": _flag, "weights_bytes": _count, "min_cc": _cc,
+        "checked": _checked, "source": _text}, optional=("group_size", "tie_embeddings", "weights_bytes")),
 }
 
 
@@ -219,7 +306,7 @@ def parse_table(name: str, text: str, file: str) -> List[Any]:
             cell = (raw.get(column) or "").strip()
             if not cell:
                 if column in spec.optional:
-                    values[column] = () if column in ("companions", "cuda_builds") else None
+                    values[column] = () if parse in (_words, _requirements) else None
                     continue
                 raise MatrixError(f"{file}: line {line_no}: column {column!r} is empty"
                                   + (" (every row must say where it came from)" if column == "source" else ""))
@@ -255,6 +342,15 @@ class Matrices:
     def validate_all(self) -> None:
         for name in TABLES:
             self.table(name)
+        self._check_variant_bases()
+
+    def _check_variant_bases(self) -> None:
+        known = {m.id for m in self.table("models")}
+        for line_no, v in enumerate(self.table("model_variants"), start=2):
+            if v.base not in known:
+                path = os.path.join(self.directory, TABLES["model_variants"].file)
+                raise MatrixError(f"{path}: line {line_no}: base {v.base!r} is not a model in "
+                                  f"{TABLES['models'].file}")
 
     # --- lookups the rules use ---------------------------------------------------------
 
@@ -281,6 +377,32 @@ class Matrices:
 
     def gpu(self, nvml_name: str) -> Optional[GpuSpec]:
         return next((g for g in self.table("gpus") if g.nvml_pattern.search(nvml_name)), None)
+
+    def gpus_named(self, query: str) -> List[GpuSpec]:
+        """GPUs a person's words name: "RTX 3050 Laptop", "3050 laptop", "NVIDIA L4", "T4".
+        Tried as an NVML name first (with and without the NVIDIA / GeForce prefixes), then as
+        words that all appear in the row's name."""
+        text = " ".join(query.split())
+        rows = self.table("gpus")
+        for candidate in (text, f"NVIDIA {text}", f"NVIDIA GeForce {text}", f"Tesla {text}"):
+            hit = [g for g in rows if re.search(g.nvml_pattern.pattern, candidate, re.IGNORECASE)]
+            if hit:
+                return hit[:1]
+        words = [w for w in text.lower().split() if w not in ("nvidia", "geforce")]
+        return [g for g in rows if words and all(w in g.name.lower().split() or w in g.name.lower()
+                                                 for w in words)]
+
+    def model(self, model_id: str) -> Optional[ModelSpec]:
+        key = model_id.strip().lower()
+        return next((m for m in self.table("models") if m.id.lower() == key), None)
+
+    def variant(self, model_id: str) -> Optional[ModelVariant]:
+        key = model_id.strip().lower()
+        return next((v for v in self.table("model_variants") if v.id.lower() == key), None)
+
+    def variants_of(self, base_id: str) -> List[ModelVariant]:
+        key = base_id.strip().lower()
+        return [v for v in self.table("model_variants") if v.base.lower() == key]
 
     def cuda_min_driver(self, cuda: str) -> Optional[CudaDriver]:
         """The first (GA) release row of a CUDA version: the lowest driver it asks for."""

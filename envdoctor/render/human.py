@@ -6,8 +6,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from .. import __version__
 from ..engine import Probe
-from ..facts import (CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, ResourceFacts,
-                     TorchRuntimeFacts, WslFacts)
+from ..facts import (CudaToolkitFacts, DriverFacts, ModelFacts, PlatformFacts, PythonEnvFacts,
+                     ResourceFacts, TorchRuntimeFacts, WslFacts)
 from ..model import SEVERITY_RANK, Finding, ProbeResult, Report
 from ..redact import Redactor
 from ..rules.base import gib
@@ -69,9 +69,17 @@ def _resources(f: ResourceFacts) -> str:
     return ram + (f" · disk {gib(disk.free_bytes)} free ({disk.purpose})" if disk else "")
 
 
+def _model(f: ModelFacts) -> str:
+    if f.shape is None:
+        return f"{f.query}: no config.json on this machine (envdoctor's catalog is tried)"
+    s = f.shape
+    quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
+    return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
+
+
 SUMMARIES: Dict[str, Callable] = {
     "platform": _platform, "wsl": _wsl, "driver": _driver, "cuda": _cuda,
-    "python": _python, "torch": _torch, "resources": _resources,
+    "python": _python, "torch": _torch, "resources": _resources, "model": _model,
 }
 
 

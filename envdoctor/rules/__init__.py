@@ -2,7 +2,7 @@
 order findings are listed in, within a severity."""
 from __future__ import annotations
 
-from . import driver, packages, platform, probes, resources, toolkit, torch, wsl
+from . import driver, model, packages, platform, probes, resources, toolkit, torch, wsl
 
 ALL_RULES = (
     platform.native_windows,
@@ -27,6 +27,10 @@ ALL_RULES = (
     driver.memory_in_use,
     resources.low_disk,
     resources.low_ram,
+    model.does_not_fit,
+    model.kv_too_small,
+    model.fits_with_settings,
+    model.not_found,
     probes.probe_failed,
 )
 

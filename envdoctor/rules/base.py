@@ -13,10 +13,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..facts import DriverFacts, Gpu
-from ..matrices import Matrices, driver_key
+from ..matrices import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
 from ..model import Facts, Finding
-
-TORCH_INDEX = "https://download.pytorch.org/whl"
 
 
 @dataclass(frozen=True)

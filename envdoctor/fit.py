@@ -1,0 +1,410 @@
+"""Does a model fit on a GPU under vLLM, and with which settings? A pure calculator.
+
+How vLLM sizes its KV cache at start-up (vllm/v1/worker/gpu_worker.py `init_device` and
+`determine_available_memory`; vllm/utils/mem_utils.py `memory_profiling`):
+
+    requested    = total GPU memory × gpu_memory_utilization
+                   (start-up fails when the free memory, measured after the process made
+                   its CUDA context, is below `requested`)
+    non_kv_cache = weights + peak activation of a profile run + non-torch memory growth
+    available_kv = requested − non_kv_cache          ("Available KV cache memory: N GiB")
+    KV tokens    = available_kv // (block_size × kv_bytes_per_token) × block_size
+                                                     ("GPU KV cache size: N tokens")
+    kv_bytes_per_token = 2 (K and V) × layers × kv_heads × head_dim × KV dtype bytes
+
+Weights, the KV bytes per token and the formula above are exact. Three terms are
+estimates, stated where they are defined (ACTIVATION, NON_TORCH_BYTES, CUDA_CONTEXT_BYTES,
+CUDA_GRAPH_BYTES) so a run on a real GPU can check each one: `predict_available_kv` gives
+the figure vLLM logs as "Available KV cache memory".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+GiB = 1024 ** 3
+MiB = 1024 ** 2
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "fp8": 1}
+BLOCK_SIZE = 16  # vLLM's default KV-cache block size on CUDA (tokens per block)
+
+# --- the estimated terms -------------------------------------------------------------------
+# The CUDA context torch creates in the vLLM process. It is taken before vLLM's start-up
+# snapshot, so it is outside `requested` but must fit in the free memory. pytorch/pytorch#86509
+# measured 287,047,680 bytes with CUDA_MODULE_LOADING=LAZY (the default since CUDA 11.7 /
+# torch 1.13); rounded up.
+CUDA_CONTEXT_BYTES = 300 * MiB
+# Memory vLLM's process allocates outside torch's allocator after start-up (cuBLAS workspaces,
+# attention-backend buffers; NCCL only with several GPUs). Assumed; it matches the one real
+# run we have (H100, Qwen2-1.5B: 4.47 GiB non-KV = 2.88 weights + 1.45 sampler + 0.14).
+NON_TORCH_BYTES = 150 * MiB
+# CUDA graphs are captured after the KV cache is allocated, so with enforce_eager=False they
+# need memory beyond `requested`. vLLM logs the real figure ("Graph capturing finished in N
+# secs, took X GiB"); this is an assumed headroom, not a measurement. Small GPUs get
+# enforce_eager instead of relying on it.
+CUDA_GRAPH_BYTES = 512 * MiB
+# Keep this share of the card unrequested when choosing gpu_memory_utilization: free memory
+# drifts (a desktop compositor, WDDM under WSL) between our reading and vLLM's.
+UTILIZATION_MARGIN = 0.02
+
+# vLLM's defaults (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults; vllm/config/cache.py).
+DEFAULT_UTILIZATION = 0.9  # 0.92 from vLLM 0.20.0
+DEFAULT_BATCHED_TOKENS_SERVE = 2048  # `vllm serve` on GPUs under 70 GiB (8192 on H100-class)
+DEFAULT_MAX_SEQS = 256  # 1024 on H100-class GPUs
+BIG_GPU_BYTES = 70 * GiB
+
+# Contexts offered when the model's full context does not fit, largest first.
+CONTEXT_STEPS = (131072, 65536, 32768, 16384, 8192, 4096, 2048)
+MIN_USEFUL_CONTEXT = 2048
+SEQ_STEPS = (256, 128, 64, 32, 16, 8)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The config.json values that decide memory, plus quantization if the checkpoint has it."""
+
+    name: str
+    model_type: str
+    layers: int
+    hidden_size: int
+    intermediate_size: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    max_positions: int
+    dtype: str  # torch_dtype of the checkpoint
+    tie_embeddings: bool
+    parameters: Optional[int] = None  # None: counted from the shape
+    quant_method: Optional[str] = None  # awq | gptq
+    quant_bits: Optional[int] = None
+    quant_group_size: Optional[int] = None
+    weights_file_bytes: Optional[int] = None  # the checkpoint's size, where known
+    source: str = ""  # where these values were read
+
+    @property
+    def quantized(self) -> bool:
+        return self.quant_method is not None
+
+
+@dataclass(frozen=True)
+class Gpu:
+    name: str
+    total_bytes: int
+    free_bytes: Optional[int] = None  # measured; None = not measured (assumed idle)
+    compute_capability: Optional[str] = None
+
+    @property
+    def usable_free(self) -> int:
+        return self.total_bytes if self.free_bytes is None else min(self.free_bytes, self.total_bytes)
+
+
+@dataclass(frozen=True)
+class Settings:
+    gpu_memory_utilization: float = DEFAULT_UTILIZATION
+    max_model_len: Optional[int] = None  # None: the model's max_position_embeddings
+    max_num_seqs: int = DEFAULT_MAX_SEQS
+    max_num_batched_tokens: int = DEFAULT_BATCHED_TOKENS_SERVE
+    enforce_eager: bool = False
+    dtype: str = "auto"  # auto | half
+    kv_cache_dtype: str = "auto"  # auto | fp8
+    chunked_prefill: bool = True  # vLLM's V1 engine always chunks prefills
+
+    def vllm_args(self, model: str) -> str:
+        parts = [f"vllm serve {model}"]
+        if self.max_model_len:
+            parts.append(f"--max-model-len {self.max_model_len}")
+        parts.append(f"--gpu-memory-utilization {self.gpu_memory_utilization:.2f}")
+        if self.max_num_seqs != DEFAULT_MAX_SEQS:
+            parts.append(f"--max-num-seqs {self.max_num_seqs}")
+        if self.enforce_eager:
+            parts.append("--enforce-eager")
+        if self.dtype != "auto":
+            parts.append(f"--dtype {self.dtype}")
+        if self.kv_cache_dtype != "auto":
+            parts.append(f"--kv-cache-dtype {self.kv_cache_dtype}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The arithmetic for one model on one GPU with one set of settings (bytes)."""
+
+    settings: Settings
+    context: int  # the max_model_len this estimate is for
+    weights: int
+    forward_activation: int
+    sampler_activation: int
+    non_torch: int
+    cuda_context: int
+    cuda_graphs: int
+    requested: int
+    kv_available: int
+    kv_bytes_per_token: int
+    kv_tokens: int
+    free: int
+    problems: Tuple[str, ...] = ()
+
+    @property
+    def activation(self) -> int:
+        return max(self.forward_activation, self.sampler_activation)
+
+    @property
+    def non_kv(self) -> int:
+        return self.weights + self.activation + self.non_torch
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    verdict: str  # fits | fits-with-settings | does-not-fit
+    model: ModelShape
+    gpu: Gpu
+    default: Estimate  # vLLM's defaults
+    chosen: Estimate  # the recommendation (the defaults when they fit)
+    context_limited: bool = False  # max_model_len had to go below what was asked
+    alternative: Optional["FitPlan"] = None  # a quantized variant that fits better
+    notes: Tuple[str, ...] = ()
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+def count_parameters(m: ModelShape) -> int:
+    """Parameters of a dense decoder (Llama, Qwen2/3, Mistral, Phi-3, Gemma/Gemma 2)."""
+    if m.parameters:
+        return m.parameters
+    return _embedding_params(m) + m.layers * _layer_params(m) + m.hidden_size
+
+
+def _embedding_params(m: ModelShape) -> int:
+    return m.vocab * m.hidden_size * (1 if m.tie_embeddings else 2)
+
+
+def _linear_params(m: ModelShape) -> int:
+    """Weights of one layer's projections: q, k, v, o and the gated MLP."""
+    q = m.heads * m.head_dim
+    kv = m.kv_heads * m.head_dim
+    return m.hidden_size * (q + 2 * kv) + q * m.hidden_size + 3 * m.hidden_size * m.intermediate_size
+
+
+def _layer_params(m: ModelShape) -> int:
+    norms = (4 if m.model_type == "gemma2" else 2) * m.hidden_size
+    extra = 0
+    if m.model_type == "qwen2":  # q, k and v carry biases
+        extra += (m.heads + 2 * m.kv_heads) * m.head_dim
+    if m.model_type == "qwen3":  # per-head RMSNorm of q and k
+        extra += 2 * m.head_dim
+    return _linear_params(m) + norms + extra
+
+
+def weight_bytes(m: ModelShape) -> int:
+    """Bytes of the weights on the GPU.
+
+    Unquantized: parameters × 2 (vLLM loads float32 checkpoints as 16-bit too).
+    GPTQ/AWQ: the projections at `bits` plus per-group fp16 scales and packed zeros (and
+    GPTQ's int32 g_idx per input row), as vllm/model_executor/layers/quantization/{gptq,awq}.py
+    create them; embeddings, lm_head and norms stay 16-bit. A published checkpoint size wins.
+    """
+    if m.weights_file_bytes:
+        return m.weights_file_bytes
+    if not m.quantized:
+        return count_parameters(m) * 2
+    bits = m.quant_bits or 4
+    group = m.quant_group_size or 128
+    linear = _linear_params(m)
+    packed = linear * bits // 8
+    groups = linear // group
+    scales_and_zeros = groups * 2 + groups * bits // 8
+    g_idx = 0
+    if m.quant_method == "gptq":
+        q = m.heads * m.head_dim
+        inputs = 6 * m.hidden_size + q + m.intermediate_size  # q, k, v, gate, up read H; o, down
+        g_idx = 4 * inputs
+    per_layer = packed + scales_and_zeros + g_idx + 2 * (_layer_params(m) - linear)
+    return m.layers * per_layer + 2 * (_embedding_params(m) + m.hidden_size)
+
+
+def kv_bytes_per_token(m: ModelShape, kv_cache_dtype: str = "auto") -> int:
+    """2 (K and V) × layers × kv_heads × head_dim × bytes. Sliding-window layers are counted
+    in full: vLLM needs less for them per request, so this errs on the safe side."""
+    per = 1 if kv_cache_dtype.startswith("fp8") else 2
+    return 2 * m.layers * m.kv_heads * m.head_dim * per
+
+
+def kv_tokens(available_bytes: int, m: ModelShape, kv_cache_dtype: str = "auto",
+              block_size: int = BLOCK_SIZE) -> int:
+    """The token count vLLM logs as "GPU KV cache size", from its "Available KV cache memory"."""
+    if available_bytes <= 0:
+        return 0
+    blocks = available_bytes // (block_size * kv_bytes_per_token(m, kv_cache_dtype))
+    return int(blocks * block_size)
+
+
+# --- activations -----------------------------------------------------------------------------
+# ACTIVATION: vLLM's profile run (gpu_model_runner.profile_run) pushes max_num_batched_tokens
+# tokens through the model, keeps the hidden states, then runs the sampler on one row per
+# request (min(max_num_seqs, max_num_batched_tokens) rows). The peak is the larger phase:
+#   forward: hidden + residual and the MLP's gate_up output with its activated half:
+#            tokens × (2·hidden + 3·intermediate) × 2 bytes
+#   sampler: the kept hidden states plus rows × vocab logits in the model dtype, a float32
+#            copy and float32 probabilities: rows × vocab × (2 + 8) bytes
+# An estimate of the allocator's peak, not a trace; checked against the H100 run in the tests.
+
+def forward_activation(m: ModelShape, tokens: int) -> int:
+    return tokens * (2 * m.hidden_size + 3 * m.intermediate_size) * 2
+
+
+def sampler_activation(m: ModelShape, tokens: int, seqs: int) -> int:
+    rows = min(seqs, tokens)
+    return tokens * m.hidden_size * 2 + rows * m.vocab * (2 + 8)
+
+
+# --- one estimate ----------------------------------------------------------------------------
+
+def estimate(m: ModelShape, gpu: Gpu, settings: Settings) -> Estimate:
+    context = settings.max_model_len or m.max_positions
+    tokens = settings.max_num_batched_tokens
+    if not settings.chunked_prefill:
+        tokens = max(tokens, context)  # the V0 engine profiles a whole prompt at once
+    weights = weight_bytes(m)
+    fwd = forward_activation(m, tokens)
+    smp = sampler_activation(m, tokens, settings.max_num_seqs)
+    requested = int(gpu.total_bytes * settings.gpu_memory_utilization)
+    graphs = 0 if settings.enforce_eager else CUDA_GRAPH_BYTES
+    per_token = kv_bytes_per_token(m, settings.kv_cache_dtype)
+    available = requested - (weights + max(fwd, smp) + NON_TORCH_BYTES)
+    tokens_fit = kv_tokens(available, m, settings.kv_cache_dtype)
+    free = gpu.usable_free
+    problems: List[str] = []
+    if requested > free - CUDA_CONTEXT_BYTES:
+        problems.append("start")  # vLLM: "Free memory on device ... less than desired GPU memory utilization"
+    if available <= 0:
+        problems.append("no-kv")
+    elif tokens_fit < context:
+        problems.append("context")  # vLLM: max_model_len needs more KV cache than is available
+    if graphs and free - CUDA_CONTEXT_BYTES - requested < graphs:
+        problems.append("graphs")
+    return Estimate(settings, context, weights, fwd, smp, NON_TORCH_BYTES, CUDA_CONTEXT_BYTES, graphs,
+                    requested, available, per_token, tokens_fit, free, tuple(problems))
+
+
+def predict_available_kv(m: ModelShape, total_bytes: int, gpu_memory_utilization: float, *,
+                         max_num_seqs: int = DEFAULT_MAX_SEQS,
+                         max_num_batched_tokens: int = DEFAULT_BATCHED_TOKENS_SERVE) -> int:
+    """What vLLM will log as "Available KV cache memory" (bytes), for comparing on a GPU."""
+    settings = Settings(gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
+                        max_num_batched_tokens=max_num_batched_tokens, enforce_eager=True)
+    return estimate(m, Gpu("predict", total_bytes), settings).kv_available
+
+
+def vllm_defaults(m: ModelShape, gpu: Gpu, cc_below_8: bool = False, engine_v1: bool = True,
+                  utilization: float = DEFAULT_UTILIZATION) -> Settings:
+    big = gpu.total_bytes >= BIG_GPU_BYTES
+    return Settings(
+        gpu_memory_utilization=utilization,
+        max_model_len=m.max_positions,
+        max_num_seqs=1024 if big else DEFAULT_MAX_SEQS,
+        max_num_batched_tokens=8192 if big else DEFAULT_BATCHED_TOKENS_SERVE,
+        dtype="half" if cc_below_8 and m.dtype == "bfloat16" and not m.quantized else "auto",
+        chunked_prefill=engine_v1,
+    )
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+def max_utilization(gpu: Gpu, enforce_eager: bool) -> float:
+    """The highest gpu_memory_utilization whose request fits in today's free memory."""
+    spare = gpu.usable_free - CUDA_CONTEXT_BYTES - (0 if enforce_eager else CUDA_GRAPH_BYTES)
+    share = spare / gpu.total_bytes - UTILIZATION_MARGIN
+    return max(0.0, math.floor(min(share, 0.95) * 100) / 100)
+
+
+def plan(m: ModelShape, gpu: Gpu, *, context: Optional[int] = None, cc_below_8: bool = False,
+         engine_v1: bool = True, default_utilization: float = DEFAULT_UTILIZATION,
+         alternatives: Sequence[ModelShape] = ()) -> FitPlan:
+    """Fits with vLLM's defaults, fits with these settings, or does not fit (and what does)."""
+    want = min(context or m.max_positions, m.max_positions)
+    defaults = vllm_defaults(m, gpu, cc_below_8, engine_v1, default_utilization)
+    defaults = replace(defaults, max_model_len=want)
+    default_est = estimate(m, gpu, defaults)
+    if default_est.ok:
+        return FitPlan("fits", m, gpu, default_est, default_est)
+
+    candidates: List[Estimate] = []
+    small = gpu.total_bytes < 16 * GiB
+    contexts = [want] + [c for c in CONTEXT_STEPS if c < want and c >= min(MIN_USEFUL_CONTEXT, want)]
+    for eager in ((True,) if small else (False, True)):
+        util = max_utilization(gpu, eager)
+        if util <= 0:
+            continue
+        for seqs in SEQ_STEPS:
+            if seqs > defaults.max_num_seqs:
+                continue
+            trial = replace(defaults, gpu_memory_utilization=util, enforce_eager=eager, max_num_seqs=seqs)
+            # The longest context that fits (the V0 engine's activations shrink with it too).
+            est = next((e for e in (estimate(m, gpu, replace(trial, max_model_len=c)) for c in contexts) if e.ok),
+                       None)
+            if est is not None:
+                candidates.append(est)
+                if est.context == want:
+                    break  # fewer sequences would only cost throughput
+    if candidates:
+        # The longest context; among equals the least intrusive (graphs kept, most sequences).
+        best = max(candidates, key=lambda e: (e.context, not e.settings.enforce_eager, e.settings.max_num_seqs))
+        chosen = FitPlan("fits-with-settings", m, gpu, default_est, best, context_limited=best.context < want)
+        if chosen.context_limited:
+            alt = _alternative(alternatives, gpu, want, cc_below_8, engine_v1, default_utilization)
+            if alt is not None and alt.chosen.context > best.context:
+                chosen = replace(chosen, alternative=alt)
+        return chosen
+    alt = _alternative(alternatives, gpu, want, cc_below_8, engine_v1, default_utilization)
+    floor = replace(defaults, gpu_memory_utilization=max(max_utilization(gpu, True), 0.01), enforce_eager=True,
+                    max_num_seqs=SEQ_STEPS[-1], max_model_len=min(MIN_USEFUL_CONTEXT, want))
+    return FitPlan("does-not-fit", m, gpu, default_est, estimate(m, gpu, floor), alternative=alt)
+
+
+def _alternative(variants: Iterable[ModelShape], gpu: Gpu, want: int, cc_below_8: bool, engine_v1: bool,
+                 default_utilization: float) -> Optional[FitPlan]:
+    """The variant that fits with the longest context; more bits win a tie (better quality)."""
+    plans = [plan(v, gpu, context=want, cc_below_8=cc_below_8, engine_v1=engine_v1,
+                  default_utilization=default_utilization) for v in variants]
+    plans = [p for p in plans if p.verdict != "does-not-fit"]
+    if not plans:
+        return None
+    return max(plans, key=lambda p: (p.chosen.context, p.model.quant_bits or 16, -weight_bytes(p.model)))
+
+
+def gib(n: float) -> str:
+    return f"{n / GiB:.2f} GiB"
+
+
+# --- vLLM's own figures, read back from its start-up log ----------------------------------------
+
+_LOG_PATTERNS = {
+    "available_kv_gib": r"Available KV cache memory:\s*([\d.]+)\s*GiB",
+    "kv_tokens": r"GPU KV cache size:\s*([\d,]+)\s*tokens",
+    "gpu_blocks": r"# GPU blocks:\s*([\d,]+)",  # the V0 engine's wording
+    "weights_gib": r"Model loading took\s*([\d.]+)\s*GiB",
+    "requested_util": r"Requested memory:\s*([\d.]+)\s*\(util\)",
+    "requested_gib": r"Requested memory:\s*[\d.]+\s*\(util\),\s*([\d.]+)\s*GiB",
+    "non_kv_gib": r"Total non KV cache memory:\s*([\d.]+)\s*GiB",
+    "activation_gib": r"torch peak memory increase:\s*([\d.]+)\s*GiB",
+    "non_torch_gib": r"non-torch forward increase memory:\s*([\d.]+)\s*GiB",
+}
+
+
+def vllm_memory_log(text: str) -> dict:
+    """The memory figures a vLLM start-up log states (the last of each), as numbers."""
+    import re
+
+    found = {}
+    for key, pattern in _LOG_PATTERNS.items():
+        hits = re.findall(pattern, text)
+        if hits:
+            value = hits[-1].replace(",", "")
+            found[key] = int(value) if key in ("kv_tokens", "gpu_blocks") else float(value)
+    return found

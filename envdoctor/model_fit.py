@@ -1,0 +1,111 @@
+"""The glue between facts / matrices and the pure calculator in fit.py: which GPU, which
+vLLM defaults, which quantized variants may stand in for a model."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import List, Optional, Sequence, Tuple
+
+from packaging.version import InvalidVersion, Version
+
+from . import fit
+from .facts import Gpu as GpuFact
+from .matrices import Matrices
+from .modelcfg import variants_for
+
+# vLLM's V1 engine (chunked prefill always on) is the default from 0.8.0 (vllm-project/vllm#15064,
+# docs/source/getting_started/v1_user_guide.md "V1 is now enabled by default").
+V1_DEFAULT_FROM = Version("0.8.0")
+# gpu_memory_utilization's default became 0.92 at 0.20.0 (vllm/config/cache.py; shared/compat/facts.md (f)).
+UTIL_092_FROM = Version("0.20.0")
+MIB = 1024 * 1024
+
+
+class UnknownGpu(Exception):
+    """The GPU a person named is not in gpus.csv; the message says what to pass instead."""
+
+
+def cc_tuple(cc: Optional[str]) -> Optional[Tuple[int, int]]:
+    try:
+        major, minor = (cc or "").split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def gpu_from_fact(g: GpuFact, matrices: Matrices) -> fit.Gpu:
+    """A GPU as the driver reported it: measured total and free memory."""
+    cc = g.compute_capability
+    if cc is None:
+        spec = matrices.gpu(g.name)
+        cc = spec.compute_capability if spec else None
+    total = (g.memory_total_mib or 0) * MIB
+    free = g.memory_free_mib * MIB if g.memory_free_mib is not None else None
+    return fit.Gpu(g.name, total, free, cc)
+
+
+def gpu_from_catalog(matrices: Matrices, name: Optional[str], vram_gib: Optional[float],
+                     free_gib: Optional[float]) -> Tuple[fit.Gpu, List[str]]:
+    """--gpu NAME and/or --vram GB (GiB, as NVML counts it), optionally --free GB."""
+    notes: List[str] = []
+    cc = None
+    label = "a GPU"
+    if name:
+        hits = matrices.gpus_named(name)
+        if not hits:
+            raise UnknownGpu(f"unknown GPU {name!r}: pass its memory instead (--vram 4) or a name from "
+                             "`envdoctor matrices show gpu` (for example --gpu \"RTX 3050 Laptop\")")
+        if len(hits) > 1:
+            raise UnknownGpu(f"{name!r} matches {len(hits)} GPUs ({'; '.join(h.name for h in hits)}): "
+                             "be more specific, or pass --vram")
+        spec = hits[0]
+        cc, label = spec.compute_capability, spec.name
+        options = spec.vram_options()
+        if vram_gib is None:
+            if not options:
+                raise UnknownGpu(f"{spec.name}: its memory size is not in envdoctor's data; pass --vram GB")
+            vram_gib = min(options)
+            if len(options) > 1:
+                notes.append(f"{spec.name} is sold with {' or '.join(f'{o:g}' for o in options)} GB; "
+                             f"this assumes {vram_gib:g} GB (pass --vram to choose)")
+    if vram_gib is None or vram_gib <= 0:
+        raise UnknownGpu("pass --gpu NAME or --vram GB (the card's memory in GB)")
+    total = int(vram_gib * 1024) * MIB
+    free = int(free_gib * 1024) * MIB if free_gib is not None else None
+    if free is None:
+        notes.append("free memory not measured: assumed the card is idle. A desktop, WSL's Windows host or "
+                     "another process may hold some; run `envdoctor fit` on the machine, or pass --free GB")
+    return fit.Gpu(label if name else f"{vram_gib:g} GB GPU", total, free, cc), notes
+
+
+def vllm_version(text: Optional[str]) -> Optional[Version]:
+    try:
+        return Version(text) if text else None
+    except InvalidVersion:
+        return None
+
+
+def plan_for(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, *, context: Optional[int] = None,
+             vllm: Optional[str] = None, notes: Sequence[str] = ()) -> fit.FitPlan:
+    cc = cc_tuple(gpu.compute_capability)
+    cc_below_8 = cc is not None and cc < (8, 0)
+    version = vllm_version(vllm)
+    engine_v1 = version is None or version >= V1_DEFAULT_FROM
+    util = 0.92 if version is not None and version >= UTIL_092_FROM else fit.DEFAULT_UTILIZATION
+    candidates = [v for v in variants_for(matrices, shape) if _kernel_runs(v, matrices, cc)]
+    result = fit.plan(shape, gpu, context=context, cc_below_8=cc_below_8, engine_v1=engine_v1,
+                      default_utilization=util, alternatives=candidates)
+    extra = list(notes)
+    if cc_below_8 and shape.dtype == "bfloat16" and not shape.quantized:
+        extra.append(f"compute capability {gpu.compute_capability} has no bfloat16: vLLM needs --dtype half "
+                     "(same memory)")
+    if not engine_v1:
+        extra.append(f"vLLM {vllm} uses the V0 engine: its profile run processes max_model_len tokens at once")
+    if version is None:
+        extra.append("sized for a current vLLM (V1 engine); pass --vllm VERSION for an older one")
+    return replace(result, notes=tuple(extra))
+
+
+def _kernel_runs(variant: fit.ModelShape, matrices: Matrices, cc: Optional[Tuple[int, int]]) -> bool:
+    row = matrices.variant(variant.name)
+    need = cc_tuple(row.min_cc) if row is not None else None
+    return cc is None or need is None or cc >= need

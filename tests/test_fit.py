@@ -1,0 +1,141 @@
+"""The fit calculator against vLLM's own numbers and the seed case (Qwen2-1.5B-Instruct on an
+RTX 3050 Laptop 4 GB under WSL2)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from envdoctor import fit
+from envdoctor.fit import GiB, MiB
+from envdoctor.matrices import Matrices
+from envdoctor.model_fit import gpu_from_catalog, plan_for
+from envdoctor.modelcfg import from_catalog
+
+# A real H100 run (vLLM 0.26.0, Qwen2-1.5B-Instruct shape, dummy weights, gpu_memory_utilization
+# 0.5, enforce_eager, max_model_len 2048) logged these two lines:
+H100_AVAILABLE_KV_GIB = 35.35  # "Available KV cache memory: 35.35 GiB"
+H100_KV_TOKENS = 1_323_760  # "GPU KV cache size: 1,323,760 tokens"
+H100_TOTAL = 81559 * MiB  # nvidia-smi memory.total of an H100 80GB HBM3 (shared/compat/gpu.csv)
+
+
+@pytest.fixture(scope="module")
+def m():
+    return Matrices()
+
+
+@pytest.fixture(scope="module")
+def qwen(m):
+    return from_catalog(m, "Qwen/Qwen2-1.5B-Instruct")
+
+
+def test_kv_bytes_per_token_is_the_formula(qwen):
+    assert fit.kv_bytes_per_token(qwen) == 2 * 28 * 2 * 128 * 2 == 28_672
+    assert fit.kv_bytes_per_token(qwen, "fp8") == 14_336
+
+
+def test_token_count_from_vllms_available_memory_matches_its_log(qwen):
+    predicted = fit.kv_tokens(int(H100_AVAILABLE_KV_GIB * GiB), qwen)
+    assert abs(predicted - H100_KV_TOKENS) / H100_KV_TOKENS < 0.10
+    assert predicted % fit.BLOCK_SIZE == 0
+
+
+def test_predicted_available_kv_memory_on_the_h100_run(qwen):
+    # vLLM's LLM class on a >= 70 GiB card: max_num_batched_tokens 16384, max_num_seqs 1024.
+    available = fit.predict_available_kv(qwen, H100_TOTAL, 0.5, max_num_seqs=1024, max_num_batched_tokens=16384)
+    assert abs(available / GiB - H100_AVAILABLE_KV_GIB) / H100_AVAILABLE_KV_GIB < 0.10
+    tokens = fit.kv_tokens(available, qwen)
+    assert abs(tokens - H100_KV_TOKENS) / H100_KV_TOKENS < 0.10
+
+
+def test_weights_of_unquantized_and_quantized_checkpoints(m, qwen):
+    assert fit.weight_bytes(qwen) == 1_543_714_304 * 2
+    base = from_catalog(m, "Qwen/Qwen2.5-1.5B-Instruct")
+    gptq = replace(base, quant_method="gptq", quant_bits=4, quant_group_size=128, dtype="float16")
+    awq = replace(gptq, quant_method="awq", tie_embeddings=False)
+    # Hugging Face shows model.safetensors of Qwen2.5-1.5B-Instruct GPTQ-Int4 as 1.15 GB and of
+    # the AWQ upload as 1.61 GB (shared/compat/facts.md (d)).
+    assert abs(fit.weight_bytes(gptq) / 1.15e9 - 1) < 0.03
+    assert abs(fit.weight_bytes(awq) / 1.61e9 - 1) < 0.03
+    assert fit.weight_bytes(replace(gptq, weights_file_bytes=123)) == 123  # a published size wins
+
+
+def test_defaults_that_fit_are_kept(m, qwen):
+    p = fit.plan(qwen, fit.Gpu("L4", 23034 * MiB, 22000 * MiB, "8.9"))
+    assert p.verdict == "fits"
+    assert p.chosen is p.default and p.chosen.settings.gpu_memory_utilization == 0.9
+    assert p.chosen.context == qwen.max_positions
+
+
+def test_seed_case_idle_4gb_card_gets_concrete_settings(m, qwen):
+    gpu, notes = gpu_from_catalog(m, "RTX 3050 Laptop", None, None)
+    assert gpu.total_bytes == 4 * GiB and gpu.compute_capability == "8.6"
+    assert any("4 or 6 GB" in n for n in notes) and any("assumed the card is idle" in n for n in notes)
+    p = plan_for(qwen, gpu, m)
+    assert p.verdict == "fits-with-settings" and p.context_limited
+    s = p.chosen.settings
+    assert s.enforce_eager and s.max_num_seqs < 256
+    assert 8192 <= p.chosen.context < qwen.max_positions
+    # Never ask for more than is free after the CUDA context.
+    assert p.chosen.requested <= gpu.usable_free - fit.CUDA_CONTEXT_BYTES
+    assert p.chosen.kv_tokens >= p.chosen.context
+    assert "context" in p.default.problems  # the defaults would not start
+
+
+def test_seed_case_under_wsl_with_measured_free_memory_gets_a_quantized_model(m, qwen):
+    # WSL2: the Windows desktop holds part of the laptop GPU; NVML reports the rest as free.
+    gpu = fit.Gpu("NVIDIA GeForce RTX 3050 Laptop GPU", 4096 * MiB, 3379 * MiB, "8.6")
+    p = plan_for(qwen, gpu, m)
+    assert p.verdict == "does-not-fit"
+    assert "start" in p.default.problems
+    alt = p.alternative
+    assert alt is not None and alt.model.quantized and alt.model.name.startswith("Qwen/Qwen2-1.5B-Instruct-")
+    assert alt.verdict in ("fits", "fits-with-settings") and alt.chosen.context == 32768
+    assert alt.chosen.requested <= gpu.usable_free - fit.CUDA_CONTEXT_BYTES
+    from envdoctor.render.fit_text import command
+
+    cmd = command(alt.chosen, alt.model.name)
+    assert cmd.startswith(f"vllm serve {alt.model.name} --max-model-len 32768 --gpu-memory-utilization 0.")
+    assert "--enforce-eager" in cmd
+
+
+def test_old_vllm_profiles_a_whole_prompt(m, qwen):
+    gpu = fit.Gpu("RTX 3050 Laptop", 4 * GiB, None, "8.6")
+    v1 = plan_for(qwen, gpu, m)
+    v0 = plan_for(qwen, gpu, m, vllm="0.5.3")
+    assert v0.chosen.settings.chunked_prefill is False
+    assert v0.chosen.forward_activation > v1.chosen.forward_activation
+    assert any("V0 engine" in n for n in v0.notes)
+
+
+def test_cc_below_8_runs_bfloat16_models_as_half(m, qwen):
+    p = plan_for(qwen, fit.Gpu("Tesla T4", 15360 * MiB, 15000 * MiB, "7.5"), m)
+    assert p.chosen.settings.dtype == "half"
+    assert any("--dtype half" in n for n in p.notes)
+
+
+def test_quantized_alternative_respects_the_kernels_minimum_cc(m, qwen):
+    # AWQ needs compute capability 7.5 in vLLM; a Volta card only gets GPTQ.
+    p = plan_for(qwen, fit.Gpu("V100", 4096 * MiB, 3379 * MiB, "7.0"), m)
+    assert p.alternative is not None and p.alternative.model.quant_method == "gptq"
+
+
+def test_a_model_too_big_for_any_variant(m):
+    big = from_catalog(m, "Qwen/Qwen2.5-7B-Instruct")
+    p = plan_for(big, fit.Gpu("tiny", 2 * GiB, 2 * GiB, "8.6"), m)
+    assert p.verdict == "does-not-fit" and p.alternative is None
+
+
+def test_requested_context_is_honoured(m, qwen):
+    p = plan_for(qwen, fit.Gpu("RTX 3050 Laptop", 4 * GiB, None, "8.6"), m, context=4096)
+    assert p.chosen.context == 4096 and not p.context_limited
+
+
+def test_reads_vllms_memory_lines_back():
+    # The two lines the H100 run logged (shared/device.md), between unrelated ones.
+    log = ("INFO 11-25 [core.py:90] Initializing a V1 LLM engine\n"
+           "INFO 11-25 [gpu_worker.py:298] Available KV cache memory: 35.35 GiB\n"
+           "INFO 11-25 [kv_cache_utils.py:1087] GPU KV cache size: 1,323,760 tokens\n")
+    assert fit.vllm_memory_log(log) == {"available_kv_gib": 35.35, "kv_tokens": 1_323_760}
+    assert fit.vllm_memory_log("INFO # GPU blocks: 2140, # CPU blocks: 9362")["gpu_blocks"] == 2140
+    assert fit.vllm_memory_log("nothing here") == {}

@@ -1,0 +1,122 @@
+"""The shipped data covers what the issue asks for, and its lookups answer correctly."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from packaging.version import Version
+
+from envdoctor.fit import count_parameters, kv_bytes_per_token
+from envdoctor.matrices import Matrices
+from envdoctor.modelcfg import shape_from_spec
+
+
+@pytest.fixture(scope="module")
+def m():
+    matrices = Matrices()
+    matrices.validate_all()
+    return matrices
+
+
+def test_every_row_of_every_table_names_a_source(m):
+    from envdoctor.matrices import TABLES
+
+    for name in TABLES:
+        for row in m.table(name):
+            assert len(row.source) > 20, (name, row)
+
+
+def test_vllm_releases_run_from_0_4_0_with_platforms(m):
+    versions = sorted(r.version for r in m.table("vllm"))
+    assert versions[0] == Version("0.4.0")
+    assert Version("0.5.3") in versions and Version("0.10.1.1") in versions  # patch releases included
+    assert all(r.platforms for r in m.table("vllm"))
+    assert m.vllm("0.26.0").platforms == ("manylinux_2_28_aarch64", "manylinux_2_28_x86_64")
+    assert all(p.endswith("x86_64") for p in m.vllm("0.5.3").platforms)
+
+
+def test_torch_builds_name_their_wheel_index(m):
+    row = m.torch("2.3.1")
+    assert "cu121" in row.cuda_builds
+    assert row.index_url("cu121") == "https://download.pytorch.org/whl/cu121"
+
+
+@pytest.mark.parametrize("nvml_name, row_name, cc", [
+    ("NVIDIA GeForce RTX 3050 Laptop GPU", "GeForce RTX 3050 Laptop GPU", "8.6"),
+    ("NVIDIA GeForce RTX 3050 Ti Laptop GPU", "GeForce RTX 3050 Ti Laptop GPU", "8.6"),
+    ("NVIDIA GeForce RTX 3050", "GeForce RTX 3050", "8.6"),
+    ("NVIDIA GeForce RTX 3060 Laptop GPU", "GeForce RTX 3060 Laptop GPU", "8.6"),
+    ("NVIDIA GeForce RTX 3060 Ti", "GeForce RTX 3060 Ti", "8.6"),
+    ("NVIDIA GeForce RTX 4060 Laptop GPU", "GeForce RTX 4060 Laptop GPU", "8.9"),
+    ("NVIDIA GeForce RTX 4090", "GeForce RTX 4090", "8.9"),
+    ("NVIDIA GeForce RTX 5090", "GeForce RTX 5090", "12.0"),
+    ("NVIDIA GeForce RTX 5070 Ti Laptop GPU", "GeForce RTX 5070 Ti Laptop GPU", "12.0"),
+    ("NVIDIA GeForce RTX 2080 Ti", "GeForce RTX 2080 Ti", "7.5"),
+    ("NVIDIA GeForce GTX 1660 SUPER", "GeForce GTX 1660 / 1660 Ti / 1660 SUPER", "7.5"),
+    ("NVIDIA GeForce GTX 1650 Ti", "GeForce GTX 1650 Ti (laptop)", "7.5"),
+    ("GeForce GTX 1060 6GB", "GeForce GTX 1060", "6.1"),
+    ("GeForce GTX 1050 Ti with Max-Q Design", "GeForce GTX 1050 Ti", "6.1"),
+    ("Tesla T4", "NVIDIA T4", "7.5"),
+    ("Tesla V100-SXM2-16GB", "NVIDIA V100", "7.0"),
+    ("NVIDIA A10", "NVIDIA A10", "8.6"),
+    ("NVIDIA A100-SXM4-80GB", "NVIDIA A100", "8.0"),
+    ("NVIDIA L4", "NVIDIA L4", "8.9"),
+    ("NVIDIA L40S", "NVIDIA L40S", "8.9"),
+    ("NVIDIA H100 80GB HBM3", "NVIDIA H100", "9.0"),
+    ("NVIDIA H200", "NVIDIA H200", "9.0"),
+    ("NVIDIA B200", "NVIDIA B200", "10.0"),
+    ("Orin (nvgpu)", "Jetson Orin (AGX Orin, Orin NX, Orin Nano)", "8.7"),
+])
+def test_nvml_names_find_exactly_one_gpu(m, nvml_name, row_name, cc):
+    hits = [g for g in m.table("gpus") if g.nvml_pattern.search(nvml_name)]
+    assert [g.name for g in hits] == [row_name]
+    assert hits[0].compute_capability == cc
+
+
+def test_rtx_3050_memory_options(m):
+    assert m.gpu("NVIDIA GeForce RTX 3050 Laptop GPU").vram_options() == (4.0, 6.0)
+    assert m.gpu("NVIDIA GeForce RTX 3050").vram_options() == (8.0,)
+    assert m.gpu("NVIDIA GeForce RTX 3050").segment == "desktop"
+
+
+def test_geforce_10_to_50_series_laptop_and_desktop(m):
+    names = [g.name for g in m.table("gpus")]
+    for series in ("10", "16", "20", "30", "40", "50"):
+        assert any(f" {series}" in n and "GeForce" in n for n in names), series
+    for series in ("30", "40", "50"):
+        assert any(n.startswith(f"GeForce RTX {series}") and n.endswith("Laptop GPU") for n in names), series
+
+
+def test_person_names_a_gpu(m):
+    assert [g.name for g in m.gpus_named("RTX 3050 Laptop")] == ["GeForce RTX 3050 Laptop GPU"]
+    assert [g.name for g in m.gpus_named("rtx 4090")] == ["GeForce RTX 4090"]
+    assert [g.name for g in m.gpus_named("T4")] == ["NVIDIA T4"]
+    assert len(m.gpus_named("3050")) == 3  # ambiguous: the caller must ask which
+    assert m.gpus_named("RTX 9999") == []
+
+
+def test_catalog_parameters_agree_with_the_counting(m):
+    for spec in m.table("models"):
+        shape = shape_from_spec(spec)
+        assert count_parameters(replace(shape, parameters=None)) == spec.parameters
+
+
+def test_qwen2_1_5b_matches_the_compat_facts(m):
+    spec = m.model("qwen/qwen2-1.5b-instruct")  # ids match case-insensitively
+    assert (spec.layers, spec.hidden_size, spec.heads, spec.kv_heads, spec.head_dim) == (28, 1536, 12, 2, 128)
+    assert spec.parameters == 1_543_714_304  # shared/compat/facts.md (d)
+    assert kv_bytes_per_token(shape_from_spec(spec)) == 28_672  # 28 KiB/token, same source
+
+
+def test_published_parameter_counts(m):
+    # Qwen2.5-0.5B-Instruct's model card: "Number of Parameters: 0.49B".
+    assert round(m.model("Qwen/Qwen2.5-0.5B-Instruct").parameters / 1e9, 2) == 0.49
+
+
+def test_variants_hang_off_catalog_models(m):
+    variants = m.variants_of("Qwen/Qwen2-1.5B-Instruct")
+    assert {v.id for v in variants} >= {"Qwen/Qwen2-1.5B-Instruct-AWQ", "Qwen/Qwen2-1.5B-Instruct-GPTQ-Int4"}
+    for v in m.table("model_variants"):
+        assert m.model(v.base) is not None
+        if v.method == "awq":
+            assert v.bits == 4 and v.min_cc == "7.5"
