@@ -36,6 +36,22 @@ EXPECTED = {
 }
 
 
+# `check --model`: the fit judgement on fixture machines (arithmetic in tests/test_fit.py).
+MODEL_CASES = [
+    ("wsl2-rtx3050-laptop", "Qwen/Qwen2-1.5B-Instruct", {"model-does-not-fit"}),
+    ("t4-cc75-bf16", "Qwen/Qwen2-1.5B-Instruct", {"kv-cache-too-small-for-context"}),
+    ("windows-native", "Qwen/Qwen2-1.5B-Instruct", {"model-fits-with-settings"}),
+    ("linux-h100-server", "Qwen/Qwen2-1.5B-Instruct", set()),
+    ("linux-h100-server", "nobody/no-such-model", {"model-not-found"}),
+]
+
+
+@pytest.mark.parametrize("name, model, codes", MODEL_CASES)
+def test_model_findings(name, model, codes):
+    report, _, _ = check_machine(name, model=model)
+    assert {f.code for f in report.findings if f.area == "model"} == codes
+
+
 def test_every_fixture_has_expectations():
     assert set(MACHINE_NAMES) == set(EXPECTED)
 
@@ -60,7 +76,7 @@ def test_golden_json(name):
 
 
 def test_every_issue_code_fires_somewhere_and_h100_is_silent():
-    fired = set().union(*EXPECTED.values())
+    fired = set().union(*EXPECTED.values(), *(codes for _, _, codes in MODEL_CASES))
     codes = {r.code for r in ALL_RULES} - {"probe-failed"}  # probe-failed: tests/test_engine.py
     assert codes <= fired, f"never fired by a fixture: {sorted(codes - fired)}"
     assert EXPECTED["linux-h100-server"] == set()
