@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import re
-from typing import Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
-from .fit import ModelShape
+if TYPE_CHECKING:  # fit.py is only needed with --model; keep it off the start-up path
+    from .fit import ModelShape
 
 
 @dataclass(frozen=True)

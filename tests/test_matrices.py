@@ -61,8 +61,8 @@ def test_corrupt_matrix_file_gives_one_line_and_exit_3(tmp_path, monkeypatch):
 
     bad = tmp_path / "matrices"
     shutil.copytree(default_dir(), bad)
-    with open(bad / "gpus.csv", "a") as fh:
-        fh.write("Broken GPU,[unclosed,8.6,Ampere,4,somewhere\n")
+    with open(bad / "vllm.csv", "a") as fh:  # every check with a Python environment reads it
+        fh.write("0.99.0,someday,==2.3.1,>=3.8,12.1,7.0,,manylinux1_x86_64,nowhere\n")
     monkeypatch.setenv("ENVDOCTOR_MATRICES_DIR", str(bad))
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "--json", "--replay", os.path.join(os.path.dirname(__file__), "fixtures", "machines", "cpu-only")])

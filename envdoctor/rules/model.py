@@ -2,12 +2,14 @@
 measured free memory, sized the way vLLM sizes them at start-up (envdoctor/fit.py)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from ..fit import FitPlan, gib, weight_bytes
 from ..matrices import Matrices
 from ..model import Facts
 from .base import Advice, in_wsl, rule
+
+if TYPE_CHECKING:
+    from ..fit import FitPlan
 
 DOCS = "https://docs.vllm.ai/en/latest/configuration/conserving_memory.html"
 
@@ -29,6 +31,8 @@ def fit_plan(facts: Facts, m: Matrices) -> Optional[FitPlan]:
 
 
 def _evidence(p: FitPlan, wsl: bool):
+    from ..fit import gib  # fit.py loads only when a model is asked about
+
     free = "not measured" if p.gpu.free_bytes is None else gib(p.gpu.free_bytes)
     lines = [f"GPU 0: {p.gpu.name}, {gib(p.gpu.total_bytes)} total, {free} free"
              + (" (the Windows desktop shares it under WSL)" if wsl else ""),
@@ -63,6 +67,8 @@ def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
     p = fit_plan(facts, m)
     if p is None or p.verdict != "does-not-fit":
         return None
+    from ..fit import gib, weight_bytes
+
     fix, notes = (), ["Run `envdoctor fit MODEL -v` for the arithmetic."]
     if p.alternative is not None:
         alt = p.alternative
