@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 import click
 
 from . import __version__
-from .check import DEFAULT_DEADLINE, EXIT_CANNOT_CHECK, EXIT_USAGE, exit_code, run_check
+from .check import DEFAULT_DEADLINE, EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE, exit_code, run_check
 from .model import DataError
 from .probes import ALL_PROBES, AREAS
 
@@ -250,6 +250,58 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
         click.echo("Review the rows, fill the empty columns from the sources named, then apply the diff "
                    "(envdoctor never writes matrices/).", err=True)
     return 1 if proposed else 0
+
+
+@cli.command("run-smoke")
+@click.option("--python", "python", metavar="PATH", help="The interpreter (env) whose vLLM to run.")
+@click.option("--model", default="Qwen/Qwen2-1.5B-Instruct", show_default=True, metavar="ID_OR_DIR",
+              help="A Hugging Face id or a local folder.")
+@click.option("--dummy", is_flag=True, help="Random weights from the model's config: nothing is downloaded.")
+@click.option("--prompt", default="The capital of France is", show_default=True)
+@click.option("--max-tokens", type=click.IntRange(1, 4096), default=32, show_default=True)
+@click.option("--timeout", type=click.FloatRange(10, 7200), default=900.0, show_default=True,
+              help="Seconds for the whole run.")
+@click.option("--stall", type=click.FloatRange(5, 3600), default=180.0, show_default=True,
+              help="Seconds with no output and no GPU-memory change that count as a stall.")
+@click.option("--gpu-memory-utilization", type=click.FloatRange(0.01, 1.0), default=None)
+@click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None)
+@click.option("--enforce-eager/--no-enforce-eager", default=None)
+@click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None)
+@click.option("--attention-backend", default=None, metavar="NAME", help="e.g. TRITON_ATTN, FLASH_ATTN.")
+@click.option("--force", is_flag=True, help="Run even when the model looks too big for the card.")
+@click.option("--log-dir", type=click.Path(file_okay=False), default=None, help="Where the run's log goes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_tokens: int, timeout: float,
+              stall: float, gpu_memory_utilization: Optional[float], max_model_len: Optional[int],
+              enforce_eager: Optional[bool], dtype: Optional[str], attention_backend: Optional[str], force: bool,
+              log_dir: Optional[str], as_json: bool) -> int:
+    """Run a real vLLM generation in the target environment and time each phase."""
+    from rich.console import Console
+
+    from .context import live_context
+    from .redact import Redactor
+    from .render import smoke_text
+    from .smoke.run import SmokeOptions, run_smoke as smoke
+
+    if python and not os.path.exists(python):
+        raise click.BadParameter(f"{python} does not exist", param_hint="--python")
+    ctx = live_context({"python": python} if python else {})
+    redactor = Redactor(ctx.env)
+    overrides = {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len,
+                 "enforce_eager": enforce_eager, "dtype": dtype}
+    opts = SmokeOptions(model=model, dummy=dummy, prompt=prompt, max_tokens=max_tokens, timeout=timeout,
+                        stall=stall, overrides={k: v for k, v in overrides.items() if v is not None},
+                        attention_backend=attention_backend, force=force, log_dir=log_dir)
+    err = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=True)
+    result = smoke(ctx, opts, on_event=None if as_json else smoke_text.live_printer(err, redactor))
+    code = 0 if result.ok else EXIT_ERROR
+    if as_json:
+        from .render.json_doc import dumps
+
+        click.echo(dumps(smoke_text.document(result, code, redactor)))
+    else:
+        smoke_text.render(result, code, redactor, Console(no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=True))
+    return code
 
 
 def main(argv: Optional[list] = None) -> None:

@@ -13,13 +13,13 @@ from ..redact import Redactor
 SCHEMA_VERSION = 1
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
@@ -35,8 +35,8 @@ def document(report: Report, probes: Sequence[Probe], code: int, redactor: Redac
         "summary": report.counts(),
         "probes": [{"area": a, "title": titles.get(a, a), "status": r.status, "seconds": r.seconds,
                     "error": r.error} for a, r in results.items()],
-        "facts": {a: _plain(r.facts) for a, r in results.items()},
-        "findings": [_plain(f) for f in report.findings],
+        "facts": {a: plain(r.facts) for a, r in results.items()},
+        "findings": [plain(f) for f in report.findings],
     }
     if report.internal_errors:
         doc["internal_errors"] = list(report.internal_errors)

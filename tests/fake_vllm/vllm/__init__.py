@@ -102,5 +102,6 @@ class LLM:
         self.llm_engine = _Engine()
 
     def generate(self, prompts, params, use_tqdm=True):
+        time.sleep(0.005 * params.max_tokens)  # decoding takes time
         ids = [1000 + i for i in range(params.max_tokens)]
         return [_Output(ids) for _ in prompts]

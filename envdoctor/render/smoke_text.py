@@ -1,0 +1,72 @@
+"""run-smoke output: live phase lines while it runs (stderr), then the result."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict
+
+from .. import __version__
+from ..redact import Redactor
+from .json_doc import SCHEMA_VERSION, plain
+
+PHASE_LABELS = {"start": "interpreter started", "imported": "import vllm", "engine_ready": "engine init",
+                "first_token": "first token", "generated": "generation"}
+
+
+def live_printer(console, redactor: Redactor):
+    """on_event callback: one line per phase as the child reports it."""
+    def on_event(kind: str, data: Dict[str, Any]) -> None:
+        if kind == "settings":
+            weights = f"dummy weights, config from {data['model'].source}" if data["dummy"] else data["model"].source
+            console.print(f"run-smoke: {redactor.text(data['model_name'])} ({redactor.text(weights)}) on "
+                          f"{data['gpu']} with {redactor.text(data['python'])}", markup=False, highlight=False)
+            for s in data["settings"]:
+                console.print(f"  {s.name} = {s.value}  ({s.reason})", markup=False, highlight=False, style="dim")
+            console.print(f"  log: {data['log']}", markup=False, highlight=False, style="dim")
+        elif kind == "phase" and data.get("phase") in PHASE_LABELS:
+            took = f" in {data['seconds']:.2f} s" if "seconds" in data else ""
+            console.print(f"  [{data['at']:7.2f} s] {PHASE_LABELS[data['phase']]}{took}", markup=False,
+                          highlight=False)
+    return on_event
+
+
+def document(result, code: int, redactor: Redactor) -> Dict[str, Any]:
+    doc = {"schema_version": SCHEMA_VERSION, "tool": {"name": "envdoctor", "version": __version__},
+           "command": "run-smoke", "exit_code": code}
+    doc.update(plain(result))
+    return redactor.data(doc)
+
+
+def render(result, code: int, redactor: Redactor, console) -> None:
+    def line(text: str = "", style: str = "") -> None:
+        console.print(redactor.text(text), markup=False, highlight=False, style=style or None)
+
+    line()
+    if result.status != "not-run":
+        for name, seconds in result.phases.items():
+            line(f"  {name:20} {seconds:8.2f} s")
+        kv = result.vllm_log
+        if "kv_cache_gib" in kv or "kv_cache_tokens" in kv:
+            line(f"  KV cache (vLLM's log): {kv.get('kv_cache_gib', '?')} GiB, "
+                 f"{kv.get('kv_cache_tokens', '?'):,} tokens" if isinstance(kv.get("kv_cache_tokens"), int)
+                 else f"  KV cache (vLLM's log): {kv.get('kv_cache_gib', '?')} GiB")
+    if result.ok:
+        line(f"  {len(result.token_ids)} tokens at {result.tokens_per_s} tok/s: "
+             + (repr(result.text[:200]) if result.text else str(list(result.token_ids[:16]))
+                + (" ..." if len(result.token_ids) > 16 else "")))
+        line()
+        line(f"OK: vLLM {result.versions.get('vllm')} generated on {result.gpu} "
+             f"({'dummy weights' if result.dummy else result.model}) · exit code {code}", "bold green")
+        return
+    for f in result.findings:
+        line(f"{f.severity.upper():5} {f.title}  [{f.code}]", "bold red" if f.severity == "error" else "bold yellow")
+        for e in f.evidence:
+            line(f"    seen: {e}")
+        if f.why:
+            line(f"    why:  {f.why}")
+        for cmd in f.fix:
+            line(f"      $ {cmd}", "cyan")
+        for note in f.notes:
+            line(f"    - {note}")
+    line()
+    verdict = {"not-run": "NOT RUN", "stall": "STALLED", "timeout": "TIMED OUT"}.get(result.status, "FAILED")
+    line(f"{verdict}: no generation · exit code {code}", "bold red")

@@ -1,0 +1,82 @@
+"""The model a smoke run loads. With --dummy only its config.json is needed: vLLM builds
+the architecture with random weights (load_format="dummy"), so kernels and memory are
+exercised and nothing is downloaded. The config comes from a local folder, the Hugging
+Face cache, or (for catalog models) is written from the catalog's values."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from typing import List, Optional
+
+from ..fit import ModelShape
+from ..modelcfg import cached_snapshot, looks_like_repo_id
+from ..system.fs import RootedFS
+
+# model_type -> the class its published config.json names in "architectures"
+# (transformers' model classes; e.g. Qwen/Qwen2-1.5B-Instruct/config.json: Qwen2ForCausalLM).
+ARCHITECTURES = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM", "llama": "LlamaForCausalLM",
+                 "mistral": "MistralForCausalLM", "gemma": "GemmaForCausalLM", "gemma2": "Gemma2ForCausalLM",
+                 "phi3": "Phi3ForCausalLM"}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "merges.txt",
+                   "special_tokens_map.json")
+CONFIG_FILES = ("config.json", "generation_config.json")
+
+
+class ModelPrepError(Exception):
+    """The model cannot be prepared for a smoke run; the message says what to pass."""
+
+
+@dataclass(frozen=True)
+class PreparedModel:
+    path: str  # what LLM(model=...) gets: a folder or a hub id
+    source: str  # where the config came from
+    tokenizer: bool  # a tokenizer is available: prompt as text, else as token ids
+    prompt_token_ids: Optional[List[int]] = None
+
+
+def source_dir(env, query: str) -> Optional[str]:
+    if os.path.isdir(query):
+        return query
+    if looks_like_repo_id(query):
+        return cached_snapshot(RootedFS("/"), env, query)
+    return None
+
+
+def catalog_config(shape: ModelShape) -> dict:
+    if shape.model_type not in ARCHITECTURES:
+        raise ModelPrepError(f"envdoctor cannot write a config for model type {shape.model_type!r}: "
+                             "pass a folder that holds the model's config.json")
+    return {"architectures": [ARCHITECTURES[shape.model_type]], "model_type": shape.model_type,
+            "hidden_size": shape.hidden_size, "intermediate_size": shape.intermediate_size,
+            "num_hidden_layers": shape.layers, "num_attention_heads": shape.heads,
+            "num_key_value_heads": shape.kv_heads, "head_dim": shape.head_dim, "vocab_size": shape.vocab,
+            "max_position_embeddings": shape.max_positions, "torch_dtype": shape.dtype,
+            "tie_word_embeddings": shape.tie_embeddings}
+
+
+def prompt_ids(vocab: int, n: int = 12) -> List[int]:
+    """Token ids well inside any vocabulary: with dummy weights the text is noise anyway."""
+    return [100 + (i * 37) % max(1, min(vocab, 30000) - 100) for i in range(n)]
+
+
+def prepare(env, query: str, shape: ModelShape, dummy: bool, workdir: str) -> PreparedModel:
+    src = source_dir(env, query)
+    if not dummy:
+        tokenizer = src is None or any(os.path.exists(os.path.join(src, f)) for f in TOKENIZER_FILES)
+        return PreparedModel(src or query, src or "downloaded by vLLM from the hub", tokenizer,
+                             None if tokenizer else prompt_ids(shape.vocab))
+    os.makedirs(workdir, exist_ok=True)
+    tokenizer = False
+    if src is not None:
+        for name in CONFIG_FILES + TOKENIZER_FILES:
+            if os.path.exists(os.path.join(src, name)):
+                shutil.copyfile(os.path.join(src, name), os.path.join(workdir, name))
+                tokenizer = tokenizer or name in TOKENIZER_FILES
+        where = src
+    else:
+        with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as fh:
+            json.dump(catalog_config(shape), fh, indent=2)
+        where = f"envdoctor's catalog ({shape.source.split(';')[0][:80]})"
+    return PreparedModel(workdir, where, tokenizer, None if tokenizer else prompt_ids(shape.vocab))

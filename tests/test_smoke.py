@@ -1,0 +1,152 @@
+"""run-smoke through a fake vLLM installed into a venv made for the tests: the watchdog,
+the phase parser, the settings and the failure classes, without a GPU."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from envdoctor.cli import main
+from envdoctor.context import live_context
+from envdoctor.smoke.run import SmokeOptions, run_smoke
+from envdoctor.system.replay import ReplayNvml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MIB = 1024 * 1024
+H100 = {"driver_version": "580.159.04", "cuda_driver_version": 13000, "gpus": [{
+    "index": 0, "name": "NVIDIA H100 80GB HBM3", "compute_capability": [9, 0],
+    "memory": {"total": 81559 * MIB, "used": 0, "free": 81079 * MIB}, "processes": []}]}
+LAPTOP = {"driver_version": "531.41", "cuda_driver_version": 12010, "gpus": [{
+    "index": 0, "name": "NVIDIA GeForce RTX 3050 Laptop GPU", "compute_capability": [8, 6],
+    "memory": {"total": 4096 * MIB, "used": 591 * MIB, "free": 3505 * MIB}, "processes": []}]}
+
+
+@pytest.fixture(scope="session")
+def fake_env(tmp_path_factory):
+    """A venv holding only the fake vllm (with dist-info, so envdoctor sees it installed)."""
+    root = tmp_path_factory.mktemp("fake-vllm-env")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    python = os.path.join(root, "bin", "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copytree(os.path.join(HERE, "fake_vllm", "vllm"), os.path.join(site, "vllm"))
+    info = os.path.join(site, "vllm-0.26.0.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as fh:
+        fh.write("Metadata-Version: 2.1\nName: vllm\nVersion: 0.26.0\nRequires-Python: >=3.10\n\n")
+    return python
+
+
+def ctx_for(python, mode, snapshot=H100):
+    ctx = live_context({"python": python})
+    env = dict(ctx.env, FAKE_VLLM_MODE=mode)
+    return dataclasses.replace(ctx, env=env, nvml=ReplayNvml({"snapshot": snapshot}))
+
+
+def smoke(fake_env, tmp_path, mode, snapshot=H100, **opts):
+    opts.setdefault("dummy", True)
+    opts.setdefault("log_dir", str(tmp_path))
+    return run_smoke(ctx_for(fake_env, mode, snapshot), SmokeOptions(**opts))
+
+
+def test_a_generation_reports_phases_tokens_and_vllm_memory_lines(fake_env, tmp_path):
+    events = []
+    result = run_smoke(ctx_for(fake_env, "ok"), SmokeOptions(dummy=True, log_dir=str(tmp_path), max_tokens=8),
+                       on_event=lambda kind, data: events.append((kind, data.get("phase"))))
+    assert result.ok and result.status == "ok"
+    assert result.token_ids == tuple(range(1000, 1008)) and result.tokens_per_s > 0
+    assert list(result.phases) == ["interpreter start", "import vllm", "engine init", "first token", "generation"]
+    assert result.vllm_log["kv_cache_tokens"] == 1323760 and result.vllm_log["kv_cache_gib"] == 35.35
+    assert result.versions["vllm"] == "0.26.0"
+    assert ("phase", "engine_ready") in events and events[0][0] == "settings"
+    log = open(result.log_path).read()
+    assert "GPU KV cache size: 1,323,760 tokens" in log
+
+
+def test_settings_are_sized_from_the_card(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "ok", snapshot=LAPTOP, model="Qwen/Qwen2-0.5B-Instruct")
+    settings = {s.name: s for s in result.settings}
+    assert settings["enforce_eager"].value is True and "under 8 GiB" in settings["enforce_eager"].reason
+    assert settings["max_model_len"].value <= 2048
+    assert 0 < settings["gpu_memory_utilization"].value <= 3505 / 4096
+    assert "3,505 of 4,096 MiB are free" in settings["gpu_memory_utilization"].reason
+
+
+def test_overrides_win_and_say_so(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "ok", overrides={"gpu_memory_utilization": 0.5, "enforce_eager": True})
+    settings = {s.name: s for s in result.settings}
+    assert settings["gpu_memory_utilization"].value == 0.5 and settings["gpu_memory_utilization"].overridden
+
+
+def test_dummy_model_dir_is_written_from_the_catalog(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "ok")
+    config = json.load(open(os.path.join(result.log_path[:-4] + "-model", "config.json")))
+    assert config["architectures"] == ["Qwen2ForCausalLM"] and config["num_key_value_heads"] == 2
+    assert result.model_source.startswith("envdoctor's catalog")
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_silent_hang_is_a_stall_named_by_its_phase_and_nothing_is_left(fake_env, tmp_path):
+    start = time.monotonic()
+    result = smoke(fake_env, tmp_path, "hang", stall=2.0, timeout=60)
+    took = time.monotonic() - start
+    assert result.status == "stall" and not result.ok
+    assert result.stalled_in.startswith("engine init")
+    assert took < 2.0 + 4.0  # stall limit + the quick check and start-up, never the 60 s timeout
+    finding = result.findings[0]
+    assert finding.code == "smoke-stalled" and "engine init" in finding.title
+    pid = json.loads(next(l for l in open(result.log_path) if '"phase": "start"' in l).split("@@envdoctor ")[1])["pid"]
+    assert not _alive(pid)
+
+
+def test_output_without_an_end_hits_the_overall_timeout(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "noisy-hang", stall=30, timeout=3)
+    assert result.status == "timeout" and result.findings[0].code == "smoke-timed-out"
+
+
+def test_an_error_is_quoted(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "undefined-symbol")
+    assert result.status == "failed"
+    assert any("undefined symbol" in e for f in result.findings for e in f.evidence)
+
+
+def test_no_vllm_in_the_target_is_not_run(tmp_path):
+    ctx = dataclasses.replace(live_context({"python": sys.executable}), nvml=ReplayNvml({"snapshot": H100}))
+    result = run_smoke(ctx, SmokeOptions(dummy=True, log_dir=str(tmp_path)))
+    assert result.status == "not-run" and [f.code for f in result.findings] == ["vllm-not-installed"]
+    assert result.findings[0].fix == ("envdoctor fix --plan",)
+
+
+def test_a_model_that_cannot_fit_is_not_started(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "ok", snapshot=LAPTOP, model="Qwen/Qwen2.5-7B-Instruct")
+    assert result.status == "not-run" and "model-does-not-fit" in [f.code for f in result.findings]
+    assert not os.listdir(tmp_path)  # nothing was launched, no log written
+
+
+def test_cli_on_this_machine_without_a_gpu(capsys, fake_env):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run-smoke", "--dummy", "--json", "--python", fake_env])
+    doc = json.loads(capsys.readouterr().out)
+    assert exit_info.value.code == 2 and doc["status"] == "not-run"
+    assert "no-nvidia-gpu" in [f["code"] for f in doc["findings"]]
+
+
+@pytest.mark.parametrize("args", [["--max-tokens", "-3"], ["--max-tokens", "999999"], ["--timeout", "0"],
+                                  ["--python", "/no/such/python"]])
+def test_bad_arguments_are_usage_errors(capsys, args):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run-smoke"] + args)
+    assert exit_info.value.code == 4 and "Traceback" not in capsys.readouterr().err
