@@ -10,15 +10,18 @@ import re
 from typing import Any, Iterable, Mapping
 
 MASK = "***"
-SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|AUTH|CREDENTIAL)", re.I)
+# A name is secret when it ENDS in one of these words: HF_TOKEN, OPENAI_API_KEY, DB_PASSWORD,
+# but not tokenizer, max_tokens or TOKENIZERS_PARALLELISM.
+_SECRET_WORDS = r"(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH|CREDENTIALS?)"
+SECRET_NAME = re.compile(_SECRET_WORDS + r"$", re.I)
 _PATTERNS = (
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]*(?::[^/\s@]*)?@"), r"\1" + MASK + "@"),
     (re.compile(r"\bhf_[A-Za-z0-9]{16,}"), "hf_" + MASK),
     (re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_-]{16,}"), r"\1-" + MASK),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), MASK),
     (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
-    (re.compile(r"(?i)\b([A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY)[A-Z0-9_]*)"
-                r"(\s*[=:]\s*)(['\"]?)[^\s'\"]+\3"), r"\1\2\3" + MASK + r"\3"),
+    (re.compile(r"(?i)\b([A-Z0-9_]*" + _SECRET_WORDS + r")(\s*[=:]\s*)(['\"]?)[^\s'\"]+\3"),
+     r"\1\2\3" + MASK + r"\3"),
 )
 
 

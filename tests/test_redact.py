@@ -87,3 +87,12 @@ def test_record_redacts_what_it_saves(tmp_path, monkeypatch, capsys):
         main(["check", "--json", "--quick", "--only", "resources", "--python", sys.executable, "--record", str(rec)])
     saved = (rec / "machine.json").read_text()
     assert "PIP_CACHE_DIR" in saved and "t0ps3cret" not in saved
+
+
+@pytest.mark.parametrize("text", [
+    "tokenizer='/root/model', skip_tokenizer_init=True, max_tokens=32",
+    "TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1",
+    "Maximum concurrency for 2,048 tokens per request: 1254.42x",
+])
+def test_words_that_merely_contain_token_are_not_secrets(text):
+    assert Redactor({"TOKENIZERS_PARALLELISM": "falsefalse"}).text(text) == text

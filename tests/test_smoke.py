@@ -43,21 +43,25 @@ def fake_env(tmp_path_factory):
     return python
 
 
-def ctx_for(python, mode, snapshot=H100):
+def ctx_for(python, mode, snapshot=H100, cache=None):
     ctx = live_context({"python": python})
     env = dict(ctx.env, FAKE_VLLM_MODE=mode)
+    if cache:
+        env["XDG_CACHE_HOME"] = cache  # model folders go there, not into the real ~/.cache
     return dataclasses.replace(ctx, env=env, nvml=ReplayNvml({"snapshot": snapshot}))
 
 
 def smoke(fake_env, tmp_path, mode, snapshot=H100, **opts):
     opts.setdefault("dummy", True)
     opts.setdefault("log_dir", str(tmp_path))
-    return run_smoke(ctx_for(fake_env, mode, snapshot), SmokeOptions(**opts))
+    cache = os.environ.get("XDG_CACHE_HOME") or str(tmp_path / "cache")
+    return run_smoke(ctx_for(fake_env, mode, snapshot, cache), SmokeOptions(**opts))
 
 
 def test_a_generation_reports_phases_tokens_and_vllm_memory_lines(fake_env, tmp_path):
     events = []
-    result = run_smoke(ctx_for(fake_env, "ok"), SmokeOptions(dummy=True, log_dir=str(tmp_path), max_tokens=8),
+    result = run_smoke(ctx_for(fake_env, "ok", cache=str(tmp_path / "cache")),
+                       SmokeOptions(dummy=True, log_dir=str(tmp_path), max_tokens=8),
                        on_event=lambda kind, data: events.append((kind, data.get("phase"))))
     assert result.ok and result.status == "ok"
     assert result.token_ids == tuple(range(1000, 1008)) and result.tokens_per_s > 0
@@ -84,11 +88,15 @@ def test_overrides_win_and_say_so(fake_env, tmp_path):
     assert settings["gpu_memory_utilization"].value == 0.5 and settings["gpu_memory_utilization"].overridden
 
 
-def test_dummy_model_dir_is_written_from_the_catalog(fake_env, tmp_path):
-    result = smoke(fake_env, tmp_path, "ok")
-    config = json.load(open(os.path.join(result.log_path[:-4] + "-model", "config.json")))
+def test_dummy_model_dir_is_written_from_the_catalog_once(fake_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = smoke(fake_env, tmp_path, "ok")
+    second = smoke(fake_env, tmp_path, "ok")
+    models = os.listdir(tmp_path / "cache" / "envdoctor" / "models")
+    assert len(models) == 1 and models[0].startswith("Qwen--Qwen2-1.5B-Instruct-")  # same config, same folder
+    config = json.load(open(tmp_path / "cache" / "envdoctor" / "models" / models[0] / "config.json"))
     assert config["architectures"] == ["Qwen2ForCausalLM"] and config["num_key_value_heads"] == 2
-    assert result.model_source.startswith("envdoctor's catalog")
+    assert first.model_source.startswith("envdoctor's catalog") and second.ok
 
 
 def _alive(pid):
@@ -125,6 +133,7 @@ def test_an_error_is_quoted(fake_env, tmp_path):
 
 def test_no_vllm_in_the_target_is_not_run(tmp_path):
     ctx = dataclasses.replace(live_context({"python": sys.executable}), nvml=ReplayNvml({"snapshot": H100}))
+    ctx = dataclasses.replace(ctx, env=dict(ctx.env, XDG_CACHE_HOME=str(tmp_path / "cache")))
     result = run_smoke(ctx, SmokeOptions(dummy=True, log_dir=str(tmp_path)))
     assert result.status == "not-run" and [f.code for f in result.findings] == ["vllm-not-installed"]
     assert result.findings[0].fix == ("envdoctor fix --plan",)
@@ -133,7 +142,7 @@ def test_no_vllm_in_the_target_is_not_run(tmp_path):
 def test_a_model_that_cannot_fit_is_not_started(fake_env, tmp_path):
     result = smoke(fake_env, tmp_path, "ok", snapshot=LAPTOP, model="Qwen/Qwen2.5-7B-Instruct")
     assert result.status == "not-run" and "model-does-not-fit" in [f.code for f in result.findings]
-    assert not os.listdir(tmp_path)  # nothing was launched, no log written
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".log")]  # nothing was launched
 
 
 def test_cli_on_this_machine_without_a_gpu(capsys, fake_env):

@@ -4,11 +4,12 @@ exercised and nothing is downloaded. The config comes from a local folder, the H
 Face cache, or (for catalog models) is written from the catalog's values."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
+import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from ..fit import ModelShape
 from ..modelcfg import cached_snapshot, looks_like_repo_id
@@ -61,22 +62,30 @@ def prompt_ids(vocab: int, n: int = 12) -> List[int]:
     return [100 + (i * 37) % max(1, min(vocab, 30000) - 100) for i in range(n)]
 
 
-def prepare(env, query: str, shape: ModelShape, dummy: bool, workdir: str) -> PreparedModel:
+def prepare(env, query: str, shape: ModelShape, dummy: bool, cache_root: str) -> PreparedModel:
+    """For --dummy, a folder under `cache_root` named by its content: the same model gets the
+    same folder every time, so vLLM's compile cache (keyed by it) is reused between runs."""
     src = source_dir(env, query)
     if not dummy:
         tokenizer = src is None or any(os.path.exists(os.path.join(src, f)) for f in TOKENIZER_FILES)
         return PreparedModel(src or query, src or "downloaded by vLLM from the hub", tokenizer,
                              None if tokenizer else prompt_ids(shape.vocab))
-    os.makedirs(workdir, exist_ok=True)
-    tokenizer = False
+    files: Dict[str, bytes] = {}
     if src is not None:
         for name in CONFIG_FILES + TOKENIZER_FILES:
-            if os.path.exists(os.path.join(src, name)):
-                shutil.copyfile(os.path.join(src, name), os.path.join(workdir, name))
-                tokenizer = tokenizer or name in TOKENIZER_FILES
+            path = os.path.join(src, name)
+            if os.path.exists(path):
+                with open(path, "rb") as fh:
+                    files[name] = fh.read()
         where = src
     else:
-        with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as fh:
-            json.dump(catalog_config(shape), fh, indent=2)
+        files["config.json"] = json.dumps(catalog_config(shape), indent=2).encode()
         where = f"envdoctor's catalog ({shape.source.split(';')[0][:80]})"
+    digest = hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(files.items()))).hexdigest()[:12]
+    workdir = os.path.join(cache_root, re.sub(r"[^\w.-]+", "--", shape.name).strip("-") + "-" + digest)
+    os.makedirs(workdir, exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join(workdir, name), "wb") as fh:
+            fh.write(data)
+    tokenizer = any(name in files for name in TOKENIZER_FILES)
     return PreparedModel(workdir, where, tokenizer, None if tokenizer else prompt_ids(shape.vocab))

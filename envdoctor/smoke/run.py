@@ -115,9 +115,13 @@ def _child_source() -> str:
         return fh.read()
 
 
+def _cache_dir(ctx: Context) -> str:
+    return os.path.join(ctx.env.get("XDG_CACHE_HOME") or os.path.join(ctx.env.get("HOME") or "/tmp", ".cache"),
+                        "envdoctor")
+
+
 def _log_path(ctx: Context, opts: SmokeOptions) -> str:
-    base = opts.log_dir or os.path.join(ctx.env.get("XDG_CACHE_HOME") or
-                                        os.path.join(ctx.env.get("HOME") or "/tmp", ".cache"), "envdoctor", "smoke")
+    base = opts.log_dir or os.path.join(_cache_dir(ctx), "smoke")
     os.makedirs(base, exist_ok=True)
     return os.path.join(base, time.strftime("smoke-%Y%m%d-%H%M%S.log"))
 
@@ -162,7 +166,7 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
                              vllm_version=vllm.version, overrides=opts.overrides)
     log_path = _log_path(ctx, opts)
     try:
-        prepared = prepare(ctx.env, opts.model, shape, opts.dummy, log_path[:-4] + "-model")
+        prepared = prepare(ctx.env, opts.model, shape, opts.dummy, os.path.join(_cache_dir(ctx), "models"))
     except (ModelPrepError, OSError) as exc:
         return _not_run(python, opts, [Finding("model-not-found", "error", "model", str(exc))], start)
     kwargs, child_env = llm_kwargs(prepared.path, settings, opts.dummy, prepared.tokenizer, vllm.version,
