@@ -101,3 +101,9 @@ def target(net: NetworkFacts, url_part: str):
 @pytest.fixture
 def netrun(tmp_path) -> NetRun:
     return NetRun(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Whatever a test builds, envdoctor's own resolver knows no real host name."""
+    monkeypatch.setattr("envdoctor.system.net.system_resolver", resolver())

@@ -141,7 +141,7 @@ def index_page(*names: str) -> bytes:
 def index(rate: Optional[float] = None, stall_after: Optional[int] = None, status: Optional[str] = None,
           credentials: Optional[Tuple[str, str]] = None) -> Callable[[socket.socket, Loopback], None]:
     """A simple index with /simple/torch/ and /simple/pip/ pages and Range-capable files
-    (zeros). `rate` throttles file bytes per second; `stall_after` bytes of a file, then
+    (zeros), which also answers the Hugging Face hub's /<repo>/resolve/main/<file>. `rate` throttles file bytes per second; `stall_after` bytes of a file, then
     silence; `status` answers every request with it; `credentials` demands Basic auth."""
 
     def handle(conn: socket.socket, server: Loopback) -> None:
@@ -161,7 +161,9 @@ def index(rate: Optional[float] = None, stall_after: Optional[int] = None, statu
                    (("Content-Type", "text/html"),))
         elif path == "/simple/pip/":
             answer(conn, "200 OK", index_page("pip-25.2-py3-none-any.whl"), (("Content-Type", "text/html"),))
-        elif path.startswith("/files/"):
+        elif path.endswith("/resolve/main/config.json"):  # the Hugging Face hub's file route
+            answer(conn, "200 OK", b'{"model_type": "qwen2"}', (("Content-Type", "application/json"),))
+        elif path.startswith("/files/") or "/resolve/main/" in path:
             total = TORCH_SIZE if "torch-" in path else 1_800_000
             first, last = 0, total - 1
             rng = headers.get("range", "")
@@ -260,14 +262,18 @@ def proxy(credentials: Optional[Tuple[str, str]] = None) -> Callable[[socket.soc
                        (("Proxy-Authenticate", 'Basic realm="test proxy"'),))
                 return
         if method == "CONNECT":
-            host, _, port = target.rpartition(":")
-            upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=2)
+            hostport, path = target, ""
+        else:
+            hostport, _, path = target.split("://", 1)[1].partition("/")
+        host, _, port = hostport.rpartition(":")
+        host = host.strip("[]")
+        if host not in ("127.0.0.1", "::1"):  # a test proxy never reaches out of the machine
+            answer(conn, "502 Bad Gateway", b"loopback only")
+            return
+        upstream = socket.create_connection((host, int(port or 80)), timeout=2)
+        if method == "CONNECT":
             conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
         else:
-            rest = target.split("://", 1)[1]
-            hostport, _, path = rest.partition("/")
-            host, _, port = hostport.rpartition(":")
-            upstream = socket.create_connection((host, int(port)), timeout=2)
             lines = raw.decode("latin-1").split("\r\n")
             lines[0] = f"{method} /{path} HTTP/1.1"
             lines = [l for l in lines if not l.lower().startswith("proxy-authorization")]

@@ -221,12 +221,12 @@ def proxy_facts(env, pip: PipSettings, redact) -> Tuple[Tuple[Tuple[str, str], .
                                                          List[ConfigProblem]]:
     """Every proxy variable (redacted), pairs set to different values in the two cases,
     and proxy URLs that cannot be used."""
-    names = sorted(n for n in env if n.lower().endswith("_proxy") or n.lower() == "no_proxy")
+    names = sorted(n for n in env if (n.lower().endswith("_proxy") or n.lower() == "no_proxy") and env[n])
     shown = tuple((n, redact(env[n])) for n in names)
     conflicts = tuple(f"{n}/{n.upper()}" for n in names
                       if n == n.lower() and n.upper() in env and env[n] != env[n.upper()])
     problems = []
-    candidates = [(n, env[n]) for n in names if n.lower() != "no_proxy" and env[n]]
+    candidates = [(n, env[n]) for n in names if n.lower() != "no_proxy"]
     if pip.get("proxy") is not None and pip.get("proxy").value.strip():
         candidates.append((pip.get("proxy").source, pip.get("proxy").value))
     for where, value in candidates:

@@ -549,7 +549,8 @@ def download_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not slow:
         return None
     evidence = tuple(
-        f"{KIND_LABEL.get(t.kind, t.kind)} {_host(t)}: {_rate(t.throughput.bytes_per_second)} over a "
+        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {_rate(t.throughput.bytes_per_second)} from "
+        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over a "
         f"{t.throughput.seconds:.1f} s sample: {t.throughput.projected_bytes / 1e6:.0f} MB would take "
         f"{_duration(t.throughput.projected_seconds)}" for t in slow)
     if net.pip_timeout:
