@@ -55,6 +55,7 @@ class TargetSpec:
     sample: Optional[str] = None  # a fixed file for the throughput sample
     links: bool = False  # else: a wheel linked from the page
     not_found_ok: bool = False  # 404 on every page is fine (a private extra index)
+    ranged_page: bool = False  # the page is itself the sample: one Range GET, read up to SAMPLE_SECONDS
     notes: Tuple[str, ...] = ()
 
 
@@ -337,7 +338,8 @@ class Tracer:
     def page(self) -> Tuple[Optional[str], Optional[Head], Optional[Body], float]:
         spec = self.spec
         for i, url in enumerate(spec.pages):
-            conn, head, final, label, started = self.request(url, "http")
+            ranged = [("Range", f"bytes=0-{SAMPLE_RANGE - 1}")] if spec.ranged_page else []
+            conn, head, final, label, started = self.request(url, "http", ranged)
             path = urlsplit(final).path or "/"
             last = i + 1 == len(spec.pages)
             if head.status == 404 and not (last and not spec.not_found_ok):
@@ -354,7 +356,12 @@ class Tracer:
                 self.fail("http", label, started, "status", f"{head.status} {head.reason} for {path}"
                           + (f"; the proxy asks for: {_schemes(asks)}" if asks else ""), head.status)
             self.record("http", label, started, detail=f"{head.status} {head.reason} for {path}", status=head.status)
-            body, read_at = self._read(conn, head, self.left(PAGE_SECONDS), PAGE_LIMIT, PAGE_LIMIT)
+            if spec.ranged_page:
+                seconds = max(0.0, min(SAMPLE_SECONDS, self.deadline - self.clock() - 0.05))
+                body, read_at = self._read(conn, head, seconds, SAMPLE_RANGE, 0)
+                self.throughput = self._measure(final, head, body, read_at)
+            else:
+                body, read_at = self._read(conn, head, self.left(PAGE_SECONDS), PAGE_LIMIT, PAGE_LIMIT)
             self._transfer_failed(body, label, read_at)
             return final, head, body, read_at
         return None, None, None, self.clock()
@@ -399,7 +406,8 @@ class Tracer:
         started = self.clock()
         try:
             page_url, head, body, read_at = self.page()
-            self.sample(page_url, head, body, read_at)
+            if not self.spec.ranged_page:
+                self.sample(page_url, head, body, read_at)
         except Stop:
             pass
         spec = self.spec

@@ -174,7 +174,7 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
         problems += conda_problems
         for channel in channels:
             plan.add("conda-channel", channel, (f"{channel.value.rstrip('/')}/noarch/repodata.json",),
-                     proxy=env_route(channel.value, env), ca=requests_ca(env))
+                     ranged_page=True, proxy=env_route(channel.value, env), ca=requests_ca(env))
 
     endpoint = (env.get("HF_ENDPOINT") or "").rstrip("/")
     hf = Setting(endpoint, "HF_ENDPOINT") if endpoint else Setting(HF_DEFAULT_ENDPOINT, "huggingface_hub's default")
@@ -191,7 +191,7 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
                  notes=notes, proxy=env_route(MODELSCOPE_ENDPOINT, env), ca=requests_ca(env))
 
     for url in ctx.options.get("urls") or ():
-        plan.add("url", Setting(str(url), "--url"), (str(url),), sample=str(url),
+        plan.add("url", Setting(str(url), "--url"), (str(url),), ranged_page=True,
                  proxy=env_route(str(url), env), ca=requests_ca(env))
     return plan, problems
 

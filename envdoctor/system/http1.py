@@ -147,7 +147,8 @@ class Conn:
         if head.status in (204, 304) or 100 <= head.status < 200:
             expected = 0
         data, got = self.buf[:keep], len(self.buf)
-        first = last = self.clock() if got else None
+        begun = self.clock()
+        first = last = begun if got else None
         self.buf = b""
         ended = "complete"
         while True:
@@ -158,14 +159,16 @@ class Conn:
                 break
             now = self.clock()
             if now >= until:
-                ended = "time"
+                # silent for the whole window before the end: that is a stall too
+                ended = "stall" if now - (last if last is not None else begun) >= stall else "time"
                 break
             wait = min(stall, until - now)
             try:
                 self.sock.settimeout(max(0.001, wait))
                 chunk = self.sock.recv(RECV_SIZE)
             except socket.timeout:
-                ended = "stall" if wait >= stall else "time"
+                quiet = self.clock() - (last if last is not None else begun)
+                ended = "stall" if wait >= stall or quiet >= stall else "time"
                 break
             except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
                 chunk = b""
