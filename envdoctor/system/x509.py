@@ -45,7 +45,8 @@ def _name(data: bytes, start: int, end: int) -> str:
             attr = _children(data, astart, aend)
             if len(attr) < 2:
                 continue
-            (_t, ostart, oend), (vtag, vstart, vend) = attr[0], attr[1]
+            ostart, oend = attr[0][1], attr[0][2]
+            vtag, vstart, vend = attr[1]
             label = _NAMES.get(data[ostart:oend])
             encoding = _STRINGS.get(vtag)
             if label and encoding:
