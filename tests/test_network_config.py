@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from conftest import HOME, findings, python_facts, target
 from envdoctor.probes import network
 from envdoctor.probes.net_config import (Setting, env_proxies, env_route, no_proxy_match, parse_condarc,
-                                         parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings)
+                                         parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,
+                                         toml_lines)
 from envdoctor.probes.net_trace import pick_wheel
 
 
@@ -114,6 +117,17 @@ def test_uv_configuration_is_read(netrun):
     assert read_uv_settings(netrun.context({})).problems[0].kind == "uv-config-invalid"
 
 
+def test_the_toml_line_reader_for_pythons_without_tomllib():
+    text = ('index-url = "https://a.example/simple"  # the default\nextra-index-url = [\n  "https://b.example/simple",'
+            '\n  \'https://c.example/simple\',\n]\n\n[[index]]\nurl = "https://d.example/simple"\ndefault = true\n')
+    assert toml_lines(text) == {"index-url": [("https://a.example/simple", False)],
+                                "extra-index-url": [("https://b.example/simple", False), ("https://c.example/simple", False)],
+                                "index": [("https://d.example/simple", True)]}
+    for broken in ("[[index]\nurl = 1\n", "extra-index-url = [\n \"x\",\n", "just words\n"):
+        with pytest.raises(ValueError):
+            toml_lines(broken)
+
+
 def test_condarc_shapes_and_conda_targets(netrun):
     assert parse_condarc("channels:\n  - conda-forge\n  - defaults  # comment\n"
                          "channel_alias: https://mirror.example/conda\nproxy_servers:\n  http: http://p:1\n") == {
@@ -197,8 +211,6 @@ def test_pick_wheel_prefers_a_torch_wheel_for_this_machine():
 
 
 def test_no_network_in_a_recorded_machine():
-    import pytest
-
     from envdoctor.context import Context, Host
     from envdoctor.engine import ProbeSkipped
     from envdoctor.model import Facts

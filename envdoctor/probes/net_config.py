@@ -319,42 +319,55 @@ class UvSettings:
 
 def _toml_values(text: str, pyproject: bool) -> Dict[str, List[Tuple[str, bool]]]:
     """{key: [(string value, in a default=true [[index]] table)]} for the keys uv reads
-    indexes from. tomllib on Python >= 3.11; a line reader for the same keys before."""
+    indexes from: tomllib on Python >= 3.11, toml_lines() before. Raises ValueError."""
     try:
         import tomllib  # type: ignore[import-not-found]
     except ImportError:
-        tomllib = None
+        return toml_lines(text)
+    data = tomllib.loads(text)  # tomllib.TOMLDecodeError is a ValueError
+    if pyproject:
+        data = data.get("tool", {}).get("uv", {})
     out: Dict[str, List[Tuple[str, bool]]] = {}
-    if tomllib is not None:
-        data = tomllib.loads(text)  # raises tomllib.TOMLDecodeError (a ValueError)
-        if pyproject:
-            data = data.get("tool", {}).get("uv", {})
-        for key in ("index-url", "extra-index-url", "find-links"):
-            value = data.get(key)
-            for v in ([value] if isinstance(value, str) else value or []):
-                out.setdefault(key, []).append((str(v), False))
-        for index in data.get("index", []) or []:
-            if isinstance(index, dict) and isinstance(index.get("url"), str):
-                out.setdefault("index", []).append((index["url"], bool(index.get("default"))))
-        return out
-    section, default = "", False
-    for raw in text.splitlines():
+    for key in ("index-url", "extra-index-url", "find-links"):
+        value = data.get(key)
+        for v in ([value] if isinstance(value, str) else value or []):
+            out.setdefault(key, []).append((str(v), False))
+    for index in data.get("index", []) or []:
+        if isinstance(index, dict) and isinstance(index.get("url"), str):
+            out.setdefault("index", []).append((index["url"], bool(index.get("default"))))
+    return out
+
+
+def toml_lines(text: str) -> Dict[str, List[Tuple[str, bool]]]:
+    """The same keys read line by line, for Pythons without tomllib: tables, key = value
+    with strings or (multi-line) arrays of strings. Lines it cannot read raise ValueError."""
+    out: Dict[str, List[Tuple[str, bool]]] = {}
+    section, lines = "", iter(text.splitlines())
+    for raw in lines:
         line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
         if line.startswith("["):
-            section, default = line.strip("[] "), False
+            if not re.fullmatch(r"\[\[\s*[\w.\-\"]+\s*\]\]|\[\s*[\w.\-\"]+\s*\]", line):
+                raise ValueError(f"cannot read the table header {line[:40]!r}")
+            section = line.strip("[] ")
             continue
-        m = re.match(r"^([\w-]+)\s*=\s*(.+)$", line)
+        m = re.match(r"^([\w.\-\"]+)\s*=\s*(.+)$", line)
         if not m:
-            continue
-        key, values = m.group(1), re.findall(r"[\"']([^\"']+)[\"']", m.group(2))
-        if section.endswith("index") and key == "default":
-            default = m.group(2).strip() == "true"
-            if default and out.get("index"):
-                out["index"][-1] = (out["index"][-1][0], True)
-        elif section.endswith("index") and key == "url" and values:
-            out.setdefault("index", []).append((values[0], default))
+            raise ValueError(f"cannot read {line[:40]!r}")
+        key, value = m.group(1).strip('"'), m.group(2)
+        while value.startswith("[") and "]" not in value:
+            more = next(lines, None)
+            if more is None:
+                raise ValueError(f"unclosed array after {key} =")
+            value += more.split("#", 1)[0]
+        strings = [a or b for a, b in re.findall(r"\"([^\"]*)\"|'([^']*)'", value)]
+        if section.endswith("index") and key == "url" and strings:
+            out.setdefault("index", []).append((strings[0], False))
+        elif section.endswith("index") and key == "default" and value.strip() == "true" and out.get("index"):
+            out["index"][-1] = (out["index"][-1][0], True)
         elif key in ("index-url", "extra-index-url", "find-links"):
-            out.setdefault(key, []).extend((v, False) for v in values)
+            out.setdefault(key, []).extend((v, False) for v in strings)
     return out
 
 
