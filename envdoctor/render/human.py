@@ -70,16 +70,18 @@ def _resources(f: ResourceFacts) -> str:
 
 
 def _network(f: NetworkFacts) -> str:
-    from ..rules.network import KIND_LABEL, _rate, code_for
+    from ..rules.network import KIND_LABEL, code_for, rate_text
 
     reached = [t for t in f.targets if t.failure is None]
     failed = [t for t in f.targets if code_for(t)]
+    unfinished = len(f.targets) - len(reached) - len(failed)  # cut by the budget: no verdict
     parts = [f"{len(f.targets)} place(s) to fetch from: {len(reached)} reached"
-             + (f", {len(failed)} failed" if failed else "")]
+             + (f", {len(failed)} failed" if failed else "")
+             + (f", {unfinished} not finished in the budget" if unfinished else "")]
     rates = [t for t in f.targets if t.throughput and t.throughput.bytes_per_second]
     if rates:
         best = max(rates, key=lambda t: t.throughput.bytes_per_second)
-        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {_rate(best.throughput.bytes_per_second)}")
+        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {rate_text(best.throughput.bytes_per_second)}")
     proxies = sorted({t.proxy for t in f.targets if t.proxy})
     if proxies:
         parts.append("via " + ", ".join(proxies))
@@ -88,15 +90,17 @@ def _network(f: NetworkFacts) -> str:
 
 def network_lines(f: NetworkFacts) -> List[str]:
     """One line per target: each step, where it stopped, and the throughput."""
-    from ..rules.network import KIND_LABEL, _rate
+    from ..rules.network import KIND_LABEL, duration_text, rate_text
 
     lines = []
     for t in f.targets:
         steps = []
         for s in t.steps:
-            mark = "ok" if s.ok else f"FAILED ({s.problem})"
+            mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
             steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
-        rate = f" · {_rate(t.throughput.bytes_per_second)}" if t.throughput and t.throughput.bytes_per_second else ""
+        tp = t.throughput
+        rate = (f" · {rate_text(tp.bytes_per_second)}: {tp.projected_bytes / 1e6:.0f} MB in "
+                f"{duration_text(tp.projected_seconds)}" if tp and tp.bytes_per_second and tp.projected_bytes else "")
         via = f" via {t.proxy}" if t.proxy else ""
         lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{rate}")
         lines += [f"  {t.failure.detail}"] if t.failure and t.failure.detail else []

@@ -434,6 +434,14 @@ def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
         if t.ca_bundle:
             evidence.append(f"CA bundle used for {_host(t)}: {t.ca_bundle} ({t.ca_source})")
     issuers = sorted({t.tls_issuer for t in targets if t.tls_issuer})
+    details = " ".join(t.failure.detail or "" for t in targets)
+    special = []
+    if "mismatch" in details or "not valid for" in details:
+        special.append("The certificate is for another host name: a captive portal (log in through a "
+                       "browser), a hijacked DNS answer, or a mirror URL with the wrong host.")
+    if "expired" in details:
+        special.append("A certificate has expired: the server's operator must renew it; check this machine's "
+                       "clock too (`date`), a wrong clock makes valid certificates look expired.")
     return Advice(
         _severity(targets),
         "HTTPS certificates are not trusted" + (f": issued by {issuers[0]}" if issuers else ""),
@@ -446,7 +454,8 @@ def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
              f"{pip} config set global.cert {CA_FILE}",
              f"export REQUESTS_CA_BUNDLE={CA_FILE}  # requests, huggingface_hub, conda",
              f"export SSL_CERT_FILE={CA_FILE}  # httpx, uv, OpenSSL"),
-        notes=("company-root-ca.crt is the root (top) certificate of the chain: ask IT for it, or export it from "
+        notes=tuple(special) + (
+               "company-root-ca.crt is the root (top) certificate of the chain: ask IT for it, or export it from "
                "your browser's certificate viewer for any HTTPS site. Fedora/RHEL: copy it to "
                "/etc/pki/ca-trust/source/anchors/ and run `sudo update-ca-trust`.",
                "Never turn verification off (--trusted-host, verify=False): that trusts anyone in the "
@@ -527,13 +536,13 @@ def hf_endpoint_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 # --- throughput ------------------------------------------------------------------------
 
-def _rate(bps: Optional[float]) -> str:
+def rate_text(bps: Optional[float]) -> str:
     if not bps:
         return "?"
     return f"{bps / 1e6:.1f} MB/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kB/s"
 
 
-def _duration(seconds: Optional[float]) -> str:
+def duration_text(seconds: Optional[float]) -> str:
     if seconds is None:
         return "?"
     if seconds >= 3600:
@@ -549,15 +558,15 @@ def download_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not slow:
         return None
     evidence = tuple(
-        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {_rate(t.throughput.bytes_per_second)} from "
+        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate_text(t.throughput.bytes_per_second)} from "
         f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over a "
         f"{t.throughput.seconds:.1f} s sample: {t.throughput.projected_bytes / 1e6:.0f} MB would take "
-        f"{_duration(t.throughput.projected_seconds)}" for t in slow)
+        f"{duration_text(t.throughput.projected_seconds)}" for t in slow)
     if net.pip_timeout:
         evidence += (f"pip timeout: {net.pip_timeout} s",)
     return Advice(
-        "warn", f"Downloads run at {_rate(min(t.throughput.bytes_per_second for t in slow))}: "
-                f"a torch wheel takes {_duration(max(t.throughput.projected_seconds for t in slow))}",
+        "warn", f"Downloads run at {rate_text(min(t.throughput.bytes_per_second for t in slow))}: "
+                f"a torch wheel takes {duration_text(max(t.throughput.projected_seconds for t in slow))}",
         evidence=evidence,
         why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
             "wheel over, and a build that downloads it again and again can hang for hours.",
