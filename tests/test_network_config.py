@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import HOME, findings, python_facts, target
+from netkit import HOME, findings, python_facts, target
 from envdoctor.probes import network
 from envdoctor.probes.net_config import (Setting, env_proxies, env_route, no_proxy_match, parse_condarc,
                                          parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import BUDGET_GRACE, NetRun, findings, target
+from netkit import BUDGET_GRACE, NetRun, findings, target
 from envdoctor.facts import PlatformFacts
 from envdoctor.probes.net_trace import SAMPLE_RANGE, STALL_SECONDS
 from netservers import (TLS_DIR, TORCH_SIZE, Loopback, black_hole, endless_body, endless_headers, index,
