@@ -66,9 +66,10 @@ def local_target(ctx: Context, kind: str, setting: Setting, path: str, redact) -
 
 def _torch_tag(env: Optional[PythonEnvFacts]) -> Tuple[Optional[str], str]:
     """(cuXYZ, why): the target env's torch build, else the newest torch's default build."""
+    from ..rules.base import cuda_tag
+
     if env is not None and env.torch is not None and env.torch.cuda:
-        major, minor = env.torch.cuda.split(".")[:2]
-        return f"cu{major}{minor}", f"torch {env.torch.version} in {env.executable}"
+        return cuda_tag(env.torch.cuda), f"torch {env.torch.version} in {env.executable}"
     from ..matrices import Matrices
     from ..model import DataError
 
@@ -78,8 +79,7 @@ def _torch_tag(env: Optional[PythonEnvFacts]) -> Tuple[Optional[str], str]:
         return None, "matrices/torch.csv cannot be read"
     if not newest.default_cuda:
         return None, f"torch {newest.version} has no default CUDA build in matrices/torch.csv"
-    major, minor = newest.default_cuda.split(".")[:2]
-    return f"cu{major}{minor}", f"torch {newest.version}'s default CUDA build (matrices/torch.csv)"
+    return cuda_tag(newest.default_cuda), f"torch {newest.version}'s default CUDA build (matrices/torch.csv)"
 
 
 Item = Union[TargetSpec, NetTarget]
