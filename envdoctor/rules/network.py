@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 from ..facts import NetStep, NetTarget, NetworkFacts
 from ..matrices import Matrices
 from ..model import Facts
-from ..probes.net_config import at_least
-from .base import Advice, in_wsl, rule, target_pip
+from .base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
 SLOW_SECONDS = 600.0  # projected time for the torch wheel above which a download is "slow"
@@ -117,9 +116,9 @@ def mirror_options(targets: Sequence[NetTarget], facts: Facts) -> Tuple[str, ...
 def _pip_flags(facts: Facts) -> Tuple[str, ...]:
     net = _net(facts)
     pip = target_pip(facts)
-    version = net.pip_version if net else None
+    version = version_or_none(net.pip_version if net else None)
     fix = [f"{pip} config set global.timeout 60", f"{pip} config set global.retries 10"]
-    if at_least(version, (25, 1)):
+    if version is not None and version.release[:2] >= (25, 1):
         fix.append(f"{pip} config set global.resume-retries 10")
     else:
         fix.append(f"{pip} install --upgrade pip  # 25.1 added --resume-retries; 25.2 resumes by default")
