@@ -293,8 +293,10 @@ class Tracer:
                 head = conn.read_head(self.left(head_timeout))
             except HttpError as exc:
                 conn.close()
-                problem = silence if silence and exc.problem == "silent" else exc.problem
-                self.fail(step, label, started, problem, f"GET {self._short(url)}: {exc.detail}")
+                renamed = silence is not None and exc.problem == "silent"
+                self.fail(step, label, started, silence if renamed else exc.problem,  # type: ignore[arg-type]
+                          f"GET {self._short(url)}: {exc.detail}"
+                          + (" (it had not started sending when the budget ran out)" if renamed else ""))
             location = head.get("location")
             if head.status in (301, 302, 303, 307, 308) and location and hop < MAX_REDIRECTS:
                 conn.close()
