@@ -139,10 +139,12 @@ def index_page(*names: str) -> bytes:
 
 
 def index(rate: Optional[float] = None, stall_after: Optional[int] = None, status: Optional[str] = None,
-          credentials: Optional[Tuple[str, str]] = None) -> Callable[[socket.socket, Loopback], None]:
+          credentials: Optional[Tuple[str, str]] = None, slow_start: bool = False
+          ) -> Callable[[socket.socket, Loopback], None]:
     """A simple index with /simple/torch/ and /simple/pip/ pages and Range-capable files
     (zeros), which also answers the Hugging Face hub's /<repo>/resolve/main/<file>. `rate` throttles file bytes per second; `stall_after` bytes of a file, then
-    silence; `status` answers every request with it; `credentials` demands Basic auth."""
+    silence; `status` answers every request with it; `credentials` demands Basic auth;
+    `slow_start` files answer nothing (a caching proxy still fetching them upstream)."""
 
     def handle(conn: socket.socket, server: Loopback) -> None:
         method, target, headers, _raw = read_request(conn)
@@ -163,6 +165,8 @@ def index(rate: Optional[float] = None, stall_after: Optional[int] = None, statu
             answer(conn, "200 OK", index_page("pip-25.2-py3-none-any.whl"), (("Content-Type", "text/html"),))
         elif path.endswith("/resolve/main/config.json"):  # the Hugging Face hub's file route
             answer(conn, "200 OK", b'{"model_type": "qwen2"}', (("Content-Type", "application/json"),))
+        elif slow_start and path.startswith("/files/"):
+            server.sleep(30)
         elif path.startswith("/files/") or "/resolve/main/" in path:
             total = TORCH_SIZE if "torch-" in path else 1_800_000
             first, last = 0, total - 1

@@ -251,3 +251,14 @@ def test_no_proxy_sends_a_host_direct(netrun):
         net = netrun.probe(env)
     t = target(net, f":{origin.port}/")
     assert t.failure is None and t.proxy is None and t.no_proxy_match == "NO_PROXY=127.0.0.0/8"
+
+
+def test_a_file_host_that_is_slow_to_start_gets_no_verdict_only_a_note(netrun):
+    with Loopback(index(slow_start=True)) as origin:
+        net = netrun.probe({"PIP_INDEX_URL": origin.url("/simple"), "HF_ENDPOINT": origin.url("")},
+                           options={"network_budget": 1.5})
+    t = target(net, f":{origin.port}/simple")
+    assert (t.failure.name, t.failure.problem) == ("sample", "budget")
+    assert "had not started sending when the budget ran out" in t.failure.detail
+    assert net.seconds <= 1.5 + BUDGET_GRACE
+    assert "index-unreachable" not in findings(net)
