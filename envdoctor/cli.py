@@ -25,6 +25,20 @@ def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
     return tuple(out)
 
 
+def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
+    from urllib.parse import urlsplit
+
+    for value in values:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise click.BadParameter(f"{value!r} is not an http(s) URL", param_hint="--url")
+    return values
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envdoctor")
 def cli() -> None:
@@ -41,7 +55,11 @@ def _list_codes() -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every fact and each probe's time.")
-@click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
+@click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process, and the "
+              "network checks unless --only network.")
+@click.option("--offline", is_flag=True, help="Skip the network checks.")
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Also check that this http(s) URL can be reached and how fast (repeatable).")
 @click.option("--only", multiple=True, metavar="AREA", help=f"Run only these areas: {', '.join(AREAS)}.")
 @click.option("--skip", multiple=True, metavar="AREA", help="Skip these areas.")
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code and exit.")
@@ -56,15 +74,19 @@ def _list_codes() -> None:
               help="Check a recorded fixture machine instead of this one.")
 @click.option("--model", "model", metavar="ID_OR_DIR",
               help="Also check that this model fits the GPU (a local folder or a Hugging Face id).")
-def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip: Tuple[str, ...],
-          list_codes: bool, ci: bool, python: Optional[str], deadline: float, debug: bool,
-          record: Optional[str], replay: Optional[str], model: Optional[str]) -> int:
+def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[str, ...],
+          only: Tuple[str, ...], skip: Tuple[str, ...], list_codes: bool, ci: bool, python: Optional[str],
+          deadline: float, debug: bool, record: Optional[str], replay: Optional[str], model: Optional[str]) -> int:
     """Probe this machine and report what stands between it and a working vLLM."""
     if list_codes:
         _list_codes()
         return 0
     only, skip = _areas(only), _areas(skip)
-    options = {"quick": quick}
+    options = {"quick": quick, "urls": _urls(urls)}
+    if offline and "network" in only:
+        raise click.UsageError("--offline and --only network contradict each other")
+    if offline or (quick and "network" not in only):
+        options["offline"] = "--offline" if offline else "--quick"
     if model:
         from .modelcfg import absolute
 

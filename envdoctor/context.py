@@ -10,11 +10,14 @@ import platform
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
 from .system.fs import RootedFS
 from .system.nvml import NvmlReader, SystemNvml
 from .system.runner import CommandResult, Runner, SubprocessRunner
+
+if TYPE_CHECKING:
+    from .system.net import Net
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Context:
     clock: Callable[[], float] = time.monotonic
     deadline: Optional[float] = None  # absolute clock() time after which no new work starts
     options: Mapping[str, object] = field(default_factory=dict)  # --python, --quick, ...
+    net: Optional["Net"] = None  # None: no network here (a recorded machine)
 
     def remaining(self) -> float:
         return float("inf") if self.deadline is None else self.deadline - self.clock()
@@ -61,6 +65,8 @@ class Context:
 
 
 def live_context(options: Optional[Mapping[str, object]] = None) -> Context:
+    from .system.net import SystemNet  # ssl is imported only when a check runs
+
     host = Host(platform.system(), platform.machine(), sys.executable)
     return Context(runner=SubprocessRunner(), fs=RootedFS("/"), env=dict(os.environ),
-                   nvml=SystemNvml(), host=host, options=dict(options or {}))
+                   nvml=SystemNvml(), host=host, options=dict(options or {}), net=SystemNet())

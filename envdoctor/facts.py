@@ -170,6 +170,93 @@ class ModelFacts:
     hub_cache: Optional[str] = None  # the Hugging Face cache folder that was searched
 
 
+@dataclass(frozen=True)
+class NetStep:
+    """One step of reaching a target, in order: proxy, proxy-connect, proxy-tls, tunnel,
+    dns, tcp, tls, http, transfer, sample. Text is already redacted."""
+
+    name: str
+    ok: bool
+    seconds: float = 0.0
+    host: Optional[str] = None
+    detail: Optional[str] = None
+    problem: Optional[str] = None  # why not ok: timeout, refused, no-such-host, verify, status, stall, ...
+    status: Optional[int] = None  # HTTP status, for tunnel/http/sample
+
+
+@dataclass(frozen=True)
+class Throughput:
+    url: str
+    bytes: int
+    seconds: float  # from the first body byte to the last
+    bytes_per_second: Optional[float] = None
+    stalled: bool = False  # no byte for the watchdog's window while the transfer was under way
+    file_bytes: Optional[int] = None  # the whole file's size (Content-Range), when the server said
+    projected_bytes: Optional[int] = None  # what the projection is for (the torch wheel)
+    projected_seconds: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class NetTarget:
+    kind: str  # pip-index, pip-extra-index, pip-find-links, torch-index, hf, modelscope, conda-channel, uv-index, url
+    url: str
+    source: str  # where the URL came from: "PIP_INDEX_URL", "/etc/pip.conf [global] index-url", ...
+    required: bool = False  # an install cannot work without it
+    proxy: Optional[str] = None  # the proxy this target goes through, None = direct
+    proxy_source: Optional[str] = None
+    no_proxy_match: Optional[str] = None  # the NO_PROXY entry that sends it direct
+    ca_bundle: Optional[str] = None
+    ca_source: Optional[str] = None
+    addresses: Tuple[str, ...] = ()
+    steps: Tuple[NetStep, ...] = ()
+    tls_issuer: Optional[str] = None  # the certificate's issuer, named when verification failed
+    throughput: Optional[Throughput] = None
+    local: bool = False  # file:// or a path: checked on disk, not over the network
+    notes: Tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def failure(self) -> Optional[NetStep]:
+        """The first step that failed: where reaching this target stopped."""
+        return next((s for s in self.steps if not s.ok), None)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    kind: str  # proxy-invalid, pip-config-invalid, ca-bundle-invalid, uv-config-invalid, condarc-invalid
+    where: str  # the variable or file
+    message: str
+
+
+@dataclass(frozen=True)
+class PipConfigFile:
+    path: str
+    level: str  # global, user, site, PIP_CONFIG_FILE
+    exists: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkFacts:
+    targets: Tuple[NetTarget, ...] = ()
+    budget_seconds: float = 0.0
+    seconds: float = 0.0
+    proxy_env: Tuple[Tuple[str, str], ...] = ()  # (variable, redacted value) for *_proxy and NO_PROXY
+    proxy_conflicts: Tuple[str, ...] = ()  # "https_proxy/HTTPS_PROXY": both set, to different values
+    pip_proxy: Optional[str] = None
+    pip_proxy_source: Optional[str] = None
+    pip_version: Optional[str] = None
+    pip_default_index: Optional[str] = None  # read from pip itself, never written in envdoctor
+    pip_timeout: Optional[str] = None
+    pip_retries: Optional[str] = None
+    pip_config_files: Tuple[PipConfigFile, ...] = ()
+    problems: Tuple[ConfigProblem, ...] = ()
+    nameservers: Tuple[str, ...] = ()  # /etc/resolv.conf
+    wsl_generate_resolv_conf: Optional[bool] = None  # /etc/wsl.conf [network] generateResolvConf
+    wsl_networking_mode: Optional[str] = None  # .wslconfig [wsl2] networkingMode
+    wsl_dns_tunneling: Optional[bool] = None
+    wslconfig_path: Optional[str] = None
+
+
 def canonicalize_name(name: str) -> str:
     """PEP 503 name normalisation (as packaging.utils does, without importing its tags)."""
     return re.sub(r"[-_.]+", "-", name).lower()

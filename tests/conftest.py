@@ -1,3 +1,6 @@
+"""Fixtures for every test: replayed fixture machines (check_machine), envdoctor's resolver knows
+no real host name (no_internet, autouse), and `netrun` runs the network probe on a temporary
+machine (tests/netkit.py)."""
 from __future__ import annotations
 
 import os
@@ -12,6 +15,8 @@ from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import document
 from envdoctor.system.replay import replay_context
+
+from .netkit import netrun, no_internet  # noqa: F401 - fixtures, found by pytest by name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MACHINES = os.path.join(HERE, "fixtures", "machines")

@@ -77,7 +77,9 @@ def test_golden_json(name):
 
 def test_every_issue_code_fires_somewhere_and_h100_is_silent():
     fired = set().union(*EXPECTED.values(), *(codes for _, _, codes in MODEL_CASES))
-    codes = {r.code for r in ALL_RULES} - {"probe-failed"}  # probe-failed: tests/test_engine.py
+    # probe-failed fires in tests/test_engine.py; the network codes against loopback servers in
+    # tests/test_network_*.py (a recorded machine has no network to replay).
+    codes = {r.code for r in ALL_RULES if r.area != "network"} - {"probe-failed"}
     assert codes <= fired, f"never fired by a fixture: {sorted(codes - fired)}"
     assert EXPECTED["linux-h100-server"] == set()
 

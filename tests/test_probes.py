@@ -108,5 +108,5 @@ def test_outside_linux_the_linux_probes_skip(tmp_path):
     report = run_check(ctx)
     assert {a: r.status for a, r in report.facts.results.items() if a != "driver"} == {
         "platform": "ok", "wsl": "skipped", "cuda": "skipped", "python": "skipped", "torch": "skipped",
-        "resources": "skipped"}
+        "resources": "skipped", "network": "skipped"}
     assert [f.code for f in report.findings] == ["native-windows-unsupported"]

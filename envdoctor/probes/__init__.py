@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..engine import Probe
-from . import cuda_toolkit, model, nvidia, platform, python_env, resources, torch_runtime, wsl
+from . import cuda_toolkit, model, network, nvidia, platform, python_env, resources, torch_runtime, wsl
 
 ALL_PROBES = (
     Probe("platform", "Platform", platform.probe, timeout=1.5),
@@ -13,5 +13,6 @@ ALL_PROBES = (
     Probe("torch", "torch runtime", torch_runtime.probe, timeout=16.0, needs=("python",), heavy=True),
     Probe("resources", "Resources", resources.probe, timeout=2.0, needs=("platform",)),
     Probe("model", "Model", model.probe, timeout=2.0),
+    Probe("network", "Network", network.probe, timeout=network.PROBE_TIMEOUT, needs=("platform", "python")),
 )
 AREAS = tuple(p.area for p in ALL_PROBES)

@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from .. import __version__
 from ..engine import Probe
-from ..facts import (CudaToolkitFacts, DriverFacts, ModelFacts, PlatformFacts, PythonEnvFacts,
+from ..facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
                      ResourceFacts, TorchRuntimeFacts, WslFacts)
 from ..model import SEVERITY_RANK, Finding, ProbeResult, Report
 from ..redact import Redactor
@@ -75,11 +75,56 @@ def _model(f: ModelFacts) -> str:
     s = f.shape
     quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
     return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
+def _network(f: NetworkFacts) -> str:
+    from ..rules.network import KIND_LABEL, code_for, rate_text
+
+    reached = [t for t in f.targets if t.failure is None]
+    failed = [t for t in f.targets if code_for(t)]
+    unfinished = len(f.targets) - len(reached) - len(failed)  # cut by the budget: no verdict
+    parts = [f"{len(f.targets)} place(s) to fetch from: {len(reached)} reached"
+             + (f", {len(failed)} failed" if failed else "")
+             + (f", {unfinished} not finished in the budget" if unfinished else "")]
+    rates = [t for t in f.targets if t.throughput and t.throughput.bytes_per_second]
+    if rates:
+        best = max(rates, key=lambda t: t.throughput.bytes_per_second)
+        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {rate_text(best.throughput.bytes_per_second)}")
+    proxies = sorted({t.proxy for t in f.targets if t.proxy})
+    if proxies:
+        parts.append("via " + ", ".join(proxies))
+    return " · ".join(parts + [f"{f.seconds:.1f} s of {f.budget_seconds:g} s"])
+
+
+def network_lines(f: NetworkFacts) -> List[str]:
+    """One line per target: each step, where it stopped, and the throughput."""
+    from ..rules.network import KIND_LABEL, duration_text, rate_text
+
+    lines = []
+    for t in f.targets:
+        steps = []
+        for s in t.steps:
+            mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
+            steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
+        tp = t.throughput
+        rate = (f" · {rate_text(tp.bytes_per_second)}: {tp.projected_bytes / 1e6:.0f} MB in "
+                f"{duration_text(tp.projected_seconds)}" if tp and tp.bytes_per_second and tp.projected_bytes else "")
+        via = f" via {t.proxy}" if t.proxy else ""
+        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{rate}")
+        lines += [f"  {t.failure.detail}"] if t.failure and t.failure.detail else []
+        lines += [f"  note: {n}" for n in t.notes]
+    for name, value in f.proxy_env:
+        lines.append(f"{name}={value}")
+    if f.pip_proxy:
+        lines.append(f"pip proxy: {f.pip_proxy} ({f.pip_proxy_source})")
+    lines.append(f"pip {f.pip_version or '?'}; default index (from pip): {f.pip_default_index or 'unknown'}; "
+                 f"config files read: {', '.join(c.path for c in f.pip_config_files if c.exists) or 'none'}")
+    if f.nameservers:
+        lines.append(f"nameservers: {', '.join(f.nameservers)}")
+    return lines
 
 
 SUMMARIES: Dict[str, Callable] = {
     "platform": _platform, "wsl": _wsl, "driver": _driver, "cuda": _cuda,
-    "python": _python, "torch": _torch, "resources": _resources, "model": _model,
+    "python": _python, "torch": _torch, "resources": _resources, "model": _model, "network": _network,
 }
 
 
@@ -103,6 +148,8 @@ def fact_lines(result: ProbeResult) -> List[str]:
 
     if result.facts is None or not dataclasses.is_dataclass(result.facts):
         return []
+    if isinstance(result.facts, NetworkFacts):
+        return network_lines(result.facts)
     lines = []
     for field in dataclasses.fields(result.facts):
         value = getattr(result.facts, field.name)

@@ -2,7 +2,7 @@
 order findings are listed in, within a severity."""
 from __future__ import annotations
 
-from . import driver, model, packages, platform, probes, resources, toolkit, torch, wsl
+from . import driver, model, network, packages, platform, probes, resources, toolkit, torch, wsl
 
 ALL_RULES = (
     platform.native_windows,
@@ -31,6 +31,21 @@ ALL_RULES = (
     model.kv_too_small,
     model.fits_with_settings,
     model.not_found,
+    network.pip_config_invalid,
+    network.proxy_invalid,
+    network.ca_bundle_invalid,
+    network.proxy_unreachable,
+    network.proxy_auth_required,
+    network.dns_failure,
+    network.tcp_blocked,
+    network.tls_intercepted,
+    network.http_forbidden,
+    network.index_unreachable,
+    network.download_stalled,
+    network.download_slow,
+    network.dns_slow,
+    network.hf_endpoint_unreachable,
+    network.proxy_env_mismatch,
     probes.probe_failed,
 )
 

@@ -235,7 +235,8 @@ def _readable(entry: Dict[str, Any]) -> Dict[str, Any]:
 
 def recording_context(live: Context) -> Context:
     return Context(runner=RecordingRunner(live.runner), fs=RecordingFS(), env=RecordingEnv(live.env),
-                   nvml=RecordingNvml(live.nvml), host=live.host, clock=live.clock, options=live.options)
+                   nvml=RecordingNvml(live.nvml), host=live.host, clock=live.clock, options=live.options,
+                   net=live.net)  # the live report checks the network; a replay has none
 
 
 def save_recording(ctx: Context, directory: str, redact) -> None:

@@ -1,0 +1,33 @@
+"""Network: can this machine reach the places an install fetches from, how fast, and if
+not, exactly why (issue 5) -- before anything is installed.
+
+Targets come from the user's real configuration, never from a list of our own: pip's
+index, extra indexes and find-links (pip's files, PIP_* variables, and pip's built-in
+default read from pip itself), the PyTorch wheel index of the CUDA build in question,
+the Hugging Face endpoint (HF_ENDPOINT or its default), ModelScope when
+VLLM_USE_MODELSCOPE is set, conda channels for a conda env, uv's indexes, and --url.
+All are traced in parallel (net_check.py), each step under its own timeout
+(net_trace.py), the whole area under one budget.
+"""
+from __future__ import annotations
+
+from ..context import Context
+from ..engine import ProbeSkipped
+from ..facts import NetworkFacts
+from ..model import Facts
+
+BUDGET = 4.0  # seconds of wall time for the whole area
+PROBE_TIMEOUT = BUDGET + 1.5  # the engine's limit: the budget, the pip child and the joins
+
+
+def probe(ctx: Context, deps: Facts) -> NetworkFacts:
+    if ctx.net is None:
+        raise ProbeSkipped("a recorded machine has no network to check")
+    if ctx.options.get("offline"):
+        raise ProbeSkipped(f"{ctx.options['offline']} skips the network checks")
+    budget = min(float(ctx.options.get("network_budget") or BUDGET), ctx.remaining() - 0.3)
+    if budget < 0.5:
+        raise ProbeSkipped("no time left in the global deadline for the network checks")
+    from .net_check import run  # sockets, ssl and config parsers load only here
+
+    return run(ctx, deps, budget)

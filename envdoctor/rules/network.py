@@ -1,0 +1,592 @@
+"""Network rules: name the step where reaching a package index or the model hub stopped,
+and give the exact fix. Each target's first failing step decides its code (code_for);
+a rule reports every target with its code in one finding.
+
+Mirrors that users in mainland China rely on are offered as clearly labelled options,
+only when a default endpoint (pip's default index, the PyTorch index, Hugging Face) is
+slow or unreachable; nothing is ever switched silently.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import List, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from ..facts import NetStep, NetTarget, NetworkFacts
+from ..matrices import Matrices
+from ..model import Facts
+from .base import Advice, in_wsl, rule, target_pip, version_or_none
+
+DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
+SLOW_SECONDS = 600.0  # projected time for the torch wheel above which a download is "slow"
+# Public PyPI mirrors run by a university and cloud vendors in mainland China (their help pages):
+PYPI_MIRRORS = (
+    ("TUNA, Tsinghua University", "https://pypi.tuna.tsinghua.edu.cn/simple",
+     "https://mirrors.tuna.tsinghua.edu.cn/help/pypi/"),
+    ("Alibaba Cloud", "https://mirrors.aliyun.com/pypi/simple/", "https://developer.aliyun.com/mirror/pypi"),
+    ("Tencent Cloud", "https://mirrors.cloud.tencent.com/pypi/simple", "https://mirrors.cloud.tencent.com/"),
+)
+HF_MIRROR = "https://hf-mirror.com"  # a community mirror of the Hugging Face hub, used through HF_ENDPOINT
+DEFAULT_SOURCES = ("pip's built-in default (read from pip)", "huggingface_hub's default")
+CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # Debian/Ubuntu's system bundle, rebuilt by update-ca-certificates
+
+KIND_LABEL = {
+    "pip-index": "pip index", "pip-extra-index": "pip extra index", "pip-find-links": "pip find-links",
+    "torch-index": "PyTorch index", "uv-index": "uv index", "uv-find-links": "uv find-links",
+    "conda-channel": "conda channel", "hf": "Hugging Face", "modelscope": "ModelScope", "url": "--url",
+}
+HUBS = ("hf", "modelscope")
+
+
+def code_for(target: NetTarget) -> Optional[str]:
+    """The finding code of a target's first failing step (None: reached, or no verdict)."""
+    step = target.failure
+    if step is None or step.problem in ("budget", "crashed"):
+        return None
+    if step.name == "proxy":
+        return "proxy-invalid"
+    if step.name == "proxy-connect" or (step.name == "proxy-tls" and step.problem != "verify"):
+        return "proxy-unreachable"
+    if step.problem == "verify":
+        return "tls-intercepted"
+    if step.problem == "ca-bundle":
+        return "ca-bundle-invalid"
+    if step.status == 407:
+        return "proxy-auth-required"
+    if step.status in (401, 403):
+        return "http-forbidden"
+    if step.name == "dns":
+        return "dns-failure"
+    if step.name == "tcp" or (step.name == "tls" and step.problem == "reset"):
+        return "tcp-blocked"
+    if step.name == "transfer":
+        return "download-stalled"
+    return "hf-endpoint-unreachable" if target.kind in HUBS else "index-unreachable"
+
+
+def _net(facts: Facts) -> Optional[NetworkFacts]:
+    return facts.get("network")
+
+
+def _with(facts: Facts, code: str) -> List[NetTarget]:
+    net = _net(facts)
+    return [t for t in net.targets if code_for(t) == code] if net else []
+
+
+def _line(t: NetTarget, step: Optional[NetStep] = None) -> str:
+    step = step or t.failure
+    where = f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}"
+    via = f" via proxy {t.proxy}" if t.proxy else ""
+    return f"{where}{via}: {step.name}: {step.detail}" if step else where
+
+
+def _severity(targets: Sequence[NetTarget]) -> str:
+    return "error" if any(t.required for t in targets) else "warn"
+
+
+def _host(t: NetTarget, step: Optional[NetStep] = None) -> str:
+    step = step or t.failure
+    return (step.host if step and step.host else None) or urlsplit(t.url).hostname or t.url
+
+
+def _defaults(targets: Sequence[NetTarget]) -> bool:
+    return any(t.source in DEFAULT_SOURCES or t.kind == "torch-index" for t in targets)
+
+
+def mirror_options(targets: Sequence[NetTarget], facts: Facts) -> Tuple[str, ...]:
+    """Options, never applied: only for default endpoints that are slow or unreachable."""
+    if not _defaults(targets):
+        return ()
+    pip = target_pip(facts)
+    notes = []
+    if any(t.kind in ("pip-index", "torch-index", "uv-index") for t in targets):
+        notes += [f"Option, if you are in mainland China: a public PyPI mirror by {name}: "
+                  f"`{pip} config set global.index-url {url}` (see {doc})" for name, url, doc in PYPI_MIRRORS]
+    if any(t.kind == "torch-index" for t in targets):
+        notes.append("The default CUDA build of each torch release is also on the package index (and its "
+                     "mirrors): `pip install torch==X.Y.Z` without --index-url needs no PyTorch index at all.")
+    if any(t.kind == "hf" for t in targets):
+        notes += [f"Option, if you are in mainland China: `export HF_ENDPOINT={HF_MIRROR}` (hf-mirror, a "
+                  "community mirror; huggingface_hub and vLLM then download from it).",
+                  "Option: ModelScope: `pip install modelscope` and `export VLLM_USE_MODELSCOPE=True` "
+                  "(vLLM reads only true/false)."]
+    return tuple(notes)
+
+
+def _pip_flags(facts: Facts) -> Tuple[str, ...]:
+    net = _net(facts)
+    pip = target_pip(facts)
+    version = version_or_none(net.pip_version if net else None)
+    fix = [f"{pip} config set global.timeout 60", f"{pip} config set global.retries 10"]
+    if version is not None and version.release[:2] >= (25, 1):
+        fix.append(f"{pip} config set global.resume-retries 10")
+    else:
+        fix.append(f"{pip} install --upgrade pip  # 25.1 added --resume-retries; 25.2 resumes by default")
+    return tuple(fix)
+
+
+def _wheelhouse(facts: Facts) -> Tuple[str, ...]:
+    pip = target_pip(facts)
+    return (f"Or fetch the big wheels once where the network is good, then install offline: "
+            f"`{pip} download --dest ~/wheelhouse torch` there, copy ~/wheelhouse here, and "
+            f"`{pip} install --no-index --find-links ~/wheelhouse torch`.",)
+
+
+# --- configuration ---------------------------------------------------------------------
+
+@rule("proxy-invalid", "network", "A proxy variable or pip's proxy setting is not a usable URL")
+def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    bad = [p for p in net.problems if p.kind == "proxy-invalid"] if net else []
+    if not bad:
+        return None
+    fix = []
+    for p in bad:
+        if " [" in p.where:  # a pip.conf line: "/etc/pip.conf [global] proxy"
+            section = p.where.split("[", 1)[1].split("]", 1)[0]
+            fix.append(f"{target_pip(facts)} config unset {section}.proxy")
+        else:
+            fix.append(f"unset {p.where}")
+    return Advice(
+        "error", "A proxy is set to something that is not a proxy URL",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="pip, requests and huggingface_hub refuse a malformed proxy before sending anything "
+            "(\"Port could not be cast to integer\", InvalidProxyURL), so every download fails.",
+        fix=tuple(dict.fromkeys(fix)),
+        notes=("Then set it again as scheme://[user:password@]host:port, e.g. "
+               "`export HTTPS_PROXY=http://proxy.example.com:3128`; percent-encode @ : / in a password.",),
+    )
+
+
+@rule("pip-config-invalid", "network", "A pip configuration file does not parse: every pip command fails")
+def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    bad = [p for p in net.problems if p.kind == "pip-config-invalid"] if net else []
+    if not bad:
+        return None
+    return Advice(
+        "error", "pip cannot read its configuration",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="pip loads every configuration file before any command; one that is not valid INI makes "
+            "every pip command stop with a ConfigurationError, before it touches the network.",
+        fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad) + (f"{target_pip(facts)} config debug",),
+        notes=("Then write the settings again with `pip config set global.index-url URL`: a pip.conf is "
+               "a [global] header followed by `key = value` lines.",),
+    )
+
+
+@rule("ca-bundle-invalid", "network", "The CA bundle a tool is told to use cannot be loaded")
+def ca_bundle_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    bad = [p for p in net.problems if p.kind == "ca-bundle-invalid"] if net else []
+    if not bad:
+        return None
+    fix = []
+    for p in bad:
+        if " [" in p.where:
+            section = p.where.split("[", 1)[1].split("]", 1)[0]
+            fix.append(f"{target_pip(facts)} config unset {section}.cert")
+        else:
+            fix.append(f"export {p.where}={CA_FILE}")
+    return Advice(
+        "error", "A CA bundle setting points at a file that cannot be loaded",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="pip and requests fail every HTTPS download when the bundle they are told to use is missing "
+            "or not PEM (\"Could not find a suitable TLS CA certificate bundle\").",
+        fix=tuple(dict.fromkeys(fix)),
+        notes=(f"{CA_FILE} is the system bundle on Debian/Ubuntu (Fedora: /etc/pki/tls/certs/ca-bundle.crt).",),
+    )
+
+
+# --- proxies ---------------------------------------------------------------------------
+
+def _wsl_loopback_proxy(facts: Facts, targets: Sequence[NetTarget]) -> bool:
+    net = _net(facts)
+    if not in_wsl(facts) or (net and net.wsl_networking_mode == "mirrored"):
+        return False
+    for t in targets:
+        host = (_host(t) or "").rsplit(":", 1)[0].strip("[]")
+        if host == "localhost" or host.startswith("127.") or host == "::1":
+            return True
+    return False
+
+
+@rule("proxy-unreachable", "network", "The configured proxy does not accept connections")
+def proxy_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "proxy-unreachable")
+    if not targets:
+        return None
+    proxies = sorted({_host(t) for t in targets})
+    notes = ["If the proxy is an app (Clash, v2rayN, a VPN client), start it; if it is gone, unset the variables."]
+    if _wsl_loopback_proxy(facts, targets):
+        notes.insert(0, "WSL 2 in its default NAT mode: 127.0.0.1 is the Linux VM itself, not Windows, so a "
+                        "proxy app on Windows is not there. Use the Windows host's address (`ip route show "
+                        "default | awk '{print $3}'`) and allow LAN connections in the proxy app, or set "
+                        "networkingMode=mirrored under [wsl2] in %UserProfile%\\.wslconfig and run `wsl --shutdown`.")
+    return Advice(
+        _severity(targets), f"The proxy {', '.join(proxies)} does not answer",
+        evidence=tuple(_line(t) for t in targets),
+        why="Every download through this proxy fails before it starts; pip retries for a while, then "
+            "reports a ProxyError that looks like a broken index.",
+        fix=tuple(f"curl -sS -o /dev/null -x http://{p} -w '%{{http_code}}\\n' {targets[0].url}" for p in proxies[:1])
+        + ("unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY  # if it should not be used",),
+        notes=tuple(notes),
+    )
+
+
+@rule("proxy-auth-required", "network", "The proxy answers 407: it needs credentials")
+def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "proxy-auth-required")
+    if not targets:
+        return None
+    detail = " ".join(t.failure.detail or "" for t in targets)
+    notes = ["Percent-encode special characters in the password (@ is %40, : is %3A)."]
+    if "NTLM" in detail or "Negotiate" in detail or "Kerberos" in detail:
+        notes.insert(0, "This proxy asks for NTLM/Negotiate (Windows domain) authentication, which pip and "
+                        "requests cannot do: run a local authenticating proxy (cntlm, or px on Windows) and "
+                        "point the variables at it, e.g. http://127.0.0.1:3128.")
+    proxy = next((t.proxy for t in targets if t.proxy), "http://HOST:PORT")
+    plain = proxy.replace("***@", "").split("://", 1)[-1]
+    return Advice(
+        _severity(targets), "The proxy refuses to forward without credentials (407)",
+        evidence=tuple(_line(t) for t in targets),
+        why="A 407 means the proxy is reachable but wants you to log in; pip shows it as "
+            "\"407 Proxy Authentication Required\" or a tunnel error and gives up.",
+        fix=(f"export HTTPS_PROXY=http://USER:PASSWORD@{plain}", "export HTTP_PROXY=\"$HTTPS_PROXY\"",
+             "export https_proxy=\"$HTTPS_PROXY\" http_proxy=\"$HTTPS_PROXY\""),
+        notes=tuple(notes),
+    )
+
+
+def _internal(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+        return ip.is_private or ip.is_loopback or ip.is_link_local
+    except ValueError:
+        return "." not in host or host.endswith((".local", ".internal", ".lan", ".corp", ".home", ".localdomain"))
+
+
+@rule("proxy-env-mismatch", "network", "Proxy settings disagree between tools, cases, or NO_PROXY")
+def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    if net is None:
+        return None
+    names = {n for n, _v in net.proxy_env}
+    values = dict(net.proxy_env)
+    seen, fix, info_only = [], [], True
+    for pair in net.proxy_conflicts:
+        lower, upper = pair.split("/")
+        seen.append(f"{lower} and {upper} differ ({values.get(lower)} vs {values.get(upper)}): Python tools use "
+                    f"{lower}, others may use {upper}")
+        fix.append(f"export {upper}=\"${lower}\"")
+        info_only = False
+    for scheme in ("http", "https"):
+        lower, upper = f"{scheme}_proxy", f"{scheme.upper()}_PROXY"
+        if upper in names and lower not in names:
+            seen.append(f"only {upper} is set: wget reads only {lower}" +
+                        (", and curl ignores an uppercase HTTP_PROXY" if scheme == "http" else ""))
+            fix.append(f"export {lower}=\"${upper}\"")
+            info_only = False
+        elif lower in names and upper not in names:
+            seen.append(f"only {lower} is set: Python, curl and wget read it; set {upper} too so tools that "
+                        "read the uppercase name agree")
+            fix.append(f"export {upper}=\"${lower}\"")
+    lowered = {n.lower() for n in names}
+    if "http_proxy" in lowered and not {"https_proxy", "all_proxy"} & lowered:
+        seen.append("a proxy is set for http:// only: every https:// index and the model hub go direct")
+        fix.append("export HTTPS_PROXY=\"${HTTP_PROXY:-$http_proxy}\" https_proxy=\"${HTTP_PROXY:-$http_proxy}\"")
+        info_only = False
+    for t in net.targets:
+        host = urlsplit(t.url).hostname or ""
+        if t.proxy and host and _internal(host):
+            seen.append(f"{host} ({KIND_LABEL.get(t.kind, t.kind)}) is an internal address, but NO_PROXY does "
+                        f"not list it: the proxy is asked for it")
+            fix.append(f"export NO_PROXY=\"${{NO_PROXY:+$NO_PROXY,}}{host}\" no_proxy=\"${{NO_PROXY:+$NO_PROXY,}}{host}\"")
+            info_only = False
+        if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in ("dns-failure", "tcp-blocked"):
+            seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {t.failure.detail}")
+            info_only = False
+        for note in t.notes:
+            if "win over" in note:
+                seen.append(note)
+                info_only = False
+    if net.pip_proxy:
+        env_values = {v for n, v in net.proxy_env if n.lower() in ("https_proxy", "http_proxy")}
+        if env_values and net.pip_proxy not in env_values:
+            seen.append(f"pip uses {net.pip_proxy} ({net.pip_proxy_source}) but other tools use "
+                        f"{', '.join(sorted(env_values))}")
+            info_only = False
+    if not seen:
+        return None
+    return Advice(
+        "info" if info_only else "warn", "Proxy settings do not agree",
+        evidence=tuple(dict.fromkeys(seen)),
+        why="Each tool picks its proxy its own way (pip's own setting, requests' lowercase-first "
+            "variables, curl and wget's lowercase ones, NO_PROXY suffix matches); when they disagree, "
+            "one step of an install goes a different way than the step you tested.",
+        fix=tuple(dict.fromkeys(fix)),
+    )
+
+
+# --- DNS, TCP, TLS ---------------------------------------------------------------------
+
+def _dns_evidence(net: NetworkFacts) -> List[str]:
+    out = []
+    if net.nameservers:
+        out.append(f"/etc/resolv.conf nameserver: {', '.join(net.nameservers)}")
+    if net.wsl_generate_resolv_conf is not None:
+        out.append(f"/etc/wsl.conf generateResolvConf: {'true (WSL writes resolv.conf)' if net.wsl_generate_resolv_conf else 'false'}")
+    if net.wsl_networking_mode:
+        out.append(f"{net.wslconfig_path} networkingMode={net.wsl_networking_mode}")
+    return out
+
+
+DNS_SERVERS_NOTE = ("Use your network's DNS server, or a public one: 1.1.1.1 (Cloudflare), 8.8.8.8 (Google), "
+                    "223.5.5.5 (AliDNS, in mainland China).")
+
+
+def _dns_fix(facts: Facts, host: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    net = _net(facts)
+    if in_wsl(facts):
+        return ((
+            "printf '[network]\\ngenerateResolvConf = false\\n' | sudo tee -a /etc/wsl.conf",
+            "wsl --shutdown  # in Windows PowerShell, then reopen the distro",
+            "sudo rm -f /etc/resolv.conf && echo 'nameserver 1.1.1.1' | sudo tee /etc/resolv.conf",
+            f"getent hosts {host}",
+        ), (
+            "WSL 2 writes /etc/resolv.conf itself (generateResolvConf) and points it at a Windows-side "
+            "resolver that VPNs and firewalls often break; the commands stop that and set a server of your choice. "
+            "If /etc/wsl.conf already has a [network] section, put the line there instead.",
+            DNS_SERVERS_NOTE,
+            "Or, on Windows 11 22H2 and later: in %UserProfile%\\.wslconfig under [wsl2] set "
+            "networkingMode=mirrored and dnsTunneling=true, then `wsl --shutdown`"
+            + (f" (now: networkingMode={net.wsl_networking_mode})." if net and net.wsl_networking_mode else "."),
+        ))
+    return ((f"getent hosts {host}", f"nslookup {host} 1.1.1.1", "resolvectl status"),
+            ("If the lookup works against 1.1.1.1 but not by default, the configured DNS server is the problem: "
+             "fix /etc/resolv.conf (or your network manager's DNS setting).", DNS_SERVERS_NOTE))
+
+
+@rule("dns-failure", "network", "A package index or the model hub cannot be resolved (DNS)")
+def dns_failure(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "dns-failure")
+    if not targets:
+        return None
+    fix, notes = _dns_fix(facts, _host(targets[0]))
+    return Advice(
+        _severity(targets), "DNS cannot resolve " + ", ".join(sorted({_host(t) for t in targets})),
+        evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(_net(facts))),
+        why="Nothing can be downloaded from a host whose name does not resolve; pip reports it as "
+            "\"Temporary failure in name resolution\" or NewConnectionError, which looks like a broken index.",
+        fix=fix, notes=notes + mirror_options(targets, facts),
+    )
+
+
+@rule("dns-slow", "network", "DNS answers, but slowly (over 1 s)")
+def dns_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    slow = [(t, s) for t in (net.targets if net else ()) for s in t.steps
+            if s.name == "dns" and s.ok and s.seconds > DNS_SLOW_SECONDS]
+    if not slow:
+        return None
+    fix, notes = _dns_fix(facts, slow[0][1].host or "")
+    return Advice(
+        "warn", "DNS takes over a second per name",
+        evidence=tuple(f"{s.host}: resolved in {s.seconds:.1f} s" for _t, s in slow) + tuple(_dns_evidence(net)),
+        why="An install resolves several hosts (index, file host, PyTorch index, model hub) and resolves "
+            "again on every retry; a slow resolver makes each look like a stalled download.",
+        fix=fix, notes=notes,
+    )
+
+
+@rule("tcp-blocked", "network", "TCP connections to a host are refused, time out, or are cut")
+def tcp_blocked(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "tcp-blocked")
+    if not targets:
+        return None
+    notes = ["A firewall, the ISP or a captive portal blocks the host; if your network needs a proxy, set it: "
+             "`export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`."]
+    if any("only IPv6" in (t.failure.detail or "") for t in targets):
+        notes.append("The host has only IPv6 addresses and this machine cannot reach IPv6: use a mirror with "
+                     "an IPv4 address, or enable IPv6 on this network.")
+    return Advice(
+        _severity(targets), "Connections to " + ", ".join(sorted({_host(t) for t in targets})) + " do not get through",
+        evidence=tuple(_line(t) for t in targets),
+        why="DNS works but the TCP connection is refused, times out or is reset: something on the path "
+            "drops it. pip waits for its timeout and retries, so an install hangs before failing.",
+        fix=tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}" for t in targets[:2]),
+        notes=tuple(notes) + mirror_options(targets, facts),
+    )
+
+
+@rule("tls-intercepted", "network", "TLS verification fails: a proxy or firewall is intercepting HTTPS")
+def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "tls-intercepted")
+    if not targets:
+        return None
+    pip = target_pip(facts)
+    evidence = []
+    for t in targets:
+        evidence.append(_line(t))
+        if t.tls_issuer:
+            evidence.append(f"{_host(t)} presented a certificate issued by: {t.tls_issuer}")
+        if t.ca_bundle:
+            evidence.append(f"CA bundle used for {_host(t)}: {t.ca_bundle} ({t.ca_source})")
+    issuers = sorted({t.tls_issuer for t in targets if t.tls_issuer})
+    details = " ".join(t.failure.detail or "" for t in targets)
+    special = []
+    if "mismatch" in details or "not valid for" in details:
+        special.append("The certificate is for another host name: a captive portal (log in through a "
+                       "browser), a hijacked DNS answer, or a mirror URL with the wrong host.")
+    if "expired" in details:
+        special.append("A certificate has expired: the server's operator must renew it; check this machine's "
+                       "clock too (`date`), a wrong clock makes valid certificates look expired.")
+    return Advice(
+        _severity(targets),
+        "HTTPS certificates are not trusted" + (f": issued by {issuers[0]}" if issuers else ""),
+        evidence=tuple(evidence),
+        why="The certificate presented for these hosts was not issued by a CA in the bundle the tools use. "
+            "On a company network that is almost always a TLS-inspecting proxy or firewall that re-signs "
+            "HTTPS with the company's own root CA; trust that CA, once, for every tool.",
+        fix=("sudo cp company-root-ca.crt /usr/local/share/ca-certificates/company-root-ca.crt",
+             "sudo update-ca-certificates",
+             f"{pip} config set global.cert {CA_FILE}",
+             f"export REQUESTS_CA_BUNDLE={CA_FILE}  # requests, huggingface_hub, conda",
+             f"export SSL_CERT_FILE={CA_FILE}  # httpx, uv, OpenSSL"),
+        notes=tuple(special) + (
+               "company-root-ca.crt is the root (top) certificate of the chain: ask IT for it, or export it from "
+               "your browser's certificate viewer for any HTTPS site. Fedora/RHEL: copy it to "
+               "/etc/pki/ca-trust/source/anchors/ and run `sudo update-ca-trust`.",
+               "Never turn verification off (--trusted-host, verify=False): that trusts anyone in the "
+               "middle, not only your company.",
+               "If the issuer is the server itself (a self-signed mirror), ask its operator for a proper "
+               "certificate, or trust that certificate the same way."),
+    )
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+@rule("http-forbidden", "network", "The index, the hub or the proxy answers 401/403")
+def http_forbidden(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "http-forbidden")
+    if not targets:
+        return None
+    via_proxy = any(t.proxy for t in targets)
+    return Advice(
+        _severity(targets), "Requests are refused (401/403) by " + ", ".join(sorted({_host(t) for t in targets})),
+        evidence=tuple(_line(t) for t in targets),
+        why="The server (or the proxy in front of it) answered but refused: missing or wrong credentials "
+            "for a private index, a proxy policy that blocks the host, or a region block.",
+        fix=(f"{target_pip(facts)} config debug",)
+        + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' {t.url}" for t in targets[:1]),
+        notes=(("A proxy sits in between: ask its administrators to allow these hosts.",) if via_proxy else ())
+        + ("For a private index, put the credentials in the URL (https://USER:TOKEN@host/simple) or in "
+           "keyring/.netrc; envdoctor never prints them.",) + mirror_options(targets, facts),
+    )
+
+
+@rule("index-unreachable", "network", "A package index answers with an error, nothing, or not at all like an index")
+def index_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "index-unreachable")
+    if not targets:
+        return None
+    pip = target_pip(facts)
+    notes = []
+    if any(t.failure.status == 404 for t in targets):
+        notes.append("404: the URL is not a simple index: pip's index-url usually ends in /simple "
+                     "(`pip config list` shows where it is set).")
+    if any((t.failure.status or 0) >= 500 for t in targets):
+        notes.append("5xx: the server (or a mirror's upstream) is failing; retry later or use another index.")
+    if any(t.failure.problem in ("timeout", "silent") for t in targets):
+        notes.append("The server accepted the connection but never answered: a dead server, or a firewall "
+                     "that lets the connection open and then drops everything.")
+    if any(t.local for t in targets):
+        notes.append("A find-links or file:// index points at a path that does not exist: pip skips it with a "
+                     "warning and the packages you put there are not found.")
+    return Advice(
+        _severity(targets), "A package index cannot be used: " + ", ".join(sorted({_host(t) for t in targets})),
+        evidence=tuple(_line(t) for t in targets),
+        why="pip needs a working simple index for every package it resolves; one that errors or stays "
+            "silent makes the install fail or hang until pip's timeout.",
+        fix=(f"{pip} config list",) + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}"
+                                           for t in targets[:2] if not t.local),
+        notes=tuple(notes) + mirror_options(targets, facts),
+    )
+
+
+@rule("hf-endpoint-unreachable", "network", "The Hugging Face endpoint (or ModelScope) cannot be reached")
+def hf_endpoint_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    targets = [t for t in (net.targets if net else ()) if t.kind in HUBS and code_for(t)]
+    if not targets:
+        return None
+    notes = list(mirror_options([t for t in targets if t.kind == "hf"], facts))
+    notes.append("Or download the model where the hub is reachable, copy ~/.cache/huggingface/hub here, and "
+                 "`export HF_HUB_OFFLINE=1`.")
+    return Advice(
+        "warn", "Models cannot be downloaded: " + ", ".join(sorted({t.url for t in targets})) + " is unreachable",
+        evidence=tuple(_line(t) for t in targets),
+        why="vLLM downloads weights and tokenizer from the hub at start-up; it then fails with a connection "
+            "error or hangs, after the install itself succeeded.",
+        fix=tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}" for t in targets[:1]),
+        notes=tuple(notes),
+    )
+
+
+# --- throughput ------------------------------------------------------------------------
+
+def rate_text(bps: Optional[float]) -> str:
+    if not bps:
+        return "?"
+    return f"{bps / 1e6:.1f} MB/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kB/s"
+
+
+def duration_text(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "?"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+@rule("download-slow", "network", "Downloads are slow: the torch wheel alone would take over 10 minutes")
+def download_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    slow = [t for t in (net.targets if net else ()) if t.throughput and t.throughput.projected_seconds
+            and t.throughput.projected_seconds > SLOW_SECONDS and code_for(t) is None]
+    if not slow:
+        return None
+    evidence = tuple(
+        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate_text(t.throughput.bytes_per_second)} from "
+        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over a "
+        f"{t.throughput.seconds:.1f} s sample: {t.throughput.projected_bytes / 1e6:.0f} MB would take "
+        f"{duration_text(t.throughput.projected_seconds)}" for t in slow)
+    if net.pip_timeout:
+        evidence += (f"pip timeout: {net.pip_timeout} s",)
+    return Advice(
+        "warn", f"Downloads run at {rate_text(min(t.throughput.bytes_per_second for t in slow))}: "
+                f"a torch wheel takes {duration_text(max(t.throughput.projected_seconds for t in slow))}",
+        evidence=evidence,
+        why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
+            "wheel over, and a build that downloads it again and again can hang for hours.",
+        fix=_pip_flags(facts),
+        notes=tuple(mirror_options(slow, facts)) + _wheelhouse(facts),
+    )
+
+
+@rule("download-stalled", "network", "A transfer stopped mid-body: no bytes for 1.5 s")
+def download_stalled(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "download-stalled")
+    if not targets:
+        return None
+    net = _net(facts)
+    timeout = net.pip_timeout or "15 (the default)"
+    return Advice(
+        _severity(targets), "Downloads stall: " + ", ".join(sorted({_host(t) for t in targets})),
+        evidence=tuple(_line(t) for t in targets) + (f"pip timeout: {timeout} s",),
+        why=f"The server or the path stopped sending in the middle of a file. pip waits {timeout} s of "
+            "silence, then fails the whole install (\"Read timed out\", the first user's torch wheel at "
+            "658/797 MB) unless it can resume (pip >= 25.1 with --resume-retries; on by default from 25.2).",
+        fix=_pip_flags(facts),
+        notes=tuple(mirror_options(targets, facts)) + _wheelhouse(facts),
+    )
