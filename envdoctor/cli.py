@@ -102,6 +102,49 @@ def check(as_json: bool, verbose: bool, quick: bool, only: Tuple[str, ...], skip
     return code
 
 
+@cli.command()
+@click.argument("log", required=False, metavar="LOG|-")
+@click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
+@click.option("--list", "list_codes", is_flag=True, help="List every finding code explain can report and exit.")
+@click.option("--vllm", "vllm_version", metavar="VERSION",
+              help="The vLLM version the log is about, when the log does not say (e.g. 0.5.3).")
+@click.option("--max-mb", type=click.IntRange(1, 4096), default=256, show_default=True,
+              help="Read at most this many MiB of the log (of a large file, its end).")
+@click.option("-v", "--verbose", is_flag=True, help="Context for every problem and where each error text was seen.")
+def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: Optional[str], max_mb: int,
+            verbose: bool) -> int:
+    """Explain a failing log (pip, uv, docker build, vLLM, torch): class, root-cause line, why, fix."""
+    from .explain import LogInputError, codes, exit_code, explain_log
+    from .matrices import Matrices
+    from .redact import Redactor
+
+    matrices = Matrices()
+    if list_codes:
+        for code, category, shared, summary in codes(matrices):
+            click.echo(f"{code:36} {category:12} {'check' if shared else '':6} {summary}")
+        return 0
+    if not log:
+        raise click.UsageError("missing LOG: a log file, or - to read standard input")
+    try:
+        explanation = explain_log(log, matrices=matrices, vllm=vllm_version, max_bytes=max_mb << 20)
+    except LogInputError as exc:
+        click.echo(f"envdoctor: {exc}", err=True)
+        return EXIT_CANNOT_CHECK
+    code = exit_code(explanation)
+    redactor = Redactor(os.environ)
+    if as_json:
+        from .render.json_doc import dumps
+        from .render.explain_json import document
+
+        click.echo(dumps(document(explanation, code, redactor)))
+    else:
+        from .render.explain_human import render
+
+        render(explanation, code, redactor, verbose=verbose,
+               color=False if os.environ.get("NO_COLOR") else None)
+    return code
+
+
 def main(argv: Optional[list] = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
