@@ -38,6 +38,17 @@ def apply(found: List[Diagnosis], groups: Dict[str, list], markers: Dict[str, li
     return out
 
 
+# Findings that are only a consequence when the network failed: pip reports "no matching
+# distribution" when it could not reach the index at all.
+CONSEQUENCES = {"no-matching-distribution": "network", "wheel-build-failed": "build"}
+
+
+def demote_consequences(found: List[Diagnosis]) -> List[Diagnosis]:
+    classes = {d.category for d in found if d.role == "cause" and d.finding.code not in CONSEQUENCES}
+    return [dataclasses.replace(d, role="symptom") if CONSEQUENCES.get(d.finding.code) in classes else d
+            for d in found]
+
+
 def _first_download(matches) -> Optional[tuple]:
     return next(((m, m.download) for m in matches if m.download is not None), None)
 

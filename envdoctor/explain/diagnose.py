@@ -46,7 +46,8 @@ def _holds(when: Optional[str], markers: Dict[str, List[Match]]) -> bool:
 def _score(text: str) -> int:
     low = text.lower()
     score = sum(w for word, w in (("traceback", 2), ("exception", 3), ("error", 3), ("fatal", 3), ("fail", 2),
-                                  ("killed", 2), ("denied", 2), ("timed out", 2)) if word in low)
+                                  ("killed", 2), ("denied", 2), ("timed out", 2),
+                                  ("segmentation fault", 3)) if word in low)
     if EXCEPTION_LINE.match(text):
         score += 3
     if low.lstrip().startswith(("error", "fatal")):
@@ -96,15 +97,18 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
              seconds: float = 0.0) -> Explanation:
     by_id = {s.id: s for s in signatures}
     markers = _markers(result, by_id)
-    best: Dict[int, Match] = {}
+    # One explanation per line: the most specific signature. A symptom (where it surfaced)
+    # is kept apart, so a line can be both a cause and the place a build stopped.
+    best: Dict[Tuple[int, bool], Match] = {}
     for sid, matches in result.matches.items():
         sig = by_id[sid]
         if sig.role == "marker" or not _holds(sig.when, markers):
             continue
         for m in matches:
-            current = best.get(m.line)
+            key = (m.line, sig.role == "symptom")
+            current = best.get(key)
             if current is None or sig.priority > current.signature.priority:
-                best[m.line] = m
+                best[key] = m
     groups: Dict[str, List[Match]] = {}
     for m in sorted(best.values(), key=lambda m: m.line):
         groups.setdefault(m.signature.code, []).append(m)
@@ -116,6 +120,7 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     shared = check_codes()
     found = [_diagnosis(code, ms, counts.get(code, len(ms)), values, shared) for code, ms in groups.items()]
     found = analyses.apply(found, groups, markers, values, matrices)
+    found = analyses.demote_consequences(found)
     causes = sorted((d for d in found if d.role == "cause"), key=lambda d: (-d.priority, d.line.number))
     context = sorted((d for d in found if d.role == "context"), key=lambda d: (-d.priority, d.line.number))
     surfaced = tuple(sorted((d for d in found if d.role == "symptom"), key=lambda d: d.line.number))

@@ -21,9 +21,12 @@ CHUNK = 4 << 20
 MAX_LINE = 1 << 20  # a "line" longer than this is cut (a progress bar that never ends)
 SAMPLE = 64 << 10
 DEFAULT_MAX_BYTES = 256 << 20
-# Bytes that never occur in text; a sample with more than this share of them is binary.
+# Bytes that never occur in text. A sample is binary when more than BINARY_SHARE of it is
+# such bytes or undecodable UTF-8, or it holds NULs (as git and `file` decide): a log with
+# a little junk in it is still a log.
 JUNK = bytes(range(0, 9)) + bytes(range(14, 27)) + bytes(range(28, 32)) + b"\x7f"
-BINARY_SHARE = 0.30
+BINARY_SHARE = 0.10
+NUL_SHARE = 0.005
 
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -48,7 +51,10 @@ def clean_line(raw: bytes) -> str:
 def _junk_share(sample: bytes) -> float:
     if not sample:
         return 0.0
-    return (len(sample) - len(sample.translate(None, JUNK))) / len(sample)
+    junk = len(sample) - len(sample.translate(None, JUNK))
+    text = sample.decode("utf-8", "replace")
+    undecodable = text.count("\ufffd") / max(1, len(text))
+    return 1.0 if sample.count(0) > NUL_SHARE * len(sample) else max(junk / len(sample), undecodable)
 
 
 def _utf16(sample: bytes) -> Optional[str]:

@@ -21,8 +21,8 @@ KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches
 SEGMENT = 4096  # bytes either side of a gate hit that can belong to its line
 CONTEXT = 2  # lines shown before and after a match
-TAIL = 256 << 10  # of the previous chunk, kept for context and download look-back
-ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied")
+TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
+ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault")
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
 
 
@@ -76,17 +76,20 @@ class Scanner:
         self.error_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=ERROR_SAMPLE)
         self.line = 0  # lines consumed so far
         self.bytes = 0
-        self.tail = b""  # end of the previous chunk
+        self.tail = b""  # the last TAIL bytes before the current chunk
         self.pending: List[Match] = []  # matches still waiting for lines after them
 
     def feed(self, chunk: bytes) -> None:
         base_line, self.bytes = self.line, self.bytes + len(chunk)
         if self.pending:
+            waiting = []
             for m in self.pending:
                 need = CONTEXT - len(m.after)
                 m.after.extend((m.line + len(m.after) + 1 + i, clean_line(raw))
                                for i, raw in enumerate(_lines_after(chunk, 0, need)))
-            self.pending = []
+                if len(m.after) < CONTEXT:
+                    waiting.append(m)
+            self.pending = waiting
         low = chunk.lower()
         spans: Dict[int, Tuple[int, List[bytes]]] = {}
         for gate in self.gates:
@@ -106,7 +109,7 @@ class Scanner:
             counted = start
             self._segment(chunk, start, end, line + 1, gates)
         self.line = base_line + chunk.count(b"\n")
-        self.tail = chunk[-TAIL:]
+        self.tail = chunk[-TAIL:] if len(chunk) >= TAIL else (self.tail + chunk)[-TAIL:]
 
     def _segment(self, chunk: bytes, start: int, end: int, line_no: int, gates: Iterable[bytes]) -> None:
         text = clean_line(chunk[start:end])
