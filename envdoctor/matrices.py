@@ -239,6 +239,8 @@ class Table:
     key: Tuple[str, ...]
     parsers: Dict[str, Callable[[str], Any]]
     optional: Tuple[str, ...] = ()
+    empty: Tuple[Tuple[str, Any], ...] = ()  # (column, value of an empty optional cell), else None
+    check: Optional[Callable[[Any], None]] = None  # cross-column checks on a parsed row; ValueError
 
 
 TABLES: Dict[str, Table] = {
@@ -287,7 +289,11 @@ def default_dir() -> str:
 
 
 def parse_table(name: str, text: str, file: str) -> List[Any]:
-    spec = TABLES[name]
+    return parse_rows(TABLES[name], text, file)
+
+
+def parse_rows(spec: Table, text: str, file: str) -> List[Any]:
+    """Parse and validate one table's CSV text; MatrixError names file and line."""
     expected = [f.name for f in fields(spec.row_type)]
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
@@ -306,7 +312,9 @@ def parse_table(name: str, text: str, file: str) -> List[Any]:
             cell = (raw.get(column) or "").strip()
             if not cell:
                 if column in spec.optional:
-                    values[column] = () if parse in (_words, _requirements) else None
+                    empty = dict(spec.empty)
+                    values[column] = empty[column] if column in empty else \
+                        () if parse in (_words, _requirements) else None
                     continue
                 raise MatrixError(f"{file}: line {line_no}: column {column!r} is empty"
                                   + (" (every row must say where it came from)" if column == "source" else ""))
@@ -319,7 +327,13 @@ def parse_table(name: str, text: str, file: str) -> List[Any]:
             raise MatrixError(f"{file}: line {line_no}: duplicate {'/'.join(spec.key)} "
                               f"{'/'.join(key)} (first on line {keys[key]})")
         keys[key] = line_no
-        rows.append(spec.row_type(**values))
+        row = spec.row_type(**values)
+        if spec.check is not None:
+            try:
+                spec.check(row)
+            except ValueError as exc:
+                raise MatrixError(f"{file}: line {line_no}: {exc}") from None
+        rows.append(row)
     return rows
 
 
@@ -329,15 +343,21 @@ class Matrices:
         self._cache: Dict[str, List[Any]] = {}
 
     def table(self, name: str) -> List[Any]:
-        if name not in self._cache:
-            path = os.path.join(self.directory, TABLES[name].file)
+        return self.load(TABLES[name])
+
+    def load(self, spec: Table) -> List[Any]:
+        """Read and validate a table once; also serves tables defined outside TABLES (the log
+        signatures of `explain`, which `check` does not need)."""
+        key = spec.file
+        if key not in self._cache:
+            path = os.path.join(self.directory, spec.file)
             try:
                 with open(path, encoding="utf-8") as fh:
                     text = fh.read()
             except (OSError, UnicodeDecodeError) as exc:
                 raise MatrixError(f"{path}: cannot be read ({exc})") from None
-            self._cache[name] = parse_table(name, text, path)
-        return self._cache[name]
+            self._cache[key] = parse_rows(spec, text, path)
+        return self._cache[key]
 
     def validate_all(self) -> None:
         for name in TABLES:

@@ -3,30 +3,48 @@
 Two layers: shapes that are secret wherever they appear (user:password@ in URLs, hf_
 tokens, bearer tokens, NAME=value for secret-looking names), and the literal values of
 this machine's secret environment variables, wherever they turn up.
+
+For output meant to be shared (`envdoctor report`), a third, optional layer hides who and
+where: the home directory becomes `~` and the host name `<hostname>` (Redactor.for_sharing).
 """
 from __future__ import annotations
 
+import os
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 MASK = "***"
+HOSTNAME_MASK = "<hostname>"
 # A name is secret when it ENDS in one of these words: HF_TOKEN, OPENAI_API_KEY, DB_PASSWORD,
 # but not tokenizer, max_tokens or TOKENIZERS_PARALLELISM.
 _SECRET_WORDS = r"(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH|CREDENTIALS?)"
 SECRET_NAME = re.compile(_SECRET_WORDS + r"$", re.I)
+_SECRET_NAMES = r"[A-Z0-9_]*" + _SECRET_WORDS
 _PATTERNS = (
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]*(?::[^/\s@]*)?@"), r"\1" + MASK + "@"),
     (re.compile(r"\bhf_[A-Za-z0-9]{16,}"), "hf_" + MASK),
     (re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_-]{16,}"), r"\1-" + MASK),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), MASK),
     (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
-    (re.compile(r"(?i)\b([A-Z0-9_]*" + _SECRET_WORDS + r")(\s*[=:]\s*)(['\"]?)[^\s'\"]+\3"),
-     r"\1\2\3" + MASK + r"\3"),
+    # Authorization: Basic dXNlcjpwYXNz / Proxy-Authorization: Negotiate ...
+    (re.compile(r"(?i)(\b(?:proxy-)?authorization\s*[:=]\s*['\"]?(?:basic|digest|negotiate|ntlm|token)\s+)"
+                r"[A-Za-z0-9._~+/=-]{4,}"), r"\1" + MASK),
+    # A proxy written without a scheme: HTTPS_PROXY=user:pass@proxy:3128
+    (re.compile(r"(?i)\b((?:https?|all|ftp)_proxy\s*[=:]\s*['\"]?)[^\s/@:'\"]+:[^\s/@'\"]+@"), r"\1" + MASK + "@"),
+    # "HF_TOKEN": "..." (JSON, YAML, Python dicts)
+    (re.compile(r"(?i)([\"']" + _SECRET_NAMES + r"[\"']\s*:\s*)([\"'])[^\"']+\2"), r"\1\2" + MASK + r"\2"),
+    # --password X / --token=X on a command line
+    (re.compile(r"(?i)(--(?:password|passwd|token|api-key|hf-token)[= ])(?!\*\*\*)\S+"), r"\1" + MASK),
+    (re.compile(r"(?i)\b(" + _SECRET_NAMES + r")(\s*[=:]\s*)(['\"]?)[^\s'\"]+\3"), r"\1\2\3" + MASK + r"\3"),
 )
+# Host names that are also ordinary words in our output: replacing them would garble it.
+_COMMON_HOSTS = {"localhost", "ubuntu", "debian", "fedora", "linux", "docker", "wsl", "host", "server",
+                 "computer", "desktop", "laptop", "nvidia", "cuda", "python", "vllm", "torch", "root", "none"}
 
 
 class Redactor:
-    def __init__(self, env: Mapping[str, str] = ()) -> None:
+    def __init__(self, env: Mapping[str, str] = (), *, home: Optional[str] = None,
+                 hostname: Optional[str] = None) -> None:
         values = set()
         for name, value in dict(env).items():
             if value and len(value) >= 6 and SECRET_NAME.search(name):
@@ -35,23 +53,57 @@ class Redactor:
                 if len(m.group(1)) >= 3:
                     values.add(m.group(1))
         self._values = sorted(values, key=len, reverse=True)
+        self._places = []
+        home = (home or "").rstrip("/\\")
+        if len(home) > 1 and home.count("/") + home.count("\\") >= 1:
+            self._places.append((re.compile(re.escape(home) + r"(?![A-Za-z0-9_.-])"), "~"))
+        for name in _host_names(hostname):
+            self._places.append((re.compile(r"(?<![A-Za-z0-9_.-])" + re.escape(name) + r"(?![A-Za-z0-9_-])", re.I),
+                                 HOSTNAME_MASK))
+
+    @classmethod
+    def for_sharing(cls, env: Mapping[str, str], redact_paths: bool = True) -> "Redactor":
+        """Secrets, and unless redact_paths is False, this user's home directory and host name."""
+        if not redact_paths:
+            return cls(env)
+        import socket
+
+        home = env.get("HOME") or os.path.expanduser("~")
+        try:
+            hostname = socket.gethostname()
+        except OSError:
+            hostname = None
+        return cls(env, home=home, hostname=hostname)
 
     def text(self, text: str) -> str:
         for value in self._values:
             text = text.replace(value, MASK)
         for pattern, repl in _PATTERNS:
             text = pattern.sub(repl, text)
+        for pattern, repl in self._places:
+            text = pattern.sub(repl, text)
         return text
 
-    def data(self, value: Any) -> Any:
-        """Redact every string inside JSON-like data."""
+    def data(self, value: Any, _key: Optional[str] = None) -> Any:
+        """Redact every string inside JSON-like data; a value under a secret-looking key
+        (HF_TOKEN, "api_key", ...) is masked whole."""
         if isinstance(value, str):
+            if _key is not None and value and re.fullmatch(_SECRET_NAMES, _key, re.I):
+                return MASK
             return self.text(value)
         if isinstance(value, dict):
-            return {k: self.data(v) for k, v in value.items()}
+            return {self.text(k) if isinstance(k, str) else k: self.data(v, k if isinstance(k, str) else None)
+                    for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value
 
     def lines(self, lines: Iterable[str]) -> list:
         return [self.text(line) for line in lines]
+
+
+def _host_names(hostname: Optional[str]) -> list:
+    if not hostname:
+        return []
+    names = {hostname, hostname.split(".")[0]}
+    return sorted((n for n in names if len(n) >= 2 and n.lower() not in _COMMON_HOSTS), key=len, reverse=True)

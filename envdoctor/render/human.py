@@ -34,7 +34,8 @@ def _wsl(f: WslFacts) -> str:
 
 def _driver(f: DriverFacts) -> str:
     head = f"{f.driver_version} (CUDA {f.cuda_max or '?'}) via {f.source}"
-    gpus = "; ".join(f"{g.name}, {g.memory_total_mib} MiB, CC {g.compute_capability or '?'}" for g in f.gpus)
+    gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
+                     + f"CC {g.compute_capability or '?'}" for g in f.gpus)
     return f"{head} · {gpus or 'no GPU'}"
 
 
@@ -168,7 +169,7 @@ def fact_lines(result: ProbeResult) -> List[str]:
 
 def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
-           file=None) -> None:
+           file=None, title: Optional[str] = None, footer: Sequence[str] = ()) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -191,7 +192,7 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
              f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
         return
 
-    line(f"envdoctor {__version__}: checked in {report.seconds:.2f} s", "bold")
+    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s", "bold")
     out()
     for area, result in report.facts.results.items():
         mark, style = MARKS[area_mark(result, report.findings)]
@@ -231,6 +232,9 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         out()
         line("envdoctor itself failed on a rule (please report this):", "bold red")
         line(crash if debug else crash.splitlines()[0])
+    for extra in footer:
+        out()
+        line(extra)
     out()
     counts = report.counts()
     line(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['info']} info · exit code {code}"

@@ -1,0 +1,180 @@
+"""What no single line says: how far a download got and how fast (a stall or a slow line),
+the unpinned torch a build step pulls in, and what would have avoided a failed `docker
+build` of vLLM altogether. Each takes the diagnoses built from signatures and returns them
+refined, or adds one; all facts come from the log, --vllm and matrices/vllm.csv.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Dict, List, Optional
+
+from ..model import Finding
+from . import downloads
+from .model import Diagnosis, LogLine
+
+PIP_RESUME = "pip 25.2 and later resume an interrupted download by themselves (pip 25.1 added --resume-retries)"
+PIP_NEWS = "https://raw.githubusercontent.com/pypa/pip/refs/tags/25.2/NEWS.rst"
+VLLM_IMAGE = "vllm/vllm-openai"
+REQUIREMENTS = re.compile(r"-r (\S+)")
+# Codes only the analyses produce: (class, summary) for `explain --list`.
+CODES = {
+    "download-slow": ("network", "A large download ran below 1 MB/s and timed out: the line is slow, not stalled"),
+    "torch-unpinned-in-build": ("environment", "A build step downloads an unpinned torch that vLLM does not use"),
+}
+
+
+def apply(found: List[Diagnosis], groups: Dict[str, list], markers: Dict[str, list],
+          values: Dict[str, Optional[str]], matrices) -> List[Diagnosis]:
+    out = []
+    for d in found:
+        if d.finding.code in downloads.CODES:
+            d = _download(d, groups.get(d.finding.code, []))
+        out.append(d)
+    out.extend(_unpinned_torch(groups, values, matrices))
+    if "docker" in markers:
+        out = [_docker_build(d, markers, values, out) if d.role == "cause" and d.category == "network" else d
+               for d in out]
+    return out
+
+
+# Findings that are only a consequence when the network failed: pip reports "no matching
+# distribution" when it could not reach the index at all.
+CONSEQUENCES = {"no-matching-distribution": "network", "wheel-build-failed": "build"}
+
+
+def demote_consequences(found: List[Diagnosis]) -> List[Diagnosis]:
+    classes = {d.category for d in found if d.role == "cause" and d.finding.code not in CONSEQUENCES}
+    return [dataclasses.replace(d, role="symptom") if CONSEQUENCES.get(d.finding.code) in classes else d
+            for d in found]
+
+
+def _first_download(matches) -> Optional[tuple]:
+    return next(((m, m.download) for m in matches if m.download is not None), None)
+
+
+def _mb(value: float) -> str:
+    return f"{value:.1f} MB"
+
+
+def _download(d: Diagnosis, matches) -> Diagnosis:
+    hit = _first_download(matches)
+    if hit is None:
+        return d
+    m, ctx = hit
+    f = d.finding
+    what = f"{ctx.name} {ctx.version}" if ctx.version else ctx.name
+    code = "download-slow" if f.code == "download-stalled" and ctx.slow else f.code
+    evidence = [f"line {m.line - ctx.lines_back}: Downloading {ctx.file} ({ctx.size_text})"]
+    if ctx.progress_text is not None:
+        evidence.append(f"line {m.line - ctx.progress_lines_back}: {ctx.progress_text.strip()}")
+    if ctx.average_mb_s is not None:
+        evidence.append(f"{_mb(ctx.done_mb)} in {ctx.progress_at - ctx.started_at:.1f} s by the log's "
+                        f"timestamps: {ctx.average_mb_s:.1f} MB/s on average")
+    done = f" at {_mb(ctx.done_mb)} of {ctx.size_text} ({ctx.percent:.0f} %)" if ctx.done_mb is not None else ""
+    rate = f"{ctx.rate_mb_s:.1f} MB/s" if ctx.rate_mb_s is not None else None
+    lost = (f" The {_mb(ctx.done_mb)} already received were thrown away: pip before 25.2 does not resume, "
+            "so a rerun starts from zero." if ctx.done_mb else "")
+    if code == "download-slow":
+        title = f"The {what} wheel ({ctx.size_text}) downloaded too slowly and timed out{done}"
+        why = (f"The line delivered only {rate or 'a trickle'}" + (f" (eta {ctx.eta})" if ctx.eta else "")
+               + f": a {ctx.size_text} wheel takes a very long time at that speed, and a pause longer than pip's "
+               "read timeout (15 s by default) ends the download." + lost
+               + " The package index or its mirror is far or throttled; the environment is not at fault.")
+    elif code == "download-stalled":
+        title = f"The {what} wheel ({ctx.size_text}) download stalled{done}; pip's read timeout fired"
+        why = ("A stall, not a slow line: the download was running"
+               + (f" at {rate}" if rate else "") + (f" (eta {ctx.eta})" if ctx.eta else "")
+               + ", then no data arrived for pip's read timeout (15 s by default) and pip gave up." + lost
+               + " Nothing in the environment (CUDA, driver, Python) is wrong; reinstalling them will not help.")
+    else:
+        title = f.title + f" ({what}, {ctx.size_text}{done.replace(' at ', ', at ') if done else ''})"
+        why = f.why
+    notes = f.notes + (f"{PIP_RESUME}: python3 -m pip install --upgrade 'pip>=25.2' ({PIP_NEWS}).",)
+    finding = dataclasses.replace(f, code=code, title=title, why=why, evidence=tuple(evidence) + f.evidence,
+                                  notes=notes)
+    return dataclasses.replace(d, finding=finding)
+
+
+def _vllm_pin(version: Optional[str], matrices) -> Optional[str]:
+    if not version or matrices is None:
+        return None
+    from ..rules.base import pinned_version
+
+    row = matrices.vllm(version.lstrip("v"))
+    return pinned_version(row.torch) if row is not None else None
+
+
+def _pinning(torch: str, matrices) -> List[str]:
+    if matrices is None:
+        return []
+    from ..rules.base import pinned_version
+
+    return [str(r.version) for r in matrices.table("vllm") if pinned_version(r.torch) == torch]
+
+
+def _unpinned_torch(groups: Dict[str, list], values: Dict[str, Optional[str]], matrices) -> List[Diagnosis]:
+    """A step that collects torch with no version (a dependency of something else) downloads
+    the newest torch, which is rarely the one vLLM pins."""
+    for code in downloads.CODES:
+        hit = _first_download(groups.get(code, []))
+        if hit is None:
+            continue
+        m, ctx = hit
+        if ctx.name != "torch" or not ctx.requirement or ctx.pinned or ctx.requirement_lines_back is None:
+            continue
+        who = (ctx.required_by or "a dependency").split("->")[0]
+        reqs = REQUIREMENTS.search(ctx.required_by or "")
+        vllm = values.get("vllm_version")
+        pin = _vllm_pin(vllm, matrices)
+        if pin is not None and pin == ctx.version:
+            return []  # unpinned, but it picked the torch vLLM wants
+        evidence = (f"line {m.line - ctx.lines_back}: Downloading {ctx.file} ({ctx.size_text})",)
+        fix = (f"pip wheel --no-deps -r {reqs.group(1)}",) if reqs else ()
+        if pin is not None:
+            title = f"This step downloads an unpinned torch {ctx.version} that vLLM {vllm} does not use"
+            why = (f"{who} asks for any torch, so pip picked the newest, {ctx.version} ({ctx.size_text}). "
+                   f"vLLM {vllm} pins torch=={pin} (matrices/vllm.csv): this second torch is never used by "
+                   "vLLM, and installed into vLLM's environment it would break it (vllm-torch-mismatch).")
+            notes = (f"Constrain it instead: echo 'torch=={pin}' > constraints.txt and pass -c constraints.txt.",)
+        else:
+            pinning = _pinning(ctx.version or "", matrices)
+            title = f"This step downloads torch {ctx.version or ''} unpinned, as a dependency of {who}".replace("  ", " ")
+            why = (f"{who} asks for any torch, so pip picked the newest, {ctx.version} ({ctx.size_text}). vLLM pins "
+                   "one exact torch (requirements-cuda.txt in its source tree)"
+                   + (f"; of the vLLM releases envdoctor knows, {', '.join(pinning)} pin{'s' if len(pinning) == 1 else ''}"
+                      f" torch {ctx.version}" if pinning else f"; none of the vLLM releases envdoctor knows pins torch {ctx.version}")
+                   + ". With any other vLLM this is a second torch download that vLLM does not use.")
+            notes = ("grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin; "
+                     "`envdoctor explain LOG --vllm VERSION` checks it against that release.",)
+        line = LogLine(m.line - ctx.requirement_lines_back, f"Collecting {ctx.requirement} (from {ctx.required_by})")
+        finding = Finding("torch-unpinned-in-build", "warn", "environment", title, evidence, why, fix,
+                          notes + ("`--no-deps` builds only the wheel; its dependencies are installed where vLLM "
+                                   "is (what vLLM's own later Dockerfile does for this step).",))
+        return [Diagnosis(finding, "context", line, (line,), 1, (), False, 30)]
+    return []
+
+
+def _docker_build(d: Diagnosis, markers: Dict[str, list], values: Dict[str, Optional[str]],
+                  found: List[Diagnosis]) -> Diagnosis:
+    """A network failure inside `docker build`: what would have avoided or survived it."""
+    f = d.finding
+    fix, notes = list(f.fix), list(f.notes)
+    vllm = values.get("vllm_version")
+    if "docker-build-vllm" in markers:
+        tag = f"v{vllm.lstrip('v')}" if vllm else "v<vllm version>"
+        fix.insert(0, f"docker pull {VLLM_IMAGE}:{tag}")
+        notes.insert(0, f"This builds vLLM's own image: the published {VLLM_IMAGE} image of the same version needs "
+                        "no build and no wheel downloads inside it, only a pull that Docker resumes layer by layer."
+                        + ("" if vllm else " Its tag is v plus the vLLM version (e.g. v0.5.3); --vllm fills it in."))
+    step = next((s for s in found if s.finding.code == "docker-step-failed"), None)
+    step_text = step.line.text if step is not None else ""
+    if "docker-cache-mount" in markers and "--mount=type=cache" not in step_text:
+        notes.append("Other RUN steps of this Dockerfile use `--mount=type=cache,target=/root/.cache/pip`; the step "
+                     "that failed does not, so each retry downloads everything again. Add the cache mount to it.")
+    notes.append("In the Dockerfile, before the step: ENV PIP_DEFAULT_TIMEOUT=60 PIP_RETRIES=10 (pip's --timeout and "
+                 "--retries as environment variables).")
+    notes = [n for n in notes if "wheelhouse" not in n]
+    notes.append("Or download the wheels once where the line is good (pip download -d wheelhouse ...), COPY the "
+                 "wheelhouse into the build and install with --no-index --find-links wheelhouse.")
+    return dataclasses.replace(d, finding=dataclasses.replace(f, fix=tuple(dict.fromkeys(fix)), notes=tuple(notes)))

@@ -1,0 +1,144 @@
+"""From matched lines to problems: keep the best signature per line, group lines by finding
+code, pick the root cause, and let the analyses add what single lines cannot say.
+
+Root cause: the cause with the highest priority, the earliest line on a tie. Priority is
+data (log_signatures.csv): a specific cause (`ReadTimeoutError` while downloading) outranks
+a generic one, and symptoms (BuildKit's `failed to solve`, pip's `ERROR: Exception:`) are
+never the root while a cause is known; they are listed as where the problem surfaced.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+from ..model import Finding
+from . import analyses
+from .model import Diagnosis, Explanation, LogLine
+from .scan import Match, ScanResult
+from .signatures import LogSignature, derive, fill
+
+ROLE_RANK = {"cause": 0, "context": 1, "symptom": 2}
+EVIDENCE = 4  # matched lines listed per problem besides the first
+ERROR_LINES = 8
+EXCEPTION_LINE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s+)?[\w.]*(?:Error|Exception)\b:")
+
+
+def check_codes() -> Set[str]:
+    from ..rules import ALL_RULES
+
+    return {r.code for r in ALL_RULES}
+
+
+def _markers(result: ScanResult, signatures: Dict[str, LogSignature]) -> Dict[str, List[Match]]:
+    out: Dict[str, List[Match]] = {}
+    for sid, matches in result.matches.items():
+        if signatures[sid].role == "marker":
+            out.setdefault(signatures[sid].code, []).extend(matches)
+    return out
+
+
+def _holds(when: Optional[str], markers: Dict[str, List[Match]]) -> bool:
+    if not when:
+        return True
+    return (when.lstrip("!") in markers) != when.startswith("!")
+
+
+def _score(text: str) -> int:
+    low = text.lower()
+    score = sum(w for word, w in (("traceback", 2), ("exception", 3), ("error", 3), ("fatal", 3), ("fail", 2),
+                                  ("killed", 2), ("denied", 2), ("timed out", 2),
+                                  ("segmentation fault", 3)) if word in low)
+    if EXCEPTION_LINE.match(text):
+        score += 3
+    if low.lstrip().startswith(("error", "fatal")):
+        score += 2
+    return score
+
+
+def error_like(lines: Sequence[Tuple[int, str]], n: int = ERROR_LINES) -> Tuple[LogLine, ...]:
+    """The n lines that look most like errors, in log order."""
+    best = sorted(lines, key=lambda e: (-_score(e[1]), e[0]))[:n]
+    return tuple(LogLine(num, text) for num, text in sorted(best))
+
+
+def context_values(markers: Dict[str, List[Match]], vllm_hint: Optional[str]) -> Dict[str, Optional[str]]:
+    """Values for {vllm_version} and friends: --vllm wins over what the log says."""
+    version = vllm_hint
+    if version is None:
+        for m in markers.get("vllm-log", []):
+            version = version or m.groups.get("version")
+    return {"vllm_version": version, "pip": "python3 -m pip"}
+
+
+def _diagnosis(code: str, matches: List[Match], count: int, values: Dict[str, Optional[str]],
+               shared: Set[str]) -> Diagnosis:
+    lead = max(matches, key=lambda m: (m.signature.priority, -m.line))  # the most specific row
+    first = matches[0]
+    fields = dict(values)
+    for m in (first, lead):
+        fields.update(m.groups)
+        fields.update(derive(m.groups))
+    sig = lead.signature
+    evidence = tuple(f"line {m.line}: {m.text[:300]}" for m in matches[1:1 + EVIDENCE])
+    if count > len(matches):
+        evidence += (f"{count} matching lines in all",)
+    finding = Finding(code, sig.severity, sig.category, fill(sig.title, fields), evidence,
+                      fill(sig.why, fields), tuple(fill(f, fields) for f in sig.fix),
+                      tuple(fill(n, fields) for n in sig.notes))
+    context = tuple(LogLine(n, t) for n, t in first.before) + (LogLine(first.line, first.text),) + \
+        tuple(LogLine(n, t) for n, t in first.after)
+    sources = tuple(dict.fromkeys(m.signature.source for m in matches))
+    return Diagnosis(finding, sig.role, LogLine(first.line, first.text), context, count, sources, code in shared,
+                     max(m.signature.priority for m in matches))
+
+
+def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: str,
+             notes: Sequence[str] = (), vllm_hint: Optional[str] = None, matrices=None,
+             seconds: float = 0.0) -> Explanation:
+    by_id = {s.id: s for s in signatures}
+    markers = _markers(result, by_id)
+    # One explanation per line: the most specific signature. A symptom (where it surfaced)
+    # is kept apart, so a line can be both a cause and the place a build stopped.
+    best: Dict[Tuple[int, bool], Match] = {}
+    for sid, matches in result.matches.items():
+        sig = by_id[sid]
+        if sig.role == "marker" or not _holds(sig.when, markers):
+            continue
+        for m in matches:
+            key = (m.line, sig.role == "symptom")
+            current = best.get(key)
+            if current is None or sig.priority > current.signature.priority:
+                best[key] = m
+    groups: Dict[str, List[Match]] = {}
+    for m in sorted(best.values(), key=lambda m: m.line):
+        groups.setdefault(m.signature.code, []).append(m)
+    counts: Dict[str, int] = {}
+    for sid, n in result.counts.items():
+        if by_id[sid].role != "marker" and _holds(by_id[sid].when, markers):
+            counts[by_id[sid].code] = counts.get(by_id[sid].code, 0) + n
+    values = context_values(markers, vllm_hint)
+    shared = check_codes()
+    found = [_diagnosis(code, ms, counts.get(code, len(ms)), values, shared) for code, ms in groups.items()]
+    found = analyses.apply(found, groups, markers, values, matrices)
+    found = analyses.demote_consequences(found)
+    causes = sorted((d for d in found if d.role == "cause"), key=lambda d: (-d.priority, d.line.number))
+    context = sorted((d for d in found if d.role == "context"), key=lambda d: (-d.priority, d.line.number))
+    surfaced = tuple(sorted((d for d in found if d.role == "symptom"), key=lambda d: d.line.number))
+    diagnoses = tuple(causes + context)
+    category = causes[0].category if causes else (surfaced[0].category if surfaced else None)
+    error_lines = () if causes else error_like(result.error_lines)
+    return Explanation(source, result.lines, result.bytes, category, diagnoses, surfaced, error_lines,
+                       _kinds(markers, result, by_id), tuple(notes), round(seconds, 3))
+
+
+def _kinds(markers: Dict[str, List[Match]], result: ScanResult, by_id: Dict[str, LogSignature]) -> Tuple[str, ...]:
+    kinds = []
+    if "docker" in markers:
+        kinds.append("docker build")
+    if any(by_id[sid].id.startswith("pip-") for sid in result.matches) or "pip-build" in markers:
+        kinds.append("pip")
+    if "vllm-log" in markers:
+        kinds.append("vLLM")
+    if "wsl" in markers:
+        kinds.append("WSL")
+    return tuple(kinds)

@@ -1,0 +1,196 @@
+"""Read a log as a stream of byte chunks that end on a line break, in bounded memory.
+
+Handles what real pasted logs contain: gzip, UTF-16 (PowerShell's `>` writes it), a UTF-8
+BOM, ANSI colour codes, CRLF, `\\r` progress bars, binary junk and invalid UTF-8. Cleaning is
+done per line, and only for the few lines that are shown or matched: the scanner works on
+raw bytes, which is what keeps a 100 MB log within seconds.
+"""
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import re
+import sys
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator, List, Optional
+
+CHUNK = 4 << 20
+MAX_LINE = 1 << 20  # a "line" longer than this is cut (a progress bar that never ends)
+SAMPLE = 64 << 10
+DEFAULT_MAX_BYTES = 256 << 20
+# Bytes that never occur in text. A sample is binary when more than BINARY_SHARE of it is
+# such bytes or undecodable UTF-8, or it holds NULs (as git and `file` decide): a log with
+# a little junk in it is still a log.
+JUNK = bytes(range(0, 9)) + bytes(range(14, 27)) + bytes(range(28, 32)) + b"\x7f"
+BINARY_SHARE = 0.10
+NUL_SHARE = 0.005
+
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class LogInputError(Exception):
+    """The input cannot be read as a log; the message says why in one line."""
+
+
+def clean_line(raw: bytes) -> str:
+    """One line as a person would have seen it: decoded leniently, colour codes gone, and of
+    a `\\r` progress bar only its last state."""
+    text = raw.decode("utf-8", "replace")
+    if "\x1b" in text:
+        text = ANSI.sub("", text)
+    if "\r" in text:
+        parts = [p for p in text.split("\r") if p.strip()]
+        text = parts[-1] if parts else ""
+    return CONTROL.sub("", text).rstrip()
+
+
+def _junk_share(sample: bytes) -> float:
+    if not sample:
+        return 0.0
+    junk = len(sample) - len(sample.translate(None, JUNK))
+    text = sample.decode("utf-8", "replace")
+    undecodable = text.count("\ufffd") / max(1, len(text))
+    return 1.0 if sample.count(0) > NUL_SHARE * len(sample) else max(junk / len(sample), undecodable)
+
+
+def _utf16(sample: bytes) -> Optional[str]:
+    """The UTF-16 variant of a sample with a BOM, or with NULs in every other byte."""
+    if sample.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if sample.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    even, odd = sample[0::2], sample[1::2]
+    if len(sample) >= 64:
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+            return "utf-16-be"
+    return None
+
+
+class _Transcoder:
+    """Presents a UTF-16 stream as UTF-8 bytes (only read() is needed)."""
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._first = True
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._raw.read(size if size and size > 0 else CHUNK)
+        text = self._decoder.decode(block, final=not block)
+        if self._first:
+            text, self._first = text.lstrip("\ufeff"), False
+        return text.encode("utf-8")
+
+
+@dataclass
+class LogSource:
+    """An opened log: where it came from, what was done to read it, and its byte stream."""
+
+    name: str
+    stream: BinaryIO
+    size: Optional[int] = None  # on disk; None for stdin
+    limit: Optional[int] = None  # stop after this many bytes (streams that cannot seek)
+    notes: List[str] = field(default_factory=list)
+    bytes_read: int = 0
+    truncated: bool = False
+    handle: Optional[BinaryIO] = None  # the file we opened, closed by close(); never stdin
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+    def chunks(self) -> Iterator[bytes]:
+        """Blocks of whole lines; the last one gets a final newline."""
+        carry = b""
+        while True:
+            try:
+                block = self.stream.read(CHUNK)
+            except (OSError, EOFError, zlib.error) as exc:
+                self.notes.append(f"reading stopped early: {type(exc).__name__}: {exc}")
+                break
+            if not block:
+                break
+            self.bytes_read += len(block)
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n")
+            if cut == -1:
+                if len(data) > MAX_LINE:  # no line break in sight: keep memory bounded
+                    yield data + b"\n"
+                    carry = b""
+                else:
+                    carry = data
+            else:
+                yield data[:cut + 1]
+                carry = data[cut + 1:]
+            if self.limit is not None and self.bytes_read >= self.limit:
+                self.truncated = True
+                self.notes.append(f"stopped after the first {self.limit >> 20} MiB (--max-mb)")
+                break
+        if carry:
+            yield carry + b"\n"
+
+
+def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[BinaryIO] = None) -> LogSource:
+    """Open a file, `-` for stdin; LogInputError with a one-line reason when it is no log."""
+    if path == "-":
+        raw = stdin if stdin is not None else sys.stdin.buffer
+        source = LogSource("<stdin>", io.BufferedReader(raw) if not hasattr(raw, "peek") else raw,
+                           limit=max_bytes)
+    else:
+        if os.path.isdir(path):
+            raise LogInputError(f"{path} is a directory, not a log file")
+        try:
+            size = os.path.getsize(path)
+            fh = open(path, "rb", buffering=SAMPLE)
+        except OSError as exc:
+            raise LogInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if size == 0:
+            fh.close()
+            raise LogInputError(f"{path} is empty: nothing to explain")
+        source = LogSource(os.path.basename(path) or path, fh, size=size, handle=fh)
+    head = _peek(source.stream, 4)
+    if head[:2] == b"\x1f\x8b":
+        source.stream = gzip.GzipFile(fileobj=source.stream, mode="rb")
+        source.notes.append("gzip-compressed")
+        source.limit = max_bytes
+    elif source.size is not None and source.size > max_bytes:
+        # A log's cause is almost always near its end: read the tail only.
+        source.stream.seek(source.size - max_bytes)
+        source.stream.readline(MAX_LINE)  # resume at a line start
+        source.notes.append(f"{source.size / 2 ** 30:.1f} GiB: read only its last {max_bytes >> 20} MiB "
+                            "(--max-mb); line numbers count from there")
+    sample = _peek(source.stream, SAMPLE)
+    if not sample:
+        raise LogInputError(f"{source.name} is empty: nothing to explain")
+    encoding = _utf16(sample)
+    if encoding:
+        source.stream = _Transcoder(source.stream, encoding)  # type: ignore[assignment]
+        source.notes.append(f"decoded from {encoding.upper()}")
+    elif _junk_share(sample) > BINARY_SHARE:
+        raise LogInputError(f"{source.name} looks like a binary file, not a text log "
+                            f"({_junk_share(sample):.0%} of its first bytes are not text)")
+    return source
+
+
+def _peek(stream: BinaryIO, n: int) -> bytes:
+    """Up to n bytes from the stream's start without consuming them."""
+    if isinstance(stream, gzip.GzipFile):
+        try:
+            return stream.peek(n)[:n]
+        except (OSError, EOFError, zlib.error) as exc:
+            raise LogInputError(f"not a readable gzip file: {exc}") from None
+    if hasattr(stream, "peek"):
+        data = b""
+        while len(data) < n:  # peek() returns at most one buffer fill
+            more = stream.peek(n)
+            if len(more) <= len(data):
+                break
+            data = more
+        return data[:n]
+    return b""

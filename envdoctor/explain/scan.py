@@ -1,0 +1,156 @@
+"""One streaming pass over a log: find the lines the signatures match.
+
+Per chunk of whole lines: lowercase the bytes once, find each gate with bytes.find (C speed),
+take the line segment around each hit (bounded by `\\n` or `\\r`, so the states of a progress
+bar are separate lines), and only there decode, clean and try the signatures whose needle is
+present. Matches keep their line number, a little context, and for download errors what the
+log said about that download just before (see downloads.py). Memory stays bounded: a few
+matches per signature, a counter for the rest, and a fixed number of error-like lines.
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from . import downloads
+from .reader import clean_line
+from .signatures import GATES, LogSignature
+
+KEEP = 3  # matches kept per signature (with context); the rest are counted
+SATURATED = 1000  # stop trying a signature after this many matches
+SEGMENT = 4096  # bytes either side of a gate hit that can belong to its line
+CONTEXT = 2  # lines shown before and after a match
+TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
+ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault")
+ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
+
+
+@dataclass
+class Match:
+    signature: LogSignature
+    line: int
+    text: str
+    groups: Dict[str, str]
+    before: List[Tuple[int, str]] = field(default_factory=list)
+    after: List[Tuple[int, str]] = field(default_factory=list)
+    download: Optional[downloads.DownloadContext] = None
+
+
+@dataclass
+class ScanResult:
+    matches: Dict[str, List[Match]]  # signature id -> first KEEP matches
+    counts: Dict[str, int]  # signature id -> number of matching lines (capped at SATURATED)
+    error_lines: List[Tuple[int, str]]  # error-like lines no signature explained
+    lines: int
+    bytes: int
+
+
+def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
+    out, end = [], pos
+    while len(out) < n and end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        out.append(data[start:end].rstrip(b"\n"))
+        end = start
+    return out[::-1]
+
+
+def _lines_after(data: bytes, pos: int, n: int) -> List[bytes]:
+    out, start = [], pos
+    while len(out) < n and start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end == -1 else end
+        out.append(data[start:end])
+        start = end + 1
+    return out
+
+
+class Scanner:
+    def __init__(self, signatures: Sequence[LogSignature]) -> None:
+        self.signatures = list(signatures)
+        self.gates = list(dict.fromkeys(g.encode() for g in GATES + ERROR_WORDS))
+        self.error_gates = {w.encode() for w in ERROR_WORDS}
+        self.matches: Dict[str, List[Match]] = collections.defaultdict(list)
+        self.counts: Dict[str, int] = collections.Counter()
+        self.error_head: List[Tuple[int, str]] = []
+        self.error_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=ERROR_SAMPLE)
+        self.line = 0  # lines consumed so far
+        self.bytes = 0
+        self.tail = b""  # the last TAIL bytes before the current chunk
+        self.pending: List[Match] = []  # matches still waiting for lines after them
+
+    def feed(self, chunk: bytes) -> None:
+        base_line, self.bytes = self.line, self.bytes + len(chunk)
+        if self.pending:
+            waiting = []
+            for m in self.pending:
+                need = CONTEXT - len(m.after)
+                m.after.extend((m.line + len(m.after) + 1 + i, clean_line(raw))
+                               for i, raw in enumerate(_lines_after(chunk, 0, need)))
+                if len(m.after) < CONTEXT:
+                    waiting.append(m)
+            self.pending = waiting
+        low = chunk.lower()
+        spans: Dict[int, Tuple[int, List[bytes]]] = {}
+        for gate in self.gates:
+            pos = low.find(gate)
+            while pos != -1:
+                lo = max(0, pos - SEGMENT)
+                start = max(low.rfind(b"\n", lo, pos), low.rfind(b"\r", lo, pos), lo - 1) + 1
+                hi = min(len(low), pos + SEGMENT)
+                ends = [e for e in (low.find(b"\n", pos, hi), low.find(b"\r", pos, hi)) if e != -1]
+                end = min(ends) if ends else hi
+                spans.setdefault(start, (end, []))[1].append(gate)
+                pos = low.find(gate, end)
+        counted, line = 0, base_line
+        for start in sorted(spans):
+            end, gates = spans[start]
+            line += chunk.count(b"\n", counted, start)
+            counted = start
+            self._segment(chunk, start, end, line + 1, gates)
+        self.line = base_line + chunk.count(b"\n")
+        self.tail = chunk[-TAIL:] if len(chunk) >= TAIL else (self.tail + chunk)[-TAIL:]
+
+    def _segment(self, chunk: bytes, start: int, end: int, line_no: int, gates: Iterable[bytes]) -> None:
+        text = clean_line(chunk[start:end])
+        low = text.lower()
+        matched = False
+        for sig in self.signatures:
+            if sig.needle not in low or self.counts[sig.id] >= SATURATED:
+                continue
+            found = sig.pattern.search(text)
+            if found is None:
+                continue
+            matched = True
+            self.counts[sig.id] += 1
+            if len(self.matches[sig.id]) < KEEP:
+                self.matches[sig.id].append(self._match(sig, chunk, start, end, line_no, text, found))
+        if not matched and any(g in self.error_gates for g in gates) and text.strip():
+            entry = (line_no, text[:500])
+            if len(self.error_head) < ERROR_SAMPLE:
+                self.error_head.append(entry)
+            else:
+                self.error_tail.append(entry)
+
+    def _match(self, sig: LogSignature, chunk: bytes, start: int, end: int, line_no: int, text: str,
+               found) -> Match:
+        line_start = chunk.rfind(b"\n", 0, start) + 1
+        before = _lines_before(chunk, line_start, CONTEXT)
+        if len(before) < CONTEXT:
+            before = _lines_before(self.tail, len(self.tail), CONTEXT - len(before)) + before
+        line_end = chunk.find(b"\n", end)
+        after = _lines_after(chunk, len(chunk) if line_end == -1 else line_end + 1, CONTEXT)
+        match = Match(sig, line_no, text[:1000], {k: v for k, v in found.groupdict().items() if v},
+                      [(line_no - len(before) + i, clean_line(raw)) for i, raw in enumerate(before)],
+                      [(line_no + 1 + i, clean_line(raw)) for i, raw in enumerate(after)])
+        if len(after) < CONTEXT:
+            self.pending.append(match)
+        if sig.code in downloads.CODES:
+            window = self.tail + chunk[:line_start] if line_start < TAIL else chunk[line_start - TAIL:line_start]
+            match.download = downloads.look_back(window)
+        return match
+
+    def result(self) -> ScanResult:
+        seen = {line for line, _ in self.error_head}
+        tail = [e for e in self.error_tail if e[0] not in seen]
+        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes)

@@ -1,0 +1,158 @@
+"""Log signatures: the error texts `explain` knows, as data in matrices/log_signatures.csv.
+
+One row per error text seen in a public report (the `source` column says where): a regular
+expression, the class of problem, the finding code (shared with `check` where one exists),
+why it happens and the fix. Each row carries a real `example` line; loading checks that the
+pattern matches it, so adding a signature is a data change that cannot silently rot.
+
+Speed: the scanner looks for a few short literal GATES in the raw bytes and tries the
+patterns only on lines that hold one, and a pattern only where its lowercase `needle` is.
+So a row's error line must contain a gate, and its needle must appear in every line the
+pattern matches (both are checked on the example at load).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from ..matrices import Matrices, Table
+
+CLASSES: Dict[str, str] = {
+    "network": "network",
+    "environment": "environment / version mismatch",
+    "wsl": "WSL",
+    "resources": "resources / memory",
+    "build": "build from source",
+    "docker": "docker / container",
+    "other": "other",
+}
+# cause: a problem in its own right; symptom: where a problem surfaced (a failed docker
+# step, pip's generic "ERROR: Exception:"); context: worth knowing, not why it failed;
+# marker: says what kind of log this is (no finding), for `when` and the analyses.
+ROLES = ("cause", "symptom", "context", "marker")
+MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log")
+SEVERITIES = ("info", "warn", "error")
+# Literal byte strings the scanner searches for; each needle contains one. Each gate costs
+# one pass over the log, so add one only when no existing gate fits.
+GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "incompatible", "/mnt/", "wsl",
+         "non-zero code", "docker daemon", "building wheel", "--mount=type=cache", "vllm/vllm-openai",
+         "llm engine (v", "is not compatible", "incompleteread", "requires buildkit", "mismatches the version")
+# Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
+# and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
+CONTEXT_NAMES = ("vllm_version", "pip")
+DERIVED = {"cuda_from_int": "cuda_int"}
+FIELD = re.compile(r"\{([a-z_]+)\}")
+KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class LogSignature:
+    id: str
+    category: str  # one of CLASSES
+    role: str  # one of ROLES
+    code: str  # finding code; for markers, the marker name
+    priority: int  # 0-100: which cause is the root when several match
+    severity: str
+    when: Optional[str]  # a marker the log must show (or "!marker": must not show)
+    needle: str
+    pattern: "re.Pattern[str]"
+    title: str
+    why: str
+    fix: Tuple[str, ...]  # shell commands, in order; cells separated by " ;; "
+    notes: Tuple[str, ...]
+    example: str  # a real line with this error, as seen at `source`
+    source: str
+
+
+def _one_of(values, what: str):
+    def parse(text: str) -> str:
+        if text not in values:
+            raise ValueError(f"not {what}: {text!r} (one of {', '.join(values)})")
+        return text
+    return parse
+
+
+def _kebab(text: str) -> str:
+    if not KEBAB.fullmatch(text):
+        raise ValueError(f"not a kebab-case code: {text!r}")
+    return text
+
+
+def _priority(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 100:
+        raise ValueError(f"not a priority 0-100: {text!r}")
+    return int(text)
+
+
+def _when(text: str) -> str:
+    if text.lstrip("!") not in MARKERS:
+        raise ValueError(f"not a marker: {text!r} (one of {', '.join(MARKERS)}, optionally with !)")
+    return text
+
+
+def _regex(text: str) -> "re.Pattern[str]":
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {text!r} ({exc})") from None
+
+
+def _steps(text: str) -> Tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(" ;; ") if part.strip())
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def check_row(row: LogSignature) -> None:
+    """Cross-column checks: the row must be able to match its own example, fast."""
+    if row.needle != row.needle.lower():
+        raise ValueError(f"needle {row.needle!r} must be lowercase (it is matched case-blind)")
+    if not any(g in row.example.lower() for g in GATES):
+        raise ValueError(f"the example line contains none of the scan gates ({', '.join(GATES)}): the "
+                         "scanner would never look at it")
+    match = row.pattern.search(row.example)
+    if match is None:
+        raise ValueError(f"pattern does not match its own example line {row.example!r}")
+    if row.needle not in row.example.lower():
+        raise ValueError(f"needle {row.needle!r} is not in the example line")
+    if row.role == "marker" and row.code not in MARKERS:
+        raise ValueError(f"a marker's code must be one of {', '.join(MARKERS)}, not {row.code!r}")
+    groups = set(row.pattern.groupindex)
+    known = groups | set(CONTEXT_NAMES) | {name for name, group in DERIVED.items() if group in groups}
+    for column in ("title", "why", "fix", "notes"):
+        value = getattr(row, column)
+        for text in (value if isinstance(value, tuple) else (value,)):
+            unknown = sorted(set(FIELD.findall(text)) - known)
+            if unknown:
+                raise ValueError(f"column {column!r} uses {{{unknown[0]}}}, which is neither a group of the "
+                                 f"pattern nor one of {', '.join(CONTEXT_NAMES)}")
+
+
+TABLE = Table("log_signatures.csv", LogSignature, ("id",), {
+    "id": _kebab, "category": _one_of(tuple(CLASSES), "a class"), "role": _one_of(ROLES, "a role"),
+    "code": _kebab, "priority": _priority, "severity": _one_of(SEVERITIES, "a severity"),
+    "when": _when, "needle": _text, "pattern": _regex, "title": _text, "why": _text,
+    "fix": _steps, "notes": _steps, "example": _text, "source": _text,
+}, optional=("when", "why", "fix", "notes"), empty=(("fix", ()), ("notes", ()), ("why", ""),),
+    check=check_row)
+
+
+def load(matrices: Optional[Matrices] = None) -> List[LogSignature]:
+    return (matrices or Matrices()).load(TABLE)
+
+
+def derive(groups: Dict[str, str]) -> Dict[str, str]:
+    """Values computed from a match's groups (see DERIVED)."""
+    out = {}
+    code = groups.get("cuda_int", "")
+    if code.isdigit() and int(code) >= 1000:
+        out["cuda_from_int"] = f"{int(code) // 1000}.{int(code) % 1000 // 10}"
+    return out
+
+
+def fill(template: str, values: Dict[str, Optional[str]]) -> str:
+    """`{name}` replaced by its value, or `<name>` when the log does not say."""
+    return FIELD.sub(lambda m: values.get(m.group(1)) or f"<{m.group(1).replace('_', ' ')}>", template)

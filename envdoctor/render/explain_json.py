@@ -1,0 +1,45 @@
+"""The versioned JSON document of `envdoctor explain --json`, redacted."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from .. import __version__
+from ..explain.model import Diagnosis, Explanation
+from ..redact import Redactor
+
+SCHEMA_VERSION = 1
+
+
+def _line(item) -> Dict[str, Any]:
+    return {"line": item.number, "text": item.text}
+
+
+def _diagnosis(d: Diagnosis) -> Dict[str, Any]:
+    f = d.finding
+    return {
+        "code": f.code, "class": d.category, "role": d.role, "severity": f.severity, "title": f.title,
+        "line": d.line.number, "text": d.line.text, "context": [_line(c) for c in d.context],
+        "evidence": list(f.evidence), "why": f.why, "fix": list(f.fix), "notes": list(f.notes),
+        "count": d.count, "shared_with_check": d.shared_with_check, "sources": list(d.sources),
+    }
+
+
+def document(e: Explanation, code: int, redactor: Redactor) -> Dict[str, Any]:
+    root = e.root
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "envdoctor", "version": __version__, "command": "explain"},
+        "exit_code": code,
+        "source": e.source,
+        "lines": e.lines,
+        "bytes": e.bytes,
+        "seconds": e.seconds,
+        "class": e.category,
+        "root_cause": root.finding.code if root is not None else None,
+        "kinds": list(e.kinds),
+        "notes": list(e.notes),
+        "diagnoses": [_diagnosis(d) for d in e.diagnoses],
+        "surfaced": [_diagnosis(d) for d in e.surfaced],
+        "error_lines": [_line(x) for x in e.error_lines],
+    }
+    return redactor.data(doc)

@@ -1,0 +1,160 @@
+"""`envdoctor report`: a check as Markdown to paste into a bug report or a forum post.
+
+Everything that leaves this module has gone through the Redactor it is given (secrets
+always; home directory and host name unless --no-redact-paths).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from .. import __version__
+from ..engine import Probe
+from ..model import Report
+from ..redact import MASK, SECRET_NAME, Redactor
+from .human import area_line, area_mark
+from .json_doc import plain
+
+MARKS = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skip": "➖"}
+SEVERITY = {"error": "❌ ERROR", "warn": "⚠️ WARN", "info": "ℹ️ INFO"}
+# Environment variables that change what vLLM, torch, pip or the Hub do.
+RELEVANT_ENV = re.compile(r"^(VLLM_|CUDA_|NCCL_|NVIDIA_|HF_|HUGGING_FACE_|HUGGINGFACE_|TRANSFORMERS_|TORCH|"
+                          r"PYTORCH_|PIP_|UV_|CONDA_PREFIX$|CONDA_DEFAULT_ENV$|VIRTUAL_ENV$|LD_LIBRARY_PATH$|"
+                          r"OMP_NUM_THREADS$|(?i:https?_proxy|all_proxy|no_proxy)$)")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """Inline code that survives backticks inside."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def relevant_env(env: Mapping[str, str]) -> Dict[str, str]:
+    """The variables worth showing; a secret-looking one shows only that it is set."""
+    out = {}
+    for name in sorted(env):
+        if RELEVANT_ENV.match(name):
+            out[name] = f"{MASK} (set)" if SECRET_NAME.search(name) and env[name] else env[name]
+    return out
+
+
+def _compact(facts):
+    """Facts for a post: packages as name==version (their requirements and the marker
+    environment would fill pages)."""
+    if isinstance(facts, dict) and "distributions" in facts:
+        facts = dict(facts)
+        facts["distributions"] = [f"{d['name']}=={d['version']}" for d in facts["distributions"]]
+        facts.pop("marker_env", None)
+    return facts
+
+
+def plan(report: Report) -> List[str]:
+    """The fix commands of all findings, worst first, without repeats: a plan summary."""
+    seen, steps = set(), []
+    for f in report.findings:
+        for cmd in f.fix:
+            if cmd not in seen:
+                seen.add(cmd)
+                steps.append(cmd)
+    return steps
+
+
+def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
+           env: Mapping[str, str] = (), source: Optional[str] = None, extra: Sequence[str] = (),
+           now: Optional[datetime.datetime] = None, redacted_paths: bool = True) -> str:
+    titles = {p.area: p.title for p in probes}
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    counts = report.counts()
+    out: List[str] = []
+    add = out.append
+
+    add("# envdoctor report")
+    add("")
+    add(f"envdoctor {__version__} · {now.strftime('%Y-%m-%d %H:%M UTC')} · "
+        + (f"from {_code(source)} · " if source else "")
+        + f"**{counts['error']} error(s), {counts['warn']} warning(s), {counts['info']} info** · exit code {code}")
+    add("")
+    add("| | Area | What envdoctor saw |")
+    add("|---|---|---|")
+    for area, result in report.facts.results.items():
+        mark = MARKS[area_mark(result, report.findings)]
+        add(f"| {mark} | {_cell(titles.get(area, area))} | {_cell(area_line(result))} |")
+    add("")
+
+    add("## Findings")
+    add("")
+    if not report.findings:
+        add("No problems found.")
+        add("")
+    for f in report.findings:
+        add(f"### {SEVERITY[f.severity]} `{f.code}`: {f.title}")
+        add("")
+        for e in f.evidence:
+            add(f"- seen: {e}")
+        if f.evidence:
+            add("")
+        if f.why:
+            add(f"**Why:** {f.why}")
+            add("")
+        if f.fix:
+            add("**Fix:**")
+            add("")
+            add("```sh")
+            out.extend(f.fix)
+            add("```")
+            add("")
+        for note in f.notes:
+            add(f"- {note}")
+        if f.notes:
+            add("")
+        if f.docs:
+            add(f"Docs: {f.docs}")
+            add("")
+
+    steps = plan(report)
+    if steps:
+        add("## Plan summary")
+        add("")
+        add("The fix commands above, in order (worst problem first). Rerun `envdoctor check` afterwards.")
+        add("")
+        add("```sh")
+        out.extend(steps)
+        add("```")
+        add("")
+
+    for block in extra:
+        add(block)
+        add("")
+
+    shown = relevant_env(env)
+    if shown:
+        add("## Environment variables")
+        add("")
+        add("```")
+        out.extend(f"{k}={v}" for k, v in shown.items())
+        add("```")
+        add("")
+
+    facts = {a: {"status": r.status, "error": r.error, "facts": _compact(plain(r.facts))}
+             for a, r in report.facts.results.items()}
+    add("<details>")
+    add("<summary>All facts (JSON)</summary>")
+    add("")
+    add("```json")
+    add(json.dumps(redactor.data(facts), indent=2, ensure_ascii=False))
+    add("```")
+    add("")
+    add("</details>")
+    add("")
+    hidden = "tokens, API keys, bearer and Basic credentials, passwords in URLs and proxy credentials"
+    if redacted_paths:
+        hidden += ", your home directory (shown as `~`) and host name (shown as `<hostname>`)"
+    add(f"_Redacted by envdoctor: {hidden}. Read it once before you post it._")
+    return redactor.text("\n".join(out)) + "\n"

@@ -1,0 +1,258 @@
+"""check --from-report: collect_env reports of several torch and vLLM versions become the
+same Facts the live probes produce; each parsed field is checked; missing facts stay unknown."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from envdoctor.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
+from envdoctor.matrices import Matrices
+from envdoctor.report_parse import ReportError, check_report, parse_report, read_report
+
+HERE = os.path.join(os.path.dirname(__file__), "..", "data", "reports")
+
+
+def path(name: str) -> str:
+    return os.path.join(HERE, name)
+
+
+@pytest.fixture(scope="module")
+def matrices():
+    return Matrices()
+
+
+def parsed(name, matrices):
+    _, text = read_report(path(name))
+    return parse_report(text, matrices, source=name)
+
+
+def codes(name):
+    report, _ = check_report(path(name))
+    return [f.code for f in report.findings]
+
+
+# Every field of every area, per report. None: unknown (the report does not say).
+EXPECTED = {
+    "torch-1.13.1-cu117-pytorch-template.md": dict(
+        tool="torch collect_env", layout="classic",
+        platform=dict(system="Linux", machine="x86_64", kernel="5.4.0-135-generic", distro_id="ubuntu",
+                      distro_version="20.04", distro_name="Ubuntu 20.04.5 LTS", wsl=None),
+        driver=dict(driver_version="450.51.05", cuda_max=None, source="report",
+                    gpus=[(0, "Tesla V100-SXM2-32GB", "7.0"), (1, "Tesla V100-SXM2-32GB", "7.0")]),
+        cuda=dict(nvcc_version="10.2"),
+        python=dict(version="3.8.10", torch=("1.13.1+cu117", "11.7", None), vllm=None,
+                    dists={"numpy": "1.24.1", "torch": "1.13.1+cu117", "torchvision": "0.14.1+cu117"}),
+        torch=dict(version="1.13.1+cu117", cuda="11.7", cuda_available=False),
+        cudnn=(), flags=None, topology=0, env={},
+        findings=["torch-cuda-init-failed", "gpu-compute-capability-too-low", "bf16-unsupported",
+                  "cuda-toolkit-mismatch-for-build", "python-unsupported-by-vllm", "cuda-toolkit-not-needed"]),
+    "vllm-0.4.0-torch-2.1.2-wsl2.md": dict(
+        tool="vLLM collect_env", layout="classic",
+        platform=dict(system="Linux", machine="x86_64", kernel="5.15.146.1-microsoft-standard-WSL2",
+                      distro_id="ubuntu", distro_version="22.04", distro_name="Ubuntu 22.04.3 LTS", wsl=2),
+        driver=dict(driver_version="536.23", cuda_max=None, source="report",
+                    gpus=[(0, "NVIDIA GeForce RTX 2080 Ti", "7.5"), (1, "NVIDIA GeForce RTX 2080 Ti", "7.5")]),
+        cuda=dict(nvcc_version="12.1"),
+        python=dict(version="3.10.14", torch=("2.1.2+cu121", "12.1", None), vllm=("0.4.0", ("torch==2.1.2",)),
+                    dists={"numpy": "1.26.4", "nvidia-nccl-cu12": "2.18.1", "torch": "2.1.2", "triton": "2.1.0"}),
+        torch=dict(version="2.1.2+cu121", cuda="12.1", cuda_available=True),
+        cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3, env={},
+        findings=["bf16-unsupported"]),
+    "vllm-0.6.3.dev-torch-2.4.0-envvars-wsl2.txt": dict(
+        tool="vLLM collect_env", layout="classic",
+        platform=dict(system="Linux", machine="x86_64", kernel="5.15.153.1-microsoft-standard-WSL2",
+                      distro_id="ubuntu", distro_version="22.04", distro_name="Ubuntu 22.04.2 LTS", wsl=2),
+        driver=dict(driver_version="551.88", cuda_max=None, source="report",
+                    gpus=[(0, "NVIDIA GeForce RTX 4070 Laptop GPU", "8.9")]),
+        cuda=dict(nvcc_version="12.4"),
+        python=dict(version="3.12.3", torch=("2.4.0+cu121", "12.1", None),
+                    vllm=("0.6.3.dev173+g36ea7907.d20241011", ()),  # a dev build: its pin is unknown
+                    dists={"torch": "2.4.0", "torchvision": "0.19.0", "transformers": "4.45.2", "triton": "3.0.0"}),
+        torch=dict(version="2.4.0+cu121", cuda="12.1", cuda_available=True),
+        cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=2,
+        env={"CUDA_MODULE_LOADING": "LAZY", "VLLM_LOGGING_LEVEL": "DEBUG", "VLLM_WORKER_MULTIPROC_METHOD": "spawn"},
+        findings=["cuda-toolkit-not-needed"]),
+    "vllm-0.7.0-sectioned-wsl2.md": dict(
+        tool="vLLM collect_env", layout="sectioned",
+        platform=dict(system="Linux", machine="x86_64", kernel="5.10.16.3-microsoft-standard-WSL2",
+                      distro_id="ubuntu", distro_version="22.04", distro_name="Ubuntu 22.04.5 LTS", wsl=2),
+        driver=dict(driver_version="566.36", cuda_max=None, source="report",
+                    gpus=[(0, "NVIDIA GeForce RTX 4090", "8.9"), (1, "NVIDIA GeForce RTX 4090", "8.9")]),
+        cuda=dict(nvcc_version="12.4"),
+        python=dict(version="3.11.11", torch=("2.5.1+cu124", "12.4", None), vllm=("0.7.0", ("torch==2.5.1",)),
+                    dists={"torch": "2.5.1", "torchvision": "0.20.1", "triton": "3.1.0", "pyzmq": "26.2.1"}),
+        torch=dict(version="2.5.1+cu124", cuda="12.4", cuda_available=True),
+        cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3,
+        env={"NCCL_CUMEM_ENABLE": "0", "TORCHINDUCTOR_COMPILE_THREADS": "1", "CUDA_MODULE_LOADING": "LAZY"},
+        findings=[]),
+    "vllm-0.10.1.1-sectioned-torch-mismatch.txt": dict(
+        tool="vLLM collect_env", layout="sectioned",
+        platform=dict(system="Linux", machine="x86_64", kernel="5.15.0-139-generic", distro_id="ubuntu",
+                      distro_version="22.04", distro_name="Ubuntu 22.04.4 LTS", wsl=None),
+        driver=dict(driver_version="570.133.20", cuda_max=None, source="report",
+                    gpus=[(0, "NVIDIA H100 80GB HBM3", "9.0")]),
+        cuda=dict(nvcc_version="12.8"),
+        python=dict(version="3.12.11", torch=("2.8.0+cu128", "12.8", None), vllm=("0.10.1.1", ("torch==2.7.1",)),
+                    dists={"torch": "2.8.0", "flashinfer-python": "0.2.9", "numpy": "2.2.6"}),
+        torch=dict(version="2.8.0+cu128", cuda="12.8", cuda_available=True),
+        cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3,
+        env={"NCCL_CUMEM_ENABLE": "0", "PYTORCH_NVML_BASED_CUDA_CHECK": "1", "TORCHINDUCTOR_COMPILE_THREADS": "1",
+             "CUDA_VISIBLE_DEVICES": "0"},
+        findings=["vllm-torch-mismatch"]),
+    "torch-2.4.0-cpu-build-vllm-0.6.1.md": dict(
+        tool="vLLM collect_env", layout="classic",
+        platform=dict(system="Linux", machine="x86_64", kernel="6.8.0-40-generic", distro_id="ubuntu",
+                      distro_version="22.04", distro_name="Ubuntu 22.04.4 LTS", wsl=None),
+        driver=dict(driver_version="550.107.02", cuda_max=None, source="report",
+                    gpus=[(0, "NVIDIA GeForce RTX 3090", "8.6")]),
+        cuda=dict(nvcc_version="12.1"),
+        python=dict(version="3.10.12", torch=("2.4.0+cpu", None, None), vllm=("0.6.1", ("torch==2.4.0",)),
+                    dists={"torch": "2.4.0+cpu", "torchvision": "0.19.0+cpu"}),
+        torch=dict(version="2.4.0+cpu", cuda=None, cuda_available=False),
+        cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=2, env={},
+        findings=["torch-cpu-build-on-gpu-machine", "cuda-toolkit-not-needed"]),
+    "torch-2.8.0.dev-cpu-native-windows.txt": dict(
+        tool="torch collect_env", layout="classic",
+        platform=dict(system="Windows", machine="unknown", kernel=None, distro_id=None, distro_version=None,
+                      distro_name=None, wsl=None),
+        driver="absent", cuda="absent",
+        python=dict(version="3.10.17", torch=("2.8.0.dev20250528+cpu", None, None), vllm=None,
+                    dists={"numpy": "2.2.6", "torch": "2.8.0.dev20250528+cpu"}),
+        torch=dict(version="2.8.0.dev20250528+cpu", cuda=None, cuda_available=False),
+        cudnn=(), flags=None, topology=0, env={},
+        findings=["native-windows-unsupported", "python-unsupported-by-vllm"]),
+    "torch-1.3.1-old-yes-no-indented.txt": dict(
+        tool="torch collect_env", layout="classic",
+        platform=dict(system="Linux", machine="unknown", kernel=None, distro_id="ubuntu", distro_version="18.04",
+                      distro_name="Ubuntu 18.04.4 LTS", wsl=None),
+        driver=dict(driver_version="430.64", cuda_max=None, source="report",
+                    gpus=[(0, "GeForce RTX 2080 Ti", "7.5")]),
+        cuda=dict(nvcc_version="10.1"),
+        # "CUDA used to build PyTorch: Could not collect" and no +cuXY tag: CUDA or CPU build is unknown
+        python=dict(version="3.7", torch=("1.3.1", None, None), vllm=None,
+                    dists={"numpy": "1.19.1", "torch": "1.3.1", "torchvision": "0.4.2"}),
+        torch=dict(version="1.3.1", cuda=None, cuda_available=False),
+        cudnn=("/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5",
+               "/usr/local/cuda-10.1/targets/x86_64-linux/lib/libcudnn.so.7.6.5"),
+        flags=None, topology=0, env={},
+        findings=["python-unsupported-by-vllm", "bf16-unsupported"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_parsed_field(name, matrices):
+    want = EXPECTED[name]
+    p = parsed(name, matrices)
+    facts, r = p.facts, p.report
+    assert (r.tool, r.layout) == (want["tool"], want["layout"])
+
+    plat = facts.get("platform")
+    assert isinstance(plat, PlatformFacts)
+    for key, value in want["platform"].items():
+        assert getattr(plat, key) == value, key
+    assert plat.container is None and plat.wsl_distro is None  # never in a report: unknown
+
+    if isinstance(want["driver"], str):
+        assert facts.status("driver") == want["driver"]
+    else:
+        driver = facts.get("driver")
+        assert isinstance(driver, DriverFacts)
+        for key in ("driver_version", "cuda_max", "source"):
+            assert getattr(driver, key) == want["driver"][key], key
+        assert [(g.index, g.name, g.compute_capability) for g in driver.gpus] == want["driver"]["gpus"]
+        assert all(g.memory_total_mib is None and g.cc_source == "matrix" for g in driver.gpus)
+
+    if isinstance(want["cuda"], str):
+        assert facts.status("cuda") == want["cuda"]
+    else:
+        cuda = facts.get("cuda")
+        assert isinstance(cuda, CudaToolkitFacts)
+        assert cuda.nvcc_version == want["cuda"]["nvcc_version"]
+        assert cuda.toolkits == () and cuda.cuda_home is None  # not in a report
+
+    env = facts.get("python")
+    assert isinstance(env, PythonEnvFacts)
+    assert env.version == want["python"]["version"]
+    assert env.kind == "unknown" and env.selected_by == "report"
+    assert (env.torch.version, env.torch.cuda, env.torch.hip) == want["python"]["torch"]
+    vllm = env.dist("vllm")
+    if want["python"]["vllm"] is None:
+        assert vllm is None
+    else:
+        assert (vllm.version, vllm.requires) == want["python"]["vllm"]
+        assert r.vllm_version == want["python"]["vllm"][0]
+    for dist, version in want["python"]["dists"].items():
+        assert env.dist(dist) is not None and env.dist(dist).version == version, dist
+    assert env.marker_env["python_version"] == ".".join(want["python"]["version"].split(".")[:2])
+
+    runtime = facts.get("torch")
+    assert isinstance(runtime, TorchRuntimeFacts)
+    for key, value in want["torch"].items():
+        assert getattr(runtime, key) == value, key
+    assert runtime.arch_list == () and runtime.devices == ()  # not in a report
+
+    assert r.cudnn == want["cudnn"]
+    assert r.vllm_build_flags == want["flags"]
+    assert len(r.gpu_topology) == want["topology"]
+    assert r.env_vars == want["env"]
+    for area in ("wsl", "resources"):
+        assert facts.status(area) == "skipped"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_same_rules_run(name):
+    assert codes(name) == EXPECTED[name]["findings"]
+
+
+def test_at_least_four_torch_and_two_vllm_versions(matrices):
+    torch = {parsed(n, matrices).facts.get("python").torch.version.split("+")[0] for n in EXPECTED}
+    vllm = {parsed(n, matrices).report.vllm_version for n in EXPECTED} - {None}
+    assert len(torch) >= 4 and len(vllm) >= 2, (torch, vllm)
+
+
+def test_unknown_is_said_not_guessed(matrices):
+    p = parsed("torch-1.3.1-old-yes-no-indented.txt", matrices)
+    # torch 1.3.1 without a +cu tag and "Could not collect": CPU-or-CUDA is unknown, so the
+    # CPU-build rule (and those needing torch's CUDA) are not run rather than guessed.
+    assert "torch-cpu-build-on-gpu-machine" in p.report.skipped_rules
+    assert "driver-too-old-for-torch" in p.report.skipped_rules
+    assert any("CUDA or a CPU build" in u for u in p.report.unknown)
+    wsl = parsed("vllm-0.7.0-sectioned-wsl2.md", matrices)
+    assert any("envdoctor check` inside the distro" in u for u in wsl.report.unknown)
+    dev = parsed("vllm-0.6.3.dev-torch-2.4.0-envvars-wsl2.txt", matrices)
+    assert any("torch pin is not in envdoctor's data" in u for u in dev.report.unknown)
+
+
+def test_partial_report_in_a_quote(matrices):
+    p = parsed("partial-three-lines.md", matrices)
+    env = p.facts.get("python")
+    assert env.torch.version == "2.3.1+cu121" and env.torch.cuda == "12.1"
+    assert p.facts.get("torch").cuda_available is True
+    assert p.facts.status("platform") == "skipped" and p.facts.status("driver") == "skipped"
+    assert "no-nvidia-gpu" in p.report.skipped_rules and "python-unsupported-by-vllm" in p.report.skipped_rules
+    assert codes("partial-three-lines.md") == []
+
+
+def test_fences_and_template_text_do_not_matter(matrices):
+    _, text = read_report(path("vllm-0.7.0-sectioned-wsl2.md"))
+    bare = "\n".join(line for line in text.splitlines()
+                     if not line.startswith(("```", "<", "###", '"CUDA error')))
+    a, b = parse_report(text, matrices), parse_report(bare, matrices)
+    assert a.facts == b.facts and a.report == b.report
+
+
+def test_crlf_ansi_and_utf16(matrices, tmp_path):
+    _, text = read_report(path("vllm-0.4.0-torch-2.1.2-wsl2.md"))
+    want = parse_report(text, matrices)
+    f = tmp_path / "r.txt"
+    f.write_bytes(("\x1b[1m" + text.replace("\n", "\r\n")).encode("utf-16"))
+    _, again = read_report(str(f))
+    got = parse_report(again, matrices)
+    assert got.facts == want.facts
+
+
+@pytest.mark.parametrize("name", ["other-tool-nvidia-smi.txt", "other-tool-conda-info.txt"])
+def test_other_tools_reports_are_refused(name):
+    with pytest.raises(ReportError, match="not a collect_env report"):
+        check_report(path(name))
