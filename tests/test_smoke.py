@@ -159,3 +159,27 @@ def test_bad_arguments_are_usage_errors(capsys, args):
     with pytest.raises(SystemExit) as exit_info:
         main(["run-smoke"] + args)
     assert exit_info.value.code == 4 and "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode, code", [
+    ("undefined-symbol", "vllm-torch-mismatch"),
+    ("missing-module", "missing-requirements"),
+    ("oom", "cuda-out-of-memory"),
+    ("kv-too-small", "kv-cache-too-small-for-context"),
+    ("cuda-init", "torch-cuda-init-failed"),
+    ("no-kernel-image", "torch-arch-missing-for-gpu"),
+    ("bf16", "bf16-unsupported"),
+    ("download-error", "hf-endpoint-unreachable"),
+])
+def test_failures_are_classified_with_the_codes_check_and_explain_use(fake_env, tmp_path, mode, code):
+    result = smoke(fake_env, tmp_path, mode)
+    assert result.status == "failed"
+    assert result.findings and result.findings[0].code == code, [f.code for f in result.findings]
+
+
+def test_a_stalled_model_download_is_a_network_finding(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "download-stall", stall=2.0, timeout=60)
+    assert result.status == "stall"
+    codes = [f.code for f in result.findings]
+    assert codes == ["download-stalled", "smoke-stalled"]
+    assert "42 %" in result.findings[0].title and "1.30G of 3.09G" in result.findings[0].title

@@ -62,6 +62,7 @@ def main():
 try:
     main()
 except BaseException as exc:  # the parent classifies it; say exactly what happened
+    traceback.print_exc(file=sys.stdout)  # as plain lines too, for the log and `envdoctor explain`
     emit("error", type=type(exc).__name__, message=str(exc)[:4000],
          traceback=traceback.format_exc()[-6000:])
     sys.stdout.flush()

@@ -1,8 +1,10 @@
-"""Why a smoke run failed, as findings: a stall or a timeout (with the phase it happened
-in), else what the child's error and vLLM's log say."""
+"""Why a smoke run failed, as findings. A stall or a timeout is named with the phase it
+happened in (a model download that stopped moving is a network stall); an error is read
+by the same signatures as `envdoctor explain`, so both speak in the same finding codes."""
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+import re
+from typing import List, Sequence, Tuple
 
 from ..model import Finding
 from .parse import ChildOutput
@@ -11,8 +13,10 @@ PHASE_HINTS = {
     "import vllm": "Importing vLLM reads thousands of files: from a Windows drive (/mnt/c) under WSL 2 this "
                    "takes minutes. Keep the environment on the Linux file system (~/).",
     "engine init (weights, memory profiling, KV cache)": "Engine start-up loads (or downloads) the weights, "
-                   "compiles kernels and profiles memory; a download that stopped moving is a network stall.",
+                   "compiles kernels and profiles memory.",
 }
+# huggingface_hub / tqdm progress: "model.safetensors:  42%|████▏ | 1.30G/3.09G [00:41<00:57, 31.2MB/s]"
+DOWNLOAD = re.compile(r"(\S+):\s+(\d+)%\|.*?\|\s*([\d.]+[kMG]?B?)/([\d.]+[kMG]?B?)")
 
 
 def _tail(out: ChildOutput, n: int = 6) -> Tuple[str, ...]:
@@ -20,23 +24,56 @@ def _tail(out: ChildOutput, n: int = 6) -> Tuple[str, ...]:
     return tuple(lines[-n:])
 
 
+def _stalled_download(out: ChildOutput, limit: float, log_path: str):
+    progress = [m for m in (DOWNLOAD.search(t) for t in out.log) if m]
+    if not progress:
+        return None
+    last = progress[-1]
+    return Finding(
+        "download-stalled", "error", "network",
+        f"The download of {last.group(1)} stopped at {last.group(2)} % ({last.group(3)} of {last.group(4)})",
+        evidence=(last.group(0), f"no byte and no output for {limit:g} s", f"full log: {log_path}"),
+        why="The model download from the Hugging Face hub stopped moving: a network stall, not a problem "
+            "of this environment. Without a watchdog it would wait for hours.",
+        fix=("huggingface-cli download MODEL --resume-download",),
+        notes=("Download the model first (it resumes where it stopped), then run-smoke with --model on the "
+               "local folder; or set HF_ENDPOINT to a nearer mirror. `envdoctor check --only network` "
+               "measures the hub.",))
+
+
+def _explained(log_path: str, vllm: str) -> List[Finding]:
+    from ..explain import LogInputError, explain_log
+
+    try:
+        explanation = explain_log(log_path, vllm=vllm)
+    except (LogInputError, OSError):
+        return []
+    return [d.finding for d in explanation.diagnoses if d.role == "cause"]
+
+
 def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
              check_findings: Sequence[Finding]) -> Tuple[Finding, ...]:
     phase = out.phase_running()
     if status in ("stall", "timeout"):
         limit = opts.stall if status == "stall" else opts.timeout
+        download = _stalled_download(out, limit, log_path) if status == "stall" else None
         what = "made no progress (no output, no GPU memory change)" if status == "stall" else "did not finish"
         code = "smoke-stalled" if status == "stall" else "smoke-timed-out"
-        return (Finding(code, "error", "smoke", f"The generation {what} for {limit:g} s during {phase}",
-                        evidence=_tail(out) + (f"full log: {log_path}",),
-                        why="The child was killed with its whole process group; nothing of it holds GPU memory.",
-                        notes=tuple(n for n in (PHASE_HINTS.get(phase),
-                                                f"`envdoctor explain {log_path}` reads the log again.") if n)),)
+        return tuple(f for f in (download, Finding(
+            code, "error", "smoke", f"The generation {what} for {limit:g} s during {phase}",
+            evidence=_tail(out) + (f"full log: {log_path}",),
+            why="The child was killed with its whole process group; nothing of it holds GPU memory.",
+            notes=tuple(n for n in (PHASE_HINTS.get(phase), f"`envdoctor explain {log_path}` reads the log again.")
+                        if n))) if f is not None)
+    causes = _explained(log_path, out.markers.get("imported", {}).get("vllm"))
+    if causes:
+        return tuple(causes)
     error = out.markers.get("error")
     message = f"{error['type']}: {error['message']}" if error else (
         f"the child exited with code {stream.returncode} without a result")
     return (Finding("smoke-failed", "error", "smoke", f"vLLM failed during {phase}",
                     evidence=(message.splitlines()[0][:500],) + _tail(out) + (f"full log: {log_path}",),
-                    why="The generation did not complete; the first lines of the error say why.",
-                    notes=(f"`envdoctor explain {log_path}` explains the log.",)),) + tuple(
+                    why="The generation did not complete and no known error signature matched; the last lines "
+                        "of the log say why.",
+                    notes=(f"`envdoctor explain {log_path}` shows the most error-like lines.",)),) + tuple(
         f for f in check_findings if f.severity == "error")
