@@ -6,7 +6,9 @@ in one run: whole-process wall times, medians and the overhead ratio (target: <=
 
 The bare script is shared/device/smoke_dummy.py (Qwen2-1.5B-Instruct's shape, dummy weights,
 max_model_len 2048, gpu_memory_utilization 0.5, eager, TRITON_ATTN); pass run-smoke the same
-settings after `--`. Needs a GPU and vLLM in the interpreter running this script.
+settings after `--`. Warm-up runs of both come first (vLLM caches compiled graphs and Triton
+kernels on disk: whichever ran first would pay for both), then the two alternate.
+Needs a GPU and vLLM in the interpreter running this script.
 """
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ def timed(argv, env, out_path=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bare", required=True)
-    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1, help="unmeasured runs of each first: file, Triton and "
+                    "torch.compile caches warm up")
     ap.add_argument("--out", default=".")
     ap.add_argument("extra", nargs=argparse.REMAINDER)
     args = ap.parse_args()
@@ -44,6 +48,10 @@ def main() -> None:
              "--log-dir", os.path.join(args.out, "logs")] + extra
     bare = [sys.executable, args.bare, "--max-tokens", "32"]
     times = {"envdoctor run-smoke": [], "bare script": []}
+    for i in range(args.warmup):
+        for name, argv in (("bare script", bare), ("envdoctor run-smoke", smoke)):
+            t, code, _ = timed(argv, env)
+            print(f"warm-up {i}: {name} {t:.2f} s (exit {code})", flush=True)
     for i in range(args.runs):
         t, code, _ = timed(smoke, env, os.path.join(args.out, f"smoke-{i}.json"))
         times["envdoctor run-smoke"].append(t)
