@@ -63,6 +63,7 @@ class SmokeResult:
     log_path: Optional[str] = None
     log_tail: Tuple[str, ...] = ()
     seconds: float = 0.0
+    spec: Dict[str, object] = field(default_factory=dict)  # exactly what the child ran: LLM(**llm_kwargs), ...
 
 
 def _not_run(python: Optional[str], opts: SmokeOptions, findings, start: float, **extra) -> SmokeResult:
@@ -192,10 +193,11 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
     _save_log(log_path, list(stream.lines), redactor)
     out = parse_lines(stream.lines)
     return _result(opts, env.executable, driver.gpus[0].name, prepared, settings, stream, out,
-                   log_path, report.findings, start)
+                   log_path, report.findings, start, spec)
 
 
-def _result(opts, python, gpu, prepared, settings, stream, out: ChildOutput, log_path, check_findings, start):
+def _result(opts, python, gpu, prepared, settings, stream, out: ChildOutput, log_path, check_findings, start,
+            spec):
     generated = out.markers.get("generated")
     ok = stream.status == "ok" and generated is not None and len(generated.get("token_ids") or ()) > 0
     status = "ok" if ok else stream.status if stream.status in ("timeout", "stall") else "failed"
@@ -215,4 +217,5 @@ def _result(opts, python, gpu, prepared, settings, stream, out: ChildOutput, log
         versions={"vllm": imported.get("vllm"), "torch": imported.get("torch"),
                   "python": out.markers.get("start", {}).get("python")},
         vllm_log=dict(out.vllm), stalled_in=out.phase_running() if status in ("stall", "timeout") else None,
-        findings=findings, log_path=log_path, log_tail=tail, seconds=round(time.monotonic() - start, 3))
+        findings=findings, log_path=log_path, log_tail=tail, seconds=round(time.monotonic() - start, 3),
+        spec=spec)
