@@ -51,7 +51,8 @@ def main() -> None:
     doc = json.loads(text)
     spec = doc["spec"]
     print(f"warm-up: envdoctor run-smoke {t:.2f} s (exit {code}); spec: {json.dumps(spec['llm_kwargs'])}", flush=True)
-    bare = [sys.executable, CHILD]
+    with open(CHILD, encoding="utf-8") as fh:
+        bare = [sys.executable, "-c", fh.read()]  # as run-smoke starts it
     bare_env = dict(env, **spec.get("env", {}))
     for i in range(args.warmup):
         t, code, _ = timed(bare, bare_env, json.dumps(spec))
