@@ -183,3 +183,46 @@ def test_a_stalled_model_download_is_a_network_finding(fake_env, tmp_path):
     codes = [f.code for f in result.findings]
     assert codes == ["download-stalled", "smoke-stalled"]
     assert "42 %" in result.findings[0].title and "1.30G of 3.09G" in result.findings[0].title
+
+
+FIXTURE = os.path.join(HERE, "fixtures", "smoke", "h100-qwen2-1.5b-dummy")
+
+
+def _saved_log(path):
+    """A run-smoke log file back into (seconds, line) pairs."""
+    import re
+
+    out = []
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"\[\s*([\d.]+)\] (.*)$", line.rstrip("\n"))
+        if m:
+            out.append((float(m.group(1)), m.group(2)))
+    return out
+
+
+def test_the_parser_reads_the_real_h100_run_as_envdoctor_reported_it():
+    from envdoctor.smoke.parse import parse_lines, phases
+
+    doc = json.load(open(FIXTURE + ".json"))
+    out = parse_lines(_saved_log(FIXTURE + ".log"))
+    assert phases(out) == doc["phases"]
+    assert out.vllm == doc["vllm_log"]
+    assert out.vllm["kv_cache_tokens"] == 1323760 and out.vllm["kv_cache_gib"] == 35.35
+    assert out.markers["generated"]["token_ids"] == doc["token_ids"] and len(doc["token_ids"]) == 32
+    assert doc["ok"] and doc["versions"]["vllm"] == "0.26.0" and doc["gpu"] == "NVIDIA H100 80GB HBM3"
+    assert doc["spec"]["llm_kwargs"]["load_format"] == "dummy"
+
+
+def test_the_fit_calculator_agrees_with_the_real_kv_cache_within_two_percent():
+    from envdoctor import fit
+    from envdoctor.matrices import Matrices
+    from envdoctor.modelcfg import from_catalog
+
+    doc = json.load(open(FIXTURE + ".json"))
+    kwargs = doc["spec"]["llm_kwargs"]
+    shape = from_catalog(Matrices(), "Qwen/Qwen2-1.5B-Instruct")
+    predicted = fit.predict_available_kv(shape, 81559 * fit.MiB, kwargs["gpu_memory_utilization"],
+                                         max_num_seqs=kwargs["max_num_seqs"], max_num_batched_tokens=16384)
+    measured = doc["vllm_log"]["kv_cache_gib"] * fit.GiB
+    assert abs(predicted - measured) / measured < 0.02
+    assert abs(fit.kv_tokens(predicted, shape) - doc["vllm_log"]["kv_cache_tokens"]) / 1323760 < 0.02
