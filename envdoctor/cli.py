@@ -39,6 +39,28 @@ def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
     return values
 
 
+def _context(options: dict, python: Optional[str] = None, replay: Optional[str] = None,
+             record: Optional[str] = None):
+    """The Context a command probes through: this machine (recording it with --record) or a
+    replayed fixture machine; --python must exist on this machine."""
+    if python:
+        if not replay and not os.path.exists(python):
+            raise click.BadParameter(f"{python} does not exist", param_hint="--python")
+        options = dict(options, python=python)
+    if replay:
+        from .system.replay import replay_context
+
+        return replay_context(replay, options)
+    from .context import live_context
+
+    ctx = live_context(options)
+    if record:
+        from .system.replay import recording_context
+
+        ctx = recording_context(ctx)
+    return ctx
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envdoctor")
 def cli() -> None:
@@ -100,24 +122,9 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
         from .modelcfg import absolute
 
         options["model"] = model if replay else absolute(model)
-    if python:
-        if not replay and not os.path.exists(python):
-            raise click.BadParameter(f"{python} does not exist", param_hint="--python")
-        options["python"] = python
     from .redact import Redactor
 
-    if replay:
-        from .system.replay import replay_context
-
-        ctx = replay_context(replay, options)
-    else:
-        from .context import live_context
-
-        ctx = live_context(options)
-        if record:
-            from .system.replay import recording_context
-
-            ctx = recording_context(ctx)
+    ctx = _context(options, python, replay, record)
     redactor = Redactor(ctx.env)
     report = run_check(ctx, only=only, skip=skip, deadline=deadline)
     code = exit_code(report)
@@ -309,14 +316,11 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     """Run a real vLLM generation in the target environment and time each phase."""
     from rich.console import Console
 
-    from .context import live_context
     from .redact import Redactor
     from .render import smoke_text
     from .smoke.run import SmokeOptions, run_smoke as smoke
 
-    if python and not os.path.exists(python):
-        raise click.BadParameter(f"{python} does not exist", param_hint="--python")
-    ctx = live_context({"python": python} if python else {})
+    ctx = _context({}, python)
     redactor = Redactor(ctx.env)
     overrides = {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len,
                  "enforce_eager": enforce_eager, "dtype": dtype}
@@ -408,19 +412,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
             "```\n" + block + "\n```" for block in fr.footer(parsed))] if fr.footer(parsed) else []
         redactor = Redactor.for_sharing(os.environ, redact_paths=not no_redact_paths)
     else:
-        options = {"quick": quick}
-        if python:
-            if not replay and not os.path.exists(python):
-                raise click.BadParameter(f"{python} does not exist", param_hint="--python")
-            options["python"] = python
-        if replay:
-            from .system.replay import replay_context
-
-            ctx = replay_context(replay, options)
-        else:
-            from .context import live_context
-
-            ctx = live_context(options)
+        ctx = _context({"quick": quick}, python, replay)
         from .matrices import Matrices
 
         result = run_check(ctx, Matrices(), deadline=deadline)

@@ -7,6 +7,7 @@ from typing import Optional
 
 from ..explain.model import Diagnosis, Explanation
 from ..explain.signatures import CLASSES
+from .human import finding_body
 from ..redact import Redactor
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
@@ -85,14 +86,8 @@ def _diagnosis(console, line, d: Diagnosis, label: str, verbose: bool, show_cont
             line(f"  {marker} {item.number:>6} | {item.text}", "" if marker == ">" else "dim")
     else:
         line(f"    line {d.line.number}: {d.line.text}")
-    for e in f.evidence:
-        line(f"    seen: {e}")
-    if f.why:
-        line(f"    why:  {f.why}")
-    for cmd in f.fix:
-        line(f"      $ {cmd}", "cyan")
-    for note in f.notes:
-        line(f"    - {note}")
+    for text, style in finding_body(f):
+        line(text, style)
     if verbose:
         for source in d.sources:
             line(f"    error text seen at: {source}", "dim")

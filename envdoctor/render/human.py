@@ -2,7 +2,7 @@
 with their fix commands. rich is imported only here, so --json never pays for it."""
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import __version__
 from ..engine import Probe
@@ -129,6 +129,19 @@ SUMMARIES: Dict[str, Callable] = {
 }
 
 
+def finding_body(f: Finding) -> List[Tuple[str, str]]:
+    """A finding's evidence, why, fix commands, notes and docs as (text, style) lines: one
+    layout for check, explain and run-smoke."""
+    lines = [(f"    seen: {e}", "") for e in f.evidence]
+    if f.why:
+        lines.append((f"    why:  {f.why}", ""))
+    lines += [(f"      $ {cmd}", "cyan") for cmd in f.fix]
+    lines += [(f"    - {note}", "") for note in f.notes]
+    if f.docs:
+        lines.append((f"    docs: {f.docs}", "dim"))
+    return lines
+
+
 def area_line(result: ProbeResult) -> str:
     if result.status == "ok" and result.area in SUMMARIES:
         return SUMMARIES[result.area](result.facts)
@@ -218,16 +231,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         head.append(redactor.text(f.title), style="bold")
         head.append(f"  [{f.code}]", style="dim")
         out(head)
-        for e in f.evidence:
-            line(f"    seen: {e}")
-        if f.why:
-            line(f"    why:  {f.why}")
-        for cmd in f.fix:
-            line(f"      $ {cmd}", "cyan")
-        for note in f.notes:
-            line(f"    - {note}")
-        if f.docs:
-            line(f"    docs: {f.docs}", "dim")
+        for text, style in finding_body(f):
+            line(text, style)
     for crash in report.internal_errors:
         out()
         line("envdoctor itself failed on a rule (please report this):", "bold red")

@@ -6,6 +6,7 @@ from typing import Any, Dict
 
 from .. import __version__
 from ..redact import Redactor
+from .human import finding_body
 from .json_doc import SCHEMA_VERSION, plain
 
 PHASE_LABELS = {"start": "interpreter started", "imported": "import vllm", "engine_ready": "engine init",
@@ -59,14 +60,8 @@ def render(result, code: int, redactor: Redactor, console) -> None:
         return
     for f in result.findings:
         line(f"{f.severity.upper():5} {f.title}  [{f.code}]", "bold red" if f.severity == "error" else "bold yellow")
-        for e in f.evidence:
-            line(f"    seen: {e}")
-        if f.why:
-            line(f"    why:  {f.why}")
-        for cmd in f.fix:
-            line(f"      $ {cmd}", "cyan")
-        for note in f.notes:
-            line(f"    - {note}")
+        for text, style in finding_body(f):
+            line(text, style)
     line()
     verdict = {"not-run": "NOT RUN", "stall": "STALLED", "timeout": "TIMED OUT"}.get(result.status, "FAILED")
     line(f"{verdict}: no generation · exit code {code}", "bold red")
