@@ -226,3 +226,31 @@ def test_the_fit_calculator_agrees_with_the_real_kv_cache_within_two_percent():
     measured = doc["vllm_log"]["kv_cache_gib"] * fit.GiB
     assert abs(predicted - measured) / measured < 0.02
     assert abs(fit.kv_tokens(predicted, shape) - doc["vllm_log"]["kv_cache_tokens"]) / 1323760 < 0.02
+
+
+def test_an_unknown_failure_quotes_the_last_meaningful_lines(fake_env, tmp_path):
+    result = smoke(fake_env, tmp_path, "weird")
+    finding = result.findings[0]
+    assert finding.code == "smoke-failed" and "engine init" in finding.title
+    assert finding.evidence[0] == "RuntimeError: quantum flux capacitor misaligned"
+    assert any("EngineCore encountered a fatal error." in e for e in finding.evidence)
+
+
+def test_the_overall_timeout_is_kept_within_two_seconds_and_leaves_nothing(fake_env, tmp_path):
+    start = time.monotonic()
+    result = smoke(fake_env, tmp_path, "noisy-hang", stall=60, timeout=3)
+    took = time.monotonic() - start
+    assert result.status == "timeout"
+    # the quick check before the child is not part of the child's timeout: bound it generously
+    assert took < 3 + 2 + 3
+    pid = json.loads(next(l for l in open(result.log_path) if '"phase": "start"' in l).split("@@envdoctor ")[1])["pid"]
+    time.sleep(0.2)
+    assert not _alive(pid)
+
+
+@pytest.mark.parametrize("model, words", [("nobody/no-such-model", "not in the Hugging Face cache"),
+                                          ("/", "has no config.json")])
+def test_a_model_that_is_nowhere_is_not_run(fake_env, tmp_path, model, words):
+    result = smoke(fake_env, tmp_path, "ok", model=model)
+    assert result.status == "not-run" and result.findings[0].code == "model-not-found"
+    assert words in result.findings[0].title or any(words in n for n in result.findings[0].notes)

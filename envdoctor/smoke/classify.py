@@ -41,14 +41,16 @@ def _stalled_download(out: ChildOutput, limit: float, log_path: str):
                "measures the hub.",))
 
 
-def _explained(log_path: str, vllm: str) -> List[Finding]:
+def _explained(log_path: str, vllm: str) -> Tuple[List[Finding], Tuple[str, ...]]:
+    """The causes explain's signatures find in the log, and the most error-like lines."""
     from ..explain import LogInputError, explain_log
 
     try:
         explanation = explain_log(log_path, vllm=vllm)
     except (LogInputError, OSError):
-        return []
-    return [d.finding for d in explanation.diagnoses if d.role == "cause"]
+        return [], ()
+    return ([d.finding for d in explanation.diagnoses if d.role == "cause"],
+            tuple(line.text for line in explanation.error_lines))
 
 
 def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
@@ -65,14 +67,15 @@ def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
             why="The child was killed with its whole process group; nothing of it holds GPU memory.",
             notes=tuple(n for n in (PHASE_HINTS.get(phase), f"`envdoctor explain {log_path}` reads the log again.")
                         if n))) if f is not None)
-    causes = _explained(log_path, out.markers.get("imported", {}).get("vllm"))
+    causes, error_lines = _explained(log_path, out.markers.get("imported", {}).get("vllm"))
     if causes:
         return tuple(causes)
     error = out.markers.get("error")
     message = f"{error['type']}: {error['message']}" if error else (
         f"the child exited with code {stream.returncode} without a result")
+    quoted = tuple(t for t in error_lines if "@@envdoctor" not in t)[-6:] or _tail(out)
     return (Finding("smoke-failed", "error", "smoke", f"vLLM failed during {phase}",
-                    evidence=(message.splitlines()[0][:500],) + _tail(out) + (f"full log: {log_path}",),
+                    evidence=(message.splitlines()[0][:500],) + quoted + (f"full log: {log_path}",),
                     why="The generation did not complete and no known error signature matched; the last lines "
                         "of the log say why.",
                     notes=(f"`envdoctor explain {log_path}` shows the most error-like lines.",)),) + tuple(

@@ -75,6 +75,9 @@ class LLM:
                           "directory containing a file named config.json.\nCheckout your internet connection or see "
                           "how to run the library in offline mode at "
                           "'https://huggingface.co/docs/transformers/installation#offline-mode'.")
+        if MODE == "weird":
+            _log("ERROR", "core.py:1", "EngineCore encountered a fatal error.")
+            raise RuntimeError("quantum flux capacitor misaligned")
         if MODE == "bf16":
             raise ValueError("Bfloat16 is only supported on GPUs with compute capability of at least 8.0. Your "
                              "Tesla T4 GPU has compute capability 7.5. You can use float16 instead by explicitly "
