@@ -4,8 +4,10 @@ files to write, what each step downloads). Every renderer (human, sh, json, md, 
 
 The plan always builds a NEW environment. pip gets --timeout/--retries on every networked step, and
 --resume-retries where the pip the plan installs has it: the option came with pip 25.1 (pip's
-NEWS.rst, 25.1 "Add support to enable resuming incomplete downloads ... --resume-retries"), and
-pip 25.1 dropped Python 3.8, so a Python 3.8 environment keeps the newest pip it can run, without it.
+NEWS.rst, 25.1 "Add support to enable resuming incomplete downloads ... --resume-retries"). The plan
+asks for pip 25.3, whose `install --dry-run` no longer downloads the files when the index has PEP 658
+metadata (NEWS.rst 25.3, #12603): `fix --apply` resolves with it and downloads each file only once,
+itself. pip 25.1 dropped Python 3.8, so a Python 3.8 environment keeps the newest pip it can run.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Optional, Tuple
 from .resolve import Resolution, Stack
 
 RESUME_PIP = "25.1"  # the first pip with --resume-retries
+PLAN_PIP = "25.3"  # ... and the first whose --dry-run reads metadata only
 PIP_TIMEOUT, PIP_RETRIES = "60", "10"
 CONSTRAINTS = "envdoctor-constraints.txt"
 ENV_TOOLS = ("venv", "conda", "uv")
@@ -123,7 +126,7 @@ def make_plan(resolution: Resolution, env: str, env_tool: str, index_url: Option
     steps = (
         _driver_step(resolution, stack),
         _env_step(env, env_tool, stack, resolution.target.python),
-        _pip_step(py, stack, flags[:4], default_index, resume),
+        _pip_step(py, stack, flags[:4], index_url, resume),
         _torch_step(py, stack, flags, torch_index_url or stack.torch_index, index_url),
         _vllm_step(py, env, stack, flags, default_index, index_url),
     )
@@ -170,19 +173,20 @@ def _env_step(env: str, tool: str, stack: Stack, current: Optional[str]) -> Step
                 network=tool != "venv")
 
 
-def _pip_step(py: str, stack: Stack, flags: Tuple[str, ...], default_index: Tuple[str, ...], resume: bool) -> Step:
-    req = f"pip>={RESUME_PIP}" if resume else "pip"
-    why = (f"pip {RESUME_PIP} or newer resumes a download that broke off (--resume-retries) instead of starting "
-           "800 MB again." if resume else
+def _pip_step(py: str, stack: Stack, flags: Tuple[str, ...], index_url: Optional[str], resume: bool) -> Step:
+    req = f"pip>={PLAN_PIP}" if resume else "pip"
+    why = (f"pip {PLAN_PIP} or newer resumes a download that broke off (--resume-retries, pip {RESUME_PIP}) instead "
+           "of starting 800 MB again, and resolves without downloading (what `fix --apply` builds on)." if resume else
            f"the newest pip Python {stack.python} can run (pip {RESUME_PIP}, which resumes broken downloads, "
            "needs Python 3.9).")
     check = ("import sys;from importlib.metadata import version;v=version('pip');print('pip',v);"
-             f"sys.exit(0 if tuple(int(p) for p in v.split('.')[:2])>={tuple(int(p) for p in RESUME_PIP.split('.'))} "
-             f"else 'pip '+v+' is older than {RESUME_PIP}')") if resume else "import pip;print('pip',pip.__version__)"
+             f"sys.exit(0 if tuple(int(p) for p in v.split('.')[:2])>={tuple(int(p) for p in PLAN_PIP.split('.'))} "
+             f"else 'pip '+v+' is older than {PLAN_PIP}')") if resume else "import pip;print('pip',pip.__version__)"
     return Step("pip", "Upgrade pip", why,
-                commands=((py, "-m", "pip", "install", "--upgrade") + flags + default_index + (req,),),
-                verify=(Check(f"pip {'>= ' + RESUME_PIP if resume else 'runs'}", (py, "-c", _py(check))),), network=True,
-                install=Install((req,), None, upgrade=True))
+                commands=((py, "-m", "pip", "install", "--upgrade") + flags
+                          + (("--index-url", index_url) if index_url else ()) + (req,),),
+                verify=(Check(f"pip {'>= ' + PLAN_PIP if resume else 'runs'}", (py, "-c", _py(check))),), network=True,
+                install=Install((req,), index_url, upgrade=True))
 
 
 def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[str], default: Optional[str]) -> Step:

@@ -1,7 +1,8 @@
 """What a step needs, fetched into the wheelhouse, then installed from there with no network.
 
-pip itself resolves the step (`pip install --dry-run --report`, pip >= 22.2), reading only index
-pages and metadata; the report names every file with the URL and the SHA-256 the index published.
+pip itself resolves the step (`pip install --dry-run --report`), reading only index pages and PEP 658
+metadata (pip >= 25.3; older pips download every file during a dry run, so apply lets them install
+as the plan's commands say, with pip's own retries); the report names every file with the URL and the SHA-256 the index published.
 envdoctor downloads those files itself (download.py: resume, watchdog, hash check), then runs
 `pip install --no-index --find-links WHEELHOUSE FILE...`, which cannot reach the network at all.
 Only wheels are accepted: a step that would build from source is not a known-good plan.
@@ -18,7 +19,7 @@ from ..plan import Install
 from ..system.runner import CommandResult, Runner
 from .download import DownloadError, Fetched, Policy, fetch
 
-REPORT_PIP = (22, 2)  # `pip install --report` came with pip 22.2 (pip NEWS.rst)
+REPORT_PIP = (25, 3)  # --report since pip 22.2; a metadata-only --dry-run since 25.3 (pip NEWS.rst #12603)
 RESOLVE_TIMEOUT = 900.0
 INSTALL_TIMEOUT = 3600.0
 
