@@ -215,7 +215,7 @@ def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
         status = facts.status("driver")
         if status == "absent":
             t = replace(t, gpus=())
-        elif status is not None:
+        elif status in ("error", "timeout", "crashed"):
             result = facts.results["driver"]
             t = replace(t, driver_problem=f"the NVIDIA driver did not answer ({result.status}: {result.error or '?'})")
     if env is not None:
