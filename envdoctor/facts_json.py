@@ -64,9 +64,12 @@ def from_document(doc: Any) -> Facts:
 
 
 def _hints(cls: type) -> Dict[str, Any]:
-    from .fit import ModelShape  # facts.py names it only under TYPE_CHECKING
+    local = {}
+    if cls is facts_mod.ModelFacts:  # facts.py names ModelShape only under TYPE_CHECKING; fit.py is slow to import
+        from .fit import ModelShape
 
-    return typing.get_type_hints(cls, vars(facts_mod), {"ModelShape": ModelShape})
+        local["ModelShape"] = ModelShape
+    return typing.get_type_hints(cls, vars(facts_mod), local)
 
 
 def _read(tp: Any, value: Any, where: str) -> Any:
