@@ -144,8 +144,10 @@ def _driver_step(resolution: Resolution, stack: Stack) -> Step:
               "capture_output=True,text=True,timeout=30).stdout.split()[0];"
               f"ok=tuple(map(int,v.split('.')))>=tuple(map(int,'{need}'.split('.')));"
               f"print('NVIDIA driver',v);sys.exit(0 if ok else 'driver '+v+' is older than {need}')")
-    why = (f"vLLM {stack.vllm.version} and torch {stack.torch.version} are built for CUDA {floor.cuda}: "
-           f"{where} must be {need} or newer"
+    built = (f"vLLM {stack.vllm.version} and torch {stack.torch.version} are built for CUDA {stack.cuda}"
+             if (stack.vllm_cuda or stack.cuda) == stack.cuda else
+             f"vLLM {stack.vllm.version} is built for CUDA {stack.vllm_cuda}, torch {stack.torch.version} for CUDA {stack.cuda}")
+    why = (f"{built}: {where} must be {need} or newer"
            + (f" ({native} or newer runs CUDA {floor.cuda} natively)" if native and native != need else "")
            + ". The wheels bring their own CUDA runtime: no CUDA toolkit is needed.")
     return Step("driver", "Check the NVIDIA driver", why, verify=(Check(f"driver >= {need}", ("python3", "-c", _py(script)), needs_gpu=True),))
@@ -193,8 +195,8 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
     pin = stack.torch.pin
     where = ("--index-url", index) if index else (("--index-url", default) if default else ())
     why = (f"vLLM {stack.vllm.version} pins {pin} exactly (its compiled kernels link against it); the CUDA "
-           f"{stack.cuda} build ({stack.cuda_tag}) is the one its release was built with. Installed on its own "
-           "first, so the largest download is retried and verified by itself.")
+           f"{stack.cuda} build ({stack.cuda_tag}) is the one the package index serves for {pin}, which vLLM's "
+           "release is made with. Installed on its own first, so the largest download is retried and verified by itself.")
     check = ("import sys,torch;v=torch.__version__.split('+')[0];c=torch.version.cuda;"
              "print('torch',torch.__version__,'CUDA',c);"
              f"sys.exit(0 if (v,c)==('{stack.torch.version}','{stack.cuda}') else "
