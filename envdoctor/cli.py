@@ -99,11 +99,14 @@ def _list_codes() -> None:
 @click.option("--from-report", "from_report", metavar="FILE|-",
               help="Judge a pasted `python -m torch.utils.collect_env` or vLLM `collect-env` report "
                    "instead of this machine.")
+@click.option("--want", "want", metavar="vllm==X",
+              help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is an error.")
 def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[str, ...],
           only: Tuple[str, ...], skip: Tuple[str, ...], list_codes: bool, ci: bool, python: Optional[str],
           deadline: float, debug: bool, record: Optional[str], replay: Optional[str], model: Optional[str],
-          from_report: Optional[str]) -> int:
+          from_report: Optional[str], want: Optional[str]) -> int:
     """Probe this machine and report what stands between it and a working vLLM."""
+    wish = _want(want) if want else None
     if list_codes:
         _list_codes()
         return 0
@@ -132,16 +135,46 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
         from .system.replay import save_recording
 
         save_recording(ctx, record, redactor.text)
+    gate = None
+    if wish is not None:
+        from .gate import decide
+
+        gate = decide(report, code, wish)
+        code = gate.code
     if as_json:
         from .render.json_doc import document, dumps
 
-        click.echo(dumps(document(report, ALL_PROBES, code, redactor)))
+        doc = document(report, ALL_PROBES, code, redactor)
+        if gate is not None:
+            doc["want"] = redactor.data(gate.document())
+        click.echo(dumps(doc))
     else:
         from .render.human import render
 
         render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
                color=False if ci or os.environ.get("NO_COLOR") else None)
+        for line in gate.lines() if gate is not None else ():
+            click.echo(redactor.text(line))
     return code
+
+
+def _want(text: str) -> str:
+    """--want vllm==X (or any version range of vllm) -> the range, checked before probing."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from .resolve import UsageProblem, vllm_spec
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        raise click.BadParameter(f"{text!r} is not a requirement like vllm==0.5.3", param_hint="--want") from None
+    if req.name.lower() != "vllm":
+        raise click.BadParameter(f"{text!r}: only vllm can be wanted (vllm==X)", param_hint="--want")
+    try:
+        vllm_spec(str(req.specifier) or None)
+    except UsageProblem as exc:
+        raise click.BadParameter(str(exc), param_hint="--want") from None
+    return str(req.specifier)
 
 
 @cli.command()
@@ -219,6 +252,58 @@ def _this_gpu(matrices, free: Optional[float]):
     if free is not None:
         gpu = replace(gpu, free_bytes=int(free * 1024) * 1024 * 1024)
     return gpu, notes
+
+
+@cli.command()
+@click.option("--plan", "mode", flag_value="plan", default=True, help="Print the plan (the default); changes nothing.")
+@click.option("--apply", "mode", flag_value="apply", help="Carry the plan out in a NEW environment.")
+@click.option("--format", "fmt", type=click.Choice(["human", "sh", "json", "md", "dockerfile"]), default="human",
+              show_default=True, help="How --plan prints the plan.")
+@click.option("--vllm", "vllm_version", metavar="VERSION|RANGE", help="The vLLM wanted (default: the newest that runs).")
+@click.option("--model", metavar="ID_OR_DIR", help="Also size this model for the GPU (and pass it to run-smoke).")
+@click.option("--python-version", "python_version", metavar="X.Y", help="The Python the new environment must use.")
+@click.option("--driver", metavar="VERSION", help="Plan for this NVIDIA driver (another machine).")
+@click.option("--gpu", "gpu_name", metavar="NAME", help='Plan for this GPU, e.g. "RTX 3050 Laptop".')
+@click.option("--cc", metavar="X.Y", help="Plan for a GPU of this compute capability.")
+@click.option("--os", "os_name", type=click.Choice(["wsl2", "linux"]), help="Plan for this OS.")
+@click.option("--from-json", "from_json", metavar="FILE", help="Plan from a saved `envdoctor check --json`.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
+@click.option("--env", "env_path", metavar="PATH", help="The NEW environment's directory (default ~/venvs/vllm-X).")
+@click.option("--env-tool", type=click.Choice(["venv", "conda", "uv"]), help="How to create it (default: what you use).")
+@click.option("--index-url", metavar="URL", help="Package index for vLLM and its dependencies (default: pip's config).")
+@click.option("--torch-index-url", metavar="URL", help="Index for torch (default: its CUDA folder of the PyTorch index).")
+@click.option("--yes", is_flag=True, help="--apply: do not ask before starting.")
+@click.option("--dry-run", is_flag=True, help="--apply: say what would run (and what is already done); change nothing.")
+@click.option("--cache-dir", metavar="DIR", help="--apply: wheelhouse and resume state (default ~/.cache/envdoctor).")
+@click.option("--replay", type=click.Path(exists=True, file_okay=False), hidden=True)
+def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], python_version: Optional[str],
+        driver: Optional[str], gpu_name: Optional[str], cc: Optional[str], os_name: Optional[str],
+        from_json: Optional[str], python: Optional[str], env_path: Optional[str], env_tool: Optional[str],
+        index_url: Optional[str], torch_index_url: Optional[str], yes: bool, dry_run: bool, cache_dir: Optional[str],
+        replay: Optional[str]) -> int:
+    """A known-good install plan for vLLM on this machine (or one you describe), explained.
+
+    Exit code: 0 a plan was found (applied), 2 nothing can work as asked / a step failed, 4 usage."""
+    from .fixcmd import gather, plan_for
+    from .matrices import Matrices
+    from .redact import Redactor
+    from .resolve import UsageProblem, Wishes
+
+    wishes = Wishes(vllm_version, python_version, driver, gpu_name, cc, os_name)
+    matrices_ = Matrices()
+    try:
+        inputs = gather(from_json, replay, python, DEFAULT_DEADLINE)
+        resolution, plan = plan_for(inputs, wishes, matrices_, model, env_path, env_tool, index_url, torch_index_url)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    redactor = Redactor(os.environ)
+    if mode == "apply":
+        from .fixapply import run_apply
+
+        return run_apply(resolution, plan, redactor, yes=yes, dry_run=dry_run, cache_dir=cache_dir)
+    from .fixapply import render_plan
+
+    return render_plan(resolution, plan, fmt, redactor, matrices_)
 
 
 @cli.group()

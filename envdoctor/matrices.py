@@ -233,6 +233,27 @@ class ModelVariant:
 
 
 @dataclass(frozen=True)
+class WheelFiles:
+    """What one release of a package ships as wheels for Linux x86_64 on the package index."""
+
+    package: str
+    version: Version
+    python_tags: Tuple[str, ...]  # cp310 ... or cp38-abi3 (CPython >= 3.8) or py3; () = sdist only
+    size_bytes: Optional[int]  # the largest of those wheels
+    source: str
+
+
+@dataclass(frozen=True)
+class CudaImage:
+    """A CUDA base image whose NVIDIA_REQUIRE_CUDA asks the driver for `cuda`."""
+
+    cuda: str
+    image: str
+    python: str  # the python3 of the image's distribution
+    source: str
+
+
+@dataclass(frozen=True)
 class Table:
     file: str
     row_type: Type[Any]
@@ -275,6 +296,12 @@ TABLES: Dict[str, Table] = {
         "id": _text, "base": _text, "method": _one_of("awq", "gptq"), "bits": _count,
         "group_size": _count, "tie_embeddings": _flag, "weights_bytes": _count, "min_cc": _cc,
         "checked": _checked, "source": _text}, optional=("group_size", "tie_embeddings", "weights_bytes")),
+    "wheels": Table("wheels.csv", WheelFiles, ("package", "version"), {
+        "package": _text, "version": _version, "python_tags": _words, "size_bytes": _count, "source": _text},
+        optional=("python_tags", "size_bytes")),
+    "cuda_images": Table("cuda_images.csv", CudaImage, ("cuda",), {
+        "cuda": _cuda, "image": _text, "python": _dotted(r"3\.\d+", "a Python version like 3.10"),
+        "source": _text}),
 }
 
 
@@ -423,6 +450,11 @@ class Matrices:
     def variants_of(self, base_id: str) -> List[ModelVariant]:
         key = base_id.strip().lower()
         return [v for v in self.table("model_variants") if v.base.lower() == key]
+
+    def wheel_files(self, package: str, version: str) -> Optional[WheelFiles]:
+        v = _lenient_version(version)
+        key = package.lower().replace("_", "-")
+        return next((w for w in self.table("wheels") if w.package == key and w.version == v), None) if v else None
 
     def cuda_min_driver(self, cuda: str) -> Optional[CudaDriver]:
         """The first (GA) release row of a CUDA version: the lowest driver it asks for."""

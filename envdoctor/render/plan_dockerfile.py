@@ -1,0 +1,121 @@
+"""`fix --plan --format dockerfile`: the same plan as a Dockerfile that survives a flaky network.
+
+- The base image asks the driver for no more CUDA than it runs: nvidia/cuda images set
+  NVIDIA_REQUIRE_CUDA=cuda>=X.Y and the NVIDIA container runtime refuses to start them on an older
+  driver (matrices/cuda_images.csv). The wheels bring their own CUDA runtime, so the image's CUDA only
+  has to be one the driver accepts.
+- BuildKit cache mounts keep pip's downloads across builds; torch has its own layer, so a failure
+  later never downloads it again; pip runs with --timeout/--retries (and --resume-retries where the
+  pip has it).
+- Checks that need a GPU cannot run during a build: they become the image's default command, run
+  with `docker run --gpus all`.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import List, Optional, Sequence, Tuple
+
+from ..matrices import CudaImage, Matrices
+from ..plan import Plan
+from ..rules.base import cuda_tuple
+from .plan_common import summary
+
+ENV = "/opt/vllm"
+CACHE = "--mount=type=cache,target=/root/.cache/pip"
+# vLLM's own Dockerfile installs other Pythons on Ubuntu 22.04 from the deadsnakes PPA
+# (vllm-project/vllm docker/Dockerfile: add-apt-repository ppa:deadsnakes/ppa, python${PYTHON_VERSION}).
+DEADSNAKES = "ppa:deadsnakes/ppa"
+
+
+def base_image(plan: Plan, m: Matrices) -> Tuple[Optional[CudaImage], str]:
+    """(image row, why): the newest CUDA image at or below both the stack's CUDA and the driver's."""
+    need = cuda_tuple(plan.stack.driver.cuda)
+    cap = need
+    driver_cuda = cuda_tuple(plan.resolution.target.driver_cuda)
+    if driver_cuda is not None and driver_cuda < cap:
+        cap = driver_cuda
+    rows = [r for r in m.table("cuda_images") if cuda_tuple(r.cuda) <= cap and cuda_tuple(r.cuda)[0] == need[0]]
+    if not rows:
+        return None, f"no CUDA {need[0]}.x base image in envdoctor's data at or below CUDA {'.'.join(map(str, cap))}"
+    row = max(rows, key=lambda r: cuda_tuple(r.cuda))
+    t = plan.resolution.target
+    why = (f"CUDA {row.cuda}: driver {t.driver} runs it" if t.driver else
+           f"CUDA {row.cuda}: the stack's CUDA; the host driver must run it")
+    return row, why
+
+
+def run_line(plan: Plan, tag: Optional[str] = None) -> str:
+    return f"docker run --gpus all --ipc=host --rm {tag or 'vllm-' + plan.stack.vllm.version}"
+
+
+def _sub(argv: Sequence[str], plan: Plan) -> List[str]:
+    out = []
+    for a in argv:
+        if a == plan.env or a.startswith(plan.env + "/"):
+            a = ENV + a[len(plan.env):]
+        out.append(a)
+    return out
+
+
+def _q(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def render(plan: Plan, m: Matrices, tag: Optional[str] = None) -> str:
+    stack = plan.stack
+    tag = tag or f"vllm-{stack.vllm.version}"
+    image, why = base_image(plan, m)
+    base = image.image if image else "ubuntu:22.04"
+    image_python = image.python if image else "3.10"
+    python = image_python if image_python in stack.pythons else stack.python
+    out = [
+        "# syntax=docker/dockerfile:1",
+        f"# envdoctor fix --plan --format dockerfile: {summary(stack)}",
+        f"# Base image: {why}." if image else f"# Base image: plain Ubuntu ({why}).",
+        "# The wheels bring their own CUDA runtime: no CUDA toolkit in the image.",
+        "#",
+        f"# Build: DOCKER_BUILDKIT=1 docker build -t {tag} .",
+        f"# Run:   {run_line(plan, tag)}",
+        f"FROM {base}",
+        "",
+        "ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 "
+        f"PIP_DEFAULT_TIMEOUT={plan.pip_flags[1]} PIP_RETRIES={plan.pip_flags[3]} NVIDIA_DRIVER_CAPABILITIES=compute,utility",
+    ]
+    if python == image_python:
+        out.append("RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv "
+                   "&& rm -rf /var/lib/apt/lists/*")
+        venv = "python3"
+    else:
+        out += [f"# Python {python}: the wheels of this stack exist for {', '.join(stack.pythons)}, not for the "
+                f"image's {image_python}",
+                "RUN apt-get update && apt-get install -y --no-install-recommends software-properties-common "
+                f"&& add-apt-repository -y {DEADSNAKES} && apt-get update "
+                f"&& apt-get install -y --no-install-recommends python{python} python{python}-venv "
+                "&& rm -rf /var/lib/apt/lists/*"]
+        venv = f"python{python}"
+    out += [f"RUN {venv} -m venv {ENV}", f"ENV PATH={ENV}/bin:$PATH", ""]
+    gpu_checks: List[str] = []
+    for step in plan.steps:
+        if step.id in ("driver", "env"):
+            continue
+        label = step.title + (" (its own layer: the largest download, cached apart)" if step.id == "torch" else "")
+        out.append(f"# {label}")
+        for w in step.writes:
+            lines = " ".join(shlex.quote(line) for line in w.content.splitlines())
+            out.append(f"RUN printf '%s\\n' {lines} > {shlex.quote(_sub([w.path], plan)[0])}")
+        for c in step.commands:
+            out.append(f"RUN {CACHE} {_q(_sub(c, plan))}")
+        checks = [_q(_sub(c.argv, plan)) for c in step.verify if not c.needs_gpu]
+        if checks:
+            out.append("RUN " + " && ".join(checks))
+        gpu_checks += [_q(_sub(c.argv, plan)) for c in step.verify if c.needs_gpu and step.id != "driver"]
+        out.append("")
+    out += ["# Default command: prove the container reaches the GPU (run it with --gpus all).",
+            f"CMD [\"/bin/sh\", \"-c\", {_json(' && '.join(gpu_checks) or 'python -c pass')}]", ""]
+    return "\n".join(out)
+
+
+def _json(text: str) -> str:
+    import json
+
+    return json.dumps(text)

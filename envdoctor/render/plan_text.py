@@ -1,0 +1,81 @@
+"""The human view of `fix --plan`: the stack chosen and why, each step with its commands, and the
+newer releases that do not fit. rich is imported only here."""
+from __future__ import annotations
+
+import shlex
+from typing import Optional
+
+from ..plan import Plan
+from ..redact import Redactor
+from ..resolve import Resolution
+from .plan_common import grouped_rejections, size, summary, target_line
+
+
+def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, color: Optional[bool] = None,
+           width: Optional[int] = None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(no_color=color is False, force_terminal=color, width=width, highlight=False, soft_wrap=False)
+
+    def say(text: str = "", style: str = "") -> None:
+        text = escape(redactor.text(text))
+        console.print(f"[{style}]{text}[/]" if style and text else text)
+
+    say(f"Plan for {resolution.wanted}", "bold")
+    say(f"  machine: {target_line(resolution)}", "dim")
+    s = resolution.stack
+    if s is None or plan is None:
+        say()
+        say("✗ No vLLM release in envdoctor's data runs here as asked.", "bold red")
+        for n in resolution.notes:
+            say(f"  {n}")
+        say("What has to change:", "bold")
+        for c in resolution.changes:
+            say(f"  • {c}")
+    else:
+        say()
+        say(f"✓ {summary(s)}", "bold green")
+        say(f"  torch wheels: {s.torch_index or 'the default package index'}")
+        say(f"  Python {s.python}: wheels exist for {', '.join(s.pythons)} ({'; '.join(s.python_limits)})")
+        floor = s.driver
+        say(f"  driver: >= {floor.linux or '?'} (Linux) / >= {floor.windows or floor.compat or '?'} (Windows, WSL 2) "
+            f"for CUDA {floor.cuda}; CUDA {floor.cuda.split('.')[0]}.x runs on >= {floor.compat or '?'} "
+            "(minor-version compatibility)")
+        for n in s.notes + resolution.notes:
+            say(f"  • {n}")
+        say(f"  new environment: {plan.env} ({plan.env_tool}); download about {size(plan.download_bytes)} "
+            "plus dependencies")
+        for i, step in enumerate(plan.steps, 1):
+            say()
+            say(f"{i}. {step.title}" + (" (needs root)" if step.needs_root else ""), "bold cyan")
+            say(f"   {step.why}", "dim")
+            for w in step.writes:
+                say(f"   write {w.path}: {w.content.strip()}")
+            for c in step.commands:
+                say(f"   $ {' '.join(shlex.quote(a) for a in c)}")
+            for c in step.verify:
+                say(f"   check: {c.what}", "dim")
+        say()
+        say("Then prove it with a real generation:", "bold")
+        for n in plan.next_steps:
+            say(f"   $ {n}")
+        say("Or: envdoctor fix --apply (does all of this in a new environment, resumable), "
+            "--format sh | md | json | dockerfile", "dim")
+    if resolution.fit is not None:
+        f = resolution.fit
+        say()
+        style = {"fits": "green", "fits-with-settings": "yellow"}.get(f.verdict, "red")
+        say(f"Model {f.model.name} on {f.gpu.name}: {f.verdict}", f"bold {style}")
+        if f.verdict != "does-not-fit":
+            say(f"   $ {f.chosen.settings.vllm_args(f.model.name)}")
+        elif f.alternative is not None:
+            say(f"   instead: {f.alternative.chosen.settings.vllm_args(f.alternative.model.name)}")
+    if resolution.newest_here:
+        say()
+        say(f"The newest release that would run here: vllm {resolution.newest_here} (envdoctor fix --plan)")
+    if resolution.rejected:
+        say()
+        say("Newer releases that do not fit:", "bold")
+        for line in grouped_rejections(resolution):
+            say(f"  ✗ {line}")
