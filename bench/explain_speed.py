@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED_LOG = os.path.join(HERE, "tests", "data", "seed", "docker-build.log")

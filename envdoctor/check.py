@@ -4,14 +4,14 @@ from __future__ import annotations
 import traceback
 from typing import Iterable, List, Sequence, Tuple
 
+from .areas import DEFAULT_DEADLINE
 from .context import Context
+from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
 from .engine import Probe, ProbeRun, select
 from .model import Facts, Finding, Report
 from .probes import ALL_PROBES
 
-DEFAULT_DEADLINE = 8.0
 
-EXIT_OK, EXIT_WARN, EXIT_ERROR, EXIT_CANNOT_CHECK, EXIT_USAGE = 0, 1, 2, 3, 4
 
 
 def evaluate(facts: Facts, matrices, rules: Sequence) -> Tuple[List[Finding], List[str]]:

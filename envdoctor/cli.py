@@ -10,9 +10,9 @@ from typing import Optional, Tuple
 import click
 
 from . import __version__
-from .check import DEFAULT_DEADLINE, EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE, exit_code, run_check
+from .areas import AREAS, DEFAULT_DEADLINE
+from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE
 from .model import DataError
-from .probes import ALL_PROBES, AREAS
 
 
 def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -129,6 +129,9 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
 
     ctx = _context(options, python, replay, record)
     redactor = Redactor(ctx.env)
+    from .check import exit_code, run_check
+    from .probes import ALL_PROBES
+
     report = run_check(ctx, only=only, skip=skip, deadline=deadline)
     code = exit_code(report)
     if record and not replay:
@@ -436,6 +439,8 @@ def _load_report(path: str):
 
 
 def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug: bool) -> int:
+    from .check import exit_code
+    from .probes import ALL_PROBES
     from .redact import Redactor
 
     loaded = _load_report(path)
@@ -480,6 +485,8 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
            python: Optional[str], deadline: float, replay: Optional[str]) -> int:
     """A shareable, redacted report of `check` (facts, findings, plan summary) for a bug
     report or a forum post. Exit code 0 once written; 3 if it could not be made."""
+    from .check import exit_code, run_check
+    from .probes import ALL_PROBES
     from .redact import Redactor
 
     source = None

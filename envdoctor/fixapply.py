@@ -8,7 +8,7 @@ from typing import Optional
 
 import click
 
-from .check import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from .exitcodes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from .plan import Plan
 from .redact import Redactor
 from .resolve import Resolution

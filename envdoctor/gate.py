@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
-from .check import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK
+from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK
 from .model import Report
 from .resolve import Resolution, Wishes, resolve
 

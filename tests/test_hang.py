@@ -3,7 +3,6 @@ NVML that never returns. The check ends within its deadline, names what timed ou
 leaves no process behind."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 

@@ -2,7 +2,6 @@
 each kind of bad row naming the file and the line."""
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 
@@ -56,8 +55,7 @@ def test_bad_rows_are_refused_with_file_and_line(text, message):
 
 
 def test_corrupt_matrix_file_gives_one_line_and_exit_3(tmp_path, monkeypatch):
-    from click.testing import CliRunner
-    from envdoctor.cli import cli, main
+    from envdoctor.cli import main
 
     bad = tmp_path / "matrices"
     shutil.copytree(default_dir(), bad)

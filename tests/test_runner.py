@@ -1,7 +1,6 @@
 """The real subprocess runner: argv only, timeouts, the whole process group killed."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 

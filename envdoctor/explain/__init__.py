@@ -48,7 +48,7 @@ def explain_log(path: str, *, matrices: Optional[Matrices] = None, vllm: Optiona
 def exit_code(e: Explanation) -> int:
     """2: an error-level problem; 1: only warnings; 0: nothing to report; 3: error-like
     lines that no signature explains (could not diagnose)."""
-    from ..check import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
+    from ..exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
     from ..model import SEVERITY_RANK
 
     found = [d.finding.severity for d in e.diagnoses + e.surfaced]

@@ -1,6 +1,7 @@
 """Probes gather facts; they never judge or print. ALL_PROBES is the fixed render order."""
 from __future__ import annotations
 
+from ..areas import AREAS
 from ..engine import Probe
 from . import cuda_toolkit, model, network, nvidia, platform, python_env, resources, torch_runtime, wsl
 
@@ -15,4 +16,4 @@ ALL_PROBES = (
     Probe("model", "Model", model.probe, timeout=2.0),
     Probe("network", "Network", network.probe, timeout=network.PROBE_TIMEOUT, needs=("platform", "python")),
 )
-AREAS = tuple(p.area for p in ALL_PROBES)
+assert tuple(p.area for p in ALL_PROBES) == AREAS, "areas.py lists the areas in probe order"

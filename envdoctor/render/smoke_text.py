@@ -1,7 +1,6 @@
 """run-smoke output: live phase lines while it runs (stderr), then the result."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Dict
 
 from .. import __version__

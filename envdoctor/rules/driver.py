@@ -6,7 +6,7 @@ from typing import List, Optional
 
 from ..matrices import Matrices
 from ..model import Facts
-from .base import (TORCH_INDEX, Advice, cuda_tag, cuda_tuple, driver_max_cuda, driver_runs_cuda,
+from .base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
                    gpu_cc, in_wsl, rule, target_pip)
 
 DRIVERS_URL = "https://www.nvidia.com/Download/index.aspx"
