@@ -110,3 +110,12 @@ def test_outside_linux_the_linux_probes_skip(tmp_path):
         "platform": "ok", "wsl": "skipped", "cuda": "skipped", "python": "skipped", "torch": "skipped",
         "resources": "skipped", "network": "skipped"}
     assert [f.code for f in report.findings] == ["native-windows-unsupported"]
+
+
+def test_without_any_sign_of_a_driver_nvml_is_not_even_loaded(monkeypatch):
+    from envdoctor.system import nvml
+
+    monkeypatch.setattr(nvml, "DRIVER_MARKS", ("/nonexistent/nvidiactl",))
+    with pytest.raises(nvml.NvmlUnavailable) as err:
+        nvml.SystemNvml().read(1.0)
+    assert "not found" in str(err.value)  # the driver probe reads that as "no driver", not a failure

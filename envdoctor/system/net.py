@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import errno
 import socket
-import ssl
-from typing import Callable, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Protocol, Tuple
+
+if TYPE_CHECKING:  # ssl loads only when a TLS handshake happens (not for --quick / --offline)
+    import ssl
 
 from .watchdog import call_with_timeout
 
@@ -103,6 +105,8 @@ class SystemNet:
 
     def tls(self, sock: socket.socket, server_hostname: str, context: ssl.SSLContext,
             timeout: float) -> ssl.SSLSocket:
+        import ssl
+
         try:
             if timeout <= 0:
                 raise socket.timeout()

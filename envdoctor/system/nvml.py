@@ -88,8 +88,20 @@ def _read_nvml() -> Dict[str, Any]:
             pass
 
 
+# Where a working NVIDIA driver shows itself on Linux: its device nodes, its /proc entry, or
+# WSL 2's GPU device and the Windows driver's NVML. With none of them NVML cannot work, and
+# importing nvidia-ml-py (tens of milliseconds) is skipped.
+DRIVER_MARKS = ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg", "/usr/lib/wsl/lib/libnvidia-ml.so.1")
+
+
 class SystemNvml:
     def read(self, timeout: float) -> Dict[str, Any]:
+        import os
+        import sys
+
+        if sys.platform.startswith("linux") and not any(os.path.exists(p) for p in DRIVER_MARKS):
+            raise NvmlUnavailable("NVML library not found: no NVIDIA driver (no /dev/nvidiactl, "
+                                  "/proc/driver/nvidia or WSL GPU)")
         outcome = call_with_timeout(_read_nvml, timeout, name="envdoctor-nvml")
         if outcome.status == "ok":
             return outcome.value
