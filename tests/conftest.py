@@ -4,6 +4,9 @@ machine (tests/netkit.py)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from typing import Dict, Tuple
 
 import pytest
@@ -38,3 +41,19 @@ def check_machine(name: str, **options) -> Tuple[Report, Dict, object]:
 @pytest.fixture(scope="session")
 def matrices() -> Matrices:
     return Matrices()
+
+
+@pytest.fixture(scope="session")
+def fake_env(tmp_path_factory):
+    """A venv holding only the fake vllm (with dist-info, so envdoctor sees it installed)."""
+    root = tmp_path_factory.mktemp("fake-vllm-env")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    python = os.path.join(root, "bin", "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copytree(os.path.join(HERE, "fake_vllm", "vllm"), os.path.join(site, "vllm"))
+    info = os.path.join(site, "vllm-0.26.0.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as fh:
+        fh.write("Metadata-Version: 2.1\nName: vllm\nVersion: 0.26.0\nRequires-Python: >=3.10\n\n")
+    return python

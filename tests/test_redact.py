@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -96,3 +97,42 @@ def test_record_redacts_what_it_saves(tmp_path, monkeypatch, capsys):
 ])
 def test_words_that_merely_contain_token_are_not_secrets(text):
     assert Redactor({"TOKENIZERS_PARALLELISM": "falsefalse"}).text(text) == text
+
+
+
+def test_no_secret_survives_run_smoke_logs_json_or_text(fake_env, tmp_path):
+    """The smoke child's output goes to a log file, into the JSON and onto the screen: all masked."""
+    import dataclasses
+    import io
+
+    from rich.console import Console
+
+    from envdoctor.render import smoke_text
+    from envdoctor.smoke.run import SmokeOptions, run_smoke
+
+    from .test_smoke import ctx_for
+
+    ctx = ctx_for(fake_env, "leaky", cache=str(tmp_path / "cache"))
+    ctx = dataclasses.replace(ctx, env=dict(ctx.env, **SECRETS))
+    result = run_smoke(ctx, SmokeOptions(dummy=True, log_dir=str(tmp_path), max_tokens=4))
+    assert result.ok
+    redactor = Redactor(ctx.env)
+    screen = io.StringIO()
+    smoke_text.render(result, 0, redactor, Console(file=screen, no_color=True, width=200))
+    outputs = [open(result.log_path).read(), json.dumps(smoke_text.document(result, 0, redactor)), screen.getvalue()]
+    assert "using token" in outputs[0]  # the leaky line was logged, masked
+    for text in outputs:
+        for value in ("s3cr3tPass", "hf_abcdefghijklmnopqrstuvwxyz123456"):
+            assert value not in text
+
+
+@pytest.mark.parametrize("fmt", ["sh", "json", "md", "dockerfile", "human"])
+def test_no_secret_survives_a_plan(capsys, fmt):
+    from .conftest import machine_dir
+
+    facts = os.path.join(machine_dir("wsl2-rtx3050-laptop"), "expected.json")
+    with pytest.raises(SystemExit):
+        main(["fix", "--plan", "--format", fmt, "--from-json", facts, "--vllm", "0.5.3",
+              "--index-url", "https://alice:s3cr3tPass@mirror.example/simple"])
+    out = capsys.readouterr().out
+    assert "mirror.example" in out and "s3cr3tPass" not in out

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 
@@ -25,22 +23,6 @@ H100 = {"driver_version": "580.159.04", "cuda_driver_version": 13000, "gpus": [{
 LAPTOP = {"driver_version": "531.41", "cuda_driver_version": 12010, "gpus": [{
     "index": 0, "name": "NVIDIA GeForce RTX 3050 Laptop GPU", "compute_capability": [8, 6],
     "memory": {"total": 4096 * MIB, "used": 591 * MIB, "free": 3505 * MIB}, "processes": []}]}
-
-
-@pytest.fixture(scope="session")
-def fake_env(tmp_path_factory):
-    """A venv holding only the fake vllm (with dist-info, so envdoctor sees it installed)."""
-    root = tmp_path_factory.mktemp("fake-vllm-env")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
-    python = os.path.join(root, "bin", "python")
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    shutil.copytree(os.path.join(HERE, "fake_vllm", "vllm"), os.path.join(site, "vllm"))
-    info = os.path.join(site, "vllm-0.26.0.dist-info")
-    os.makedirs(info)
-    with open(os.path.join(info, "METADATA"), "w") as fh:
-        fh.write("Metadata-Version: 2.1\nName: vllm\nVersion: 0.26.0\nRequires-Python: >=3.10\n\n")
-    return python
 
 
 def ctx_for(python, mode, snapshot=H100, cache=None):

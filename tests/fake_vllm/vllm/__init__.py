@@ -75,6 +75,8 @@ class LLM:
                           "directory containing a file named config.json.\nCheckout your internet connection or see "
                           "how to run the library in offline mode at "
                           "'https://huggingface.co/docs/transformers/installation#offline-mode'.")
+        if MODE == "leaky":  # a library that prints what it should not
+            _log("INFO", "hub.py:1", f"using token {os.environ.get('HF_TOKEN')} via {os.environ.get('HTTPS_PROXY')}")
         if MODE == "weird":
             _log("ERROR", "core.py:1", "EngineCore encountered a fatal error.")
             raise RuntimeError("quantum flux capacitor misaligned")
