@@ -68,6 +68,11 @@ def _net(facts: Facts) -> Optional[NetworkFacts]:
     return facts.get("network")
 
 
+def _problems(facts: Facts, kind: str) -> list:
+    net = _net(facts)
+    return [p for p in net.problems if p.kind == kind] if net else []
+
+
 def _with(facts: Facts, code: str) -> List[NetTarget]:
     net = _net(facts)
     return [t for t in net.targets if code_for(t) == code] if net else []
@@ -136,8 +141,7 @@ def _wheelhouse(facts: Facts) -> Tuple[str, ...]:
 
 @rule("proxy-invalid", "network", "A proxy variable or pip's proxy setting is not a usable URL")
 def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    net = _net(facts)
-    bad = [p for p in net.problems if p.kind == "proxy-invalid"] if net else []
+    bad = _problems(facts, "proxy-invalid")
     if not bad:
         return None
     fix = []
@@ -160,8 +164,7 @@ def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("pip-config-invalid", "network", "A pip configuration file does not parse: every pip command fails")
 def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    net = _net(facts)
-    bad = [p for p in net.problems if p.kind == "pip-config-invalid"] if net else []
+    bad = _problems(facts, "pip-config-invalid")
     if not bad:
         return None
     return Advice(
@@ -177,8 +180,7 @@ def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("ca-bundle-invalid", "network", "The CA bundle a tool is told to use cannot be loaded")
 def ca_bundle_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    net = _net(facts)
-    bad = [p for p in net.problems if p.kind == "ca-bundle-invalid"] if net else []
+    bad = _problems(facts, "ca-bundle-invalid")
     if not bad:
         return None
     fix = []
