@@ -46,7 +46,6 @@ class Probe:
     run: Callable[[Context, Facts], Any]  # returns the area's facts or raises one of the above
     timeout: float
     needs: Tuple[str, ...] = ()
-    heavy: bool = False  # imports heavy packages in a child; skipped by --quick
 
 
 def select(probes: Sequence[Probe], only: Iterable[str] = (), skip: Iterable[str] = ()) -> List[Probe]:

@@ -26,7 +26,6 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 GiB = 1024 ** 3
 MiB = 1024 ** 2
 
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "fp8": 1}
 BLOCK_SIZE = 16  # vLLM's default KV-cache block size on CUDA (tokens per block)
 
 # --- the estimated terms -------------------------------------------------------------------

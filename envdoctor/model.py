@@ -4,10 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
-# Probe status: ok (facts read), absent (nothing there: no GPU, no toolkit), skipped (not
-# asked for or not applicable), error (read garbage or a tool failed), timeout, crashed.
-PROBE_STATUSES = ("ok", "absent", "skipped", "error", "timeout", "crashed")
-
 SEVERITIES = ("info", "warn", "error")
 SEVERITY_RANK = {"info": 0, "warn": 1, "error": 2}
 
@@ -19,6 +15,8 @@ class DataError(Exception):
 @dataclass(frozen=True)
 class ProbeResult:
     area: str
+    # ok (facts read), absent (nothing there: no GPU, no toolkit), skipped (not asked for or not
+    # applicable), error (read garbage or a tool failed), timeout, crashed
     status: str
     seconds: float = 0.0
     facts: Any = None  # the area's facts dataclass, when status is ok

@@ -17,7 +17,6 @@ from .model import Diagnosis, Explanation, LogLine
 from .scan import Match, ScanResult
 from .signatures import LogSignature, derive, fill
 
-ROLE_RANK = {"cause": 0, "context": 1, "symptom": 2}
 EVIDENCE = 4  # matched lines listed per problem besides the first
 ERROR_LINES = 8
 EXCEPTION_LINE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s+)?[\w.]*(?:Error|Exception)\b:")

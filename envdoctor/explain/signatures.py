@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from ..matrices import Matrices, Table
+from ..model import SEVERITIES
 
 CLASSES: Dict[str, str] = {
     "network": "network",
@@ -32,7 +33,6 @@ CLASSES: Dict[str, str] = {
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
 MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log")
-SEVERITIES = ("info", "warn", "error")
 # Literal byte strings the scanner searches for; each needle contains one. Each gate costs
 # one pass over the log, so add one only when no existing gate fits.
 GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "incompatible", "/mnt/", "wsl",

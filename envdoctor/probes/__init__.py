@@ -11,7 +11,7 @@ ALL_PROBES = (
     Probe("driver", "NVIDIA driver", nvidia.probe, timeout=7.0),
     Probe("cuda", "CUDA toolkit", cuda_toolkit.probe, timeout=4.0),
     Probe("python", "Python environment", python_env.probe, timeout=6.0),
-    Probe("torch", "torch runtime", torch_runtime.probe, timeout=16.0, needs=("python",), heavy=True),
+    Probe("torch", "torch runtime", torch_runtime.probe, timeout=16.0, needs=("python",)),
     Probe("resources", "Resources", resources.probe, timeout=2.0, needs=("platform",)),
     Probe("model", "Model", model.probe, timeout=2.0),
     Probe("network", "Network", network.probe, timeout=network.PROBE_TIMEOUT, needs=("platform", "python")),

@@ -5,7 +5,6 @@ from typing import Any, Dict, List, Sequence
 
 from ..matrices import Matrices
 
-TABLE_CHOICES = ("vllm", "torch", "cuda", "gpu", "model")
 
 
 def _s(value: Any) -> str:
