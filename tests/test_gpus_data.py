@@ -122,6 +122,20 @@ def test_patterns_are_whole_name(rows: List[GpuSpec]) -> None:
                 assert not r.nvml_pattern.fullmatch(longer), (r.name, longer)
 
 
+def test_every_listed_gpu_resolves(rows: List[GpuSpec], matrices: Matrices) -> None:
+    for r in rows:
+        for s in _samples(r.nvml_pattern):
+            for name in (s, "NVIDIA " + s):
+                got = gpu.identify(name, matrices)
+                assert got is not None and got.name == r.name, (r.name, name, got)
+                assert got.compute_capability == r.compute_capability
+
+
+@pytest.mark.parametrize("name", ["NVIDIA A100X", "NVIDIA H20 NVL", "NVIDIA GH100", "NVIDIA A1000", "Tesla V100"])
+def test_unlisted_lookalikes_stay_unknown(name: str, matrices: Matrices) -> None:
+    assert gpu.identify(name, matrices) is None
+
+
 def test_no_two_rows_match_a_real_name(rows: List[GpuSpec]) -> None:
     for name in _real_names():
         bare = re.sub(r"^NVIDIA ", "", name)
