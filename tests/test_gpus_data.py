@@ -20,7 +20,7 @@ from envdoctor.matrices import GpuSpec, Matrices
 
 REAL = os.path.join(os.path.dirname(__file__), "data", "real", "gpu_names.csv")
 CC_OF_ARCH = {
-    "Kepler": ("3.0", "3.2", "3.5", "3.7"), "Maxwell": ("5.0", "5.2", "5.3"),
+    "Fermi": ("2.0", "2.1"), "Kepler": ("3.0", "3.2", "3.5", "3.7"), "Maxwell": ("5.0", "5.2", "5.3"),
     "Pascal": ("6.0", "6.1", "6.2"), "Volta": ("7.0", "7.2"), "Turing": ("7.5",),
     "Ampere": ("8.0", "8.6", "8.7"), "Ada Lovelace": ("8.9",), "Hopper": ("9.0",),
     "Blackwell": ("10.0", "11.0", "12.0", "12.1"), "Blackwell Ultra": ("10.3",),
