@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .areas import AREAS, DEFAULT_DEADLINE
-from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE
+from .exitcodes import EXIT_CANNOT_CHECK, EXIT_CLOSED_STDOUT, EXIT_ERROR, EXIT_USAGE
 from .model import DataError
 
 
@@ -39,14 +39,22 @@ def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
     return values
 
 
+def _python(value: str) -> str:
+    """--python resolved once: a path, or a name on PATH; an interpreter, else exit 4."""
+    from .interpreter import NotAnInterpreter, resolve
+
+    try:
+        return resolve(value)
+    except NotAnInterpreter as exc:
+        raise click.BadParameter(str(exc), param_hint="--python") from None
+
+
 def _context(options: dict, python: Optional[str] = None, replay: Optional[str] = None,
              record: Optional[str] = None):
     """The Context a command probes through: this machine (recording it with --record) or a
-    replayed fixture machine; --python must exist on this machine."""
+    replayed fixture machine; --python must name an interpreter on this machine."""
     if python:
-        if not replay and not os.path.exists(python):
-            raise click.BadParameter(f"{python} does not exist", param_hint="--python")
-        options = dict(options, python=python)
+        options = dict(options, python=python if replay else _python(python))
     if replay:
         from .system.replay import replay_context
 
@@ -61,7 +69,19 @@ def _context(options: dict, python: Optional[str] = None, replay: Optional[str] 
     return ctx
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ClosedStdout(Exception):
+    """Whoever read our standard output stopped reading (`| head`)."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ClosedStdout() from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envdoctor")
 def cli() -> None:
     """Diagnose and fix a machine for running vLLM (driver, CUDA, torch, Python, WSL2)."""
@@ -295,7 +315,8 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     wishes = Wishes(vllm_version, python_version, driver, gpu_name, cc, os_name)
     matrices_ = Matrices()
     try:
-        inputs = gather(from_json, replay, python, DEFAULT_DEADLINE)
+        inputs = gather(from_json, replay, _python(python) if python and not replay else python,
+                        DEFAULT_DEADLINE)
         resolution, plan = plan_for(inputs, wishes, matrices_, model, env_path, env_tool, index_url, torch_index_url)
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None
@@ -584,24 +605,67 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     return code
 
 
+def _interrupt(signum, _frame) -> None:
+    _ignore_interrupts()  # one is enough: a second must not cut the cleanup short
+    raise KeyboardInterrupt(signum)
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def main(argv: Optional[list] = None) -> None:
+    import signal
+
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # end like Ctrl-C: children killed, one line
+        signal.signal(signum, _interrupt)
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
     except click.exceptions.UsageError as exc:
         click.echo(f"envdoctor: {exc.format_message()}", err=True)
         code = EXIT_USAGE
-    except click.exceptions.Abort:
-        click.echo("envdoctor: aborted", err=True)
-        code = EXIT_CANNOT_CHECK
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        code = _interrupted(exc)
     except DataError as exc:
         click.echo(f"envdoctor: corrupt compatibility data: {exc}", err=True)
         code = EXIT_CANNOT_CHECK
-    except KeyboardInterrupt:
-        code = 130
+    except ClosedStdout:
+        # Not a finding: say nothing more on a pipe nobody reads, exit as a shell's SIGPIPE does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_CLOSED_STDOUT
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             raise
         click.echo(f"envdoctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
         code = EXIT_CANNOT_CHECK
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(exc: BaseException) -> int:
+    """Ctrl-C (click turns it into Abort), SIGTERM or SIGHUP: kill every child first, so
+    nothing envdoctor started keeps running, then exit 128 + the signal's number."""
+    import signal
+
+    from .system.children import kill_all
+
+    _ignore_interrupts()
+    kill_all()
+    interrupt = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__ or exc.__context__
+    if not isinstance(interrupt, KeyboardInterrupt):  # a confirmation answered "no"
+        click.echo("envdoctor: aborted", err=True)
+        return EXIT_CANNOT_CHECK
+    signum = interrupt.args[0] if interrupt.args and isinstance(interrupt.args[0], int) else signal.SIGINT
+    click.echo(f"envdoctor: interrupted ({signal.Signals(signum).name}); nothing it started is left running",
+               err=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    # Straight out: the interpreter's shutdown would wait on probe threads, and an interrupt
+    # caught there turns the exit status into "killed by SIGINT".
+    os._exit(128 + int(signum))
