@@ -35,7 +35,9 @@ def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise click.BadParameter(f"{value!r} is not an http(s) URL", param_hint="--url")
+            from .redact import Redactor
+
+            raise click.BadParameter(f"{Redactor(os.environ).text(value)!r} is not an http(s) URL", param_hint="--url")
     return values
 
 
@@ -53,7 +55,7 @@ def _context(options: dict, python: Optional[str] = None, replay: Optional[str] 
              record: Optional[str] = None):
     """The Context a command probes through: this machine (recording it with --record) or a
     replayed fixture machine; --python must name an interpreter on this machine."""
-    if python:
+    if python is not None:
         options = dict(options, python=python if replay else _python(python))
     if replay:
         from .system.replay import replay_context
@@ -315,7 +317,7 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     wishes = Wishes(vllm_version, python_version, driver, gpu_name, cc, os_name)
     matrices_ = Matrices()
     try:
-        inputs = gather(from_json, replay, _python(python) if python and not replay else python,
+        inputs = gather(from_json, replay, _python(python) if python is not None and not replay else python,
                         DEFAULT_DEADLINE)
         resolution, plan = plan_for(inputs, wishes, matrices_, model, env_path, env_tool, index_url, torch_index_url)
     except UsageProblem as exc:
