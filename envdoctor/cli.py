@@ -326,6 +326,11 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     if mode == "apply":
         from .fixapply import run_apply
 
+        elsewhere = [flag for flag, value in (("--os", os_name), ("--gpu", gpu_name), ("--driver", driver),
+                                              ("--cc", cc)) if value is not None]
+        if elsewhere:
+            raise click.UsageError(f"this plan is for another machine ({', '.join(elsewhere)}): render it with "
+                                   "--format sh and run it there")
         return run_apply(resolution, plan, redactor, yes=yes, dry_run=dry_run, cache_dir=cache_dir)
     from .fixapply import render_plan
 

@@ -151,9 +151,23 @@ MATTERS = ("ERROR", "Error", "error:", "Traceback", "No matching distribution", 
 
 
 def important_lines(text: str, keep: int = 12) -> List[str]:
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines = _without_tracebacks([line.rstrip() for line in text.splitlines() if line.strip()])
     hits = [line for line in lines if any(s in line for s in MATTERS)]
     return (hits or lines)[-keep:]
+
+
+def _without_tracebacks(lines: List[str]) -> List[str]:
+    """A Python traceback becomes its last line, the exception: users read no stack frames."""
+    out, inside = [], False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last)"):
+            inside = True
+            continue
+        if inside and (line.startswith(" ") or line.startswith("\t")):
+            continue
+        inside = False
+        out.append(line)
+    return out
 
 
 def classify(text: str) -> str:
