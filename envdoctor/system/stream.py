@@ -68,39 +68,43 @@ def run_streaming(argv: Sequence[str], *, timeout: float, stall: float, stdin_te
     last_mark = progress() if progress else None
     next_poll = start + poll
     status, eof = "ok", False
-    while True:
-        now = time.monotonic()
-        if now - start > timeout:
-            status = "timeout"
-            break
-        if now - last_progress > stall:
-            status = "stall"
-            break
-        if eof:
-            if children.exited(proc):
+    try:
+        while True:
+            now = time.monotonic()
+            if now - start > timeout:
+                status = "timeout"
                 break
-            time.sleep(0.05)
-            continue
-        try:
-            raw = q.get(timeout=min(0.25, max(0.01, next_poll - now)))
-        except queue.Empty:
-            raw = b""
-        if raw is None:
-            eof = True
-            continue
-        now = time.monotonic()
-        if raw:
-            line = (round(now - start, 3), raw.decode("utf-8", "replace").rstrip("\r\n"))
-            if len(lines) < max_lines:
-                lines.append(line)
-            if on_line:
-                on_line(line)
-            last_progress = now
-        if progress and now >= next_poll:
-            next_poll = now + poll
-            mark = progress()
-            if mark is not None and mark != last_mark:
-                last_mark, last_progress = mark, now
+            if now - last_progress > stall:
+                status = "stall"
+                break
+            if eof:
+                if children.exited(proc):
+                    break
+                time.sleep(0.05)
+                continue
+            try:
+                raw = q.get(timeout=min(0.25, max(0.01, next_poll - now)))
+            except queue.Empty:
+                raw = b""
+            if raw is None:
+                eof = True
+                continue
+            now = time.monotonic()
+            if raw:
+                line = (round(now - start, 3), raw.decode("utf-8", "replace").rstrip("\r\n"))
+                if len(lines) < max_lines:
+                    lines.append(line)
+                if on_line:
+                    on_line(line)
+                last_progress = now
+            if progress and now >= next_poll:
+                next_poll = now + poll
+                mark = progress()
+                if mark is not None and mark != last_mark:
+                    last_mark, last_progress = mark, now
+    except BaseException:  # Ctrl-C, or a failing callback: the child must not outlive us
+        children.release(proc, escaped=True)
+        raise
     # The child is done or stuck: either way nothing of it may stay.
     children.release(proc, escaped=status != "ok")
     while True:  # lines already read before the end
