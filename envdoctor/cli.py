@@ -15,6 +15,17 @@ from .exitcodes import EXIT_CANNOT_CHECK, EXIT_CLOSED_STDOUT, EXIT_ERROR, EXIT_U
 from .model import DataError
 
 
+class _Number(click.FloatRange):
+    """click.FloatRange, without NaN: NaN passes every range check and then disables what it
+    sets (a deadline, a watchdog) or crashes what uses it."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
 def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
     out = []
     for value in values:
@@ -49,6 +60,43 @@ def _python(value: str) -> str:
         return resolve(value)
     except NotAnInterpreter as exc:
         raise click.BadParameter(str(exc), param_hint="--python") from None
+
+
+def _index_url(value: Optional[str], flag: str, schemes: Tuple[str, ...] = ("http", "https")) -> Optional[str]:
+    """An index URL given on the command line (or read from pip's configuration) that can be used."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    from .redact import Redactor
+
+    shown = Redactor(os.environ).text(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise click.BadParameter(f"{shown!r} is not a URL ({exc})", param_hint=flag) from None
+    if parts.scheme == "file" and "file" not in schemes:
+        raise click.BadParameter(f"{shown!r}: file:// indexes are not supported here; serve the folder over "
+                                 "http (python3 -m http.server) or name an http(s) index", param_hint=flag)
+    if parts.scheme not in schemes or (parts.scheme != "file" and not parts.hostname):
+        raise click.BadParameter(f"{shown!r} is not an index URL like https://host/simple/", param_hint=flag)
+    return value
+
+
+def _known_cc(text: str) -> None:
+    """--cc X.Y: X from 1 up to the newest architecture in envdoctor's GPU table."""
+    import re
+
+    from .matrices import Matrices
+
+    newest = max(int(g.compute_capability.split(".")[0]) for g in Matrices().table("gpus"))
+    m = re.fullmatch(r"\s*(\d+)\.(\d)\s*", text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a compute capability like 8.6", param_hint="--cc")
+    if not 1 <= int(m.group(1)) <= newest:
+        raise click.BadParameter(f"{text!r}: no NVIDIA GPU has this compute capability (envdoctor's GPU table "
+                                 f"goes up to {newest}.x: `envdoctor matrices show gpu`)", param_hint="--cc")
 
 
 def _context(options: dict, python: Optional[str] = None, replay: Optional[str] = None,
@@ -109,7 +157,7 @@ def _list_codes() -> None:
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code and exit.")
 @click.option("--ci", is_flag=True, help="No colour, a short summary; the exit code is the gate.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
-@click.option("--deadline", type=click.FloatRange(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+@click.option("--deadline", type=_Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of probes and of envdoctor itself.")
 @click.option("--record", type=click.Path(file_okay=False), metavar="DIR",
@@ -149,6 +197,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
         options["model"] = model if replay else absolute(model)
     from .redact import Redactor
 
+    if record and not replay:
+        _record_dir(record)
     ctx = _context(options, python, replay, record)
     redactor = Redactor(ctx.env)
     from .check import exit_code, run_check
@@ -159,7 +209,12 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
     if record and not replay:
         from .system.replay import save_recording
 
-        save_recording(ctx, record, redactor.text)
+        try:
+            save_recording(ctx, record, redactor.text)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write into {record}: {exc.strerror or exc}", param_hint="--record")
+        files = sum(len(names) for _, _, names in os.walk(record))
+        click.echo(f"envdoctor: recorded to {record} ({files} files, secrets redacted)", err=True)
     gate = None
     if wish is not None:
         from .gate import decide
@@ -183,11 +238,23 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
     return code
 
 
+def _record_dir(path: str) -> None:
+    """--record DIR: a new or empty folder, or an earlier recording (replaced); made before probing."""
+    if os.path.isdir(path) and os.listdir(path) and not os.path.exists(os.path.join(path, "machine.json")):
+        raise click.BadParameter(f"{path} is not empty and holds no earlier recording: choose a new folder",
+                                 param_hint="--record")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create {path}: {exc.strerror or exc}", param_hint="--record") from None
+
+
 def _want(text: str) -> str:
     """--want vllm==X (or any version range of vllm) -> the range, checked before probing."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    from .resolve import UsageProblem, vllm_spec
+    from .matrices import Matrices
+    from .resolve import UsageProblem, candidates, vllm_spec
 
     try:
         req = Requirement(text)
@@ -196,9 +263,13 @@ def _want(text: str) -> str:
     if req.name.lower() != "vllm":
         raise click.BadParameter(f"{text!r}: only vllm can be wanted (vllm==X)", param_hint="--want")
     try:
-        vllm_spec(str(req.specifier) or None)
+        spec = vllm_spec(str(req.specifier) or None)
     except UsageProblem as exc:
-        raise click.BadParameter(str(exc), param_hint="--want") from None
+        raise click.BadParameter(str(exc).replace("--vllm ", "", 1), param_hint="--want") from None
+    if spec is not None and not candidates(Matrices(), spec):
+        known = sorted(r.version for r in Matrices().table("vllm"))
+        raise click.BadParameter(f"{text!r}: no vLLM release in envdoctor's data matches (it knows "
+                                 f"{known[0]} to {known[-1]}: `envdoctor matrices show vllm`)", param_hint="--want")
     return str(req.specifier)
 
 
@@ -206,8 +277,8 @@ def _want(text: str) -> str:
 @click.argument("model", metavar="ID_OR_DIR")
 @click.option("--gpu", "gpu_name", metavar="NAME",
               help='A GPU from `envdoctor matrices show gpu`, e.g. "RTX 3050 Laptop" (default: GPU 0 here).')
-@click.option("--vram", type=click.FloatRange(0.25, 4096), metavar="GB", help="The card's memory in GB.")
-@click.option("--free", "free", type=click.FloatRange(0, 4096), metavar="GB",
+@click.option("--vram", type=_Number(0.25, 4096), metavar="GB", help="The card's memory in GB.")
+@click.option("--free", "free", type=_Number(0, 4096), metavar="GB",
               help="Free GPU memory in GB, when it is not measured here.")
 @click.option("--max-model-len", "context", type=click.IntRange(128, 100_000_000), metavar="TOKENS",
               help="The context you need (default: the model's maximum).")
@@ -225,6 +296,9 @@ def fit(model: str, gpu_name: Optional[str], vram: Optional[float], free: Option
     from .redact import Redactor
     from .system.fs import RootedFS
 
+    if free is not None and vram is not None and free > vram:
+        raise click.BadParameter(f"{free:g} GB free of a {vram:g} GB card: free memory cannot exceed the card's",
+                                 param_hint="--free")
     matrices = Matrices()
     try:
         shape = find_model(RootedFS("/"), os.environ, matrices, absolute(model))
@@ -314,6 +388,10 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     from .redact import Redactor
     from .resolve import UsageProblem, Wishes
 
+    if cc is not None:
+        _known_cc(cc)
+    _index_url(index_url, "--index-url", ("http", "https", "file"))
+    _index_url(torch_index_url, "--torch-index-url", ("http", "https", "file"))
     wishes = Wishes(vllm_version, python_version, driver, gpu_name, cc, os_name)
     matrices_ = Matrices()
     try:
@@ -366,7 +444,7 @@ def matrices_show(table: str, as_json: bool, with_source: bool) -> int:
 @click.option("--index-url", metavar="URL", help="Read this index (default: pip's configuration, else pip's default).")
 @click.option("--package", "packages", type=click.Choice(["vllm", "torch"]), multiple=True,
               help="Only this package (repeatable).")
-@click.option("--timeout", type=click.FloatRange(0.1, 300), default=20.0, show_default=True,
+@click.option("--timeout", type=_Number(0.1, 300), default=20.0, show_default=True,
               help="Seconds for each HTTP request.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="At most this many new releases per package.")
@@ -384,6 +462,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
         url, where = resolve(os.environ, index_url)
     except NoIndex as exc:
         raise click.UsageError(str(exc)) from None
+    _index_url(url, "--index-url" if index_url else f"the index ({where})")
     click.echo(redactor.text(f"index: {url} (from {where})"), err=True)
     try:
         proposals = run(url, Matrices(), packages or ("vllm", "torch"), timeout, limit)
@@ -413,11 +492,11 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
 @click.option("--dummy", is_flag=True, help="Random weights from the model's config: nothing is downloaded.")
 @click.option("--prompt", default="The capital of France is", show_default=True)
 @click.option("--max-tokens", type=click.IntRange(1, 4096), default=32, show_default=True)
-@click.option("--timeout", type=click.FloatRange(10, 7200), default=900.0, show_default=True,
+@click.option("--timeout", type=_Number(10, 7200), default=900.0, show_default=True,
               help="Seconds for the whole run.")
-@click.option("--stall", type=click.FloatRange(5, 3600), default=180.0, show_default=True,
+@click.option("--stall", type=_Number(5, 3600), default=180.0, show_default=True,
               help="Seconds with no output and no GPU-memory change that count as a stall.")
-@click.option("--gpu-memory-utilization", type=click.FloatRange(0.01, 1.0), default=None)
+@click.option("--gpu-memory-utilization", type=_Number(0.01, 1.0), default=None)
 @click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None)
 @click.option("--enforce-eager/--no-enforce-eager", default=None)
 @click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None)
@@ -505,7 +584,7 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
               help="Report on a pasted collect_env report instead of this machine.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
-@click.option("--deadline", type=click.FloatRange(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+@click.option("--deadline", type=_Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
               help="Report on a recorded fixture machine instead of this one.")

@@ -91,3 +91,47 @@ def test_a_closed_stdout_is_not_warnings():
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 141 and err == b""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "--want", "vllm==99.0"], "no vLLM release in envdoctor's data matches"),  # C2, N6
+    (["check", "--want", "vllm>=0.9,<0.1", "--offline"], "no vLLM release"),
+    (["check", "--offline", "--record", "/proc/1/x"], "cannot create /proc/1/x"),  # C3
+    (["fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "nan"], "is not a number"),  # C4
+    (["fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "24", "--free", "nan"], "is not a number"),
+    (["fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "4", "--free", "8"], "cannot exceed"),  # N39
+    (["matrices", "refresh", "--index-url", "http://[bad/simple/"], "is not a URL"),  # C6
+    (["matrices", "refresh", "--timeout", "nan", "--index-url", "http://127.0.0.1:9/simple/"], "is not a number"),  # C7
+    (["matrices", "refresh", "--index-url", "file:///srv/simple"], "file:// indexes are not supported"),  # N38
+    (["run-smoke", "--timeout", "nan"], "is not a number"),  # C8
+    (["run-smoke", "--stall", "nan"], "is not a number"),
+    (["check", "--deadline", "nan"], "is not a number"),
+    (["fix", "--cc", "99.9"], "no NVIDIA GPU has this compute capability"),  # N39
+    (["fix", "--cc", "0.0"], "no NVIDIA GPU has this compute capability"),
+    (["fix", "--index-url", "notaurl", "--gpu", "T4"], "is not an index URL"),  # N39
+])
+def test_bad_input_is_a_one_line_usage_error(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 4 and message in err, err
+    assert "internal error" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_record_says_where_it_went_and_refuses_a_folder_with_other_things(capsys, tmp_path):
+    # N50
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    code, _, err = run(capsys, "check", "--quick", "--only", "platform", "--record", str(busy))
+    assert code == 4 and "not empty" in err and os.listdir(busy) == ["notes.txt"]
+    rec = tmp_path / "rec"
+    code, _, err = run(capsys, "check", "--quick", "--only", "platform", "--record", str(rec))
+    assert f"recorded to {rec} (" in err and "files, secrets redacted" in err
+    again, _, err = run(capsys, "check", "--quick", "--only", "platform", "--record", str(rec))
+    assert again == code and "recorded to" in err  # an earlier recording is replaced
+
+
+def test_a_vanished_active_venv_is_named(capsys, tmp_path, monkeypatch):
+    # N55
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "gone"))
+    code, out, _ = run(capsys, "check", "--json", "--quick", "--only", "python")
+    assert f"VIRTUAL_ENV={tmp_path / 'gone'} holds no bin/python" in json.loads(out)["facts"]["python"]["selected_by"]
