@@ -633,11 +633,12 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
         text = markdown(result, ALL_PROBES, code, redactor, env=env, source=source, extra=extra,
                         redacted_paths=not no_redact_paths)
     if output:
-        tmp = f"{output}.tmp{os.getpid()}"
+        from .system.files import NotARegularFile, write_file
+
         try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, output)
+            write_file(output, text)
+        except NotARegularFile as exc:
+            raise click.BadParameter(str(exc), param_hint="-o") from None
         except OSError as exc:
             click.echo(f"envdoctor: cannot write {output}: {exc.strerror or exc}", err=True)
             return EXIT_CANNOT_CHECK
