@@ -710,6 +710,13 @@ def main(argv: Optional[list] = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     for signum in (signal.SIGTERM, signal.SIGHUP):  # end like Ctrl-C: children killed, one line
         signal.signal(signum, _interrupt)
+    for stream in (sys.stdout, sys.stderr):
+        # Text from a child or a file may hold lone surrogates (a non-UTF-8 path, "\ud800" in
+        # JSON): they print as \udcXX escapes, which also keeps --json one valid document.
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
     except click.exceptions.UsageError as exc:

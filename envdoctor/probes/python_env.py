@@ -114,8 +114,8 @@ def probe(ctx: Context, _deps: Facts) -> PythonEnvFacts:
         raise ProbeFailed(f"cannot run {python}: {result.error}")
     try:
         data = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else None
-        if not isinstance(data, dict) or "version" not in data:
-            raise ValueError
+        if not isinstance(data, dict) or not re.fullmatch(r"3\.\d+(\.\d+)?\S*", str(data.get("version"))):
+            raise ValueError  # "12", 311, "": no Python 3 answers that
         return parse_child(data, python, selected_by)
-    except (ValueError, IndexError, TypeError, KeyError):
+    except (ValueError, IndexError, TypeError, KeyError, AttributeError, RecursionError):
         raise ProbeFailed(f"{python} does not behave like Python 3: {result.describe()}") from None

@@ -1,4 +1,4 @@
-"""Writing a file the user named, without harming what is there.
+"""Files the user named: written without harming what is there, read without blocking.
 
 The text goes to a new temporary file beside the target (O_EXCL, so a planted name or link is
 never followed) and then replaces it. Only a regular file, or nothing, is replaced: a device
@@ -39,3 +39,20 @@ def write_file(path: str, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def open_input(path: str):
+    """Open a file the user named for reading, binary, without ever blocking in open(): a FIFO
+    with no writer opens at once and reads as empty; a directory is refused (IsADirectoryError).
+    Returns (file object, size or None when it is no regular file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        os.set_blocking(fd, True)  # reads block again; a FIFO without a writer reads as end of file
+        fh = os.fdopen(fd, "rb", buffering=64 << 10)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fh, info.st_size if stat.S_ISREG(info.st_mode) else None
