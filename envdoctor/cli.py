@@ -534,15 +534,25 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     return code
 
 
-def _load_report(path: str):
-    """(Report, ParsedReport), or None after printing why the file is no report."""
+def _cannot_read(message: str, as_json: bool) -> int:
+    """Input that cannot be read: one line on stderr, and under --json still one document."""
+    click.echo(f"envdoctor: {message}", err=True)
+    if as_json:
+        from .render.json_doc import SCHEMA_VERSION, dumps
+
+        click.echo(dumps({"schema_version": SCHEMA_VERSION, "tool": {"name": "envdoctor", "version": __version__},
+                          "exit_code": EXIT_CANNOT_CHECK, "error": message}))
+    return EXIT_CANNOT_CHECK
+
+
+def _load_report(path: str, as_json: bool = False):
+    """(Report, ParsedReport), or an exit code after saying why the file is no report."""
     from .report_parse import ReportError, check_report
 
     try:
         return check_report(path)
     except ReportError as exc:
-        click.echo(f"envdoctor: {exc}", err=True)
-        return None
+        return _cannot_read(str(exc), as_json)
 
 
 def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug: bool) -> int:
@@ -550,9 +560,9 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     from .probes import ALL_PROBES
     from .redact import Redactor
 
-    loaded = _load_report(path)
-    if loaded is None:
-        return EXIT_CANNOT_CHECK
+    loaded = _load_report(path, as_json)
+    if isinstance(loaded, int):
+        return loaded
     report, parsed = loaded
     code = exit_code(report)
     redactor = Redactor(os.environ)
@@ -599,9 +609,9 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     source = None
     extra: list = []
     if from_report:
-        loaded = _load_report(from_report)
-        if loaded is None:
-            return EXIT_CANNOT_CHECK
+        loaded = _load_report(from_report, fmt == "json")
+        if isinstance(loaded, int):
+            return loaded
         result, parsed = loaded
         env = parsed.report.env_vars
         source = parsed.source
@@ -675,8 +685,7 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     try:
         explanation = explain_log(log, matrices=matrices, vllm=vllm_version, max_bytes=max_mb << 20)
     except LogInputError as exc:
-        click.echo(f"envdoctor: {exc}", err=True)
-        return EXIT_CANNOT_CHECK
+        return _cannot_read(str(exc), as_json)
     code = exit_code(explanation)
     redactor = Redactor(os.environ)
     if as_json:

@@ -137,3 +137,16 @@ def test_an_interpreter_path_that_is_not_utf8_keeps_the_json_valid(tmp_path):
     os.symlink(sys.executable, os.path.join(folder, b"python"))
     res, doc = _check_json(os.fsdecode(os.path.join(folder, b"python")))
     assert doc["probes"][0]["status"] == "ok" and "caf" in doc["facts"]["python"]["executable"]
+
+
+@pytest.mark.parametrize("args", [["explain", "--json"], ["check", "--json", "--from-report"],
+                                  ["report", "--json", "--from-report"]])
+def test_json_is_still_one_document_when_the_input_cannot_be_read(tmp_path, args):
+    # B9: exit 3 with nothing on stdout.
+    import json
+
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    res = _envdoctor(*args, str(empty))
+    doc = json.loads(res.stdout)
+    assert res.returncode == 3 and doc["exit_code"] == 3 and "empty" in doc["error"]
