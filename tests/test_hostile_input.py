@@ -150,3 +150,32 @@ def test_json_is_still_one_document_when_the_input_cannot_be_read(tmp_path, args
     res = _envdoctor(*args, str(empty))
     doc = json.loads(res.stdout)
     assert res.returncode == 3 and doc["exit_code"] == 3 and "empty" in doc["error"]
+
+
+def test_a_tool_reporting_sixty_thousand_gpus_is_garbage_not_a_slow_check(tmp_path):
+    # A20: 60,000 rows took 21 s with an 8 s deadline (judging and rendering are not under it).
+    import json
+
+    rows = tmp_path / "rows"
+    rows.write_text("".join(f"{i}, NVIDIA GeForce RTX 3050 Laptop GPU, 8.6, 4096, 0, 4096, 531.41\n"
+                            for i in range(60000)))
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(f"#!/bin/sh\ncat {rows}\n")
+    smi.chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    start = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "envdoctor", "check", "--json", "--offline", "--only", "driver"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert time.monotonic() - start < 8
+    probe = json.loads(res.stdout)["probes"][0]
+    assert probe["status"] == "error" and "more than one machine has" in probe["error"]
+
+
+def test_gpu_names_lose_terminal_control_codes_and_a_bare_cr_is_an_error():
+    from envdoctor.probes.nvidia import QUERY_FIELDS, parse_query_csv
+
+    _, gpus = parse_query_csv("0, NVIDIA \x1b]0;title\x07GeForce RTX 3050\x1b[2J, 8.6, 4096, 0, 4096, 531.41",
+                              QUERY_FIELDS)
+    assert "\x1b" not in gpus[0].name and "\x07" not in gpus[0].name
+    with pytest.raises(ValueError):
+        parse_query_csv('0, "X\r", 8.6, 4096, 0, 4096, 531.41\r1, "Y', QUERY_FIELDS)
