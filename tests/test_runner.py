@@ -151,3 +151,25 @@ def test_child_gets_no_terminal_stdin():
     # A tool that waits for input must not wait on envdoctor's terminal.
     result = SubprocessRunner().run([sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))"], 10)
     assert result.ok and result.stdout.strip() == "''"
+
+
+def test_the_env_and_pip_children_leave_no_bytecode_in_a_real_venv(tmp_path):
+    # E9: check wrote 8 .pyc into the site-packages of the environment it inspected.
+    import os
+    import shutil
+    import subprocess
+
+    from envdoctor.probes.net_check import PIP_CHILD
+    from envdoctor.probes.python_env import child_source
+
+    venv = tmp_path / "userenv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    for root, dirs, _ in os.walk(venv):
+        for d in [d for d in dirs if d == "__pycache__"]:
+            shutil.rmtree(os.path.join(root, d))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    python = str(venv / "bin" / "python")
+    for code in (child_source("env_child.py"), PIP_CHILD):
+        assert SubprocessRunner().run([python, "-c", code], 60, env=env).ok
+    written = [os.path.join(r, f) for r, _, files in os.walk(venv) for f in files if f.endswith(".pyc")]
+    assert written == []
