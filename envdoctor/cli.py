@@ -716,7 +716,9 @@ def _ignore_interrupts() -> None:
 def main(argv: Optional[list] = None) -> None:
     import signal
 
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    # check has --debug; every command honours ENVDOCTOR_DEBUG=1 (fix, explain, ... have no --debug).
+    debug = "--debug" in args or os.environ.get("ENVDOCTOR_DEBUG") == "1"
     for signum in (signal.SIGTERM, signal.SIGHUP):  # end like Ctrl-C: children killed, one line
         signal.signal(signum, _interrupt)
     for stream in (sys.stdout, sys.stderr):
@@ -743,7 +745,8 @@ def main(argv: Optional[list] = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             raise
-        click.echo(f"envdoctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        click.echo(f"envdoctor: internal error: {type(exc).__name__}: {exc} (a bug: please report it; "
+                   "ENVDOCTOR_DEBUG=1 shows the traceback)", err=True)
         code = EXIT_CANNOT_CHECK
     sys.exit(code if isinstance(code, int) else 0)
 

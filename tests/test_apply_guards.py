@@ -60,3 +60,24 @@ def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys
     code = run_apply(resolution, plan, Redactor({}), yes=True, dry_run=False, cache_dir=str(tmp_path / "cache"))
     out = capsys.readouterr().out
     assert code == 2 and "was not created" in out and "for inspection" not in out
+
+
+def test_a_rerun_never_deletes_what_someone_put_into_a_half_made_env(tmp_path):
+    # Other defects: after an interrupted apply a rerun rmtree'd --env, even once the user filled it.
+    from envdoctor.apply.run import Refused, check_target
+    from envdoctor.fixcmd import Inputs, plan_for
+    from envdoctor.matrices import Matrices
+    from envdoctor.model import Facts
+    from envdoctor.resolve import Wishes
+
+    env = tmp_path / "newenv"
+    _, plan = plan_for(Inputs(Facts(), None, {}), Wishes("0.5.3", "3.10", "550.54.15", "RTX 3050 Laptop", None,
+                                                          "linux"), Matrices(), None, str(env), "venv", None, None)
+    (env / "bin").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    state = {"env": str(env), "created": True}
+    check_target(plan, {}, state)  # our own half-made venv: a rerun may start it over
+    (env / "thesis.tex").write_text("months of work")
+    with pytest.raises(Refused) as err:
+        check_target(plan, {}, state)
+    assert "thesis.tex" in str(err.value) and (env / "thesis.tex").exists()

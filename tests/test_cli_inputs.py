@@ -135,3 +135,19 @@ def test_a_vanished_active_venv_is_named(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "gone"))
     code, out, _ = run(capsys, "check", "--json", "--quick", "--only", "python")
     assert f"VIRTUAL_ENV={tmp_path / 'gone'} holds no bin/python" in json.loads(out)["facts"]["python"]["selected_by"]
+
+
+def test_an_internal_error_names_a_debug_switch_every_command_has(capsys, monkeypatch):
+    # Other defects: fix has no --debug, yet its internal errors said "rerun with --debug".
+    import envdoctor.fixcmd as fixcmd
+
+    def broken(*_a, **_k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fixcmd, "gather", broken)
+    code, _, err = run(capsys, "fix", "--vllm", "0.5.3")
+    assert code == 3 and "internal error: RuntimeError: boom" in err and "ENVDOCTOR_DEBUG=1" in err
+    assert "--debug" not in err
+    monkeypatch.setenv("ENVDOCTOR_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["fix", "--vllm", "0.5.3"])
