@@ -710,7 +710,10 @@ def _ignore_interrupts() -> None:
     import signal
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_IGN)
+        try:
+            signal.signal(signum, signal.SIG_IGN)
+        except ValueError:
+            pass
 
 
 def main(argv: Optional[list] = None) -> None:
@@ -720,7 +723,10 @@ def main(argv: Optional[list] = None) -> None:
     # check has --debug; every command honours ENVDOCTOR_DEBUG=1 (fix, explain, ... have no --debug).
     debug = "--debug" in args or os.environ.get("ENVDOCTOR_DEBUG") == "1"
     for signum in (signal.SIGTERM, signal.SIGHUP):  # end like Ctrl-C: children killed, one line
-        signal.signal(signum, _interrupt)
+        try:
+            signal.signal(signum, _interrupt)
+        except ValueError:  # not the main thread (an embedding program): its signals stay its own
+            pass
     for stream in (sys.stdout, sys.stderr):
         # Text from a child or a file may hold lone surrogates (a non-UTF-8 path, "\ud800" in
         # JSON): they print as \udcXX escapes, which also keeps --json one valid document.
@@ -731,7 +737,9 @@ def main(argv: Optional[list] = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
     except click.exceptions.UsageError as exc:
-        click.echo(f"envdoctor: {exc.format_message()}", err=True)
+        from .redact import Redactor  # a bad value may carry a password: --index-url http://u:pw@...
+
+        click.echo(f"envdoctor: {Redactor(os.environ).text(exc.format_message())}", err=True)
         code = EXIT_USAGE
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         code = _interrupted(exc)

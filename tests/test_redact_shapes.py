@@ -85,3 +85,11 @@ def test_an_invalid_url_with_credentials_is_refused_without_printing_them():
     # D15
     res = _envdoctor(["check", "--url", "ftp://u:S3cretUrl@127.0.0.1/"])
     assert res.returncode == 4 and "S3cretUrl" not in res.stderr and "***" in res.stderr
+
+
+def test_usage_errors_are_redacted_whatever_the_option():
+    # "usage errors not redacted": any option's bad value may carry a credential.
+    res = _envdoctor(["fix", "--index-url", "ftp://u:S3cretIdx@127.0.0.1/"])
+    assert res.returncode == 4 and "S3cretIdx" not in res.stderr
+    res = _envdoctor(["check", "--want", "vllm==0.5.3 ; token=S3cretWant"])
+    assert res.returncode == 4 and "S3cretWant" not in res.stderr
