@@ -109,6 +109,20 @@ def _inside(wheelhouse: str, filename: str) -> Optional[str]:
     return dest if os.path.dirname(os.path.realpath(dest)) == root else None
 
 
+def _without_tracebacks(lines: List[str]) -> List[str]:
+    """A Python traceback becomes its last line, the exception: users read no stack frames."""
+    out, inside = [], False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last)"):
+            inside = True
+            continue
+        if inside and (line.startswith(" ") or line.startswith("\t")):
+            continue
+        inside = False
+        out.append(line)
+    return out
+
+
 def download_all(artifacts: Sequence[Artifact], wheelhouse: str, policy: Policy,
                  progress: Optional[Callable[[Artifact, int, Optional[int]], None]] = None,
                  session=None) -> List[Fetched]:
@@ -154,20 +168,6 @@ def important_lines(text: str, keep: int = 12) -> List[str]:
     lines = _without_tracebacks([line.rstrip() for line in text.splitlines() if line.strip()])
     hits = [line for line in lines if any(s in line for s in MATTERS)]
     return (hits or lines)[-keep:]
-
-
-def _without_tracebacks(lines: List[str]) -> List[str]:
-    """A Python traceback becomes its last line, the exception: users read no stack frames."""
-    out, inside = [], False
-    for line in lines:
-        if line.startswith("Traceback (most recent call last)"):
-            inside = True
-            continue
-        if inside and (line.startswith(" ") or line.startswith("\t")):
-            continue
-        inside = False
-        out.append(line)
-    return out
 
 
 def classify(text: str) -> str:

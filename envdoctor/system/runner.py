@@ -107,15 +107,6 @@ def _feed(pipe, data: bytes) -> None:
             pass
 
 
-def _close(proc: subprocess.Popen) -> None:
-    for pipe in (proc.stdout, proc.stderr, proc.stdin):
-        try:
-            if pipe:
-                pipe.close()
-        except OSError:
-            pass
-
-
 class SubprocessRunner:
     """The real runner: argv lists only, never a shell."""
 
@@ -161,9 +152,9 @@ class SubprocessRunner:
         exited = children.exited(proc)
         children.release(proc, escaped=escaped or status != "ok")
         for drain in (out, err):
+            # A child stuck in the kernel keeps its pipes open: its readers are abandoned (daemon
+            # threads), not waited for. Their pipes stay open, so no reused fd is ever read.
             drain.join(REAP_GRACE)
-        if out.is_alive() or err.is_alive():
-            _close(proc)  # still stuck (uninterruptible sleep): abandon it rather than wait
         if status == "timeout":
             return CommandResult(argv, "timeout", stdout=out.text(), stderr=err.text(),
                                  error=f"no answer in {timeout:.1f} s")
