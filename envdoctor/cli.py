@@ -156,7 +156,7 @@ def _list_codes() -> None:
 @click.option("--skip", multiple=True, metavar="AREA", help="Skip these areas.")
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code and exit.")
 @click.option("--ci", is_flag=True, help="No colour, a short summary; the exit code is the gate.")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
 @click.option("--deadline", type=_Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of probes and of envdoctor itself.")
@@ -366,7 +366,7 @@ def _this_gpu(matrices, free: Optional[float]):
 @click.option("--cc", metavar="X.Y", help="Plan for a GPU of this compute capability.")
 @click.option("--os", "os_name", type=click.Choice(["wsl2", "linux"]), help="Plan for this OS.")
 @click.option("--from-json", "from_json", metavar="FILE", help="Plan from a saved `envdoctor check --json`.")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
 @click.option("--env", "env_path", metavar="PATH", help="The NEW environment's directory (default ~/venvs/vllm-X).")
 @click.option("--env-tool", type=click.Choice(["venv", "conda", "uv"]), help="How to create it (default: what you use).")
 @click.option("--index-url", metavar="URL", help="Package index for vLLM and its dependencies (default: pip's config).")
@@ -486,7 +486,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
 
 
 @cli.command("run-smoke")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) whose vLLM to run.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter whose vLLM to run: a path, a name on PATH or a venv folder.")
 @click.option("--model", default="Qwen/Qwen2-1.5B-Instruct", show_default=True, metavar="ID_OR_DIR",
               help="A Hugging Face id or a local folder.")
 @click.option("--dummy", is_flag=True, help="Random weights from the model's config: nothing is downloaded.")
@@ -593,7 +593,7 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
 @click.option("--from-report", "from_report", metavar="FILE|-",
               help="Report on a pasted collect_env report instead of this machine.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
 @click.option("--deadline", type=_Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
