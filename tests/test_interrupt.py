@@ -48,3 +48,29 @@ def test_interrupted_check_leaves_no_child(tmp_path, signum):
     assert proc.returncode == 128 + signum, err
     assert "interrupted" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not left, f"{len(left)} processes outlived envdoctor"
+
+
+def test_ctrl_c_while_the_main_thread_waits_on_a_child_kills_it(tmp_path):
+    # E6: fix --apply runs pip in the main thread; Ctrl-C while pip resolved left pip running.
+    pidfile = tmp_path / "pid"
+    script = (
+        "import sys\n"
+        "from envdoctor.cli import _interrupted\n"
+        "from envdoctor.system.runner import SubprocessRunner\n"
+        "try:\n"
+        f"    SubprocessRunner().run(['sh', '-c', 'echo $$ > {pidfile}; exec sleep 600'], 600)\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    _interrupted(exc)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stderr=subprocess.PIPE, text=True)
+    end = time.monotonic() + 20
+    while time.monotonic() < end and not (pidfile.exists() and pidfile.read_text().strip()):
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    time.sleep(0.2)
+    alive = _alive(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert proc.returncode == 130 and "interrupted (SIGINT)" in err
+    assert not alive, "the child outlived the interrupted command"
