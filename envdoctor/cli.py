@@ -11,19 +11,10 @@ import click
 
 from . import __version__
 from .areas import AREAS, DEFAULT_DEADLINE
+from .cli_support import (ClosedStdout, Group, Number, cannot_read, checked_index_url, interrupt, interrupted,
+                          known_cc, python_arg, record_dir)
 from .exitcodes import EXIT_CANNOT_CHECK, EXIT_CLOSED_STDOUT, EXIT_ERROR, EXIT_USAGE
 from .model import DataError
-
-
-class _Number(click.FloatRange):
-    """click.FloatRange, without NaN: NaN passes every range check and then disables what it
-    sets (a deadline, a watchdog) or crashes what uses it."""
-
-    def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if number != number:
-            self.fail(f"{value!r} is not a number", param, ctx)
-        return number
 
 
 def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -52,59 +43,12 @@ def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
     return values
 
 
-def _python(value: str) -> str:
-    """--python resolved once: a path, or a name on PATH; an interpreter, else exit 4."""
-    from .interpreter import NotAnInterpreter, resolve
-
-    try:
-        return resolve(value)
-    except NotAnInterpreter as exc:
-        raise click.BadParameter(str(exc), param_hint="--python") from None
-
-
-def _index_url(value: Optional[str], flag: str, schemes: Tuple[str, ...] = ("http", "https")) -> Optional[str]:
-    """An index URL given on the command line (or read from pip's configuration) that can be used."""
-    from urllib.parse import urlsplit
-
-    if value is None:
-        return None
-    from .redact import Redactor
-
-    shown = Redactor(os.environ).text(value)
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as exc:
-        raise click.BadParameter(f"{shown!r} is not a URL ({exc})", param_hint=flag) from None
-    if parts.scheme == "file" and "file" not in schemes:
-        raise click.BadParameter(f"{shown!r}: file:// indexes are not supported here; serve the folder over "
-                                 "http (python3 -m http.server) or name an http(s) index", param_hint=flag)
-    if parts.scheme not in schemes or (parts.scheme != "file" and not parts.hostname):
-        raise click.BadParameter(f"{shown!r} is not an index URL like https://host/simple/", param_hint=flag)
-    return value
-
-
-def _known_cc(text: str) -> None:
-    """--cc X.Y: X from 1 up to the newest architecture in envdoctor's GPU table."""
-    import re
-
-    from .matrices import Matrices
-
-    newest = max(int(g.compute_capability.split(".")[0]) for g in Matrices().table("gpus"))
-    m = re.fullmatch(r"\s*(\d+)\.(\d)\s*", text)
-    if not m:
-        raise click.BadParameter(f"{text!r} is not a compute capability like 8.6", param_hint="--cc")
-    if not 1 <= int(m.group(1)) <= newest:
-        raise click.BadParameter(f"{text!r}: no NVIDIA GPU has this compute capability (envdoctor's GPU table "
-                                 f"goes up to {newest}.x: `envdoctor matrices show gpu`)", param_hint="--cc")
-
-
 def _context(options: dict, python: Optional[str] = None, replay: Optional[str] = None,
              record: Optional[str] = None):
     """The Context a command probes through: this machine (recording it with --record) or a
     replayed fixture machine; --python must name an interpreter on this machine."""
     if python is not None:
-        options = dict(options, python=python if replay else _python(python))
+        options = dict(options, python=python if replay else python_arg(python))
     if replay:
         from .system.replay import replay_context
 
@@ -119,19 +63,7 @@ def _context(options: dict, python: Optional[str] = None, replay: Optional[str] 
     return ctx
 
 
-class ClosedStdout(Exception):
-    """Whoever read our standard output stopped reading (`| head`)."""
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            raise ClosedStdout() from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envdoctor")
 def cli() -> None:
     """Diagnose and fix a machine for running vLLM (driver, CUDA, torch, Python, WSL2)."""
@@ -157,7 +89,7 @@ def _list_codes() -> None:
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code and exit.")
 @click.option("--ci", is_flag=True, help="No colour, a short summary; the exit code is the gate.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
-@click.option("--deadline", type=_Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+@click.option("--deadline", type=Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of probes and of envdoctor itself.")
 @click.option("--record", type=click.Path(file_okay=False), metavar="DIR",
@@ -198,7 +130,7 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
     from .redact import Redactor
 
     if record and not replay:
-        _record_dir(record)
+        record_dir(record)
     ctx = _context(options, python, replay, record)
     redactor = Redactor(ctx.env)
     from .check import exit_code, run_check
@@ -238,17 +170,6 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
     return code
 
 
-def _record_dir(path: str) -> None:
-    """--record DIR: a new or empty folder, or an earlier recording (replaced); made before probing."""
-    if os.path.isdir(path) and os.listdir(path) and not os.path.exists(os.path.join(path, "machine.json")):
-        raise click.BadParameter(f"{path} is not empty and holds no earlier recording: choose a new folder",
-                                 param_hint="--record")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        raise click.BadParameter(f"cannot create {path}: {exc.strerror or exc}", param_hint="--record") from None
-
-
 def _want(text: str) -> str:
     """--want vllm==X (or any version range of vllm) -> the range, checked before probing."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -277,8 +198,8 @@ def _want(text: str) -> str:
 @click.argument("model", metavar="ID_OR_DIR")
 @click.option("--gpu", "gpu_name", metavar="NAME",
               help='A GPU from `envdoctor matrices show gpu`, e.g. "RTX 3050 Laptop" (default: GPU 0 here).')
-@click.option("--vram", type=_Number(0.25, 4096), metavar="GB", help="The card's memory in GB.")
-@click.option("--free", "free", type=_Number(0, 4096), metavar="GB",
+@click.option("--vram", type=Number(0.25, 4096), metavar="GB", help="The card's memory in GB.")
+@click.option("--free", "free", type=Number(0, 4096), metavar="GB",
               help="Free GPU memory in GB, when it is not measured here.")
 @click.option("--max-model-len", "context", type=click.IntRange(128, 100_000_000), metavar="TOKENS",
               help="The context you need (default: the model's maximum).")
@@ -389,13 +310,13 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     from .resolve import UsageProblem, Wishes
 
     if cc is not None:
-        _known_cc(cc)
-    _index_url(index_url, "--index-url", ("http", "https", "file"))
-    _index_url(torch_index_url, "--torch-index-url", ("http", "https", "file"))
+        known_cc(cc)
+    checked_index_url(index_url, "--index-url", ("http", "https", "file"))
+    checked_index_url(torch_index_url, "--torch-index-url", ("http", "https", "file"))
     wishes = Wishes(vllm_version, python_version, driver, gpu_name, cc, os_name)
     matrices_ = Matrices()
     try:
-        inputs = gather(from_json, replay, _python(python) if python is not None and not replay else python,
+        inputs = gather(from_json, replay, python_arg(python) if python is not None and not replay else python,
                         DEFAULT_DEADLINE)
         resolution, plan = plan_for(inputs, wishes, matrices_, model, env_path, env_tool, index_url, torch_index_url)
     except UsageProblem as exc:
@@ -444,7 +365,7 @@ def matrices_show(table: str, as_json: bool, with_source: bool) -> int:
 @click.option("--index-url", metavar="URL", help="Read this index (default: pip's configuration, else pip's default).")
 @click.option("--package", "packages", type=click.Choice(["vllm", "torch"]), multiple=True,
               help="Only this package (repeatable).")
-@click.option("--timeout", type=_Number(0.1, 300), default=20.0, show_default=True,
+@click.option("--timeout", type=Number(0.1, 300), default=20.0, show_default=True,
               help="Seconds for each HTTP request.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="At most this many new releases per package.")
@@ -462,7 +383,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
         url, where = resolve(os.environ, index_url)
     except NoIndex as exc:
         raise click.UsageError(str(exc)) from None
-    _index_url(url, "--index-url" if index_url else f"the index ({where})")
+    checked_index_url(url, "--index-url" if index_url else f"the index ({where})")
     click.echo(redactor.text(f"index: {url} (from {where})"), err=True)
     try:
         proposals = run(url, Matrices(), packages or ("vllm", "torch"), timeout, limit)
@@ -492,11 +413,11 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
 @click.option("--dummy", is_flag=True, help="Random weights from the model's config: nothing is downloaded.")
 @click.option("--prompt", default="The capital of France is", show_default=True)
 @click.option("--max-tokens", type=click.IntRange(1, 4096), default=32, show_default=True)
-@click.option("--timeout", type=_Number(10, 7200), default=900.0, show_default=True,
+@click.option("--timeout", type=Number(10, 7200), default=900.0, show_default=True,
               help="Seconds for the whole run.")
-@click.option("--stall", type=_Number(5, 3600), default=180.0, show_default=True,
+@click.option("--stall", type=Number(5, 3600), default=180.0, show_default=True,
               help="Seconds with no output and no GPU-memory change that count as a stall.")
-@click.option("--gpu-memory-utilization", type=_Number(0.01, 1.0), default=None)
+@click.option("--gpu-memory-utilization", type=Number(0.01, 1.0), default=None)
 @click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None)
 @click.option("--enforce-eager/--no-enforce-eager", default=None)
 @click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None)
@@ -534,17 +455,6 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     return code
 
 
-def _cannot_read(message: str, as_json: bool) -> int:
-    """Input that cannot be read: one line on stderr, and under --json still one document."""
-    click.echo(f"envdoctor: {message}", err=True)
-    if as_json:
-        from .render.json_doc import SCHEMA_VERSION, dumps
-
-        click.echo(dumps({"schema_version": SCHEMA_VERSION, "tool": {"name": "envdoctor", "version": __version__},
-                          "exit_code": EXIT_CANNOT_CHECK, "error": message}))
-    return EXIT_CANNOT_CHECK
-
-
 def _load_report(path: str, as_json: bool = False):
     """(Report, ParsedReport), or an exit code after saying why the file is no report."""
     from .report_parse import ReportError, check_report
@@ -552,7 +462,7 @@ def _load_report(path: str, as_json: bool = False):
     try:
         return check_report(path)
     except ReportError as exc:
-        return _cannot_read(str(exc), as_json)
+        return cannot_read(str(exc), as_json)
 
 
 def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug: bool) -> int:
@@ -594,7 +504,7 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
               help="Report on a pasted collect_env report instead of this machine.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
-@click.option("--deadline", type=_Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+@click.option("--deadline", type=Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
               help="Report on a recorded fixture machine instead of this one.")
@@ -685,7 +595,7 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     try:
         explanation = explain_log(log, matrices=matrices, vllm=vllm_version, max_bytes=max_mb << 20)
     except LogInputError as exc:
-        return _cannot_read(str(exc), as_json)
+        return cannot_read(str(exc), as_json)
     code = exit_code(explanation)
     redactor = Redactor(os.environ)
     if as_json:
@@ -701,21 +611,6 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     return code
 
 
-def _interrupt(signum, _frame) -> None:
-    _ignore_interrupts()  # one is enough: a second must not cut the cleanup short
-    raise KeyboardInterrupt(signum)
-
-
-def _ignore_interrupts() -> None:
-    import signal
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        try:
-            signal.signal(signum, signal.SIG_IGN)
-        except ValueError:
-            pass
-
-
 def main(argv: Optional[list] = None) -> None:
     import signal
 
@@ -724,7 +619,7 @@ def main(argv: Optional[list] = None) -> None:
     debug = "--debug" in args or os.environ.get("ENVDOCTOR_DEBUG") == "1"
     for signum in (signal.SIGTERM, signal.SIGHUP):  # end like Ctrl-C: children killed, one line
         try:
-            signal.signal(signum, _interrupt)
+            signal.signal(signum, interrupt)
         except ValueError:  # not the main thread (an embedding program): its signals stay its own
             pass
     for stream in (sys.stdout, sys.stderr):
@@ -742,7 +637,7 @@ def main(argv: Optional[list] = None) -> None:
         click.echo(f"envdoctor: {Redactor(os.environ).text(exc.format_message())}", err=True)
         code = EXIT_USAGE
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-        code = _interrupted(exc)
+        code = interrupted(exc)
     except DataError as exc:
         click.echo(f"envdoctor: corrupt compatibility data: {exc}", err=True)
         code = EXIT_CANNOT_CHECK
@@ -759,27 +654,3 @@ def main(argv: Optional[list] = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _interrupted(exc: BaseException) -> int:
-    """Ctrl-C (click turns it into Abort), SIGTERM or SIGHUP: kill every child first, so
-    nothing envdoctor started keeps running, then exit 128 + the signal's number."""
-    import signal
-
-    from .system.children import kill_all
-
-    _ignore_interrupts()
-    kill_all()
-    interrupt = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__ or exc.__context__
-    if not isinstance(interrupt, KeyboardInterrupt):  # a confirmation answered "no"
-        click.echo("envdoctor: aborted", err=True)
-        return EXIT_CANNOT_CHECK
-    signum = interrupt.args[0] if interrupt.args and isinstance(interrupt.args[0], int) else signal.SIGINT
-    click.echo(f"envdoctor: interrupted ({signal.Signals(signum).name}); nothing it started is left running",
-               err=True)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    # Straight out: the interpreter's shutdown would wait on probe threads, and an interrupt
-    # caught there turns the exit status into "killed by SIGINT".
-    os._exit(128 + int(signum))

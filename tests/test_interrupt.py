@@ -55,12 +55,12 @@ def test_ctrl_c_while_the_main_thread_waits_on_a_child_kills_it(tmp_path):
     pidfile = tmp_path / "pid"
     script = (
         "import sys\n"
-        "from envdoctor.cli import _interrupted\n"
+        "from envdoctor.cli_support import interrupted\n"
         "from envdoctor.system.runner import SubprocessRunner\n"
         "try:\n"
         f"    SubprocessRunner().run(['sh', '-c', 'echo $$ > {pidfile}; exec sleep 600'], 600)\n"
         "except KeyboardInterrupt as exc:\n"
-        "    _interrupted(exc)\n")
+        "    interrupted(exc)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stderr=subprocess.PIPE, text=True)
     end = time.monotonic() + 20
     while time.monotonic() < end and not (pidfile.exists() and pidfile.read_text().strip()):
