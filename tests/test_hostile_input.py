@@ -179,3 +179,10 @@ def test_gpu_names_lose_terminal_control_codes_and_a_bare_cr_is_an_error():
     assert "\x1b" not in gpus[0].name and "\x07" not in gpus[0].name
     with pytest.raises(ValueError):
         parse_query_csv('0, "X\r", 8.6, 4096, 0, 4096, 531.41\r1, "Y', QUERY_FIELDS)
+
+
+def test_deeply_nested_json_from_the_env_child_is_an_error_not_a_crash(tmp_path):
+    # Other defects: 100k-deep JSON from the env child made the probe `crashed` (RecursionError).
+    fake = _fake_python(tmp_path, '{"version": "3.11.7", "x": ' + "[" * 100000 + "]" * 100000 + "}")
+    res, doc = _check_json(fake)
+    assert doc["probes"][0]["status"] == "error"
