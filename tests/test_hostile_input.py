@@ -83,6 +83,7 @@ def from_json(capsys, tmp_path):
     lambda d: d["facts"]["driver"]["gpus"][0].__setitem__("compute_capability", "abc"),  # B16
     lambda d: d["facts"]["driver"].__setitem__("cuda_max", "x.y"),
     lambda d: d["facts"]["driver"].__setitem__("cuda_max", "12"),
+    lambda d: d["facts"]["driver"].__setitem__("gpus", d["facts"]["driver"]["gpus"] * 100_000),  # 62 s before
 ])
 def test_a_document_that_is_no_report_is_exit_4(from_json, patch):
     code, out, err = from_json(patch)
