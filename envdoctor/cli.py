@@ -11,7 +11,9 @@ import click
 
 from . import __version__
 from .areas import AREAS, DEFAULT_DEADLINE
-from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE
+from .cli_support import (ClosedStdout, Group, Number, cannot_read, checked_index_url, interrupt, interrupted,
+                          known_cc, python_arg, record_dir)
+from .exitcodes import EXIT_CANNOT_CHECK, EXIT_CLOSED_STDOUT, EXIT_ERROR, EXIT_USAGE
 from .model import DataError
 
 
@@ -35,18 +37,18 @@ def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise click.BadParameter(f"{value!r} is not an http(s) URL", param_hint="--url")
+            from .redact import Redactor
+
+            raise click.BadParameter(f"{Redactor(os.environ).text(value)!r} is not an http(s) URL", param_hint="--url")
     return values
 
 
 def _context(options: dict, python: Optional[str] = None, replay: Optional[str] = None,
              record: Optional[str] = None):
     """The Context a command probes through: this machine (recording it with --record) or a
-    replayed fixture machine; --python must exist on this machine."""
-    if python:
-        if not replay and not os.path.exists(python):
-            raise click.BadParameter(f"{python} does not exist", param_hint="--python")
-        options = dict(options, python=python)
+    replayed fixture machine; --python must name an interpreter on this machine."""
+    if python is not None:
+        options = dict(options, python=python if replay else python_arg(python))
     if replay:
         from .system.replay import replay_context
 
@@ -61,7 +63,7 @@ def _context(options: dict, python: Optional[str] = None, replay: Optional[str] 
     return ctx
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envdoctor")
 def cli() -> None:
     """Diagnose and fix a machine for running vLLM (driver, CUDA, torch, Python, WSL2)."""
@@ -86,8 +88,8 @@ def _list_codes() -> None:
 @click.option("--skip", multiple=True, metavar="AREA", help="Skip these areas.")
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code and exit.")
 @click.option("--ci", is_flag=True, help="No colour, a short summary; the exit code is the gate.")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
-@click.option("--deadline", type=click.FloatRange(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+@click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
+@click.option("--deadline", type=Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of probes and of envdoctor itself.")
 @click.option("--record", type=click.Path(file_okay=False), metavar="DIR",
@@ -127,6 +129,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
         options["model"] = model if replay else absolute(model)
     from .redact import Redactor
 
+    if record and not replay:
+        record_dir(record)
     ctx = _context(options, python, replay, record)
     redactor = Redactor(ctx.env)
     from .check import exit_code, run_check
@@ -137,7 +141,12 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
     if record and not replay:
         from .system.replay import save_recording
 
-        save_recording(ctx, record, redactor.text)
+        try:
+            save_recording(ctx, record, redactor.text)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write into {record}: {exc.strerror or exc}", param_hint="--record")
+        files = sum(len(names) for _, _, names in os.walk(record))
+        click.echo(f"envdoctor: recorded to {record} ({files} files, secrets redacted)", err=True)
     gate = None
     if wish is not None:
         from .gate import decide
@@ -165,7 +174,8 @@ def _want(text: str) -> str:
     """--want vllm==X (or any version range of vllm) -> the range, checked before probing."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    from .resolve import UsageProblem, vllm_spec
+    from .matrices import Matrices
+    from .resolve import UsageProblem, candidates, vllm_spec
 
     try:
         req = Requirement(text)
@@ -174,9 +184,13 @@ def _want(text: str) -> str:
     if req.name.lower() != "vllm":
         raise click.BadParameter(f"{text!r}: only vllm can be wanted (vllm==X)", param_hint="--want")
     try:
-        vllm_spec(str(req.specifier) or None)
+        spec = vllm_spec(str(req.specifier) or None)
     except UsageProblem as exc:
-        raise click.BadParameter(str(exc), param_hint="--want") from None
+        raise click.BadParameter(str(exc).replace("--vllm ", "", 1), param_hint="--want") from None
+    if spec is not None and not candidates(Matrices(), spec):
+        known = sorted(r.version for r in Matrices().table("vllm"))
+        raise click.BadParameter(f"{text!r}: no vLLM release in envdoctor's data matches (it knows "
+                                 f"{known[0]} to {known[-1]}: `envdoctor matrices show vllm`)", param_hint="--want")
     return str(req.specifier)
 
 
@@ -184,8 +198,8 @@ def _want(text: str) -> str:
 @click.argument("model", metavar="ID_OR_DIR")
 @click.option("--gpu", "gpu_name", metavar="NAME",
               help='A GPU from `envdoctor matrices show gpu`, e.g. "RTX 3050 Laptop" (default: GPU 0 here).')
-@click.option("--vram", type=click.FloatRange(0.25, 4096), metavar="GB", help="The card's memory in GB.")
-@click.option("--free", "free", type=click.FloatRange(0, 4096), metavar="GB",
+@click.option("--vram", type=Number(0.25, 4096), metavar="GB", help="The card's memory in GB.")
+@click.option("--free", "free", type=Number(0, 4096), metavar="GB",
               help="Free GPU memory in GB, when it is not measured here.")
 @click.option("--max-model-len", "context", type=click.IntRange(128, 100_000_000), metavar="TOKENS",
               help="The context you need (default: the model's maximum).")
@@ -203,6 +217,9 @@ def fit(model: str, gpu_name: Optional[str], vram: Optional[float], free: Option
     from .redact import Redactor
     from .system.fs import RootedFS
 
+    if free is not None and vram is not None and free > vram:
+        raise click.BadParameter(f"{free:g} GB free of a {vram:g} GB card: free memory cannot exceed the card's",
+                                 param_hint="--free")
     matrices = Matrices()
     try:
         shape = find_model(RootedFS("/"), os.environ, matrices, absolute(model))
@@ -270,7 +287,7 @@ def _this_gpu(matrices, free: Optional[float]):
 @click.option("--cc", metavar="X.Y", help="Plan for a GPU of this compute capability.")
 @click.option("--os", "os_name", type=click.Choice(["wsl2", "linux"]), help="Plan for this OS.")
 @click.option("--from-json", "from_json", metavar="FILE", help="Plan from a saved `envdoctor check --json`.")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
 @click.option("--env", "env_path", metavar="PATH", help="The NEW environment's directory (default ~/venvs/vllm-X).")
 @click.option("--env-tool", type=click.Choice(["venv", "conda", "uv"]), help="How to create it (default: what you use).")
 @click.option("--index-url", metavar="URL", help="Package index for vLLM and its dependencies (default: pip's config).")
@@ -292,10 +309,15 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     from .redact import Redactor
     from .resolve import UsageProblem, Wishes
 
+    if cc is not None:
+        known_cc(cc)
+    checked_index_url(index_url, "--index-url", ("http", "https", "file"))
+    checked_index_url(torch_index_url, "--torch-index-url", ("http", "https", "file"))
     wishes = Wishes(vllm_version, python_version, driver, gpu_name, cc, os_name)
     matrices_ = Matrices()
     try:
-        inputs = gather(from_json, replay, python, DEFAULT_DEADLINE)
+        inputs = gather(from_json, replay, python_arg(python) if python is not None and not replay else python,
+                        DEFAULT_DEADLINE)
         resolution, plan = plan_for(inputs, wishes, matrices_, model, env_path, env_tool, index_url, torch_index_url)
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None
@@ -303,6 +325,11 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     if mode == "apply":
         from .fixapply import run_apply
 
+        elsewhere = [flag for flag, value in (("--os", os_name), ("--gpu", gpu_name), ("--driver", driver),
+                                              ("--cc", cc)) if value is not None]
+        if elsewhere:
+            raise click.UsageError(f"this plan is for another machine ({', '.join(elsewhere)}): render it with "
+                                   "--format sh and run it there")
         return run_apply(resolution, plan, redactor, yes=yes, dry_run=dry_run, cache_dir=cache_dir)
     from .fixapply import render_plan
 
@@ -338,7 +365,7 @@ def matrices_show(table: str, as_json: bool, with_source: bool) -> int:
 @click.option("--index-url", metavar="URL", help="Read this index (default: pip's configuration, else pip's default).")
 @click.option("--package", "packages", type=click.Choice(["vllm", "torch"]), multiple=True,
               help="Only this package (repeatable).")
-@click.option("--timeout", type=click.FloatRange(0.1, 300), default=20.0, show_default=True,
+@click.option("--timeout", type=Number(0.1, 300), default=20.0, show_default=True,
               help="Seconds for each HTTP request.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="At most this many new releases per package.")
@@ -356,6 +383,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
         url, where = resolve(os.environ, index_url)
     except NoIndex as exc:
         raise click.UsageError(str(exc)) from None
+    checked_index_url(url, "--index-url" if index_url else f"the index ({where})")
     click.echo(redactor.text(f"index: {url} (from {where})"), err=True)
     try:
         proposals = run(url, Matrices(), packages or ("vllm", "torch"), timeout, limit)
@@ -379,17 +407,17 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
 
 
 @cli.command("run-smoke")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) whose vLLM to run.")
+@click.option("--python", "python", metavar="PATH", help="The interpreter whose vLLM to run: a path, a name on PATH or a venv folder.")
 @click.option("--model", default="Qwen/Qwen2-1.5B-Instruct", show_default=True, metavar="ID_OR_DIR",
               help="A Hugging Face id or a local folder.")
 @click.option("--dummy", is_flag=True, help="Random weights from the model's config: nothing is downloaded.")
 @click.option("--prompt", default="The capital of France is", show_default=True)
 @click.option("--max-tokens", type=click.IntRange(1, 4096), default=32, show_default=True)
-@click.option("--timeout", type=click.FloatRange(10, 7200), default=900.0, show_default=True,
+@click.option("--timeout", type=Number(10, 7200), default=900.0, show_default=True,
               help="Seconds for the whole run.")
-@click.option("--stall", type=click.FloatRange(5, 3600), default=180.0, show_default=True,
+@click.option("--stall", type=Number(5, 3600), default=180.0, show_default=True,
               help="Seconds with no output and no GPU-memory change that count as a stall.")
-@click.option("--gpu-memory-utilization", type=click.FloatRange(0.01, 1.0), default=None)
+@click.option("--gpu-memory-utilization", type=Number(0.01, 1.0), default=None)
 @click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None)
 @click.option("--enforce-eager/--no-enforce-eager", default=None)
 @click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None)
@@ -427,15 +455,14 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     return code
 
 
-def _load_report(path: str):
-    """(Report, ParsedReport), or None after printing why the file is no report."""
+def _load_report(path: str, as_json: bool = False):
+    """(Report, ParsedReport), or an exit code after saying why the file is no report."""
     from .report_parse import ReportError, check_report
 
     try:
         return check_report(path)
     except ReportError as exc:
-        click.echo(f"envdoctor: {exc}", err=True)
-        return None
+        return cannot_read(str(exc), as_json)
 
 
 def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug: bool) -> int:
@@ -443,9 +470,9 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     from .probes import ALL_PROBES
     from .redact import Redactor
 
-    loaded = _load_report(path)
-    if loaded is None:
-        return EXIT_CANNOT_CHECK
+    loaded = _load_report(path, as_json)
+    if isinstance(loaded, int):
+        return loaded
     report, parsed = loaded
     code = exit_code(report)
     redactor = Redactor(os.environ)
@@ -476,8 +503,8 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
 @click.option("--from-report", "from_report", metavar="FILE|-",
               help="Report on a pasted collect_env report instead of this machine.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
-@click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
-@click.option("--deadline", type=click.FloatRange(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
+@click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
+@click.option("--deadline", type=Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
               help="Report on a recorded fixture machine instead of this one.")
@@ -492,9 +519,9 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     source = None
     extra: list = []
     if from_report:
-        loaded = _load_report(from_report)
-        if loaded is None:
-            return EXIT_CANNOT_CHECK
+        loaded = _load_report(from_report, fmt == "json")
+        if isinstance(loaded, int):
+            return loaded
         result, parsed = loaded
         env = parsed.report.env_vars
         source = parsed.source
@@ -526,11 +553,12 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
         text = markdown(result, ALL_PROBES, code, redactor, env=env, source=source, extra=extra,
                         redacted_paths=not no_redact_paths)
     if output:
-        tmp = f"{output}.tmp{os.getpid()}"
+        from .system.files import NotARegularFile, write_file
+
         try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, output)
+            write_file(output, text)
+        except NotARegularFile as exc:
+            raise click.BadParameter(str(exc), param_hint="-o") from None
         except OSError as exc:
             click.echo(f"envdoctor: cannot write {output}: {exc.strerror or exc}", err=True)
             return EXIT_CANNOT_CHECK
@@ -567,8 +595,7 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     try:
         explanation = explain_log(log, matrices=matrices, vllm=vllm_version, max_bytes=max_mb << 20)
     except LogInputError as exc:
-        click.echo(f"envdoctor: {exc}", err=True)
-        return EXIT_CANNOT_CHECK
+        return cannot_read(str(exc), as_json)
     code = exit_code(explanation)
     redactor = Redactor(os.environ)
     if as_json:
@@ -585,23 +612,45 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
 
 
 def main(argv: Optional[list] = None) -> None:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    import signal
+
+    args = argv if argv is not None else sys.argv[1:]
+    # check has --debug; every command honours ENVDOCTOR_DEBUG=1 (fix, explain, ... have no --debug).
+    debug = "--debug" in args or os.environ.get("ENVDOCTOR_DEBUG") == "1"
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # end like Ctrl-C: children killed, one line
+        try:
+            signal.signal(signum, interrupt)
+        except ValueError:  # not the main thread (an embedding program): its signals stay its own
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        # Text from a child or a file may hold lone surrogates (a non-UTF-8 path, "\ud800" in
+        # JSON): they print as \udcXX escapes, which also keeps --json one valid document.
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
     except click.exceptions.UsageError as exc:
-        click.echo(f"envdoctor: {exc.format_message()}", err=True)
+        from .redact import Redactor  # a bad value may carry a password: --index-url http://u:pw@...
+
+        click.echo(f"envdoctor: {Redactor(os.environ).text(exc.format_message())}", err=True)
         code = EXIT_USAGE
-    except click.exceptions.Abort:
-        click.echo("envdoctor: aborted", err=True)
-        code = EXIT_CANNOT_CHECK
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        code = interrupted(exc)
     except DataError as exc:
         click.echo(f"envdoctor: corrupt compatibility data: {exc}", err=True)
         code = EXIT_CANNOT_CHECK
-    except KeyboardInterrupt:
-        code = 130
+    except ClosedStdout:
+        # Not a finding: say nothing more on a pipe nobody reads, exit as a shell's SIGPIPE does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_CLOSED_STDOUT
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             raise
-        click.echo(f"envdoctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        click.echo(f"envdoctor: internal error: {type(exc).__name__}: {exc} (a bug: please report it; "
+                   "ENVDOCTOR_DEBUG=1 shows the traceback)", err=True)
         code = EXIT_CANNOT_CHECK
     sys.exit(code if isinstance(code, int) else 0)
+
+

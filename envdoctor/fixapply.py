@@ -95,8 +95,10 @@ def run_apply(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, 
             say(f"    {line}")
         if err.kind == "network":
             say("  Rerun the same command: finished downloads are kept and a broken one resumes.")
-        else:
+        elif os.path.lexists(plan.env):
             say(f"  {plan.env} is left as it is for inspection; the environment you use was not touched.")
+        else:
+            say(f"  {plan.env} was not created; the environment you use was not touched.")
         return EXIT_ERROR
     fetched = sum(o.bytes_fetched for o in result.outcomes)
     say(f"✓ done ({fetched / 1e6:.1f} MB downloaded this run). Prove it with a real generation:")

@@ -20,22 +20,60 @@ HOSTNAME_MASK = "<hostname>"
 _SECRET_WORDS = r"(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH|CREDENTIALS?)"
 SECRET_NAME = re.compile(_SECRET_WORDS + r"$", re.I)
 _SECRET_NAMES = r"[A-Z0-9_]*" + _SECRET_WORDS
+# A NAME: value pair masks only what is a value: the name is not part of a path
+# ("cannot run ./secret: Permission denied") and, after ": ", the value ends the line
+# ("token: abc123"), so "secret: not found" keeps its words.
+_NAME_START = r"(?<![\w./\\-])"
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
+                         r"(?=[A-Za-z0-9/+]*[0-9/+])[A-Za-z0-9/+]{30,48}(?![A-Za-z0-9/+=])")
+
+
+def _aws_line(m: "re.Match[str]") -> str:
+    """An AWS secret key (40 characters of mixed-case base64) is only recognisable beside an
+    access key id or the word aws: alone it could be any identifier."""
+    return _AWS_SECRET.sub(MASK, m.group(0))
+
+
 _PATTERNS = (
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]*(?::[^/\s@]*)?@"), r"\1" + MASK + "@"),
+    # user:password@ in a URL; the password may itself hold "@" (pip splits at the last one).
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:?#]*(?::[^/\s?#]*)?@(?=[^/\s@]*(?:[/\s?#]|$))"),
+     r"\1" + MASK + "@"),
     (re.compile(r"\bhf_[A-Za-z0-9]{16,}"), "hf_" + MASK),
     (re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_-]{16,}"), r"\1-" + MASK),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), MASK),
-    (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "github_pat_" + MASK),
+    (re.compile(r"\bpypi-[A-Za-z0-9_-]{16,}"), "pypi-" + MASK),
+    (re.compile(r"(?im)^.*\b(?:AKIA|ASIA|aws|boto).*$"), _aws_line),  # before the id it looks for
+    (re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b"), MASK),
+    (re.compile(r"(?i)(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), r"\1" + MASK),
+    # a conda channel token: https://conda.anaconda.org/t/<token>/channel
+    (re.compile(r"(?i)(://[^\s/]+(?:/[^\s/]+)*?/t/)[A-Za-z0-9_.-]{6,}(?=/)"), r"\1" + MASK),
+    # signed URLs: Azure SAS sig=, S3 X-Amz-Signature=, ?key=, ?access_token=
+    (re.compile(r"(?i)([?&](?:sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
+                r"x-goog-signature|x-goog-credential|key|api_?key|access_token|auth|password)=)[^&\s#'\"]+"),
+     r"\1" + MASK),
+    (re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[^\n]*)"),
+     r"-----BEGIN \1PRIVATE KEY----- " + MASK),
+    (re.compile(r"(?i)(\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+)\S+"), r"\1" + MASK),
+    (re.compile(r"(?i)(\bdocker\s+login\b[^\n]*?\s-p(?:\s+|=))(?!\*\*\*)\S+"), r"\1" + MASK),
+    (re.compile(r"(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1" + MASK),
     # Authorization: Basic dXNlcjpwYXNz / Proxy-Authorization: Negotiate ...
     (re.compile(r"(?i)(\b(?:proxy-)?authorization\s*[:=]\s*['\"]?(?:basic|digest|negotiate|ntlm|token)\s+)"
                 r"[A-Za-z0-9._~+/=-]{4,}"), r"\1" + MASK),
-    # A proxy written without a scheme: HTTPS_PROXY=user:pass@proxy:3128
-    (re.compile(r"(?i)\b((?:https?|all|ftp)_proxy\s*[=:]\s*['\"]?)[^\s/@:'\"]+:[^\s/@'\"]+@"), r"\1" + MASK + "@"),
+    # headers whose whole value is a credential
+    (re.compile(r"(?im)(\b(?:x-api-key|api-key|x-auth-token|x-access-token|private-token|x-goog-api-key|"
+                r"cookie|set-cookie)\s*:\s*)(?!\*\*\*)[^\r\n'\"]+"), r"\1" + MASK),
+    # A proxy written without a scheme: HTTPS_PROXY=user:pass@proxy:3128, or alone: user:pass@proxy:3128
+    (re.compile(r"(?i)\b((?:https?|all|ftp)_proxy\s*[=:]\s*['\"]?)[^\s/@:'\"]+:[^\s/'\"]+@"), r"\1" + MASK + "@"),
+    (re.compile(r"(?<![\w/:.@%~-])[\w.%~-]+:[^\s/@'\"]+@(?=[\w-]+(?:\.[\w-]+)*:\d+\b)"), MASK + "@"),
     # "HF_TOKEN": "..." (JSON, YAML, Python dicts)
     (re.compile(r"(?i)([\"']" + _SECRET_NAMES + r"[\"']\s*:\s*)([\"'])[^\"']+\2"), r"\1\2" + MASK + r"\2"),
     # --password X / --token=X on a command line
     (re.compile(r"(?i)(--(?:password|passwd|token|api-key|hf-token)[= ])(?!\*\*\*)\S+"), r"\1" + MASK),
-    (re.compile(r"(?i)\b(" + _SECRET_NAMES + r")(\s*[=:]\s*)(['\"]?)[^\s'\"]+\3"), r"\1\2\3" + MASK + r"\3"),
+    (re.compile(r"(?i)" + _NAME_START + r"(" + _SECRET_NAMES + r")(\s*=\s*|:)(['\"]?)(?!\*\*\*)[^\s'\"]+\3"),
+     r"\1\2\3" + MASK + r"\3"),
+    (re.compile(r"(?im)" + _NAME_START + r"(" + _SECRET_NAMES + r")(\s*:\s+)(['\"]?)(?!\*\*\*)[^\s'\",;]+\3"
+                r"(?=\s*(?:$|[,;})\]]))"), r"\1\2\3" + MASK + r"\3"),
 )
 # Host names that are also ordinary words in our output: replacing them would garble it.
 _COMMON_HOSTS = {"localhost", "ubuntu", "debian", "fedora", "linux", "docker", "wsl", "host", "server",
@@ -49,7 +87,8 @@ class Redactor:
         for name, value in dict(env).items():
             if value and len(value) >= 6 and SECRET_NAME.search(name):
                 values.add(value)
-            for m in re.finditer(r"://[^/\s@:]*:([^/\s@]+)@", value or ""):
+            # user:password@host with or without a scheme; the password may hold "@".
+            for m in re.finditer(r"(?:^|://|[\s,;])[^/\s@:,;]+:([^/\s,;]+)@[^/\s@,;]+", value or ""):
                 if len(m.group(1)) >= 3:
                     values.add(m.group(1))
         self._values = sorted(values, key=len, reverse=True)

@@ -5,6 +5,8 @@
   appended to). So a re-run after an interruption fetches only what is missing.
 - Stall watchdog: the socket read timeout ends an attempt that receives nothing for `stall_seconds`;
   a trickle below `min_rate` bytes/s over a `window` also ends it. Either way the next attempt resumes.
+- One download at a time per wheelhouse: applies sharing one take turns (a lock on the folder
+  itself, so nothing is left in it), and the second finds the file complete.
 - The finished file must match the SHA-256 the index published; a mismatch deletes it and refuses
   (a broken mirror, a proxy that rewrites files, or tampering): nothing is installed from it.
 """
@@ -69,6 +71,18 @@ def fetch(url: str, dest: str, sha256: Optional[str], session=None, policy: Poli
           progress: Optional[Callable[[int, Optional[int]], None]] = None,
           sleep: Callable[[float], None] = time.sleep) -> Fetched:
     """Download `url` to `dest` (resuming `dest`.part), verify `sha256`; raises DownloadError."""
+    import fcntl
+
+    folder = os.open(os.path.dirname(os.path.abspath(dest)), os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # another apply downloading into this wheelhouse: wait for it
+        return _fetch(url, dest, sha256, session, policy, progress, sleep)
+    finally:
+        os.close(folder)
+
+
+def _fetch(url: str, dest: str, sha256: Optional[str], session, policy: Policy,
+           progress: Optional[Callable[[int, Optional[int]], None]], sleep: Callable[[float], None]) -> Fetched:
     import requests
 
     if os.path.exists(dest) and (sha256 is None or sha256_of(dest) == sha256):

@@ -28,6 +28,11 @@ COMMAND_TIMEOUT = 3600.0
 CHECK_TIMEOUT = 600.0
 
 
+# What a half-made venv or uv environment holds at its top level: anything else was put there
+# by someone, and a rerun does not delete it.
+ENV_LAYOUT = {"bin", "include", "lib", "lib64", "pyvenv.cfg", "share", ".gitignore", "CACHEDIR.TAG", ".lock"}
+
+
 class Refused(Exception):
     """apply will not touch this target; one line (a usage error)."""
 
@@ -100,6 +105,13 @@ def check_target(plan: Plan, environ: Mapping[str, str], state: Dict) -> None:
     if os.path.isdir(env) and os.listdir(env) and not state.get("created"):
         raise Refused(f"--env {plan.env} exists and is not empty: pass a new path (apply never installs into "
                       "an existing environment)")
+    if os.path.isdir(env) and state.get("created") and "env" not in state.get("done", []) \
+            and not os.path.isdir(os.path.join(env, "conda-meta")):
+        ours = {os.path.relpath(os.path.realpath(w.path), env).split(os.sep)[0] for s in plan.steps for w in s.writes}
+        strange = sorted(set(os.listdir(env)) - ENV_LAYOUT - ours)
+        if strange:  # the rerun deletes the half-made env: never what someone put there since
+            raise Refused(f"--env {plan.env} was begun by an interrupted apply but now also holds "
+                          f"{', '.join(strange[:3])}: move that away or pass another --env")
 
 
 def child_env(environ: Mapping[str, str]) -> Dict[str, str]:

@@ -80,16 +80,47 @@ def resolve(runner: Runner, python: str, install: Install, flags: Sequence[str],
         sha = (archive.get("hashes") or {}).get("sha256")
         if sha is None and str(archive.get("hash", "")).startswith("sha256="):
             sha = archive["hash"].split("=", 1)[1]  # pip < 23: one "hash" string
-        filename = url.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
         out.append(Artifact(str(meta.get("name", "?")), str(meta.get("version", "?")), url.split("#")[0],
-                            _unquote(filename), sha))
+                            file_name(url), sha))
     return out
 
 
-def _unquote(name: str) -> str:
-    from urllib.parse import unquote
+def file_name(url: str) -> str:
+    """The file's name as pip takes it: the last segment of the decoded path, so that an
+    index's ..%2F cannot put a path in it."""
+    import posixpath
+    from urllib.parse import unquote, urlsplit
 
-    return unquote(name)
+    return posixpath.basename(unquote(urlsplit(url.split("#")[0]).path).rstrip("/"))
+
+
+def _inside(wheelhouse: str, filename: str) -> Optional[str]:
+    """Where `filename` goes in the wheelhouse, or None when it is no plain wheel file name."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    if not filename or filename != os.path.basename(filename) or "\\" in filename or "\0" in filename:
+        return None
+    try:
+        parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return None
+    dest = os.path.join(wheelhouse, filename)
+    root = os.path.realpath(wheelhouse)
+    return dest if os.path.dirname(os.path.realpath(dest)) == root else None
+
+
+def _without_tracebacks(lines: List[str]) -> List[str]:
+    """A Python traceback becomes its last line, the exception: users read no stack frames."""
+    out, inside = [], False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last)"):
+            inside = True
+            continue
+        if inside and (line.startswith(" ") or line.startswith("\t")):
+            continue
+        inside = False
+        out.append(line)
+    return out
 
 
 def download_all(artifacts: Sequence[Artifact], wheelhouse: str, policy: Policy,
@@ -101,8 +132,12 @@ def download_all(artifacts: Sequence[Artifact], wheelhouse: str, policy: Policy,
         if not a.filename.endswith(".whl"):
             raise StepError("environment", f"{a.name} {a.version} has no wheel for this Python and platform "
                                            f"({a.filename}): building from source is not part of a known-good plan")
+        dest = _inside(wheelhouse, a.filename)
+        if dest is None:
+            raise StepError("network", f"{a.name} {a.version}: the index names its file {a.filename!r}, which is no "
+                                       "wheel file name: refused (a broken or hostile index)", (a.url,))
         try:
-            done.append(fetch(a.url, os.path.join(wheelhouse, a.filename), a.sha256, session=session, policy=policy,
+            done.append(fetch(a.url, dest, a.sha256, session=session, policy=policy,
                               progress=(lambda got, total, a=a: progress(a, got, total)) if progress else None))
         except DownloadError as exc:
             raise StepError("network", str(exc), (f"{a.name} {a.version}: {a.url}",)) from None
@@ -130,7 +165,7 @@ MATTERS = ("ERROR", "Error", "error:", "Traceback", "No matching distribution", 
 
 
 def important_lines(text: str, keep: int = 12) -> List[str]:
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines = _without_tracebacks([line.rstrip() for line in text.splitlines() if line.strip()])
     hits = [line for line in lines if any(s in line for s in MATTERS)]
     return (hits or lines)[-keep:]
 

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import sys
+import time
 import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, List, Optional
@@ -21,6 +22,9 @@ CHUNK = 4 << 20
 MAX_LINE = 1 << 20  # a "line" longer than this is cut (a progress bar that never ends)
 SAMPLE = 64 << 10
 DEFAULT_MAX_BYTES = 256 << 20
+# Reading and scanning stop after this long: a gzip bomb of error lines (1 GB from 3 MB) or a
+# FIFO that never ends must not keep explain running; what was read is explained.
+READ_SECONDS = 20.0
 # Bytes that never occur in text. A sample is binary when more than BINARY_SHARE of it is
 # such bytes or undecodable UTF-8, or it holds NULs (as git and `file` decide): a log with
 # a little junk in it is still a log.
@@ -100,6 +104,7 @@ class LogSource:
     bytes_read: int = 0
     truncated: bool = False
     handle: Optional[BinaryIO] = None  # the file we opened, closed by close(); never stdin
+    deadline: Optional[float] = None  # time.monotonic() after which reading stops
 
     def close(self) -> None:
         if self.handle is not None:
@@ -132,6 +137,11 @@ class LogSource:
                 self.truncated = True
                 self.notes.append(f"stopped after the first {self.limit >> 20} MiB (--max-mb)")
                 break
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                self.truncated = True
+                self.notes.append(f"stopped after {READ_SECONDS:g} s, {self.bytes_read >> 20} MiB in: "
+                                  "what was read is explained")
+                break
         if carry:
             yield carry + b"\n"
 
@@ -143,17 +153,21 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
         source = LogSource("<stdin>", io.BufferedReader(raw) if not hasattr(raw, "peek") else raw,
                            limit=max_bytes)
     else:
-        if os.path.isdir(path):
-            raise LogInputError(f"{path} is a directory, not a log file")
+        from ..system.files import open_input
+
         try:
-            size = os.path.getsize(path)
-            fh = open(path, "rb", buffering=SAMPLE)
+            fh, size = open_input(path)  # a FIFO with no writer must not block here
+        except IsADirectoryError:
+            raise LogInputError(f"{path} is a directory, not a log file") from None
         except OSError as exc:
             raise LogInputError(f"cannot read {path}: {exc.strerror or exc}") from None
         if size == 0:
             fh.close()
             raise LogInputError(f"{path} is empty: nothing to explain")
-        source = LogSource(os.path.basename(path) or path, fh, size=size, handle=fh)
+        # Not a regular file (a FIFO, a device): read like stdin, up to the limit.
+        source = LogSource(os.path.basename(path) or path, fh, size=size, handle=fh,
+                           limit=max_bytes if size is None else None)
+    source.deadline = time.monotonic() + READ_SECONDS
     head = _peek(source.stream, 4)
     if head[:2] == b"\x1f\x8b":
         source.stream = gzip.GzipFile(fileobj=source.stream, mode="rb")

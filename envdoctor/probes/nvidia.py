@@ -21,6 +21,11 @@ MIB = 1024 * 1024
 NVML_TIMEOUT = 2.5
 SMI_TIMEOUT = 3.0
 WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi"  # WSL puts it here; PATH may lack the folder
+# More GPUs than one host carries (the largest NVIDIA systems hold 16): an answer claiming more
+# is garbage, and judging tens of thousands of GPUs would outlast the deadline.
+MAX_GPUS = 64
+# Terminal control characters in a GPU name (ESC ] 0 ; sets the window title) never reach output.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 QUERY_FIELDS = ("index", "name", "compute_cap", "memory.total", "memory.used", "memory.free",
                 "driver_version")
 
@@ -32,14 +37,20 @@ def _cuda_from_int(value: Optional[int]) -> Optional[str]:
     return f"{value // 1000}.{value % 1000 // 10}"
 
 
+def _name(raw: object) -> str:
+    return _CONTROL.sub("", str(raw))[:200]
+
+
 def from_nvml(snapshot: dict) -> DriverFacts:
     gpus = []
+    if len(snapshot.get("gpus", [])) > MAX_GPUS:
+        raise ValueError(f"{len(snapshot['gpus'])} GPUs reported, more than one machine has")
     for g in snapshot.get("gpus", []):
         mem = g.get("memory") or {}
         cc = g.get("compute_capability")
         gpus.append(Gpu(
             index=int(g["index"]),
-            name=str(g["name"]),
+            name=_name(g["name"]),
             compute_capability=f"{cc[0]}.{cc[1]}" if cc else None,
             memory_total_mib=int(mem["total"]) // MIB if "total" in mem else None,
             memory_used_mib=int(mem["used"]) // MIB if "used" in mem else None,
@@ -62,7 +73,13 @@ def _int_or_none(text: str) -> Optional[int]:
 def parse_query_csv(text: str, fields: Tuple[str, ...]) -> Tuple[str, List[Gpu]]:
     """Parse `nvidia-smi --query-gpu=FIELDS --format=csv,noheader,nounits`; ValueError on garbage."""
     gpus, drivers = [], set()
-    for row in csv.reader(io.StringIO(text.strip())):
+    try:
+        rows = list(csv.reader(io.StringIO(text.strip(), newline="")))
+    except csv.Error as exc:  # a bare CR, a NUL
+        raise ValueError(f"not CSV: {exc}") from None
+    if len(rows) > MAX_GPUS:
+        raise ValueError(f"{len(rows)} GPU rows, more than one machine has")
+    for row in rows:
         if not row:
             continue
         if len(row) != len(fields):
@@ -73,7 +90,7 @@ def parse_query_csv(text: str, fields: Tuple[str, ...]) -> Tuple[str, List[Gpu]]
         cc = values.get("compute_cap")
         gpus.append(Gpu(
             index=int(values["index"]),
-            name=values["name"],
+            name=_name(values["name"]),
             compute_capability=cc if cc and re.fullmatch(r"\d+\.\d+", cc) else None,
             memory_total_mib=_int_or_none(values["memory.total"]),
             memory_used_mib=_int_or_none(values["memory.used"]),
@@ -111,7 +128,7 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
         raise ProbeTimeout(f"nvidia-smi gave no answer in {SMI_TIMEOUT:g} s and was killed")
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
-            first = next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), "")
+            first = _name(next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), ""))
             raise ProbeFailed(f"nvidia-smi exited with code {result.returncode}: {first[:300]}")
         raise ProbeFailed(result.describe())
     try:

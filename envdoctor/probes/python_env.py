@@ -32,6 +32,7 @@ def target_python(ctx: Context) -> Tuple[str, str]:
     chosen = ctx.options.get("python")
     if chosen:
         return str(chosen), "--python"
+    gone = []
     for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         prefix = ctx.env.get(var)
         if prefix:
@@ -39,10 +40,12 @@ def target_python(ctx: Context) -> Tuple[str, str]:
                 path = os.path.join(prefix, name)
                 if ctx.fs.is_executable(path):
                     return path, var
+            gone.append(f"{var}={prefix} holds no bin/python")  # an env deleted while active
+    note = f" ({'; '.join(gone)})" if gone else ""
     on_path = ctx.which("python3")
     if on_path:
-        return on_path, "python3 on PATH"
-    return ctx.host.executable, "envdoctor"
+        return on_path, "python3 on PATH" + note
+    return ctx.host.executable, "envdoctor" + note
 
 
 def parse_torch_version_py(text: str) -> Tuple[Optional[str], Optional[str], Optional[str]]:
@@ -111,8 +114,8 @@ def probe(ctx: Context, _deps: Facts) -> PythonEnvFacts:
         raise ProbeFailed(f"cannot run {python}: {result.error}")
     try:
         data = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else None
-        if not isinstance(data, dict) or "version" not in data:
-            raise ValueError
+        if not isinstance(data, dict) or not re.fullmatch(r"3\.\d+(\.\d+)?\S*", str(data.get("version"))):
+            raise ValueError  # "12", 311, "": no Python 3 answers that
         return parse_child(data, python, selected_by)
-    except (ValueError, IndexError, TypeError, KeyError):
+    except (ValueError, IndexError, TypeError, KeyError, AttributeError, RecursionError):
         raise ProbeFailed(f"{python} does not behave like Python 3: {result.describe()}") from None

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -85,7 +86,10 @@ def prepare(env, query: str, shape: ModelShape, dummy: bool, cache_root: str) ->
     workdir = os.path.join(cache_root, re.sub(r"[^\w.-]+", "--", shape.name).strip("-") + "-" + digest)
     os.makedirs(workdir, exist_ok=True)
     for name, data in files.items():
-        with open(os.path.join(workdir, name), "wb") as fh:
+        # Whole files only: a run-smoke started meanwhile reads the old config or the new one.
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=workdir)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.replace(tmp, os.path.join(workdir, name))
     tokenizer = any(name in files for name in TOKENIZER_FILES)
     return PreparedModel(workdir, where, tokenizer, None if tokenizer else prompt_ids(shape.vocab))

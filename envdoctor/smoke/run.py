@@ -121,10 +121,18 @@ def _cache_dir(ctx: Context) -> str:
                         "envdoctor")
 
 
+MAX_LOG_LINES = 20000
+
+
 def _log_path(ctx: Context, opts: SmokeOptions) -> str:
+    """A new log file of its own: runs started in the same second must not share one."""
+    import tempfile
+
     base = opts.log_dir or os.path.join(_cache_dir(ctx), "smoke")
     os.makedirs(base, exist_ok=True)
-    return os.path.join(base, time.strftime("smoke-%Y%m%d-%H%M%S.log"))
+    fd, path = tempfile.mkstemp(prefix=time.strftime("smoke-%Y%m%d-%H%M%S-"), suffix=".log", dir=base)
+    os.close(fd)
+    return path
 
 
 def _save_log(path: str, lines: List[Line], redactor: Redactor) -> None:
@@ -179,7 +187,11 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
                               "dummy": opts.dummy, "python": env.executable,
                               "gpu": driver.gpus[0].name, "log": log_path})
 
+    seen: List[Line] = []  # what the log gets if the run is interrupted
+
     def on_line(line: Line) -> None:
+        if len(seen) < MAX_LOG_LINES:
+            seen.append(line)
         if on_event and line[1].startswith("@@envdoctor "):
             try:
                 data = json.loads(line[1][len("@@envdoctor "):])
@@ -187,9 +199,13 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
             except ValueError:
                 pass
 
-    stream = run_streaming([env.executable, "-c", _child_source()], timeout=opts.timeout, stall=opts.stall,
-                           stdin_text=json.dumps(spec), env=dict(ctx.env, **child_env), on_line=on_line,
-                           progress=_gpu_memory_mark(ctx))
+    try:
+        stream = run_streaming([env.executable, "-c", _child_source()], timeout=opts.timeout, stall=opts.stall,
+                               stdin_text=json.dumps(spec), env=dict(ctx.env, **child_env), on_line=on_line,
+                               progress=_gpu_memory_mark(ctx), max_lines=MAX_LOG_LINES)
+    except KeyboardInterrupt:  # Ctrl-C: the log announced on screen still holds what was seen
+        _save_log(log_path, seen + [(round(time.monotonic() - start, 3), "envdoctor: interrupted")], redactor)
+        raise
     _save_log(log_path, list(stream.lines), redactor)
     out = parse_lines(stream.lines)
     return _result(opts, env.executable, driver.gpus[0].name, prepared, settings, stream, out,

@@ -1,15 +1,19 @@
-"""Read the NVIDIA driver through NVML (nvidia-ml-py), behind a watchdog.
+"""Read the NVIDIA driver through NVML (nvidia-ml-py), in a child process.
 
-NVML answers in tens of milliseconds on a healthy machine, but on a wedged driver
-`nvmlInit` can block in the kernel; the read runs in a daemon thread and is abandoned
-after its timeout. The snapshot is plain JSON-able data so fixture machines can hold a
-recorded one.
+NVML answers in tens of milliseconds on a healthy machine, but it is a C library in the
+driver: on a wedged driver `nvmlInit` blocks in the kernel, and a broken one can crash
+(SIGSEGV, abort). So envdoctor never loads it: a short child of envdoctor's own interpreter
+reads it and prints one JSON line; a crash or a hang of that child is a one-line reason,
+and the child is killed with its group on timeout. The snapshot is plain JSON-able data so
+fixture machines can hold a recorded one.
 """
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
 from typing import Any, Dict, List, Optional, Protocol
-
-from .watchdog import call_with_timeout
 
 
 class NvmlUnavailable(Exception):
@@ -94,19 +98,50 @@ def _read_nvml() -> Dict[str, Any]:
 DRIVER_MARKS = ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg", "/usr/lib/wsl/lib/libnvidia-ml.so.1")
 
 
+# The child: envdoctor's package directory goes first on sys.path, whatever the install.
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from envdoctor.system.nvml import child_main; child_main()"
+
+
+def child_main() -> None:
+    """In the child: one JSON line, {"snapshot": ...} or {"error": "..."}."""
+    try:
+        out: Dict[str, Any] = {"snapshot": _read_nvml()}
+    except NvmlUnavailable as exc:
+        out = {"error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - any failure of the library is a one-line reason
+        out = {"error": f"NVML: {type(exc).__name__}: {exc}"}
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+def _crash(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"NVML crashed ({signal.Signals(-returncode).name}) while reading the driver"
+        except ValueError:
+            pass
+    return f"NVML crashed (exit {returncode}) while reading the driver"
+
+
 class SystemNvml:
     def read(self, timeout: float) -> Dict[str, Any]:
-        import os
-        import sys
+        from .runner import SubprocessRunner
 
         if sys.platform.startswith("linux") and not any(os.path.exists(p) for p in DRIVER_MARKS):
             raise NvmlUnavailable("NVML library not found: no NVIDIA driver (no /dev/nvidiactl, "
                                   "/proc/driver/nvidia or WSL GPU)")
-        outcome = call_with_timeout(_read_nvml, timeout, name="envdoctor-nvml")
-        if outcome.status == "ok":
-            return outcome.value
-        if outcome.status == "timeout":
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        result = SubprocessRunner().run([sys.executable, "-c", _CHILD, package_parent], timeout)
+        if result.status == "timeout":
             raise TimeoutError(f"NVML gave no answer in {timeout:.1f} s")
-        if isinstance(outcome.exc, NvmlUnavailable):
-            raise outcome.exc
-        raise NvmlUnavailable(outcome.error or "NVML failed")
+        if result.status != "ok":
+            raise NvmlUnavailable(f"NVML could not be read: {result.describe()}")
+        try:
+            answer = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            answer = None
+        if isinstance(answer, dict) and isinstance(answer.get("snapshot"), dict):
+            return answer["snapshot"]
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            raise NvmlUnavailable(answer["error"][:300])
+        raise NvmlUnavailable(_crash(result.returncode) if result.returncode else
+                              f"NVML could not be read: {result.describe()}")

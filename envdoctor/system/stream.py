@@ -14,9 +14,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
-from .runner import kill_group
+from . import children
 
 Line = Tuple[float, str]  # (seconds since start, text without the newline)
+# A line longer than this is cut into pieces: output without newlines must not grow memory.
+LINE_LIMIT = 64 * 1024
+# Lines waiting to be handled; a child that prints faster waits on its pipe.
+QUEUE_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class StreamResult:
 
 def _reader(pipe, out: "queue.Queue[Optional[bytes]]") -> None:
     try:
-        for raw in iter(pipe.readline, b""):
+        for raw in iter(lambda: pipe.readline(LINE_LIMIT), b""):
             out.put(raw)
     except (OSError, ValueError):
         pass
@@ -46,15 +50,14 @@ def run_streaming(argv: Sequence[str], *, timeout: float, stall: float, stdin_te
     """`progress()` returns a number that changes when the child makes progress (or None)."""
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=dict(env) if env is not None else None,
-                                start_new_session=True)
+        proc = children.spawn(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
     except FileNotFoundError:
         return StreamResult("absent", None, (), 0.0, "not found")
     except OSError as exc:
         return StreamResult("error", None, (), 0.0, exc.strerror or str(exc))
     lines: List[Line] = []
-    q: "queue.Queue[Optional[bytes]]" = queue.Queue()
+    q: "queue.Queue[Optional[bytes]]" = queue.Queue(QUEUE_LIMIT)
     threading.Thread(target=_reader, args=(proc.stdout, q), daemon=True).start()
     try:
         proc.stdin.write(stdin_text.encode())
@@ -65,44 +68,45 @@ def run_streaming(argv: Sequence[str], *, timeout: float, stall: float, stdin_te
     last_mark = progress() if progress else None
     next_poll = start + poll
     status, eof = "ok", False
-    while True:
-        now = time.monotonic()
-        if now - start > timeout:
-            status = "timeout"
-            break
-        if now - last_progress > stall:
-            status = "stall"
-            break
-        if eof:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-            continue
-        try:
-            raw = q.get(timeout=min(0.25, max(0.01, next_poll - now)))
-        except queue.Empty:
-            raw = b""
-        if raw is None:
-            eof = True
-            continue
-        now = time.monotonic()
-        if raw:
-            line = (round(now - start, 3), raw.decode("utf-8", "replace").rstrip("\r\n"))
-            if len(lines) < max_lines:
-                lines.append(line)
-            if on_line:
-                on_line(line)
-            last_progress = now
-        if progress and now >= next_poll:
-            next_poll = now + poll
-            mark = progress()
-            if mark is not None and mark != last_mark:
-                last_mark, last_progress = mark, now
-    kill_group(proc)  # the child is done or stuck: either way nothing of it may stay
     try:
-        proc.wait(timeout=1.0)
-    except subprocess.TimeoutExpired:
-        pass
+        while True:
+            now = time.monotonic()
+            if now - start > timeout:
+                status = "timeout"
+                break
+            if now - last_progress > stall:
+                status = "stall"
+                break
+            if eof:
+                if children.exited(proc):
+                    break
+                time.sleep(0.05)
+                continue
+            try:
+                raw = q.get(timeout=min(0.25, max(0.01, next_poll - now)))
+            except queue.Empty:
+                raw = b""
+            if raw is None:
+                eof = True
+                continue
+            now = time.monotonic()
+            if raw:
+                line = (round(now - start, 3), raw.decode("utf-8", "replace").rstrip("\r\n"))
+                if len(lines) < max_lines:
+                    lines.append(line)
+                if on_line:
+                    on_line(line)
+                last_progress = now
+            if progress and now >= next_poll:
+                next_poll = now + poll
+                mark = progress()
+                if mark is not None and mark != last_mark:
+                    last_mark, last_progress = mark, now
+    except BaseException:  # Ctrl-C, or a failing callback: the child must not outlive us
+        children.release(proc, escaped=True)
+        raise
+    # The child is done or stuck: either way nothing of it may stay.
+    children.release(proc, escaped=status != "ok")
     while True:  # lines already read before the end
         try:
             raw = q.get_nowait()
