@@ -80,6 +80,8 @@ def _list_codes() -> None:
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process, and the "
               "network checks unless --only network.")
 @click.option("--offline", is_flag=True, help="Skip the network checks.")
+@click.option("--speed", is_flag=True, help="Sample download speed with up to 32 MiB per host (by default the "
+              "network check reads about 1 MiB in all; `--only network -v` samples too).")
 @click.option("--url", "urls", multiple=True, metavar="URL",
               help="Also check that this http(s) URL can be reached and how fast (repeatable).")
 @click.option("--only", multiple=True, metavar="AREA", help=f"Run only these areas: {', '.join(AREAS)}.")
@@ -101,7 +103,7 @@ def _list_codes() -> None:
                    "instead of this machine.")
 @click.option("--want", "want", metavar="vllm==X",
               help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is an error.")
-def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[str, ...],
+def check(as_json: bool, verbose: bool, quick: bool, offline: bool, speed: bool, urls: Tuple[str, ...],
           only: Tuple[str, ...], skip: Tuple[str, ...], list_codes: bool, ci: bool, python: Optional[str],
           deadline: float, debug: bool, record: Optional[str], replay: Optional[str], model: Optional[str],
           from_report: Optional[str], want: Optional[str]) -> int:
@@ -116,7 +118,7 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
                                    "--replay, --record, --python, --only or --skip")
         return _check_from_report(from_report, as_json, verbose, ci, debug)
     only, skip = _areas(only), _areas(skip)
-    options = {"quick": quick, "urls": _urls(urls)}
+    options = {"quick": quick, "urls": _urls(urls), "speed": speed or (verbose and only == ("network",))}
     if offline and "network" in only:
         raise click.UsageError("--offline and --only network contradict each other")
     if offline or (quick and "network" not in only):

@@ -76,28 +76,37 @@ def _model(f: ModelFacts) -> str:
     s = f.shape
     quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
     return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
+def _rate(tp) -> str:
+    from ..rules.network import rate_text
+
+    return ("≥ " if tp.small else "") + rate_text(tp.bytes_per_second)
+
+
 def _network(f: NetworkFacts) -> str:
-    from ..rules.network import KIND_LABEL, code_for, rate_text
+    from ..rules.network import KIND_LABEL, code_for, size_text
 
     reached = [t for t in f.targets if t.failure is None]
     failed = [t for t in f.targets if code_for(t)]
-    unfinished = len(f.targets) - len(reached) - len(failed)  # cut by the budget: no verdict
+    unused = [t for t in f.targets if t.unused and t.failure is not None]
+    unfinished = len(f.targets) - len(reached) - len(failed) - len(unused)  # cut by the budget: no verdict
     parts = [f"{len(f.targets)} place(s) to fetch from: {len(reached)} reached"
              + (f", {len(failed)} failed" if failed else "")
+             + (f", {len(unused)} unreachable but not used" if unused else "")
              + (f", {unfinished} not finished in the budget" if unfinished else "")]
     rates = [t for t in f.targets if t.throughput and t.throughput.bytes_per_second]
     if rates:
         best = max(rates, key=lambda t: t.throughput.bytes_per_second)
-        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {rate_text(best.throughput.bytes_per_second)}")
+        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {_rate(best.throughput)}")
     proxies = sorted({t.proxy for t in f.targets if t.proxy})
     if proxies:
         parts.append("via " + ", ".join(proxies))
+    parts.append(f"read {size_text(f.bytes_read)}")
     return " · ".join(parts + [f"{f.seconds:.1f} s of {f.budget_seconds:g} s"])
 
 
 def network_lines(f: NetworkFacts) -> List[str]:
-    """One line per target: each step, where it stopped, and the throughput."""
-    from ..rules.network import KIND_LABEL, duration_text, rate_text
+    """One line per target: each step, where it stopped, what was read, and the throughput."""
+    from ..rules.network import KIND_LABEL, duration_text, size_text
 
     lines = []
     for t in f.targets:
@@ -106,11 +115,17 @@ def network_lines(f: NetworkFacts) -> List[str]:
             mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
             steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
         tp = t.throughput
-        rate = (f" · {rate_text(tp.bytes_per_second)}: {tp.projected_bytes / 1e6:.0f} MB in "
-                f"{duration_text(tp.projected_seconds)}" if tp and tp.bytes_per_second and tp.projected_bytes else "")
+        read = f" · read {size_text(t.bytes_read)}" if t.bytes_read else ""
+        rate = ""
+        if tp and tp.bytes_per_second and tp.projected_bytes:
+            rate = (f" · {_rate(tp)} over {size_text(tp.bytes)}"
+                    + (f", first byte after {tp.first_byte_seconds:.2f} s" if tp.first_byte_seconds is not None else "")
+                    + f": the {tp.projected_bytes / 1e6:.0f} MB torch wheel would take "
+                    + ("at most " if tp.small else "") + duration_text(tp.projected_seconds))
         via = f" via {t.proxy}" if t.proxy else ""
-        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{rate}")
+        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{read}{rate}")
         lines += [f"  {t.failure.detail}"] if t.failure and t.failure.detail else []
+        lines += [f"  not used: {t.unused}"] if t.unused else []
         lines += [f"  note: {n}" for n in t.notes]
     for name, value in f.proxy_env:
         lines.append(f"{name}={value}")
@@ -120,6 +135,12 @@ def network_lines(f: NetworkFacts) -> List[str]:
                  f"config files read: {', '.join(c.path for c in f.pip_config_files if c.exists) or 'none'}")
     if f.nameservers:
         lines.append(f"nameservers: {', '.join(f.nameservers)}")
+    if f.full_sample:
+        lines.append(f"fetched {size_text(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
+                     "file per host, read for up to 2 s (--speed)")
+    else:
+        lines.append(f"fetched {size_text(f.bytes_read)} in all: a Range of each page and of one file per host, "
+                     "at most 1 MiB together; --speed samples up to 32 MiB per host")
     return lines
 
 
