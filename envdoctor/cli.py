@@ -80,6 +80,7 @@ def _list_codes() -> None:
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process, and the "
               "network checks unless --only network.")
 @click.option("--offline", is_flag=True, help="Skip the network checks.")
+@click.option("--fresh", is_flag=True, help="Import torch again instead of using the cached answer.")
 @click.option("--speed", is_flag=True, help="Sample download speed with up to 32 MiB per host (by default the "
               "network check reads about 1 MiB in all; `--only network -v` samples too).")
 @click.option("--url", "urls", multiple=True, metavar="URL",
@@ -103,7 +104,7 @@ def _list_codes() -> None:
                    "instead of this machine.")
 @click.option("--want", "want", metavar="vllm==X",
               help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is an error.")
-def check(as_json: bool, verbose: bool, quick: bool, offline: bool, speed: bool, urls: Tuple[str, ...],
+def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool, speed: bool, urls: Tuple[str, ...],
           only: Tuple[str, ...], skip: Tuple[str, ...], list_codes: bool, ci: bool, python: Optional[str],
           deadline: float, debug: bool, record: Optional[str], replay: Optional[str], model: Optional[str],
           from_report: Optional[str], want: Optional[str]) -> int:
@@ -118,7 +119,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, speed: bool,
                                    "--replay, --record, --python, --only or --skip")
         return _check_from_report(from_report, as_json, verbose, ci, debug)
     only, skip = _areas(only), _areas(skip)
-    options = {"quick": quick, "urls": _urls(urls), "speed": speed or (verbose and only == ("network",))}
+    options = {"quick": quick, "urls": _urls(urls), "speed": speed or (verbose and only == ("network",)),
+               "torch_cache": not replay, "fresh": fresh}
     if offline and "network" in only:
         raise click.UsageError("--offline and --only network contradict each other")
     if offline or (quick and "network" not in only):
@@ -506,7 +508,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
             "```\n" + block + "\n```" for block in fr.footer(parsed))] if fr.footer(parsed) else []
         redactor = Redactor.for_sharing(os.environ, redact_paths=not no_redact_paths)
     else:
-        ctx = _context({"quick": quick}, python, replay)
+        ctx = _context({"quick": quick, "torch_cache": not replay}, python, replay)
         from .matrices import Matrices
 
         result = run_check(ctx, Matrices(), deadline=deadline)

@@ -140,6 +140,7 @@ class TorchRuntimeFacts:
     devices: Tuple[TorchDevice, ...] = ()
     error: Optional[str] = None  # the text CUDA initialisation failed with
     warnings: Tuple[str, ...] = ()  # warnings torch printed on the way (arch mismatch, ...)
+    cached: bool = False  # the answer of an earlier child, for the same torch, driver and GPUs
 
 
 @dataclass(frozen=True)

@@ -57,11 +57,12 @@ def _python(f: PythonEnvFacts) -> str:
 
 
 def _torch(f: TorchRuntimeFacts) -> str:
+    cached = " · cached (same torch, driver and GPUs; --fresh re-runs it)" if f.cached else ""
     if not f.cuda:
-        return f"torch {f.version} (CPU build)"
+        return f"torch {f.version} (CPU build)" + cached
     state = "CUDA available" if f.cuda_available and not f.error else "CUDA NOT available"
     devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
-    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "")
+    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
 
 
 def _resources(f: ResourceFacts) -> str:
