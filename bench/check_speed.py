@@ -47,6 +47,9 @@ def main() -> None:
     collect = "python -m torch.utils.collect_env"
     if has_torch:
         commands[collect] = ([args.python, "-m", "torch.utils.collect_env"], (0,), False)
+    # `pip install .` compiles envdoctor's bytecode; an editable install under PYTHONDONTWRITEBYTECODE
+    # never does, and would time the compiler: compile it as an install would.
+    run([sys.executable, "-m", "compileall", "-q", os.path.join(HERE, "envdoctor")], env)
     times = {name: [] for name in commands}
     for argv, codes, want_json in commands.values():  # warm-up: file cache, .pyc, the torch cache
         run(argv, env, codes, want_json)

@@ -12,7 +12,6 @@ import click
 from . import __version__
 from .areas import AREAS, DEFAULT_DEADLINE
 from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE
-from .model import DataError
 
 
 def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -590,6 +589,8 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
 
 def main(argv: Optional[list] = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    from .model import DataError
+
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
     except click.exceptions.UsageError as exc:

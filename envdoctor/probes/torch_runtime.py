@@ -14,7 +14,6 @@ from ..context import Context
 from ..engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
 from ..facts import TorchDevice, TorchRuntimeFacts
 from ..model import Facts
-from . import torch_cache
 from .python_env import child_source
 
 CHILD_TIMEOUT = 15.0
@@ -44,6 +43,8 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
         raise ProbeSkipped("the Python environment could not be read")
     if env.torch is None:
         raise ProbeAbsent("torch is not installed in the target environment")
+    from . import torch_cache  # hashlib and the cache only when torch is really probed
+
     directory = torch_cache.cache_dir(ctx.env) if ctx.options.get("torch_cache") else None
     digest = torch_cache.key(ctx, env.executable) if directory else None
     if digest and not ctx.options.get("fresh"):
