@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from typing import Optional, Tuple
 
 import click
@@ -12,6 +13,8 @@ import click
 from . import __version__
 from .areas import AREAS, DEFAULT_DEADLINE
 from .exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_USAGE
+
+PROGRESS_AFTER = 0.4  # seconds before the progress line appears: a quick check shows none
 
 
 def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -135,7 +138,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
     from .check import exit_code, run_check
     from .probes import ALL_PROBES
 
-    report = run_check(ctx, only=only, skip=skip, deadline=deadline)
+    with _progress(as_json, ci) as on_tick:
+        report = run_check(ctx, only=only, skip=skip, deadline=deadline, on_tick=on_tick)
     code = exit_code(report)
     if record and not replay:
         from .system.replay import save_recording
@@ -162,6 +166,28 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
         for line in gate.lines() if gate is not None else ():
             click.echo(redactor.text(line))
     return code
+
+
+@contextmanager
+def _progress(as_json: bool, ci: bool):
+    """An on_tick for run_check: one line on a terminal's stderr naming the areas still
+    running, after a short wait (a quick check shows none); erased before the report."""
+    from .render.progress import StatusLine, check_line, wanted
+
+    if not wanted(as_json, ci):
+        yield None
+        return
+    import time
+
+    line, start = StatusLine(), time.monotonic()
+
+    def on_tick(running, left: float) -> None:
+        if time.monotonic() - start >= PROGRESS_AFTER:
+            line.show(check_line(running, left))
+    try:
+        yield on_tick
+    finally:
+        line.clear()
 
 
 def _want(text: str) -> str:
@@ -510,7 +536,8 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
         ctx = _context({"quick": quick, "torch_cache": not replay}, python, replay)
         from .matrices import Matrices
 
-        result = run_check(ctx, Matrices(), deadline=deadline)
+        with _progress(fmt == "json" and not output, False) as on_tick:
+            result = run_check(ctx, Matrices(), deadline=deadline, on_tick=on_tick)
         env = ctx.env
         redactor = Redactor.for_sharing(ctx.env, redact_paths=not no_redact_paths)
     code = exit_code(result)

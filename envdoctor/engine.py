@@ -118,8 +118,9 @@ class ProbeRun:
         run.result = ProbeResult(run.probe.area, "timeout", round(now - (run.started_at or now), 3), error=error)
         run.final.set()
 
-    def wait(self) -> Tuple[Facts, bool]:
-        """Every probe's result in fixed order, and whether the global deadline cut any short."""
+    def wait(self, on_tick: Optional[Callable[[List[str], float], None]] = None) -> Tuple[Facts, bool]:
+        """Every probe's result in fixed order, and whether the global deadline cut any short.
+        `on_tick(areas still running, seconds they may still take)` is called as they finish."""
         ctx, deadline_hit = self.ctx, False
         with self.changed:
             while True:
@@ -127,6 +128,10 @@ class ProbeRun:
                 open_runs = [r for r in self.runs.values() if not r.final.is_set()]
                 if not open_runs:
                     break
+                if on_tick is not None:
+                    ends = [min(ctx.deadline, r.started_at + r.probe.timeout) if r.started_at is not None
+                            else ctx.deadline for r in open_runs]
+                    on_tick([r.probe.title for r in open_runs], max(ends) - now)
                 if now >= ctx.deadline:
                     deadline_hit = True
                     for r in open_runs:
