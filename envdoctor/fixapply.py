@@ -122,7 +122,7 @@ def would_run(step) -> list:
                      "then installs from there with no network")
     else:
         lines += [f"$ {shlex.join(c)}" for c in step.commands]
-    lines += [f"then checks {c.what}" for c in step.verify]
+    lines += [f"{'then checks' if lines else 'checks'} {c.what}" for c in step.verify]
     return lines
 
 

@@ -210,6 +210,9 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)
+    from .wrap import prose_lines
+
+    wrap_at = console.width if console.is_terminal else None  # commands never wrap; piped text not at all
     titles = {p.area: p.title for p in probes}
     out = console.print
 
@@ -254,7 +257,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         head.append(f"  [{f.code}]", style="dim")
         out(head)
         for text, style in finding_body(f):
-            line(text, style)
+            for piece in [text] if text.lstrip().startswith("$ ") else prose_lines(text, wrap_at):
+                line(piece, style)
     for crash in report.internal_errors:
         out()
         line("envdoctor itself failed on a rule (please report this):", "bold red")
