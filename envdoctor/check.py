@@ -45,7 +45,7 @@ def run_check(ctx: Context, matrices=None, only: Iterable[str] = (), skip: Itera
     facts, deadline_hit = running.wait(on_tick)
     # Rules judge only areas asked for: --only driver must not report "no torch", and
     # --only network must not judge the Python env it read only to find pip.
-    areas = set(only) or {p.area for p in chosen}
+    areas = set(only) or {p.area for p in chosen} - set(skip)  # pulled in as a need, --skip still holds
     rules = [r for r in ALL_RULES if r.area in areas or r.area == "envdoctor"]
     findings, crashes = evaluate(facts, matrices, rules)
     return Report(facts, tuple(findings), deadline_hit, round(ctx.clock() - start, 3), tuple(crashes))

@@ -69,14 +69,19 @@ def cli() -> None:
     """Diagnose and fix a machine for running vLLM (driver, CUDA, torch, Python, WSL2)."""
 
 
-def _list_codes() -> None:
+def _list_codes(as_json: bool = False) -> None:
     from .rules import ALL_RULES
 
+    if as_json:
+        import json
+
+        click.echo(json.dumps([{"code": r.code, "area": r.area, "summary": r.summary} for r in ALL_RULES], indent=2))
+        return
     for r in ALL_RULES:
         click.echo(f"{r.code:34} {r.area:10} {r.summary}")
 
 
-@cli.command()
+@cli.command(short_help="What stands between this machine and a working vLLM.")
 @click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every fact and each probe's time.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process, and the "
@@ -113,18 +118,21 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
     """Probe this machine and report what stands between it and a working vLLM."""
     wish = _want(want) if want else None
     if list_codes:
-        _list_codes()
+        _list_codes(as_json)
         return 0
     if from_report:
-        if replay or record or python or only or skip:
+        if replay or record or python or only or skip or want or urls or model:
             raise click.UsageError("--from-report reads a report: it cannot be combined with "
-                                   "--replay, --record, --python, --only or --skip")
+                                   "--replay, --record, --python, --only, --skip, --want, --url or --model")
         return _check_from_report(from_report, as_json, verbose, ci, debug)
     only, skip = _areas(only), _areas(skip)
     options = {"quick": quick, "urls": _urls(urls), "speed": speed or (verbose and only == ("network",)),
                "torch_cache": not replay, "fresh": fresh}
     if offline and "network" in only:
         raise click.UsageError("--offline and --only network contradict each other")
+    if urls and (offline or (quick and "network" not in only) or "network" in skip):
+        raise click.UsageError("--url is checked by the network area, which --offline, --quick or --skip network "
+                               "turns off (use --only network --url URL)")
     if offline or (quick and "network" not in only):
         options["offline"] = "--offline" if offline else "--quick"
     if model:
@@ -209,7 +217,7 @@ def _want(text: str) -> str:
     return str(req.specifier)
 
 
-@cli.command()
+@cli.command(short_help="Does a model fit on this GPU under vLLM, and how.")
 @click.argument("model", metavar="ID_OR_DIR")
 @click.option("--gpu", "gpu_name", metavar="NAME",
               help='A GPU from `envdoctor matrices show gpu`, e.g. "RTX 3050 Laptop" (default: GPU 0 here).')
@@ -286,7 +294,7 @@ def _this_gpu(matrices, free: Optional[float]):
     return gpu, notes
 
 
-@cli.command()
+@cli.command(short_help="A known-good install plan for vLLM; --apply runs it.")
 @click.option("--plan", "mode", flag_value="plan", default=True, help="Print the plan (the default); changes nothing.")
 @click.option("--apply", "mode", flag_value="apply", help="Carry the plan out in a NEW environment.")
 @click.option("--format", "fmt", type=click.Choice(["human", "sh", "json", "md", "dockerfile"]), default="human",
@@ -338,7 +346,7 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     return render_plan(resolution, plan, fmt, redactor, matrices_)
 
 
-@cli.group()
+@cli.group(short_help="The compatibility data envdoctor ships.")
 def matrices() -> None:
     """The compatibility data envdoctor ships (matrices/), with the source of every row."""
 
@@ -363,7 +371,7 @@ def matrices_show(table: str, as_json: bool, with_source: bool) -> int:
     return 0
 
 
-@matrices.command("refresh")
+@matrices.command("refresh", short_help="Propose rows for newer vLLM and torch releases.")
 @click.option("--index-url", metavar="URL", help="Read this index (default: pip's configuration, else pip's default).")
 @click.option("--package", "packages", type=click.Choice(["vllm", "torch"]), multiple=True,
               help="Only this package (repeatable).")
@@ -407,7 +415,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
     return 1 if proposed else 0
 
 
-@cli.command("run-smoke")
+@cli.command("run-smoke", short_help="Run a real vLLM generation and time each phase.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter (env) whose vLLM to run.")
 @click.option("--model", default="Qwen/Qwen2-1.5B-Instruct", show_default=True, metavar="ID_OR_DIR",
               help="A Hugging Face id or a local folder.")
@@ -418,10 +426,14 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
               help="Seconds for the whole run.")
 @click.option("--stall", type=click.FloatRange(5, 3600), default=180.0, show_default=True,
               help="Seconds with no output and no GPU-memory change that count as a stall.")
-@click.option("--gpu-memory-utilization", type=click.FloatRange(0.01, 1.0), default=None)
-@click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None)
-@click.option("--enforce-eager/--no-enforce-eager", default=None)
-@click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None)
+@click.option("--gpu-memory-utilization", type=click.FloatRange(0.01, 1.0), default=None,
+              help="Fraction of the card's memory vLLM may take (default: sized from its free memory).")
+@click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None,
+              help="Context length (default: a short one for one request, at most the model's).")
+@click.option("--enforce-eager/--no-enforce-eager", default=None,
+              help="No CUDA graphs (default: on under 8 GiB, under WSL 2, or when memory is tight).")
+@click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None,
+              help="Weights' dtype (default: half on cards without bfloat16 for a bfloat16 model, else the model's).")
 @click.option("--attention-backend", default=None, metavar="NAME", help="e.g. TRITON_ATTN, FLASH_ATTN.")
 @click.option("--force", is_flag=True, help="Run even when the model looks too big for the card.")
 @click.option("--log-dir", type=click.Path(file_okay=False), default=None, help="Where the run's log goes.")
@@ -495,7 +507,7 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     return code
 
 
-@cli.command()
+@cli.command(short_help="A shareable, redacted report of check.")
 @click.option("--markdown", "fmt", flag_value="markdown", default=True, help="Markdown (the default).")
 @click.option("--json", "fmt", flag_value="json", help="The check's JSON document, redacted the same way.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
@@ -505,13 +517,14 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
 @click.option("--from-report", "from_report", metavar="FILE|-",
               help="Report on a pasted collect_env report instead of this machine.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
+@click.option("--offline", is_flag=True, help="Skip the network checks.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter (env) to inspect.")
 @click.option("--deadline", type=click.FloatRange(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
               help="Report on a recorded fixture machine instead of this one.")
 def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: Optional[str], quick: bool,
-           python: Optional[str], deadline: float, replay: Optional[str]) -> int:
+           offline: bool, python: Optional[str], deadline: float, replay: Optional[str]) -> int:
     """A shareable, redacted report of `check` (facts, findings, plan summary) for a bug
     report or a forum post. Exit code 0 once written; 3 if it could not be made."""
     from .check import exit_code, run_check
@@ -533,7 +546,10 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
             "```\n" + block + "\n```" for block in fr.footer(parsed))] if fr.footer(parsed) else []
         redactor = Redactor.for_sharing(os.environ, redact_paths=not no_redact_paths)
     else:
-        ctx = _context({"quick": quick, "torch_cache": not replay}, python, replay)
+        options = {"quick": quick, "torch_cache": not replay}
+        if offline:
+            options["offline"] = "--offline"
+        ctx = _context(options, python, replay)
         from .matrices import Matrices
 
         with _progress(fmt == "json" and not output, False) as on_tick:
@@ -571,7 +587,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     return 0
 
 
-@cli.command()
+@cli.command(short_help="Explain a failing log: cause, why, fix.")
 @click.argument("log", required=False, metavar="LOG|-")
 @click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code explain can report and exit.")
@@ -614,14 +630,28 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     return code
 
 
+def _usage_message(exc: click.exceptions.UsageError) -> str:
+    """click's message, without a far-fetched "Did you mean" (--lang is not --want)."""
+    if isinstance(exc, click.exceptions.NoSuchOption) and exc.possibilities:
+        from difflib import get_close_matches
+
+        close = get_close_matches(exc.option_name, exc.possibilities, cutoff=0.8)
+        if not close:
+            return exc.message
+    return exc.format_message()
+
+
 def main(argv: Optional[list] = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     from .model import DataError
 
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `envdoctor` alone: the help, as --help shows it
+        click.echo(exc.format_message())
+        code = 0
     except click.exceptions.UsageError as exc:
-        click.echo(f"envdoctor: {exc.format_message()}", err=True)
+        click.echo(f"envdoctor: {_usage_message(exc)}", err=True)
         code = EXIT_USAGE
     except click.exceptions.Abort:
         click.echo("envdoctor: aborted", err=True)

@@ -254,7 +254,7 @@ def test_a_proxy_that_accepts_and_never_answers_is_proxy_unresponsive_from_pip_c
     with Loopback(black_hole) as hole:
         netrun.write("/etc/pip.conf", f"[global]\nproxy = http://127.0.0.1:{hole.port}\n")
         env = {"HTTPS_PROXY": f"http://127.0.0.1:{hole.port}", "PIP_CONFIG_FILE": "/etc/pip.conf"}
-        net = netrun.probe(env, options={"network_budget": 2.5})
+        net = netrun.probe(env)
     found = findings(net)
     assert all(t.failure.name == "tunnel" for t in net.targets if t.failure), [t.failure for t in net.targets]
     f = found["proxy-unresponsive"]

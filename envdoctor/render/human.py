@@ -175,7 +175,7 @@ def area_mark(result: ProbeResult, findings: Sequence[Finding]) -> str:
     if result.status in ("error", "timeout", "crashed"):
         mine.append("error" if result.area == "driver" else "warn")
     if not mine:
-        return "skip" if result.status == "skipped" else "ok"
+        return "skip" if result.status in ("skipped", "absent") else "ok"
     return max(mine, key=SEVERITY_RANK.__getitem__)
 
 
