@@ -442,7 +442,9 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
               stall: float, gpu_memory_utilization: Optional[float], max_model_len: Optional[int],
               enforce_eager: Optional[bool], dtype: Optional[str], attention_backend: Optional[str], force: bool,
               log_dir: Optional[str], as_json: bool) -> int:
-    """Run a real vLLM generation in the target environment and time each phase."""
+    """Run a real vLLM generation in the target environment and time each phase.
+
+    Exit code: 0 the generation ran, 2 it failed or could not start (a finding says why), 4 usage."""
     from rich.console import Console
 
     from .redact import Redactor
@@ -598,7 +600,10 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
 @click.option("-v", "--verbose", is_flag=True, help="Context for every problem and where each error text was seen.")
 def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: Optional[str], max_mb: int,
             verbose: bool) -> int:
-    """Explain a failing log (pip, uv, docker build, vLLM, torch): class, root-cause line, why, fix."""
+    """Explain a failing log (pip, uv, docker build, vLLM, torch): class, root-cause line, why, fix.
+
+    Exit code: 0 nothing error-like in the log, 1 only warnings, 2 a cause was found, 3 error lines
+    that no known signature explains (or the log cannot be read), 4 usage."""
     from .explain import LogInputError, codes, exit_code, explain_log
     from .matrices import Matrices
     from .redact import Redactor
