@@ -21,10 +21,10 @@ PROBE_TIMEOUT = BUDGET + 1.5  # the engine's limit: the budget, the pip child an
 
 
 def probe(ctx: Context, deps: Facts) -> NetworkFacts:
-    if ctx.net is None:
-        raise ProbeSkipped("a recorded machine has no network to check")
     if ctx.options.get("offline"):
         raise ProbeSkipped(f"{ctx.options['offline']} skips the network checks")
+    if ctx.net is None:
+        raise ProbeSkipped("a recorded machine has no network to check")
     budget = min(float(ctx.options.get("network_budget") or BUDGET), ctx.remaining() - 0.3)
     if budget < 0.5:
         raise ProbeOutOfTime("not checked: the global deadline left no time for the network checks "

@@ -8,7 +8,6 @@ slow or unreachable; nothing is ever switched silently.
 """
 from __future__ import annotations
 
-import ipaddress
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
@@ -350,6 +349,8 @@ def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 
 def _internal(host: str) -> bool:
+    import ipaddress
+
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
         return ip.is_private or ip.is_loopback or ip.is_link_local
