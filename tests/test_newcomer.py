@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from envdoctor.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
                              ResourceFacts)
 from envdoctor.matrices import Matrices

@@ -138,7 +138,7 @@ def network_lines(f: NetworkFacts) -> List[str]:
         lines.append(f"nameservers: {', '.join(f.nameservers)}")
     if f.full_sample:
         lines.append(f"fetched {size_text(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
-                     "file per host, read for up to 2 s (--speed)")
+                     "file per host, read for up to 2 s (--speed, or --only network -v)")
     else:
         lines.append(f"fetched {size_text(f.bytes_read)} in all: a Range of each page and of one file per host, "
                      "at most 1 MiB together; --speed samples up to 32 MiB per host")
