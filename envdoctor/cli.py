@@ -458,8 +458,15 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     opts = SmokeOptions(model=model, dummy=dummy, prompt=prompt, max_tokens=max_tokens, timeout=timeout,
                         stall=stall, overrides={k: v for k, v in overrides.items() if v is not None},
                         attention_backend=attention_backend, force=force, log_dir=log_dir)
+    from .render.progress import StatusLine, wanted
+
     err = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=True)
-    result = smoke(ctx, opts, on_event=None if as_json else smoke_text.live_printer(err, redactor))
+    ticker = smoke_text.PhaseTicker(StatusLine()) if wanted(as_json) else None
+    try:
+        result = smoke(ctx, opts, on_event=None if as_json else smoke_text.live_printer(err, redactor, ticker))
+    finally:
+        if ticker is not None:
+            ticker.stop()
     code = 0 if result.ok else EXIT_ERROR
     if as_json:
         from .render.json_doc import dumps

@@ -57,3 +57,30 @@ def test_dry_run_says_what_each_step_would_run(isolated, capsys):
                        str(tmp / "newenv"), "--cache-dir", str(tmp / "cache"))
     assert code == 0
     assert "$ " in out and "-m venv" in out and "into the wheelhouse" in out, out
+
+
+def test_run_smoke_names_the_phase_under_way_and_its_seconds():
+    from envdoctor.redact import Redactor
+    from envdoctor.render.smoke_text import PhaseTicker, live_printer
+
+    now = [100.0]
+    stream = Tty()
+    ticker = PhaseTicker(StatusLine(stream), clock=lambda: now[0])
+
+    class Console:
+        def print(self, text, **_kw):
+            stream.write(text + "\n")
+
+    on_event = live_printer(Console(), Redactor({}), ticker)
+    ticker.begin = lambda: None  # no thread in a test: the lines are drawn by hand below
+    on_event("phase", {"phase": "imported", "at": 18.3, "seconds": 18.3})
+    now[0] += 42
+    assert ticker.text() == "run-smoke: engine init… 42 s"
+    ticker.line.show(ticker.text())
+    on_event("phase", {"phase": "engine_ready", "at": 60.3, "seconds": 42.0})
+    assert ticker.text() == "run-smoke: first token… 0 s"
+    ticker.line.show(ticker.text())
+    ticker.stop()
+    out = stream.getvalue()
+    # the status line is erased before each phase line is printed, and at the end
+    assert "\r\x1b[K  [  60.30 s] engine init in 42.00 s\n" in out and out.endswith("\r\x1b[K")
