@@ -28,6 +28,8 @@ def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
 
 
 def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
+    if not values:
+        return values
     from urllib.parse import urlsplit
 
     for value in values:
