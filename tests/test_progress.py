@@ -84,3 +84,17 @@ def test_run_smoke_names_the_phase_under_way_and_its_seconds():
     out = stream.getvalue()
     # the status line is erased before each phase line is printed, and at the end
     assert "\r\x1b[K  [  60.30 s] engine init in 42.00 s\n" in out and out.endswith("\r\x1b[K")
+
+
+def test_fix_apply_download_progress_goes_to_stderr_and_only_on_a_terminal(monkeypatch):
+    from envdoctor import fixapply
+    from envdoctor.render import progress
+
+    monkeypatch.setattr(progress, "wanted", lambda *a, **k: False)
+    assert fixapply._reporter(lambda text: None).progress is None
+    monkeypatch.setattr(progress, "wanted", lambda *a, **k: True)
+    reporter = fixapply._reporter(lambda text: None)
+    try:
+        assert reporter.progress is not None and reporter.progress.console.stderr
+    finally:
+        reporter.close()
