@@ -132,9 +132,11 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
                "torch_cache": not replay, "fresh": fresh}
     if offline and "network" in only:
         raise click.UsageError("--offline and --only network contradict each other")
-    if urls and (offline or (quick and "network" not in only) or "network" in skip):
-        raise click.UsageError("--url is checked by the network area, which --offline, --quick or --skip network "
-                               "turns off (use --only network --url URL)")
+    network_off = offline or (quick and "network" not in only) or "network" in skip
+    for given, name in ((urls, "--url"), (speed, "--speed")):
+        if given and network_off:
+            raise click.UsageError(f"{name} is for the network area, which --offline, --quick or --skip network "
+                                   f"turns off (use --only network {name}{' URL' if name == '--url' else ''})")
     if offline or (quick and "network" not in only):
         options["offline"] = "--offline" if offline else "--quick"
     if model:

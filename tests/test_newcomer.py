@@ -79,7 +79,7 @@ def test_n33_options_that_would_do_nothing_are_usage_errors(capsys, tmp_path):
     report = tmp_path / "ce.txt"
     report.write_text("PyTorch version: 2.3.1+cu121\n")
     for args in (("--from-report", str(report), "--want", "vllm==0.5.3"), ("--url", "http://x.test/", "--offline"),
-                 ("--url", "http://x.test/", "--quick")):
+                 ("--url", "http://x.test/", "--quick"), ("--speed", "--offline"), ("--speed", "--skip", "network")):
         code, _out, err = run(capsys, "check", *args)
         assert code == 4 and "--" in err and "Traceback" not in err, (args, err)
 
