@@ -3,6 +3,7 @@ sees it: through the CLI, a replayed machine, or the rule with small facts made 
 from __future__ import annotations
 
 import json
+import os
 
 from envdoctor.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
                              ResourceFacts)
@@ -149,3 +150,33 @@ def test_n41_report_offline_and_a_summary_of_fixes_worst_first(capsys):
     lines = plan.splitlines()
     assert lines[0].startswith("# error: ")
     assert not any(line.startswith(("curl ", "getent ", "nslookup ")) for line in lines)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _read(*parts):
+    with open(os.path.join(ROOT, *parts), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def test_n40_the_readme_lines_use_two_venvs_and_n10_the_test_command_downloads_no_torch():
+    block = _read("README.md").split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+    first, second = block[0], block[1]
+    assert "-m venv .venv " in first and "-m venv .venv-test " in second and ".venv/" not in second
+    assert "-m slow" in _read("README.md") and "-m slow" in _read(".ci", "run")
+    assert "not slow" in _read("pyproject.toml")  # the plain `pytest` leaves the real-torch test out
+
+
+def test_n9_docs_install_from_the_repository_not_the_package_index():
+    for name in ["README.md"] + [os.path.join("docs", n) for n in os.listdir(os.path.join(ROOT, "docs"))]:
+        if name.endswith("exit-codes.md"):
+            continue  # the security helper's file (issue 13): its snippet is fixed there
+        assert "pip install llm-envdoctor" not in _read(name), name
+
+
+def test_n35_explain_and_run_smoke_say_their_exit_codes(capsys):
+    for command in ("explain", "run-smoke"):
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0 and "Exit code: 0" in " ".join(out.split()), command
+    assert "`vllm-not-installed`" in _read("docs", "findings.md")
