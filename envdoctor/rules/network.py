@@ -2,9 +2,11 @@
 and give the exact fix. Each target's first failing step decides its code (code_for);
 a rule reports every target with its code in one finding.
 
-Mirrors that users in mainland China rely on are offered as clearly labelled options,
-only when a default endpoint (pip's default index, the PyTorch index, Hugging Face) is
-slow or unreachable; nothing is ever switched silently.
+A root cause is named once: when the proxy (or the one DNS server) fails, every target
+that failed there is that proxy's (or server's) finding, not one per host. Mirrors that
+users in mainland China rely on are offered as clearly labelled options, once, only for a
+default endpoint (pip's default index, the PyTorch index, Hugging Face) that is slow or
+failed on its own, where a mirror can help; nothing is ever switched silently.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ..facts import NetStep, NetTarget, NetworkFacts
 from ..matrices import Matrices
-from ..model import Facts
+from ..model import DataError, Facts
 from .base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
@@ -38,9 +40,6 @@ KIND_LABEL = {
     "conda-channel": "conda channel", "hf": "Hugging Face", "modelscope": "ModelScope", "url": "--url",
 }
 HUBS = ("hf", "modelscope")
-
-
-PROXY_CODES = ("proxy-invalid", "proxy-refused", "proxy-unresponsive", "proxy-auth-required")
 
 
 def code_for(target: NetTarget) -> Optional[str]:
@@ -136,12 +135,11 @@ def _torch_pin(facts: Facts, matrices: Matrices) -> str:
         return env.torch.version.split("+", 1)[0]
     try:
         return str(max(matrices.table("torch"), key=lambda r: r.version).version)
-    except Exception:  # noqa: BLE001 - unreadable data: leave the placeholder
+    except DataError:  # unreadable data: leave the placeholder
         return "X.Y.Z"
 
 
-def mirror_options(targets: Sequence[NetTarget], facts: Facts, code: str,
-                   matrices: Optional[Matrices] = None) -> Tuple[str, ...]:
+def mirror_options(targets: Sequence[NetTarget], facts: Facts, code: str, matrices: Matrices) -> Tuple[str, ...]:
     """Options, never applied, once per check: each group (PyPI, PyTorch index, hub) is shown
     by the first rule that reports one of its default endpoints as failing or slow."""
     net = _net(facts)
@@ -157,7 +155,7 @@ def mirror_options(targets: Sequence[NetTarget], facts: Facts, code: str,
         notes += [f"Option, if you are in mainland China: a public PyPI mirror by {name}: "
                   f"`{pip} config set global.index-url {url}` (see {doc})" for name, url, doc in PYPI_MIRRORS]
     if "torch" in mine:
-        version = _torch_pin(facts, matrices) if matrices is not None else "X.Y.Z"
+        version = _torch_pin(facts, matrices)
         notes.append("The default CUDA build of each torch release is also on the package index (and its "
                      f"mirrors): `{pip} install torch=={version}` without --index-url needs no PyTorch index.")
     if "hf" in mine:
