@@ -1,6 +1,7 @@
 """`envdoctor check` as a function: probe, evaluate the rules, decide the exit code."""
 from __future__ import annotations
 
+import os
 import traceback
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
@@ -49,6 +50,19 @@ def run_check(ctx: Context, matrices=None, only: Iterable[str] = (), skip: Itera
     rules = [r for r in ALL_RULES if r.area in areas or r.area == "envdoctor"]
     findings, crashes = evaluate(facts, matrices, rules)
     return Report(facts, tuple(findings), deadline_hit, round(ctx.clock() - start, 3), tuple(crashes))
+
+
+def process_seconds() -> Optional[float]:
+    """Seconds since this process started (the interpreter's start-up and imports included),
+    from /proc; None where there is no /proc."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            started = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime, in clock ticks
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def exit_code(report: Report) -> int:

@@ -171,10 +171,11 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
             doc["want"] = redactor.data(gate.document())
         click.echo(dumps(doc))
     else:
+        from .check import process_seconds
         from .render.human import render
 
         render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
-               color=False if ci or os.environ.get("NO_COLOR") else None)
+               color=False if ci or os.environ.get("NO_COLOR") else None, wall=process_seconds())
         for line in gate.lines() if gate is not None else ():
             click.echo(redactor.text(line))
     return code

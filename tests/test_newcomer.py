@@ -180,3 +180,15 @@ def test_n35_explain_and_run_smoke_say_their_exit_codes(capsys):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "Exit code: 0" in " ".join(out.split()), command
     assert "`vllm-not-installed`" in _read("docs", "findings.md")
+
+
+def test_n18_the_header_counts_start_up_too(capsys):
+    import time
+
+    from envdoctor.check import process_seconds
+
+    before = process_seconds()
+    time.sleep(0.05)
+    assert before is not None and process_seconds() >= before + 0.04
+    code, out, _ = run(capsys, "check", "--replay", machine_dir("wsl1-ubuntu"))
+    assert "s with start-up)" in out.splitlines()[0]

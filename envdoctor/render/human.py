@@ -204,7 +204,7 @@ def fact_lines(result: ProbeResult) -> List[str]:
 
 def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
-           file=None, title: Optional[str] = None, footer: Sequence[str] = ()) -> None:
+           file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -230,7 +230,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
              f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
         return
 
-    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s", "bold")
+    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s"
+         + (f" ({wall:.2f} s with start-up)" if wall is not None else ""), "bold")
     out()
     for area, result in report.facts.results.items():
         mark, style = MARKS[area_mark(result, report.findings)]
