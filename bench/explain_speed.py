@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import random
 import statistics
@@ -67,6 +68,10 @@ def measure(argv) -> tuple:
     seconds, peak_kb, code = done.stderr.decode().strip().splitlines()[-1].split()
     if int(code) not in (0, 1, 2):
         sys.exit(f"explain failed ({code}): {done.stderr.decode()[-500:]}")
+    try:
+        json.loads(done.stdout)
+    except ValueError as exc:
+        sys.exit(f"explain --json printed no JSON ({exc}): a bench of it measures nothing")
     return float(seconds), int(peak_kb), done.stdout
 
 

@@ -58,7 +58,12 @@ def main() -> None:
         left = [p for p in started if alive(p)]
         for p in left:
             os.kill(p, 9)
-    doc = json.loads(proc.stdout)
+    if proc.returncode not in (1, 2, 3):  # hung tools are warnings, errors or "could not check", never 0 or 4
+        sys.exit(f"bench: FAILED: check exited {proc.returncode} against hanging tools\n{proc.stderr[-800:]}")
+    try:
+        doc = json.loads(proc.stdout)
+    except ValueError as exc:
+        sys.exit(f"bench: FAILED: check --json printed no JSON ({exc})\n{proc.stderr[-800:]}")
     stuck = [f"{p['area']} ({p['status']})" for p in doc["probes"] if p["status"] in ("timeout", "error")]
     print(f"check took {took:.2f} s with a {args.deadline:g} s deadline "
           f"(target <= {args.deadline + 0.5:g} s): {'OK' if took <= args.deadline + 0.5 else 'OVER'}")

@@ -21,6 +21,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OK = (0,)  # run-smoke's "the generation ran" (docs/exit-codes.md); anything else times a failure
 CHILD = os.path.join(HERE, "envdoctor", "smoke", "child.py")
 
 
@@ -32,7 +33,11 @@ def timed(argv, env, stdin_text=None, out_path=None):
     if out_path:
         with open(out_path, "wb") as fh:
             fh.write(proc.stdout)
-    return took, proc.returncode, proc.stdout.decode("utf-8", "replace")
+    text = proc.stdout.decode("utf-8", "replace")
+    if proc.returncode not in OK:
+        sys.exit(f"bench: FAILED: {' '.join(argv[:6])} ... exited {proc.returncode}: a failed generation "
+                 f"measures nothing\n{text[-800:]}")
+    return took, proc.returncode, text
 
 
 def main() -> None:
@@ -48,8 +53,11 @@ def main() -> None:
              "--log-dir", os.path.join(args.out, "logs")] + extra
     # The first run-smoke is a warm-up and tells us the exact spec to run bare.
     t, code, text = timed(smoke, env, out_path=os.path.join(args.out, "smoke-warmup.json"))
-    doc = json.loads(text)
-    spec = doc["spec"]
+    try:
+        doc = json.loads(text)
+        spec = doc["spec"]
+    except (ValueError, KeyError) as exc:
+        sys.exit(f"bench: FAILED: run-smoke --json printed no JSON document with a spec ({exc})")
     print(f"warm-up: envdoctor run-smoke {t:.2f} s (exit {code}); spec: {json.dumps(spec['llm_kwargs'])}", flush=True)
     with open(CHILD, encoding="utf-8") as fh:
         bare = [sys.executable, "-c", fh.read()]  # as run-smoke starts it

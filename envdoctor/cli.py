@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from typing import Optional, Tuple
 
 import click
@@ -14,7 +15,8 @@ from .areas import AREAS, DEFAULT_DEADLINE
 from .cli_support import (ClosedStdout, Group, Number, cannot_read, checked_index_url, interrupt, interrupted,
                           known_cc, python_arg, record_dir)
 from .exitcodes import EXIT_CANNOT_CHECK, EXIT_CLOSED_STDOUT, EXIT_ERROR, EXIT_USAGE
-from .model import DataError
+
+PROGRESS_AFTER = 0.4  # seconds before the progress line appears: a quick check shows none
 
 
 def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -28,6 +30,8 @@ def _areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
 
 
 def _urls(values: Tuple[str, ...]) -> Tuple[str, ...]:
+    if not values:
+        return values
     from urllib.parse import urlsplit
 
     for value in values:
@@ -69,19 +73,27 @@ def cli() -> None:
     """Diagnose and fix a machine for running vLLM (driver, CUDA, torch, Python, WSL2)."""
 
 
-def _list_codes() -> None:
+def _list_codes(as_json: bool = False) -> None:
     from .rules import ALL_RULES
 
+    if as_json:
+        import json
+
+        click.echo(json.dumps([{"code": r.code, "area": r.area, "summary": r.summary} for r in ALL_RULES], indent=2))
+        return
     for r in ALL_RULES:
         click.echo(f"{r.code:34} {r.area:10} {r.summary}")
 
 
-@cli.command()
+@cli.command(short_help="What stands between this machine and a working vLLM.")
 @click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every fact and each probe's time.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process, and the "
               "network checks unless --only network.")
 @click.option("--offline", is_flag=True, help="Skip the network checks.")
+@click.option("--fresh", is_flag=True, help="Import torch again instead of using the cached answer.")
+@click.option("--speed", is_flag=True, help="Sample download speed with up to 32 MiB per host (by default the "
+              "network check reads about 1 MiB in all; `--only network -v` samples too).")
 @click.option("--url", "urls", multiple=True, metavar="URL",
               help="Also check that this http(s) URL can be reached and how fast (repeatable).")
 @click.option("--only", multiple=True, metavar="AREA", help=f"Run only these areas: {', '.join(AREAS)}.")
@@ -103,24 +115,30 @@ def _list_codes() -> None:
                    "instead of this machine.")
 @click.option("--want", "want", metavar="vllm==X",
               help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is an error.")
-def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[str, ...],
+def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool, speed: bool, urls: Tuple[str, ...],
           only: Tuple[str, ...], skip: Tuple[str, ...], list_codes: bool, ci: bool, python: Optional[str],
           deadline: float, debug: bool, record: Optional[str], replay: Optional[str], model: Optional[str],
           from_report: Optional[str], want: Optional[str]) -> int:
     """Probe this machine and report what stands between it and a working vLLM."""
     wish = _want(want) if want else None
     if list_codes:
-        _list_codes()
+        _list_codes(as_json)
         return 0
     if from_report:
-        if replay or record or python or only or skip:
+        if replay or record or python or only or skip or want or urls or model:
             raise click.UsageError("--from-report reads a report: it cannot be combined with "
-                                   "--replay, --record, --python, --only or --skip")
+                                   "--replay, --record, --python, --only, --skip, --want, --url or --model")
         return _check_from_report(from_report, as_json, verbose, ci, debug)
     only, skip = _areas(only), _areas(skip)
-    options = {"quick": quick, "urls": _urls(urls)}
+    options = {"quick": quick, "urls": _urls(urls), "speed": speed or (verbose and only == ("network",)),
+               "torch_cache": not replay, "fresh": fresh}
     if offline and "network" in only:
         raise click.UsageError("--offline and --only network contradict each other")
+    network_off = offline or (quick and "network" not in only) or "network" in skip
+    for given, name in ((urls, "--url"), (speed, "--speed")):
+        if given and network_off:
+            raise click.UsageError(f"{name} is for the network area, which --offline, --quick or --skip network "
+                                   f"turns off (use --only network {name}{' URL' if name == '--url' else ''})")
     if offline or (quick and "network" not in only):
         options["offline"] = "--offline" if offline else "--quick"
     if model:
@@ -136,7 +154,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
     from .check import exit_code, run_check
     from .probes import ALL_PROBES
 
-    report = run_check(ctx, only=only, skip=skip, deadline=deadline)
+    with _progress(as_json, ci) as on_tick:
+        report = run_check(ctx, only=only, skip=skip, deadline=deadline, on_tick=on_tick)
     code = exit_code(report)
     if record and not replay:
         from .system.replay import save_recording
@@ -161,13 +180,36 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, urls: Tuple[
             doc["want"] = redactor.data(gate.document())
         click.echo(dumps(doc))
     else:
+        from .check import process_seconds
         from .render.human import render
 
         render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
-               color=False if ci or os.environ.get("NO_COLOR") else None)
+               color=False if ci or os.environ.get("NO_COLOR") else None, wall=process_seconds())
         for line in gate.lines() if gate is not None else ():
             click.echo(redactor.text(line))
     return code
+
+
+@contextmanager
+def _progress(as_json: bool, ci: bool):
+    """An on_tick for run_check: one line on a terminal's stderr naming the areas still
+    running, after a short wait (a quick check shows none); erased before the report."""
+    from .render.progress import StatusLine, check_line, wanted
+
+    if not wanted(as_json, ci):
+        yield None
+        return
+    import time
+
+    line, start = StatusLine(), time.monotonic()
+
+    def on_tick(running, left: float) -> None:
+        if time.monotonic() - start >= PROGRESS_AFTER:
+            line.show(check_line(running, left))
+    try:
+        yield on_tick
+    finally:
+        line.clear()
 
 
 def _want(text: str) -> str:
@@ -194,7 +236,7 @@ def _want(text: str) -> str:
     return str(req.specifier)
 
 
-@cli.command()
+@cli.command(short_help="Does a model fit on this GPU under vLLM, and how.")
 @click.argument("model", metavar="ID_OR_DIR")
 @click.option("--gpu", "gpu_name", metavar="NAME",
               help='A GPU from `envdoctor matrices show gpu`, e.g. "RTX 3050 Laptop" (default: GPU 0 here).')
@@ -274,7 +316,7 @@ def _this_gpu(matrices, free: Optional[float]):
     return gpu, notes
 
 
-@cli.command()
+@cli.command(short_help="A known-good install plan for vLLM; --apply runs it.")
 @click.option("--plan", "mode", flag_value="plan", default=True, help="Print the plan (the default); changes nothing.")
 @click.option("--apply", "mode", flag_value="apply", help="Carry the plan out in a NEW environment.")
 @click.option("--format", "fmt", type=click.Choice(["human", "sh", "json", "md", "dockerfile"]), default="human",
@@ -336,7 +378,7 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
     return render_plan(resolution, plan, fmt, redactor, matrices_)
 
 
-@cli.group()
+@cli.group(short_help="The compatibility data envdoctor ships.")
 def matrices() -> None:
     """The compatibility data envdoctor ships (matrices/), with the source of every row."""
 
@@ -361,7 +403,7 @@ def matrices_show(table: str, as_json: bool, with_source: bool) -> int:
     return 0
 
 
-@matrices.command("refresh")
+@matrices.command("refresh", short_help="Propose rows for newer vLLM and torch releases.")
 @click.option("--index-url", metavar="URL", help="Read this index (default: pip's configuration, else pip's default).")
 @click.option("--package", "packages", type=click.Choice(["vllm", "torch"]), multiple=True,
               help="Only this package (repeatable).")
@@ -406,7 +448,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
     return 1 if proposed else 0
 
 
-@cli.command("run-smoke")
+@cli.command("run-smoke", short_help="Run a real vLLM generation and time each phase.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter whose vLLM to run: a path, a name on PATH or a venv folder.")
 @click.option("--model", default="Qwen/Qwen2-1.5B-Instruct", show_default=True, metavar="ID_OR_DIR",
               help="A Hugging Face id or a local folder.")
@@ -417,10 +459,14 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
               help="Seconds for the whole run.")
 @click.option("--stall", type=Number(5, 3600), default=180.0, show_default=True,
               help="Seconds with no output and no GPU-memory change that count as a stall.")
-@click.option("--gpu-memory-utilization", type=Number(0.01, 1.0), default=None)
-@click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None)
-@click.option("--enforce-eager/--no-enforce-eager", default=None)
-@click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None)
+@click.option("--gpu-memory-utilization", type=Number(0.01, 1.0), default=None,
+              help="Fraction of the card's memory vLLM may take (default: sized from its free memory).")
+@click.option("--max-model-len", type=click.IntRange(16, 1 << 22), default=None,
+              help="Context length (default: a short one for one request, at most the model's).")
+@click.option("--enforce-eager/--no-enforce-eager", default=None,
+              help="No CUDA graphs (default: on under 8 GiB, under WSL 2, or when memory is tight).")
+@click.option("--dtype", type=click.Choice(["auto", "half", "bfloat16", "float16", "float32"]), default=None,
+              help="Weights' dtype (default: half on cards without bfloat16 for a bfloat16 model, else the model's).")
 @click.option("--attention-backend", default=None, metavar="NAME", help="e.g. TRITON_ATTN, FLASH_ATTN.")
 @click.option("--force", is_flag=True, help="Run even when the model looks too big for the card.")
 @click.option("--log-dir", type=click.Path(file_okay=False), default=None, help="Where the run's log goes.")
@@ -429,7 +475,9 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
               stall: float, gpu_memory_utilization: Optional[float], max_model_len: Optional[int],
               enforce_eager: Optional[bool], dtype: Optional[str], attention_backend: Optional[str], force: bool,
               log_dir: Optional[str], as_json: bool) -> int:
-    """Run a real vLLM generation in the target environment and time each phase."""
+    """Run a real vLLM generation in the target environment and time each phase.
+
+    Exit code: 0 the generation ran, 2 it failed or could not start (a finding says why), 4 usage."""
     from rich.console import Console
 
     from .redact import Redactor
@@ -443,8 +491,15 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     opts = SmokeOptions(model=model, dummy=dummy, prompt=prompt, max_tokens=max_tokens, timeout=timeout,
                         stall=stall, overrides={k: v for k, v in overrides.items() if v is not None},
                         attention_backend=attention_backend, force=force, log_dir=log_dir)
+    from .render.progress import StatusLine, wanted
+
     err = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=True)
-    result = smoke(ctx, opts, on_event=None if as_json else smoke_text.live_printer(err, redactor))
+    ticker = smoke_text.PhaseTicker(StatusLine()) if wanted(as_json) else None
+    try:
+        result = smoke(ctx, opts, on_event=None if as_json else smoke_text.live_printer(err, redactor, ticker))
+    finally:
+        if ticker is not None:
+            ticker.stop()
     code = 0 if result.ok else EXIT_ERROR
     if as_json:
         from .render.json_doc import dumps
@@ -493,7 +548,7 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     return code
 
 
-@cli.command()
+@cli.command(short_help="A shareable, redacted report of check.")
 @click.option("--markdown", "fmt", flag_value="markdown", default=True, help="Markdown (the default).")
 @click.option("--json", "fmt", flag_value="json", help="The check's JSON document, redacted the same way.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
@@ -503,13 +558,14 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
 @click.option("--from-report", "from_report", metavar="FILE|-",
               help="Report on a pasted collect_env report instead of this machine.")
 @click.option("--quick", is_flag=True, help="Skip probes that import torch in a child process.")
+@click.option("--offline", is_flag=True, help="Skip the network checks.")
 @click.option("--python", "python", metavar="PATH", help="The interpreter to inspect: a path, a name on PATH (python3.11) or a venv folder.")
 @click.option("--deadline", type=Number(0.5, 600), default=DEFAULT_DEADLINE, show_default=True,
               help="Seconds for the whole check.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False), metavar="DIR", hidden=True,
               help="Report on a recorded fixture machine instead of this one.")
 def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: Optional[str], quick: bool,
-           python: Optional[str], deadline: float, replay: Optional[str]) -> int:
+           offline: bool, python: Optional[str], deadline: float, replay: Optional[str]) -> int:
     """A shareable, redacted report of `check` (facts, findings, plan summary) for a bug
     report or a forum post. Exit code 0 once written; 3 if it could not be made."""
     from .check import exit_code, run_check
@@ -531,10 +587,14 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
             "```\n" + block + "\n```" for block in fr.footer(parsed))] if fr.footer(parsed) else []
         redactor = Redactor.for_sharing(os.environ, redact_paths=not no_redact_paths)
     else:
-        ctx = _context({"quick": quick}, python, replay)
+        options = {"quick": quick, "torch_cache": not replay}
+        if offline:
+            options["offline"] = "--offline"
+        ctx = _context(options, python, replay)
         from .matrices import Matrices
 
-        result = run_check(ctx, Matrices(), deadline=deadline)
+        with _progress(fmt == "json" and not output, False) as on_tick:
+            result = run_check(ctx, Matrices(), deadline=deadline, on_tick=on_tick)
         env = ctx.env
         redactor = Redactor.for_sharing(ctx.env, redact_paths=not no_redact_paths)
     code = exit_code(result)
@@ -569,7 +629,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     return 0
 
 
-@cli.command()
+@cli.command(short_help="Explain a failing log: cause, why, fix.")
 @click.argument("log", required=False, metavar="LOG|-")
 @click.option("--json", "as_json", is_flag=True, help="Print one versioned JSON document.")
 @click.option("--list", "list_codes", is_flag=True, help="List every finding code explain can report and exit.")
@@ -580,7 +640,10 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
 @click.option("-v", "--verbose", is_flag=True, help="Context for every problem and where each error text was seen.")
 def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: Optional[str], max_mb: int,
             verbose: bool) -> int:
-    """Explain a failing log (pip, uv, docker build, vLLM, torch): class, root-cause line, why, fix."""
+    """Explain a failing log (pip, uv, docker build, vLLM, torch): class, root-cause line, why, fix.
+
+    Exit code: 0 nothing error-like in the log, 1 only warnings, 2 a cause was found, 3 error lines
+    that no known signature explains (or the log cannot be read), 4 usage."""
     from .explain import LogInputError, codes, exit_code, explain_log
     from .matrices import Matrices
     from .redact import Redactor
@@ -611,6 +674,17 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     return code
 
 
+def _usage_message(exc: click.exceptions.UsageError) -> str:
+    """click's message, without a far-fetched "Did you mean" (--lang is not --want)."""
+    if isinstance(exc, click.exceptions.NoSuchOption) and exc.possibilities:
+        from difflib import get_close_matches
+
+        close = get_close_matches(exc.option_name, exc.possibilities, cutoff=0.8)
+        if not close:
+            return exc.message
+    return exc.format_message()
+
+
 def main(argv: Optional[list] = None) -> None:
     import signal
 
@@ -629,12 +703,17 @@ def main(argv: Optional[list] = None) -> None:
             stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):
             pass
+    from .model import DataError
+
     try:
         code = cli.main(args=argv, prog_name="envdoctor", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `envdoctor` alone: the help, as --help shows it
+        click.echo(exc.format_message())
+        code = 0
     except click.exceptions.UsageError as exc:
         from .redact import Redactor  # a bad value may carry a password: --index-url http://u:pw@...
 
-        click.echo(f"envdoctor: {Redactor(os.environ).text(exc.format_message())}", err=True)
+        click.echo(f"envdoctor: {Redactor(os.environ).text(_usage_message(exc))}", err=True)
         code = EXIT_USAGE
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         code = interrupted(exc)

@@ -65,8 +65,12 @@ class Context:
 
 
 def live_context(options: Optional[Mapping[str, object]] = None) -> Context:
-    from .system.net import SystemNet  # ssl is imported only when a check runs
+    options = dict(options or {})
+    net = None
+    if not options.get("offline"):  # sockets load only when the network is checked
+        from .system.net import SystemNet
 
+        net = SystemNet()
     host = Host(platform.system(), platform.machine(), sys.executable)
     return Context(runner=SubprocessRunner(), fs=RootedFS("/"), env=dict(os.environ),
-                   nvml=SystemNvml(), host=host, options=dict(options or {}), net=SystemNet())
+                   nvml=SystemNvml(), host=host, options=options, net=net)

@@ -29,6 +29,10 @@ class ProbeTimeout(ProbeFailed):
     """A tool the probe depends on gave no answer in time (it was killed)."""
 
 
+class ProbeOutOfTime(ProbeTimeout):
+    """The global deadline left no time to start this probe: the check is cut short (exit 3)."""
+
+
 class ProbeSkipped(Exception):
     """Not applicable on this machine or not asked for (WSL checks outside WSL, --quick)."""
 
@@ -81,6 +85,7 @@ class ProbeRun:
         self.probes = list(probes)
         self.runs: Dict[str, _Run] = {p.area: _Run(p) for p in probes}
         self.changed = threading.Condition()
+        self.out_of_time = False  # a probe found no time left in the global deadline
         for run in self.runs.values():
             Task(lambda run=run: self._body(run), name=f"envdoctor-probe-{run.probe.area}")
 
@@ -100,6 +105,7 @@ class ProbeRun:
         except ProbeSkipped as exc:
             result = ProbeResult(run.probe.area, "skipped", error=str(exc) or None)
         except ProbeTimeout as exc:
+            self.out_of_time = self.out_of_time or isinstance(exc, ProbeOutOfTime)
             result = ProbeResult(run.probe.area, "timeout", error=str(exc))
         except ProbeFailed as exc:
             result = ProbeResult(run.probe.area, "error", error=str(exc))
@@ -118,8 +124,9 @@ class ProbeRun:
         run.result = ProbeResult(run.probe.area, "timeout", round(now - (run.started_at or now), 3), error=error)
         run.final.set()
 
-    def wait(self) -> Tuple[Facts, bool]:
-        """Every probe's result in fixed order, and whether the global deadline cut any short."""
+    def wait(self, on_tick: Optional[Callable[[List[str], float], None]] = None) -> Tuple[Facts, bool]:
+        """Every probe's result in fixed order, and whether the global deadline cut any short.
+        `on_tick(areas still running, seconds they may still take)` is called as they finish."""
         ctx, deadline_hit = self.ctx, False
         with self.changed:
             while True:
@@ -127,6 +134,10 @@ class ProbeRun:
                 open_runs = [r for r in self.runs.values() if not r.final.is_set()]
                 if not open_runs:
                     break
+                if on_tick is not None:
+                    ends = [min(ctx.deadline, r.started_at + r.probe.timeout) if r.started_at is not None
+                            else ctx.deadline for r in open_runs]
+                    on_tick([r.probe.title for r in open_runs], max(ends) - now)
                 if now >= ctx.deadline:
                     deadline_hit = True
                     for r in open_runs:
@@ -143,5 +154,5 @@ class ProbeRun:
                         next_wake = min(next_wake, ends)
                 self.changed.notify_all()
                 self.changed.wait(max(0.001, min(next_wake - now, 0.25)))
-        return Facts({p.area: self.runs[p.area].result for p in self.probes}), deadline_hit
+        return Facts({p.area: self.runs[p.area].result for p in self.probes}), deadline_hit or self.out_of_time
 

@@ -140,6 +140,7 @@ class TorchRuntimeFacts:
     devices: Tuple[TorchDevice, ...] = ()
     error: Optional[str] = None  # the text CUDA initialisation failed with
     warnings: Tuple[str, ...] = ()  # warnings torch printed on the way (arch mismatch, ...)
+    cached: bool = False  # the answer of an earlier child, for the same torch, driver and GPUs
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ class Throughput:
     file_bytes: Optional[int] = None  # the whole file's size (Content-Range), when the server said
     projected_bytes: Optional[int] = None  # what the projection is for (the torch wheel)
     projected_seconds: Optional[float] = None
+    first_byte_seconds: Optional[float] = None  # from sending the request to the first body byte
+    small: bool = False  # the default check's small Range: the rate is a floor, not a big download's speed
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,8 @@ class NetTarget:
     local: bool = False  # file:// or a path: checked on disk, not over the network
     notes: Tuple[str, ...] = ()
     seconds: float = 0.0
+    bytes_read: int = 0  # body bytes of every page and sample, all hops together
+    unused: Optional[str] = None  # why a failure here blocks nothing (HF_HUB_OFFLINE=1)
 
     @property
     def failure(self) -> Optional[NetStep]:
@@ -255,6 +260,8 @@ class NetworkFacts:
     wsl_networking_mode: Optional[str] = None  # .wslconfig [wsl2] networkingMode
     wsl_dns_tunneling: Optional[bool] = None
     wslconfig_path: Optional[str] = None
+    full_sample: bool = False  # --speed: a throughput sample of up to 32 MiB per host, else about 1 MiB in all
+    bytes_read: int = 0
 
 
 def canonicalize_name(name: str) -> str:

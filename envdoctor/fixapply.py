@@ -113,6 +113,21 @@ def _printer(redactor: Redactor):
     return say
 
 
+def would_run(step) -> list:
+    """What --dry-run says a step would do: its commands, the files it writes, what it installs."""
+    import shlex
+
+    lines = [f"writes {w.path}" for w in step.writes]
+    if step.install is not None:  # --apply downloads first, then installs offline: not the plan's pip line
+        where = step.install.index_url or "pip's configured index"
+        lines.append(f"downloads {' '.join(step.install.requirements)} from {where} into the wheelhouse, "
+                     "then installs from there with no network")
+    else:
+        lines += [f"$ {shlex.join(c)}" for c in step.commands]
+    lines += [f"{'then checks' if lines else 'checks'} {c.what}" for c in step.verify]
+    return lines
+
+
 class _reporter:
     """Steps as lines; downloads as a rich progress bar on a terminal (plain lines elsewhere)."""
 
@@ -121,17 +136,23 @@ class _reporter:
         self.progress = None
         self.task = None
         self.current = None
-        if sys.stdout.isatty():
+        from .render.progress import wanted
+
+        if wanted():
+            from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                     TransferSpeedColumn(), transient=True)
+                                     TransferSpeedColumn(), transient=True, console=Console(stderr=True))
             self.progress.start()
 
     def step(self, index, total, step, status, detail="") -> None:
         mark = {"done": "✓", "already-done": "✓", "failed": "✗", "running": "…", "would-run": "·"}[status]
         words = {"already-done": "already done (checked)", "would-run": "would run", "running": "running"}.get(status, status)
         self.say(f"{mark} {index}/{total} {step.title}: {words}")
+        if status == "would-run":
+            for line in would_run(step):
+                self.say(f"      {line}")
 
     def download(self, artifact, got, total) -> None:
         if self.progress is None:

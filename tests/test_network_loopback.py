@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from .netkit import BUDGET_GRACE, NetRun, findings, target
+from .netkit import BUDGET_GRACE, NetRun, findings, python_facts, target
 from envdoctor.facts import PlatformFacts
 from envdoctor.probes.net_trace import SAMPLE_RANGE, STALL_SECONDS
 from .netservers import (TLS_DIR, TORCH_SIZE, Loopback, black_hole, endless_body, endless_headers, index,
@@ -48,7 +48,7 @@ def direct(tmp_path_factory):
            "HF_ENDPOINT": s["intercepted"].url("")}
     before = {t.ident for t in threading.enumerate()}
     net = run.probe(env, names={"slow.test": "127.0.0.1", "v6only.test": "100::1"}, slow={"slow.test": 1.2},
-                    options={"urls": (s["endless"].url("/big.bin"),)})
+                    options={"urls": (s["endless"].url("/big.bin"),), "speed": True})
     leftover = [t.name for t in threading.enumerate() if t.ident not in before and t.name.startswith("envdoctor-net")]
     yield net, findings(net), servers, leftover, refused
     for server in servers.values():
@@ -128,7 +128,7 @@ def test_an_intercepting_ca_on_the_hub_is_named(direct):
     assert hf.tls_issuer == "O=Example Corp, CN=Example Corp TLS Inspection CA"
     assert hf.ca_source == "certifi (the requests default)"
     assert "Example Corp TLS Inspection CA" in found["tls-intercepted"].title + " ".join(found["tls-intercepted"].evidence)
-    assert "hf-endpoint-unreachable" in found
+    assert "hf-endpoint-unreachable" not in found  # the root cause is named once: the interception
 
 
 def test_endless_headers_are_cut_at_64_kib(direct):
@@ -231,7 +231,7 @@ def test_a_proxy_with_credentials_tunnels_and_the_password_stays_hidden(netrun):
     assert "NO_PROXY does not list it" in " ".join(mismatch.evidence)
 
 
-def test_a_proxy_port_that_refuses_is_proxy_unreachable_with_the_wsl_nat_hint(netrun):
+def test_a_proxy_port_that_refuses_is_proxy_refused_with_the_wsl_nat_hint(netrun):
     port = refused_port()
     wsl = PlatformFacts("Linux", "x86_64", wsl=2)
     env = {"HTTPS_PROXY": f"http://127.0.0.1:{port}", "https_proxy": f"http://127.0.0.1:{port}",
@@ -239,9 +239,63 @@ def test_a_proxy_port_that_refuses_is_proxy_unreachable_with_the_wsl_nat_hint(ne
     net = netrun.probe(env, platform=wsl)
     t = target(net, "mirror.example.test")
     assert (t.failure.name, t.failure.problem) == ("proxy-connect", "refused")
-    f = findings(net, platform=wsl)["proxy-unreachable"]
+    found = findings(net, platform=wsl)
+    f = found["proxy-refused"]
     assert f.severity == "error" and f"127.0.0.1:{port}" in f.title
     assert any("127.0.0.1 is the Linux VM itself" in n for n in f.notes)
+    # every target fails at the proxy: one finding, the proxy's, naming the variable; no mirrors
+    assert "from https_proxy" in f.title and "every download through it fails" in f.title
+    assert "unset https_proxy HTTPS_PROXY" in f.fix
+    assert not {"index-unreachable", "hf-endpoint-unreachable", "dns-failure", "tcp-blocked"} & set(found)
+    assert not any("PyPI mirror" in n or "HF_ENDPOINT=" in n for x in found.values() for n in x.notes)
+
+
+def test_a_proxy_that_accepts_and_never_answers_is_proxy_unresponsive_from_pip_conf(netrun):
+    with Loopback(black_hole) as hole:
+        netrun.write("/etc/pip.conf", f"[global]\nproxy = http://127.0.0.1:{hole.port}\n")
+        env = {"HTTPS_PROXY": f"http://127.0.0.1:{hole.port}", "PIP_CONFIG_FILE": "/etc/pip.conf"}
+        net = netrun.probe(env)
+    found = findings(net)
+    assert all(t.failure.name == "tunnel" for t in net.targets if t.failure), [t.failure for t in net.targets]
+    f = found["proxy-unresponsive"]
+    assert "does not answer" in f.title and "/etc/pip.conf [global] proxy" in f.title
+    assert any(c.endswith("config unset global.proxy") for c in f.fix) and "unset HTTPS_PROXY" in f.fix
+    assert not {"index-unreachable", "hf-endpoint-unreachable"} & set(found)
+    assert not any("HF_ENDPOINT" in n or "PyPI mirror" in n for x in found.values() for n in x.notes)
+
+
+def test_one_failing_dns_server_is_named_once_without_mirrors(netrun):
+    netrun.write("/etc/resolv.conf", "nameserver 10.255.0.53\n")
+    net = netrun.probe({})  # the test resolver knows no real name: every lookup fails
+    found = findings(net)
+    f = found["dns-failure"]
+    assert f.title.startswith("The DNS server 10.255.0.53 (/etc/resolv.conf) resolves no name")
+    assert not any("mirror" in n.lower() or "HF_ENDPOINT" in n for x in found.values() for n in x.notes)
+    assert "hf-endpoint-unreachable" not in found
+
+
+def test_mirror_options_once_and_only_for_the_hosts_that_failed(netrun):
+    with Loopback(index()) as origin:
+        net = netrun.probe({"PIP_INDEX_URL": f"http://index.test:{origin.port}/simple"},
+                           names={"index.test": "127.0.0.1"})  # hub and PyTorch index do not resolve
+    found = findings(net)
+    notes = [n for x in found.values() for n in x.notes]
+    assert not any("PyPI mirror" in n for n in notes)  # pip's index answered
+    assert sum("HF_ENDPOINT=" in n for n in notes) == 1
+    torch_notes = [n for n in notes if "needs no PyTorch index" in n]
+    assert len(torch_notes) == 1 and "torch==2.5.1`" in torch_notes[0]  # the target's torch, no X.Y.Z
+    assert "hf-endpoint-unreachable" not in found and "dns-failure" in found
+
+
+def test_with_hf_hub_offline_an_unreachable_hub_is_not_a_warning(netrun):
+    with Loopback(index()) as origin:
+        env = {"PIP_INDEX_URL": origin.url("/simple"), "HF_ENDPOINT": "http://hub.nowhere.test",
+               "HF_HUB_OFFLINE": "1"}
+        net = netrun.probe(env, python=python_facts(cuda=None))
+        found = findings(net, python=python_facts(cuda=None))
+    hf = next(t for t in net.targets if t.kind == "hf")
+    assert hf.failure is not None and hf.unused.startswith("HF_HUB_OFFLINE=1")
+    assert not any(hf.url in " ".join(f.evidence) for f in found.values()), found.keys()
 
 
 def test_no_proxy_sends_a_host_direct(netrun):

@@ -1,5 +1,8 @@
 """The torch runtime probe against a real torch: the CPU build of torch 2.13.0 installed
-into a venv made for this test (on this kind of machine pip takes it from local disk)."""
+into a venv made for this test (on this kind of machine pip takes it from local disk).
+
+Opt-in (marked slow): it downloads torch, hundreds of MB, GBs for the CUDA build a normal
+machine's index serves. `.ci/run` runs it explicitly: `python -m pytest -m slow`."""
 from __future__ import annotations
 
 import json
@@ -12,6 +15,12 @@ import pytest
 from envdoctor.cli import main
 
 VENV = os.path.join(os.path.dirname(__file__), ".torch-venv")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +44,10 @@ def test_torch_runtime_probe_on_a_real_cpu_torch(capsys, torch_python):
     assert torch_facts["cuda_available"] is False and torch_facts["device_count"] == 0
     assert doc["facts"]["python"]["torch"] == {"version": torch_facts["version"], "cuda": None, "hip": None}
     assert exit_info.value.code in (0, 1)
+    with pytest.raises(SystemExit):  # the second check answers from the cache
+        main(["check", "--json", "--only", "torch", "--python", torch_python, "--deadline", "60"])
+    again = json.loads(capsys.readouterr().out)["facts"]["torch"]
+    assert again["cached"] is True and again["version"] == torch_facts["version"]
 
 
 def test_broken_torch_import_is_quoted(capsys, torch_python, tmp_path):

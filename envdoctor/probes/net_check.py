@@ -19,12 +19,13 @@ from ..redact import Redactor
 from .net_config import (CaChoice, PipSettings, Setting, conda_channels, env_route,
                          parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,
                          requests_ca, uv_ca)
-from .net_trace import TargetSpec, TlsContext, Tracer
+from .net_trace import LIGHT_BYTES, LIGHT_HEAD_RESERVE, TargetSpec, TlsContext, Tracer
 
 JOIN_GRACE = 0.3
 HF_DEFAULT_ENDPOINT = "https://huggingface.co"  # huggingface_hub constants: HF_ENDPOINT's default
 HF_SAMPLE_REPO = "Qwen/Qwen2-1.5B-Instruct"  # the first user's model (shared/seed/first-user-notes.md)
 MODELSCOPE_ENDPOINT = "https://www.modelscope.cn"
+TRUE_VALUES = {"1", "ON", "YES", "TRUE"}  # huggingface_hub's constants: what HF_HUB_OFFLINE counts as set
 # pip's own default index, asked of pip in the target interpreter (never written here).
 PIP_CHILD = ("import sys; sys.path[:1] = []; import json, pip; from pip._internal.models.index import PyPI; "
              "print(json.dumps({'pip': pip.__version__, 'index': PyPI.simple_url}))")
@@ -167,9 +168,10 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
 
     endpoint = (env.get("HF_ENDPOINT") or "").rstrip("/")
     hf = Setting(endpoint, "HF_ENDPOINT") if endpoint else Setting(HF_DEFAULT_ENDPOINT, "huggingface_hub's default")
-    notes = ("HF_HUB_OFFLINE is set: huggingface_hub will not download at all",) if env.get("HF_HUB_OFFLINE") else ()
+    offline = (env.get("HF_HUB_OFFLINE") or "").strip().upper() in TRUE_VALUES
+    unused = f"HF_HUB_OFFLINE={env.get('HF_HUB_OFFLINE')}: huggingface_hub downloads nothing" if offline else None
     plan.add("hf", hf, (f"{hf.value}/{HF_SAMPLE_REPO}/resolve/main/config.json",),
-             sample=f"{hf.value}/{HF_SAMPLE_REPO}/resolve/main/model.safetensors", notes=notes,
+             sample=f"{hf.value}/{HF_SAMPLE_REPO}/resolve/main/model.safetensors", unused=unused,
              proxy=env_route(hf.value, env), ca=requests_ca(env))
 
     if env.get("VLLM_USE_MODELSCOPE"):
@@ -276,10 +278,14 @@ def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
                 problems.append(ConfigProblem("ca-bundle-invalid", item.ca.source, contexts[item.ca]))  # type: ignore[arg-type]
 
     results: List[Optional[NetTarget]] = [i if isinstance(i, NetTarget) else None for i in plan.items]
+    full = bool(ctx.options.get("speed"))
+    traced = sum(isinstance(i, TargetSpec) for i in plan.items)
+    allowance = None if full else max(1024, LIGHT_BYTES // max(1, traced) - LIGHT_HEAD_RESERVE)
     threads = []
     for index, item in enumerate(plan.items):
         if isinstance(item, TargetSpec):
-            tracer = Tracer(item, ctx.net, contexts[item.ca], ctx.clock, deadline, redact, ctx.host.machine)
+            tracer = Tracer(item, ctx.net, contexts[item.ca], ctx.clock, deadline, redact, ctx.host.machine,
+                            allowance)
             thread = threading.Thread(target=_run, args=(tracer, results, index), daemon=True,
                                       name=f"envdoctor-net-{item.kind}")
             thread.start()
@@ -290,8 +296,9 @@ def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
             item = plan.items[index]
             results[index] = NetTarget(item.kind, redact(item.url), redact(item.source), steps=(
                 NetStep("budget", False, detail="still running when the budget ran out", problem="budget"),))
+    targets = tuple(r for r in results if r is not None)
     return NetworkFacts(
-        targets=tuple(r for r in results if r is not None),
+        targets=targets, full_sample=full, bytes_read=sum(t.bytes_read for t in targets),
         budget_seconds=round(budget, 3),
         seconds=round(ctx.clock() - start, 3),
         proxy_env=proxy_env,

@@ -5,6 +5,10 @@ proxy-connect -> (proxy-tls) -> tunnel (CONNECT) -> tls -> http -> ... Each step
 its own timeout, cut short by the area's deadline, so a black-holed host costs seconds,
 never minutes. Throughput is a bounded Range sample; a stall is "no byte for
 STALL_SECONDS", seen by the read's own watchdog window (system/http1.py).
+
+By default a target gets a share of LIGHT_BYTES (about 1 MiB for the whole check): a
+Range of its page and a Range of one file, enough for the headers, the time to the first
+byte and a floor on the rate. `allowance=None` (--speed) samples SAMPLE_RANGE per file.
 """
 from __future__ import annotations
 
@@ -34,6 +38,11 @@ PAGE_LIMIT = 2 * 1024 * 1024
 SAMPLE_SECONDS = 2.0
 SAMPLE_MIN = 0.3  # less time left than this: no sample
 SAMPLE_RANGE = 32 * 1024 * 1024  # caching proxies fetch a whole range before the first byte: keep it modest
+LIGHT_BYTES = 1024 * 1024  # the default check's body bytes, every target together (metered lines)
+LIGHT_HEAD_RESERVE = 8 * 1024  # kept back from each target's share for the response heads
+SMALL_RANGE_MIN = 16 * 1024  # less than this left: no file sample
+RATE_MIN = 64 * 1024  # fewer bytes say nothing about a rate
+SMALL_RATE_MIN = 16 * 1024
 MAX_REDIRECTS = 4
 # What an install must fetch in one piece: torch-2.4.0-cp310-cp310-manylinux1_x86_64.whl,
 # "(797.2 MB)" in pip's own log of the first user's failing build (shared/seed/docker-build.log).
@@ -57,6 +66,7 @@ class TargetSpec:
     not_found_ok: bool = False  # 404 on every page is fine (a private extra index)
     ranged_page: bool = False  # the page is itself the sample: one Range GET, read up to SAMPLE_SECONDS
     notes: Tuple[str, ...] = ()
+    unused: Optional[str] = None  # why this target's failure blocks nothing
 
 
 class Stop(Exception):
@@ -109,8 +119,10 @@ def _content_total(head: Head) -> Optional[int]:
 
 class Tracer:
     def __init__(self, spec: TargetSpec, net: Net, tls_context: TlsContext, clock: Callable[[], float],
-                 deadline: float, redact: Callable[[str], str], machine: str = "x86_64") -> None:
+                 deadline: float, redact: Callable[[str], str], machine: str = "x86_64",
+                 allowance: Optional[int] = None) -> None:
         self.spec = spec
+        self.allowance = allowance  # body bytes this target may read; None: the full sample
         self.net = net
         self.tls_context = tls_context
         self.clock = clock
@@ -123,6 +135,8 @@ class Tracer:
         self.throughput: Optional[Throughput] = None
         self.notes: List[str] = list(spec.notes)
         self.quiet = False
+        self.bytes_read = 0
+        self.page_sent = 0.0
 
     # --- bookkeeping -------------------------------------------------------------------
 
@@ -315,6 +329,7 @@ class Tracer:
         started = self.clock()
         body = conn.read_body(head, until=started + seconds, stall=STALL_SECONDS, limit=limit, keep=keep)
         conn.close()
+        self.bytes_read += body.bytes
         return body, started
 
     def _transfer_failed(self, body: Body, label: str, started: float) -> None:
@@ -325,22 +340,32 @@ class Tracer:
             self.fail("transfer", label, started, "closed",
                       f"the connection broke off after {body.bytes} bytes")
 
-    def _measure(self, url: str, head: Head, body: Body, started: float) -> Throughput:
+    def _measure(self, url: str, head: Head, body: Body, started: float, sent: float) -> Throughput:
         span = (body.last_byte - body.first_byte) if body.first_byte is not None and body.last_byte else 0.0
         if span < 0.1 and body.last_byte is not None:
             span = body.last_byte - started  # a small file that came at once: count from the request
-        rate = body.bytes / span if span > 0 and body.bytes >= 64 * 1024 else None  # less says nothing
+        small = self.allowance is not None
+        enough = SMALL_RATE_MIN if small else RATE_MIN
+        rate = body.bytes / span if span > 0 and body.bytes >= enough else None
         total = _content_total(head)
         name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         projected = total if total and name.lower().startswith("torch-") else TORCH_WHEEL_BYTES
+        first = round(body.first_byte - sent, 3) if body.first_byte is not None else None
         return Throughput(self.redact(url), body.bytes, round(span, 3), round(rate) if rate else None,
                           body.ended == "stall", total, projected,
-                          round(projected / rate, 1) if rate else None)
+                          round(projected / rate, 1) if rate else None, first, small)
+
+    def _page_cap(self) -> int:
+        if self.allowance is None:
+            return SAMPLE_RANGE if self.spec.ranged_page else PAGE_LIMIT
+        whole = self.spec.ranged_page or (self.spec.sample is None and not self.spec.links)
+        return max(1, self.allowance if whole else self.allowance // 2)
 
     def page(self) -> Tuple[Optional[str], Optional[Head], Optional[Body], float]:
         spec = self.spec
+        cap = self._page_cap()
         for i, url in enumerate(spec.pages):
-            ranged = [("Range", f"bytes=0-{SAMPLE_RANGE - 1}")] if spec.ranged_page else []
+            ranged = [("Range", f"bytes=0-{cap - 1}")] if spec.ranged_page or self.allowance is not None else []
             conn, head, final, label, started = self.request(url, "http", ranged)
             path = urlsplit(final).path or "/"
             last = i + 1 == len(spec.pages)
@@ -360,10 +385,11 @@ class Tracer:
             self.record("http", label, started, detail=f"{head.status} {head.reason} for {path}", status=head.status)
             if spec.ranged_page:
                 seconds = max(0.0, min(SAMPLE_SECONDS, self.deadline - self.clock() - 0.05))
-                body, read_at = self._read(conn, head, seconds, SAMPLE_RANGE, 0)
-                self.throughput = self._measure(final, head, body, read_at)
+                body, read_at = self._read(conn, head, seconds, cap, 0)
+                self.throughput = self._measure(final, head, body, read_at, started)
             else:
-                body, read_at = self._read(conn, head, self.left(PAGE_SECONDS), PAGE_LIMIT, PAGE_LIMIT)
+                body, read_at = self._read(conn, head, self.left(PAGE_SECONDS), cap, cap)
+            self.page_sent = started
             self._transfer_failed(body, label, read_at)
             return final, head, body, read_at
         return None, None, None, self.clock()
@@ -375,8 +401,8 @@ class Tracer:
         if url is None and spec.links and page_url and page_body is not None:
             url = pick_wheel(page_url, page_body.data, self.machine)
         page_rate = None
-        if page_url and page_head is not None and page_body is not None and page_body.bytes >= 64 * 1024:
-            page_rate = self._measure(page_url, page_head, page_body, page_started)
+        if page_url and page_head is not None and page_body is not None and page_body.bytes >= RATE_MIN:
+            page_rate = self._measure(page_url, page_head, page_body, page_started, self.page_sent)
         if url is None:
             self.throughput = page_rate
             return
@@ -384,10 +410,16 @@ class Tracer:
             self.throughput = page_rate
             self.notes.append("no time left in the budget for a throughput sample")
             return
+        size = SAMPLE_RANGE if self.allowance is None else self.allowance - self.bytes_read
+        if size < SMALL_RANGE_MIN:
+            self.throughput = page_rate
+            self.notes.append("the page used this target's share of the check's 1 MiB: no file sample "
+                              "(--speed samples the file)")
+            return
         # A file host may take seconds to start (a caching proxy fetching the range first):
         # wait for it until little budget is left, and give no verdict when it runs out.
         conn, head, final, label, started = self.request(
-            url, "sample", [("Range", f"bytes=0-{SAMPLE_RANGE - 1}")],
+            url, "sample", [("Range", f"bytes=0-{size - 1}")],
             head_timeout=max(0.0, self.deadline - self.clock() - SAMPLE_MIN), silence="budget")
         name = unquote(urlsplit(final).path.rsplit("/", 1)[-1]) or "/"
         if head.status not in (200, 206):
@@ -400,8 +432,8 @@ class Tracer:
             return
         self.record("sample", label, started, detail=f"{head.status} for {name}", status=head.status)
         seconds = min(SAMPLE_SECONDS, self.deadline - self.clock() - 0.05)
-        body, read_at = self._read(conn, head, max(0.0, seconds), SAMPLE_RANGE, 0)
-        self.throughput = self._measure(final, head, body, read_at)
+        body, read_at = self._read(conn, head, max(0.0, seconds), size, 0)
+        self.throughput = self._measure(final, head, body, read_at, started)
         self._transfer_failed(body, label, read_at)
 
     def run(self) -> NetTarget:
@@ -422,7 +454,7 @@ class Tracer:
             addresses=self.addresses, steps=tuple(self.steps), tls_issuer=self.issuer,
             throughput=self.throughput,
             notes=tuple(self.redact(n) for n in self.notes + ([spec.proxy.note] if spec.proxy.note else [])),
-            seconds=round(self.clock() - started, 3),
+            seconds=round(self.clock() - started, 3), bytes_read=self.bytes_read, unused=spec.unused,
         )
 
 

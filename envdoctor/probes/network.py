@@ -12,7 +12,7 @@ All are traced in parallel (net_check.py), each step under its own timeout
 from __future__ import annotations
 
 from ..context import Context
-from ..engine import ProbeSkipped
+from ..engine import ProbeOutOfTime, ProbeSkipped
 from ..facts import NetworkFacts
 from ..model import Facts
 
@@ -21,13 +21,14 @@ PROBE_TIMEOUT = BUDGET + 1.5  # the engine's limit: the budget, the pip child an
 
 
 def probe(ctx: Context, deps: Facts) -> NetworkFacts:
-    if ctx.net is None:
-        raise ProbeSkipped("a recorded machine has no network to check")
     if ctx.options.get("offline"):
         raise ProbeSkipped(f"{ctx.options['offline']} skips the network checks")
+    if ctx.net is None:
+        raise ProbeSkipped("a recorded machine has no network to check")
     budget = min(float(ctx.options.get("network_budget") or BUDGET), ctx.remaining() - 0.3)
     if budget < 0.5:
-        raise ProbeSkipped("no time left in the global deadline for the network checks")
+        raise ProbeOutOfTime("not checked: the global deadline left no time for the network checks "
+                             "(raise --deadline)")
     from .net_check import run  # sockets, ssl and config parsers load only here
 
     return run(ctx, deps, budget)

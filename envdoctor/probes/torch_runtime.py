@@ -2,11 +2,13 @@
 
 Only when the environment probe found torch, and never with --quick (importing torch
 takes seconds). Answers what metadata cannot: does CUDA initialise, the compiled arch
-list, the device capability, and the exact error text when CUDA fails.
+list, the device capability, and the exact error text when CUDA fails. A check from the
+CLI caches the answer (torch_cache.py); --fresh runs the child again.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from ..context import Context
 from ..engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
@@ -41,7 +43,26 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
         raise ProbeSkipped("the Python environment could not be read")
     if env.torch is None:
         raise ProbeAbsent("torch is not installed in the target environment")
-    result = ctx.run([env.executable, "-c", child_source("torch_child.py")], timeout=CHILD_TIMEOUT)
+    from . import torch_cache  # hashlib and the cache only when torch is really probed
+
+    directory = torch_cache.cache_dir(ctx.env) if ctx.options.get("torch_cache") else None
+    digest = torch_cache.key(ctx, env.executable) if directory else None
+    if digest and not ctx.options.get("fresh"):
+        cached = torch_cache.load(directory, digest)
+        if cached is not None:
+            try:
+                return replace(parse_child(cached), cached=True)
+            except (KeyError, TypeError, ValueError, ProbeFailed):
+                pass  # an entry that does not parse: run the child and rewrite it
+    data = _run_child(ctx, env.executable)
+    facts = parse_child(data)  # an import error is not cached: the user is about to fix it
+    if digest:
+        torch_cache.store(directory, digest, data)
+    return facts
+
+
+def _run_child(ctx: Context, executable: str) -> dict:
+    result = ctx.run([executable, "-c", child_source("torch_child.py")], timeout=CHILD_TIMEOUT)
     if result.status == "timeout":
         raise ProbeTimeout(f"import torch gave no answer in time and was killed ({result.error})")
     try:
@@ -51,6 +72,7 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
     except (ValueError, IndexError):
         raise ProbeFailed(f"the torch probe printed no result: {result.describe()}") from None
     try:
-        return parse_child(data)
+        parse_child(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise ProbeFailed(f"the torch probe printed data that cannot be read: {exc}") from None
+    return data

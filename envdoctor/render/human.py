@@ -57,11 +57,12 @@ def _python(f: PythonEnvFacts) -> str:
 
 
 def _torch(f: TorchRuntimeFacts) -> str:
+    cached = " · cached (same torch, driver and GPUs; --fresh re-runs it)" if f.cached else ""
     if not f.cuda:
-        return f"torch {f.version} (CPU build)"
+        return f"torch {f.version} (CPU build)" + cached
     state = "CUDA available" if f.cuda_available and not f.error else "CUDA NOT available"
     devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
-    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "")
+    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
 
 
 def _resources(f: ResourceFacts) -> str:
@@ -76,28 +77,37 @@ def _model(f: ModelFacts) -> str:
     s = f.shape
     quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
     return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
+def _rate(tp) -> str:
+    from ..rules.network import rate_text
+
+    return ("≥ " if tp.small else "") + rate_text(tp.bytes_per_second)
+
+
 def _network(f: NetworkFacts) -> str:
-    from ..rules.network import KIND_LABEL, code_for, rate_text
+    from ..rules.network import KIND_LABEL, code_for, size_text
 
     reached = [t for t in f.targets if t.failure is None]
     failed = [t for t in f.targets if code_for(t)]
-    unfinished = len(f.targets) - len(reached) - len(failed)  # cut by the budget: no verdict
+    unused = [t for t in f.targets if t.unused and t.failure is not None]
+    unfinished = len(f.targets) - len(reached) - len(failed) - len(unused)  # cut by the budget: no verdict
     parts = [f"{len(f.targets)} place(s) to fetch from: {len(reached)} reached"
              + (f", {len(failed)} failed" if failed else "")
+             + (f", {len(unused)} unreachable but not used" if unused else "")
              + (f", {unfinished} not finished in the budget" if unfinished else "")]
     rates = [t for t in f.targets if t.throughput and t.throughput.bytes_per_second]
     if rates:
         best = max(rates, key=lambda t: t.throughput.bytes_per_second)
-        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {rate_text(best.throughput.bytes_per_second)}")
+        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {_rate(best.throughput)}")
     proxies = sorted({t.proxy for t in f.targets if t.proxy})
     if proxies:
         parts.append("via " + ", ".join(proxies))
+    parts.append(f"read {size_text(f.bytes_read)}")
     return " · ".join(parts + [f"{f.seconds:.1f} s of {f.budget_seconds:g} s"])
 
 
 def network_lines(f: NetworkFacts) -> List[str]:
-    """One line per target: each step, where it stopped, and the throughput."""
-    from ..rules.network import KIND_LABEL, duration_text, rate_text
+    """One line per target: each step, where it stopped, what was read, and the throughput."""
+    from ..rules.network import KIND_LABEL, duration_text, size_text
 
     lines = []
     for t in f.targets:
@@ -106,11 +116,17 @@ def network_lines(f: NetworkFacts) -> List[str]:
             mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
             steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
         tp = t.throughput
-        rate = (f" · {rate_text(tp.bytes_per_second)}: {tp.projected_bytes / 1e6:.0f} MB in "
-                f"{duration_text(tp.projected_seconds)}" if tp and tp.bytes_per_second and tp.projected_bytes else "")
+        read = f" · read {size_text(t.bytes_read)}" if t.bytes_read else ""
+        rate = ""
+        if tp and tp.bytes_per_second and tp.projected_bytes:
+            rate = (f" · {_rate(tp)} over {size_text(tp.bytes)}"
+                    + (f", first byte after {tp.first_byte_seconds:.2f} s" if tp.first_byte_seconds is not None else "")
+                    + f": the {tp.projected_bytes / 1e6:.0f} MB torch wheel would take "
+                    + ("at most " if tp.small else "") + duration_text(tp.projected_seconds))
         via = f" via {t.proxy}" if t.proxy else ""
-        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{rate}")
+        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{read}{rate}")
         lines += [f"  {t.failure.detail}"] if t.failure and t.failure.detail else []
+        lines += [f"  not used: {t.unused}"] if t.unused else []
         lines += [f"  note: {n}" for n in t.notes]
     for name, value in f.proxy_env:
         lines.append(f"{name}={value}")
@@ -120,6 +136,12 @@ def network_lines(f: NetworkFacts) -> List[str]:
                  f"config files read: {', '.join(c.path for c in f.pip_config_files if c.exists) or 'none'}")
     if f.nameservers:
         lines.append(f"nameservers: {', '.join(f.nameservers)}")
+    if f.full_sample:
+        lines.append(f"fetched {size_text(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
+                     "file per host, read for up to 2 s (--speed, or --only network -v)")
+    else:
+        lines.append(f"fetched {size_text(f.bytes_read)} in all: a Range of each page and of one file per host, "
+                     "at most 1 MiB together; --speed samples up to 32 MiB per host")
     return lines
 
 
@@ -153,7 +175,7 @@ def area_mark(result: ProbeResult, findings: Sequence[Finding]) -> str:
     if result.status in ("error", "timeout", "crashed"):
         mine.append("error" if result.area == "driver" else "warn")
     if not mine:
-        return "skip" if result.status == "skipped" else "ok"
+        return "skip" if result.status in ("skipped", "absent") else "ok"
     return max(mine, key=SEVERITY_RANK.__getitem__)
 
 
@@ -182,12 +204,15 @@ def fact_lines(result: ProbeResult) -> List[str]:
 
 def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
-           file=None, title: Optional[str] = None, footer: Sequence[str] = ()) -> None:
+           file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
     from rich.console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)
+    from .wrap import prose_lines
+
+    wrap_at = console.width if console.is_terminal else None  # commands never wrap; piped text not at all
     titles = {p.area: p.title for p in probes}
     out = console.print
 
@@ -205,7 +230,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
              f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
         return
 
-    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s", "bold")
+    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s"
+         + (f" ({wall:.2f} s with start-up)" if wall is not None else ""), "bold")
     out()
     for area, result in report.facts.results.items():
         mark, style = MARKS[area_mark(result, report.findings)]
@@ -232,7 +258,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         head.append(f"  [{f.code}]", style="dim")
         out(head)
         for text, style in finding_body(f):
-            line(text, style)
+            for piece in [text] if text.lstrip().startswith("$ ") else prose_lines(text, wrap_at):
+                line(piece, style)
     for crash in report.internal_errors:
         out()
         line("envdoctor itself failed on a rule (please report this):", "bold red")

@@ -55,14 +55,27 @@ def _compact(facts):
     return facts
 
 
+DIAGNOSTICS = ("getent", "nslookup", "curl", "resolvectl", "dmesg", "sudo dmesg", "ping", "ip")  # look, fix nothing
+
+
+def _diagnostic(cmd: str) -> bool:
+    words = cmd.split()
+    return (not words or words[0] in DIAGNOSTICS or " ".join(words[:2]) in DIAGNOSTICS or cmd.strip() == "nvidia-smi"
+            or " config list" in cmd or " config debug" in cmd)
+
+
 def plan(report: Report) -> List[str]:
-    """The fix commands of all findings, worst first, without repeats: a plan summary."""
+    """The fixes of all findings that have one, worst first, each under a comment naming its
+    finding, without repeats; commands that only look (curl, getent, nslookup) stay in the
+    findings above."""
     seen, steps = set(), []
     for f in report.findings:
-        for cmd in f.fix:
-            if cmd not in seen:
-                seen.add(cmd)
-                steps.append(cmd)
+        if f.severity == "info":
+            continue
+        commands = [c for c in f.fix if not _diagnostic(c) and c not in seen]
+        seen.update(commands)
+        steps.append(f"# {f.severity}: {f.title} [{f.code}]")
+        steps.extend(commands or ["# no command: see the finding's notes above"])
     return steps
 
 
@@ -122,7 +135,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
     if steps:
         add("## Plan summary")
         add("")
-        add("The fix commands above, in order (worst problem first). Rerun `envdoctor check` afterwards.")
+        add("The fixes above, worst problem first (commands that only diagnose stay with their finding). "
+            "Rerun `envdoctor check` afterwards.")
         add("")
         add("```sh")
         out.extend(steps)

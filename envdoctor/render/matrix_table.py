@@ -1,7 +1,7 @@
 """`envdoctor matrices show`: the shipped tables as aligned text or JSON, sources included."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..matrices import Matrices
 
@@ -46,7 +46,9 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
     if name == "gpu":
         return {"GPUs": [
             {"name": g.name, "nvml_pattern": g.nvml_pattern.pattern, "cc": g.compute_capability,
-             "architecture": g.architecture, "vram_gb": g.vram_gb, "segment": g.segment, "source": g.source}
+             "architecture": g.architecture,
+             "vram_gb": " ".join(f"{v:g}" for v in sorted(g.vram_options())) or "?",  # unknown is "?"
+             "segment": g.segment, "source": g.source}
             for g in m.table("gpus")]}
     if name == "model":
         return {"models": [
@@ -62,7 +64,12 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
     raise ValueError(name)
 
 
-def render_text(data: Dict[str, List[Dict[str, Any]]], with_source: bool = False, width: int = 40) -> List[str]:
+def render_text(data: Dict[str, List[Dict[str, Any]]], with_source: bool = False,
+                width: Optional[int] = None) -> List[str]:
+    """Aligned columns; a long cell is cut at `width` (default: half the terminal, at least 40)."""
+    import shutil
+
+    width = width or max(40, shutil.get_terminal_size((80, 24)).columns // 2)
     out: List[str] = []
     for title, rows in data.items():
         if out:

@@ -16,11 +16,16 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(no_color=color is False, force_terminal=color, width=width, highlight=False, soft_wrap=False)
+    from .wrap import prose_lines
 
-    def say(text: str = "", style: str = "") -> None:
-        text = escape(redactor.text(text))
-        console.print(f"[{style}]{text}[/]" if style and text else text)
+    console = Console(no_color=color is False, force_terminal=color, width=width, highlight=False, soft_wrap=True)
+    wrap_at = (width or console.width) if (width or console.is_terminal) else None
+
+    def say(text: str = "", style: str = "", command: bool = False) -> None:
+        """Prose wraps at a terminal's width, indented; a command is one line, always."""
+        for piece in [redactor.text(text)] if command else prose_lines(redactor.text(text), wrap_at):
+            piece = escape(piece)
+            console.print(f"[{style}]{piece}[/]" if style and piece else piece)
 
     say(f"Plan for {resolution.wanted}", "bold")
     say(f"  machine: {target_line(resolution)}", "dim")
@@ -53,13 +58,13 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
             for w in step.writes:
                 say(f"   write {w.path}: {w.content.strip()}")
             for c in step.commands:
-                say(f"   $ {' '.join(shlex.quote(a) for a in c)}")
+                say(f"   $ {' '.join(shlex.quote(a) for a in c)}", command=True)
             for c in step.verify:
                 say(f"   check: {c.what}", "dim")
         say()
         say("Then prove it with a real generation:", "bold")
         for n in plan.next_steps:
-            say(f"   $ {n}")
+            say(f"   $ {n}", command=True)
         say("Or: envdoctor fix --apply (does all of this in a new environment, resumable), "
             "--format sh | md | json | dockerfile", "dim")
     if resolution.fit is not None:
@@ -68,9 +73,9 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         style = {"fits": "green", "fits-with-settings": "yellow"}.get(f.verdict, "red")
         say(f"Model {f.model.name} on {f.gpu.name}: {f.verdict}", f"bold {style}")
         if f.verdict != "does-not-fit":
-            say(f"   $ {f.chosen.settings.vllm_args(f.model.name)}")
+            say(f"   $ {f.chosen.settings.vllm_args(f.model.name)}", command=True)
         elif f.alternative is not None:
-            say(f"   instead: {f.alternative.chosen.settings.vllm_args(f.alternative.model.name)}")
+            say(f"   instead: {f.alternative.chosen.settings.vllm_args(f.alternative.model.name)}", command=True)
     if resolution.newest_here:
         say()
         say(f"The newest release that would run here: vllm {resolution.newest_here} (envdoctor fix --plan)")

@@ -12,9 +12,64 @@ PHASE_LABELS = {"start": "interpreter started", "imported": "import vllm", "engi
                 "first_token": "first token", "generated": "generation"}
 
 
-def live_printer(console, redactor: Redactor):
-    """on_event callback: one line per phase as the child reports it."""
+PHASE_ORDER = ("start", "imported", "engine_ready", "first_token", "generated")
+
+
+class PhaseTicker:
+    """On a terminal: one status line naming the phase under way and its seconds so far,
+    redrawn twice a second (engine init alone can take minutes of silence)."""
+
+    def __init__(self, line, clock=None) -> None:
+        import threading
+        import time
+
+        self.line, self.clock = line, clock or time.monotonic
+        self.lock = threading.Lock()
+        self.phase, self.since = "start", self.clock()
+        self.stopped = threading.Event()
+        self.thread = None
+
+    def text(self) -> str:
+        return f"run-smoke: {PHASE_LABELS[self.phase]}… {self.clock() - self.since:.0f} s"
+
+    def begin(self) -> None:
+        import threading
+
+        self.since = self.clock()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="envdoctor-smoke-ticker")
+        self.thread.start()
+
+    def done(self, phase: str) -> None:
+        """`phase` finished: the next one is under way."""
+        if phase in PHASE_ORDER and phase != PHASE_ORDER[-1]:
+            self.phase, self.since = PHASE_ORDER[PHASE_ORDER.index(phase) + 1], self.clock()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(0.5):
+            with self.lock:
+                self.line.show(self.text())
+
+    def stop(self) -> None:
+        self.stopped.set()
+        with self.lock:
+            self.line.clear()
+
+
+def live_printer(console, redactor: Redactor, ticker: "PhaseTicker" = None):
+    """on_event callback: one line per phase as the child reports it (and the ticker's
+    status line under them, on a terminal)."""
     def on_event(kind: str, data: Dict[str, Any]) -> None:
+        if ticker is None:
+            return _print(kind, data)
+        with ticker.lock:
+            ticker.line.clear()
+            _print(kind, data)
+            if kind == "settings":
+                ticker.begin()
+            elif kind == "phase":
+                ticker.done(data.get("phase"))
+
+    def _print(kind: str, data: Dict[str, Any]) -> None:
         if kind == "settings":
             weights = f"dummy weights, config from {data['model'].source}" if data["dummy"] else data["model"].source
             console.print(f"run-smoke: {redactor.text(data['model_name'])} ({redactor.text(weights)}) on "

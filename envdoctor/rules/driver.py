@@ -203,5 +203,7 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
             "fails at start-up when that much is not free."
             + (" Under WSL the Windows desktop shares the card and its use is not listed." if in_wsl(facts) else ""),
         fix=(f"vllm serve MODEL --gpu-memory-utilization {util:.2f}",),
-        notes=("Or stop the processes listed above first.",),
+        notes=(("Or stop the processes listed above first.",) if any(g.processes for g in busy) else
+               ("Or close what holds the memory first" + (": under WSL that is Windows apps (Task Manager, "
+                "Performance, GPU shows their dedicated memory)." if in_wsl(facts) else " (`nvidia-smi` lists it)."),)),
     )

@@ -2,23 +2,27 @@
 and give the exact fix. Each target's first failing step decides its code (code_for);
 a rule reports every target with its code in one finding.
 
-Mirrors that users in mainland China rely on are offered as clearly labelled options,
-only when a default endpoint (pip's default index, the PyTorch index, Hugging Face) is
-slow or unreachable; nothing is ever switched silently.
+A root cause is named once: when the proxy (or the one DNS server) fails, every target
+that failed there is that proxy's (or server's) finding, not one per host. Mirrors that
+users in mainland China rely on are offered as clearly labelled options, once, only for a
+default endpoint (pip's default index, the PyTorch index, Hugging Face) that is slow or
+failed on its own, where a mirror can help; nothing is ever switched silently.
 """
 from __future__ import annotations
 
-import ipaddress
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from ..facts import NetStep, NetTarget, NetworkFacts
 from ..matrices import Matrices
-from ..model import Facts
+from ..model import DataError, Facts
 from .base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
 SLOW_SECONDS = 600.0  # projected time for the torch wheel above which a download is "slow"
+# A small Range (the default check) ends before TCP's slow start does: a rate below this one
+# is slow on any path (340 KiB over 5 round trips of 300 ms is still 226 kB/s).
+SMALL_SLOW_BPS = 200_000
 # Public PyPI mirrors run by a university and cloud vendors in mainland China (their help pages):
 PYPI_MIRRORS = (
     ("TUNA, Tsinghua University", "https://pypi.tuna.tsinghua.edu.cn/simple",
@@ -39,20 +43,24 @@ HUBS = ("hf", "modelscope")
 
 
 def code_for(target: NetTarget) -> Optional[str]:
-    """The finding code of a target's first failing step (None: reached, or no verdict)."""
+    """The finding code of a target's first failing step (None: reached, no verdict, or a
+    target nothing uses). A failure at the proxy is the proxy's, whatever the target."""
     step = target.failure
-    if step is None or step.problem in ("budget", "crashed"):
+    if step is None or step.problem in ("budget", "crashed") or target.unused:
         return None
     if step.name == "proxy":
         return "proxy-invalid"
     if step.name == "proxy-connect" or (step.name == "proxy-tls" and step.problem != "verify"):
-        return "proxy-unreachable"
+        return "proxy-refused" if step.problem in ("refused", "reset") else "proxy-unresponsive"
     if step.problem == "verify":
         return "tls-intercepted"
     if step.problem == "ca-bundle":
         return "ca-bundle-invalid"
     if step.status == 407:
         return "proxy-auth-required"
+    if step.name == "tunnel":  # the proxy answered CONNECT with an error, or not at all
+        return "proxy-refused" if step.status or step.problem in ("refused", "reset", "closed") \
+            else "proxy-unresponsive"
     if step.status in (401, 403):
         return "http-forbidden"
     if step.name == "dns":
@@ -62,6 +70,17 @@ def code_for(target: NetTarget) -> Optional[str]:
     if step.name == "transfer":
         return "download-stalled"
     return "hf-endpoint-unreachable" if target.kind in HUBS else "index-unreachable"
+
+
+def _dns_server_down(net: Optional[NetworkFacts]) -> bool:
+    """Every name looked up failed, for two hosts or more: the DNS server, not the hosts."""
+    if net is None:
+        return False
+    looked = [t for t in net.targets if not t.unused and any(s.name == "dns" for s in t.steps)]
+    failed = {_host(t) for t in looked if code_for(t) == "dns-failure"}
+    resolved = [t for t in looked for s in t.steps if s.name == "dns" and s.ok and "nothing to resolve" not in
+                (s.detail or "")]
+    return len(failed) >= 2 and not resolved
 
 
 def _net(facts: Facts) -> Optional[NetworkFacts]:
@@ -94,23 +113,52 @@ def _host(t: NetTarget, step: Optional[NetStep] = None) -> str:
     return (step.host if step and step.host else None) or urlsplit(t.url).hostname or t.url
 
 
-def _defaults(targets: Sequence[NetTarget]) -> bool:
-    return any(t.source in DEFAULT_SOURCES or t.kind == "torch-index" for t in targets)
+MIRROR_HELPS = ("dns-failure", "tcp-blocked", "http-forbidden", "index-unreachable", "hf-endpoint-unreachable",
+                "download-stalled", "download-slow")
+MIRROR_GROUPS = {"pip-index": "pypi", "uv-index": "pypi", "torch-index": "torch", "hf": "hf"}
 
 
-def mirror_options(targets: Sequence[NetTarget], facts: Facts) -> Tuple[str, ...]:
-    """Options, never applied: only for default endpoints that are slow or unreachable."""
-    if not _defaults(targets):
-        return ()
+def _mirror_code(t: NetTarget, facts: Facts) -> Optional[str]:
+    """The rule that shows mirror options for this target: its failure's (or download-slow),
+    when a mirror can help, i.e. a default endpoint failed on its own."""
+    if t.source not in DEFAULT_SOURCES and t.kind != "torch-index":
+        return None
+    code = code_for(t) or ("download-slow" if t in _slow(facts) else None)
+    if code not in MIRROR_HELPS or (code == "dns-failure" and _dns_server_down(_net(facts))):
+        return None
+    return code
+
+
+def _torch_pin(facts: Facts, matrices: Matrices) -> str:
+    env = facts.get("python")
+    if env is not None and env.torch is not None:
+        return env.torch.version.split("+", 1)[0]
+    try:
+        return str(max(matrices.table("torch"), key=lambda r: r.version).version)
+    except DataError:  # unreadable data: leave the placeholder
+        return "X.Y.Z"
+
+
+def mirror_options(targets: Sequence[NetTarget], facts: Facts, code: str, matrices: Matrices) -> Tuple[str, ...]:
+    """Options, never applied, once per check: each group (PyPI, PyTorch index, hub) is shown
+    by the first rule that reports one of its default endpoints as failing or slow."""
+    net = _net(facts)
+    owners: dict = {}
+    for t in (net.targets if net else ()):
+        group = MIRROR_GROUPS.get(t.kind)
+        if group and group not in owners and _mirror_code(t, facts):
+            owners[group] = (_mirror_code(t, facts), t)
+    mine = {g for g, (c, t) in owners.items() if c == code and any(t is x for x in targets)}
     pip = target_pip(facts)
     notes = []
-    if any(t.kind in ("pip-index", "torch-index", "uv-index") for t in targets):
+    if "pypi" in mine:
         notes += [f"Option, if you are in mainland China: a public PyPI mirror by {name}: "
                   f"`{pip} config set global.index-url {url}` (see {doc})" for name, url, doc in PYPI_MIRRORS]
-    if any(t.kind == "torch-index" for t in targets):
+    if "torch" in mine:
+        version = _torch_pin(facts, matrices)
         notes.append("The default CUDA build of each torch release is also on the package index (and its "
-                     "mirrors): `pip install torch==X.Y.Z` without --index-url needs no PyTorch index at all.")
-    if any(t.kind == "hf" for t in targets):
+                     f"mirrors): `{pip} install torch=={version}` without --index-url needs no PyTorch index.")
+    if "hf" in mine:
         notes += [f"Option, if you are in mainland China: `export HF_ENDPOINT={HF_MIRROR}` (hf-mirror, a "
                   "community mirror; huggingface_hub and vLLM then download from it).",
                   "Option: ModelScope: `pip install modelscope` and `export VLLM_USE_MODELSCOPE=True` "
@@ -213,27 +261,62 @@ def _wsl_loopback_proxy(facts: Facts, targets: Sequence[NetTarget]) -> bool:
     return False
 
 
-@rule("proxy-unreachable", "network", "The configured proxy does not accept connections")
-def proxy_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "proxy-unreachable")
-    if not targets:
-        return None
-    proxies = sorted({_host(t) for t in targets})
-    notes = ["If the proxy is an app (Clash, v2rayN, a VPN client), start it; if it is gone, unset the variables."]
+def _proxy_fix(facts: Facts, targets: Sequence[NetTarget]) -> Tuple[str, ...]:
+    """Unset (or correct) the setting each failing proxy came from."""
+    net = _net(facts)
+    fix = []
+    for t in targets:
+        source = t.proxy_source or ""
+        if " [" in source:  # a pip.conf line: "/etc/pip.conf [global] proxy"
+            section = source.split("[", 1)[1].split("]", 1)[0]
+            fix.append(f"{target_pip(facts)} config unset {section}.proxy")
+        elif source:
+            twins = [n for n, v in (net.proxy_env if net else ()) if n.lower() == source.lower() and n != source
+                     and v == t.proxy]
+            fix.append(f"unset {' '.join([source] + twins)}")
+    return tuple(dict.fromkeys(fix))
+
+
+def _proxy_advice(facts: Facts, targets: Sequence[NetTarget], title: str, why: str) -> Advice:
+    proxies = sorted({t.proxy or "?" for t in targets})
+    sources = sorted({t.proxy_source for t in targets if t.proxy_source})
+    notes = ["Or correct it: `export HTTPS_PROXY=http://HOST:PORT` with the proxy your network really uses. "
+             "If the proxy is an app (Clash, v2rayN, a VPN client), start it."]
     if _wsl_loopback_proxy(facts, targets):
         notes.insert(0, "WSL 2 in its default NAT mode: 127.0.0.1 is the Linux VM itself, not Windows, so a "
                         "proxy app on Windows is not there. Use the Windows host's address (`ip route show "
                         "default | awk '{print $3}'`) and allow LAN connections in the proxy app, or set "
-                        "networkingMode=mirrored under [wsl2] in %UserProfile%\\.wslconfig and run `wsl --shutdown`.")
+                        "networkingMode=mirrored under [wsl2] in %UserProfile%\\.wslconfig, then run "
+                        "`wsl --shutdown` in Windows PowerShell.")
+    every = len(targets) > 1 and len(proxies) == 1
     return Advice(
-        _severity(targets), f"The proxy {', '.join(proxies)} does not answer",
+        _severity(targets), f"The proxy {', '.join(proxies)} (from {', '.join(sources) or '?'}) {title}"
+        + (f": every download through it fails ({len(targets)} places)" if every else ""),
         evidence=tuple(_line(t) for t in targets),
-        why="Every download through this proxy fails before it starts; pip retries for a while, then "
-            "reports a ProxyError that looks like a broken index.",
-        fix=tuple(f"curl -sS -o /dev/null -x http://{p} -w '%{{http_code}}\\n' {targets[0].url}" for p in proxies[:1])
-        + ("unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY  # if it should not be used",),
-        notes=tuple(notes),
+        why=why, fix=_proxy_fix(facts, targets), notes=tuple(notes),
     )
+
+
+@rule("proxy-refused", "network", "The configured proxy refuses connections or refuses to forward")
+def proxy_refused(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "proxy-refused")
+    if not targets:
+        return None
+    return _proxy_advice(facts, targets, "refuses the connection or the tunnel",
+                         "Nothing listens on the proxy's port, or it answers CONNECT with an error: every download "
+                         "through it fails before it starts, and pip reports a ProxyError that looks like a "
+                         "broken index. Unset the setting if no proxy is needed, or correct it.")
+
+
+@rule("proxy-unresponsive", "network", "The configured proxy does not answer")
+def proxy_unresponsive(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "proxy-unresponsive")
+    if not targets:
+        return None
+    return _proxy_advice(facts, targets, "does not answer",
+                         "The proxy's host does not resolve, or it takes the connection and never answers: pip "
+                         "waits for its timeout on every retry, then reports a ProxyError that looks like a broken "
+                         "index. Unset the setting if no proxy is needed, or correct it.")
 
 
 @rule("proxy-auth-required", "network", "The proxy answers 407: it needs credentials")
@@ -249,8 +332,11 @@ def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
                         "point the variables at it, e.g. http://127.0.0.1:3128.")
     proxy = next((t.proxy for t in targets if t.proxy), "http://HOST:PORT")
     plain = proxy.replace("***@", "").split("://", 1)[-1]
+    sources = sorted({t.proxy_source for t in targets if t.proxy_source})
+    notes.append("If no proxy is needed here: " + " and ".join(f"`{c}`" for c in _proxy_fix(facts, targets)) + ".")
     return Advice(
-        _severity(targets), "The proxy refuses to forward without credentials (407)",
+        _severity(targets), f"The proxy {plain} (from {', '.join(sources) or '?'}) refuses to forward without "
+                            "credentials (407)",
         evidence=tuple(_line(t) for t in targets),
         why="A 407 means the proxy is reachable but wants you to log in; pip shows it as "
             "\"407 Proxy Authentication Required\" or a tunnel error and gives up.",
@@ -261,6 +347,8 @@ def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 
 def _internal(host: str) -> bool:
+    import ipaddress
+
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
         return ip.is_private or ip.is_loopback or ip.is_link_local
@@ -370,17 +458,27 @@ def _dns_fix(facts: Facts, host: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]
 
 
 @rule("dns-failure", "network", "A package index or the model hub cannot be resolved (DNS)")
-def dns_failure(facts: Facts, _m: Matrices) -> Optional[Advice]:
+def dns_failure(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, "dns-failure")
     if not targets:
         return None
+    net = _net(facts)
     fix, notes = _dns_fix(facts, _host(targets[0]))
+    hosts = ", ".join(sorted({_host(t) for t in targets}))
+    if _dns_server_down(net):
+        server = ", ".join(net.nameservers) or "the configured DNS server"
+        return Advice(
+            _severity(targets), f"The DNS server {server} (/etc/resolv.conf) resolves no name: {hosts}",
+            evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(net)),
+            why="Every lookup failed, so the DNS server (or the path to it) is the problem, not the hosts: "
+                "nothing can be downloaded until names resolve, and no mirror helps (its name must resolve too).",
+            fix=fix, notes=notes)
     return Advice(
-        _severity(targets), "DNS cannot resolve " + ", ".join(sorted({_host(t) for t in targets})),
-        evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(_net(facts))),
+        _severity(targets), "DNS cannot resolve " + hosts,
+        evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(net)),
         why="Nothing can be downloaded from a host whose name does not resolve; pip reports it as "
             "\"Temporary failure in name resolution\" or NewConnectionError, which looks like a broken index.",
-        fix=fix, notes=notes + mirror_options(targets, facts),
+        fix=fix, notes=notes + mirror_options(targets, facts, "dns-failure", m),
     )
 
 
@@ -402,7 +500,7 @@ def dns_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 
 @rule("tcp-blocked", "network", "TCP connections to a host are refused, time out, or are cut")
-def tcp_blocked(facts: Facts, _m: Matrices) -> Optional[Advice]:
+def tcp_blocked(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, "tcp-blocked")
     if not targets:
         return None
@@ -417,7 +515,7 @@ def tcp_blocked(facts: Facts, _m: Matrices) -> Optional[Advice]:
         why="DNS works but the TCP connection is refused, times out or is reset: something on the path "
             "drops it. pip waits for its timeout and retries, so an install hangs before failing.",
         fix=tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}" for t in targets[:2]),
-        notes=tuple(notes) + mirror_options(targets, facts),
+        notes=tuple(notes) + mirror_options(targets, facts, "tcp-blocked", m),
     )
 
 
@@ -469,7 +567,7 @@ def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
 # --- HTTP ------------------------------------------------------------------------------
 
 @rule("http-forbidden", "network", "The index, the hub or the proxy answers 401/403")
-def http_forbidden(facts: Facts, _m: Matrices) -> Optional[Advice]:
+def http_forbidden(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, "http-forbidden")
     if not targets:
         return None
@@ -483,12 +581,12 @@ def http_forbidden(facts: Facts, _m: Matrices) -> Optional[Advice]:
         + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' {t.url}" for t in targets[:1]),
         notes=(("A proxy sits in between: ask its administrators to allow these hosts.",) if via_proxy else ())
         + ("For a private index, put the credentials in the URL (https://USER:TOKEN@host/simple) or in "
-           "keyring/.netrc; envdoctor never prints them.",) + mirror_options(targets, facts),
+           "keyring/.netrc; envdoctor never prints them.",) + mirror_options(targets, facts, "http-forbidden", m),
     )
 
 
 @rule("index-unreachable", "network", "A package index answers with an error, nothing, or not at all like an index")
-def index_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
+def index_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, "index-unreachable")
     if not targets:
         return None
@@ -512,17 +610,16 @@ def index_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
             "silent makes the install fail or hang until pip's timeout.",
         fix=(f"{pip} config list",) + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}"
                                            for t in targets[:2] if not t.local),
-        notes=tuple(notes) + mirror_options(targets, facts),
+        notes=tuple(notes) + mirror_options(targets, facts, "index-unreachable", m),
     )
 
 
 @rule("hf-endpoint-unreachable", "network", "The Hugging Face endpoint (or ModelScope) cannot be reached")
-def hf_endpoint_unreachable(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    net = _net(facts)
-    targets = [t for t in (net.targets if net else ()) if t.kind in HUBS and code_for(t)]
+def hf_endpoint_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
+    targets = _with(facts, "hf-endpoint-unreachable")  # failures at DNS, TCP or a proxy have their own codes
     if not targets:
         return None
-    notes = list(mirror_options([t for t in targets if t.kind == "hf"], facts))
+    notes = list(mirror_options(targets, facts, "hf-endpoint-unreachable", m))
     notes.append("Or download the model where the hub is reachable, copy ~/.cache/huggingface/hub here, and "
                  "`export HF_HUB_OFFLINE=1`.")
     return Advice(
@@ -543,6 +640,10 @@ def rate_text(bps: Optional[float]) -> str:
     return f"{bps / 1e6:.1f} MB/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kB/s"
 
 
+def size_text(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.0f} KiB"
+
+
 def duration_text(seconds: Optional[float]) -> str:
     if seconds is None:
         return "?"
@@ -551,17 +652,25 @@ def duration_text(seconds: Optional[float]) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
 
-@rule("download-slow", "network", "Downloads are slow: the torch wheel alone would take over 10 minutes")
-def download_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
+def _slow(facts: Facts) -> List[NetTarget]:
+    """Targets reached whose rate makes the torch wheel take over SLOW_SECONDS. A small
+    sample's rate is a floor (TCP has not ramped up): only a decisively slow one counts."""
     net = _net(facts)
-    slow = [t for t in (net.targets if net else ()) if t.throughput and t.throughput.projected_seconds
-            and t.throughput.projected_seconds > SLOW_SECONDS and code_for(t) is None]
+    return [t for t in (net.targets if net else ()) if t.throughput and t.throughput.projected_seconds
+            and t.throughput.projected_seconds > SLOW_SECONDS and code_for(t) is None and not t.unused
+            and (not t.throughput.small or (t.throughput.bytes_per_second or 0) < SMALL_SLOW_BPS)]
+
+
+@rule("download-slow", "network", "Downloads are slow: the torch wheel alone would take over 10 minutes")
+def download_slow(facts: Facts, m: Matrices) -> Optional[Advice]:
+    net = _net(facts)
+    slow = _slow(facts)
     if not slow:
         return None
     evidence = tuple(
         f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate_text(t.throughput.bytes_per_second)} from "
-        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over a "
-        f"{t.throughput.seconds:.1f} s sample: {t.throughput.projected_bytes / 1e6:.0f} MB would take "
+        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over {size_text(t.throughput.bytes)} in "
+        f"{t.throughput.seconds:.1f} s: a {t.throughput.projected_bytes / 1e6:.0f} MB torch wheel would take "
         f"{duration_text(t.throughput.projected_seconds)}" for t in slow)
     if net.pip_timeout:
         evidence += (f"pip timeout: {net.pip_timeout} s",)
@@ -572,12 +681,14 @@ def download_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
         why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
             "wheel over, and a build that downloads it again and again can hang for hours.",
         fix=_pip_flags(facts),
-        notes=tuple(mirror_options(slow, facts)) + _wheelhouse(facts),
+        notes=tuple(mirror_options(slow, facts, "download-slow", m)) + _wheelhouse(facts)
+        + (("`envdoctor check --speed` measures with a larger sample (up to 32 MiB per host).",)
+           if not net.full_sample else ()),
     )
 
 
 @rule("download-stalled", "network", "A transfer stopped mid-body: no bytes for 1.5 s")
-def download_stalled(facts: Facts, _m: Matrices) -> Optional[Advice]:
+def download_stalled(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, "download-stalled")
     if not targets:
         return None
@@ -590,5 +701,5 @@ def download_stalled(facts: Facts, _m: Matrices) -> Optional[Advice]:
             "silence, then fails the whole install (\"Read timed out\", the first user's torch wheel at "
             "658/797 MB) unless it can resume (pip >= 25.1 with --resume-retries; on by default from 25.2).",
         fix=_pip_flags(facts),
-        notes=tuple(mirror_options(targets, facts)) + _wheelhouse(facts),
+        notes=tuple(mirror_options(targets, facts, "download-stalled", m)) + _wheelhouse(facts),
     )

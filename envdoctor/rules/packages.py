@@ -108,7 +108,7 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
         if supports_python(newest, python, m):
             return None
         # Not installed yet: pip will quietly pick an older release, which may be fine.
-        row, subject, severity = newest, f"the newest vllm, {newest.version},", "info"
+        row, subject, severity = newest, f"the newest vllm ({newest.version})", "info"
     ok = [r for r in m.table("vllm") if supports_python(r, python, m)]
     notes = []
     if ok:
@@ -128,7 +128,7 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
         evidence=(f"target: {env.executable} is Python {python}", f"{row.version} needs {wants}"),
         why="pip can only install vLLM and its exactly pinned torch where wheels exist for this "
             "Python; otherwise it fails, or silently picks an older release.",
-        fix=((f"uv venv --python {good} ~/.venvs/vllm",) if good else ()),
+        fix=((f"uv venv --python {good} ~/venvs/vllm",) if good else ()),
         notes=tuple(notes) + ((f"Or create a venv with Python {good} by any other means "
                                "(conda create -n vllm python=" + good + ", pyenv, deadsnakes).",) if good else ()),
     )

@@ -44,6 +44,15 @@ def wsl1(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
+def _base_kind(prefix: str):
+    """(what the interpreter is, what its packages would collide with)."""
+    if "/.pyenv/" in prefix + "/":
+        return "pyenv's base interpreter", "every other project that uses this pyenv version"
+    if prefix in ("/usr", "/usr/local") or prefix.startswith("/usr/"):
+        return "the system Python", "what the distribution ships"
+    return "a base interpreter", "everything else installed into it"
+
+
 @rule("installing-into-system-python", "python",
       "The target is the system Python: install vLLM into a fresh virtual environment instead")
 def system_python(facts: Facts, _m: Matrices) -> Optional[Advice]:
@@ -55,13 +64,17 @@ def system_python(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if env.externally_managed:
         notes.append("This Python is marked EXTERNALLY-MANAGED (PEP 668): pip refuses to install "
                      "into it without --break-system-packages. Do not use that flag.")
+    what, collide = _base_kind(env.prefix)
+    if env.selected_by != "--python":
+        notes.append(f"envdoctor inspected {env.executable} because it is {env.selected_by}. To check a venv "
+                     "instead: `envdoctor check --python .venv/bin/python` (or `source .venv/bin/activate` first).")
     return Advice(
-        "warn", f"{env.executable} is the system Python",
+        "warn", f"{env.executable} is {what}, not a virtual environment",
         evidence=(f"interpreter: {env.executable} (Python {env.version}, chosen by {env.selected_by})",
                   f"prefix: {env.prefix}"),
-        why="vLLM pins torch exactly and pulls in dozens of packages; installed into the system "
-            "Python they collide with what the distribution ships.",
-        fix=("python3 -m venv ~/.venvs/vllm", "source ~/.venvs/vllm/bin/activate",
+        why="vLLM pins torch exactly and pulls in dozens of packages; installed into a base interpreter "
+            f"they collide with {collide}.",
+        fix=("python3 -m venv ~/venvs/vllm", "source ~/venvs/vllm/bin/activate",
              "python -m pip install --upgrade pip"),
         notes=tuple(notes) + ("On Debian/Ubuntu, `sudo apt install python3-venv` first if venv is missing.",),
     )

@@ -56,7 +56,8 @@ def low_ram(facts: Facts, _m: Matrices) -> Optional[Advice]:
         why="vLLM reads the weights through CPU memory and starts worker processes; with little RAM "
             "loading swaps heavily or the kernel's OOM killer ends it without a Python error."
             + (" WSL 2 gives Linux only half of the Windows RAM unless .wslconfig says otherwise." if wsl else ""),
-        fix=(("wsl --shutdown",) if wsl else ()),
-        notes=(("Raise the cap in %UserProfile%\\.wslconfig: [wsl2] memory=12GB (for example), then run "
-                "`wsl --shutdown` in PowerShell.",) if wsl else ("Close other programs or add swap.",)),
+        notes=(("First raise the cap: in %UserProfile%\\.wslconfig under [wsl2] set memory=12GB (for example). "
+                "Then, in Windows PowerShell, run `wsl --shutdown` and reopen the distro: the new cap applies "
+                "only after that (`wsl --shutdown` alone does not raise it).",) if wsl
+               else ("Close other programs or add swap.",)),
     )

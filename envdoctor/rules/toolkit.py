@@ -29,15 +29,16 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     if torch_cuda:
         evidence.append(f"torch is built for CUDA {torch_cuda} and brings its own runtime libraries")
     driver = facts.get("driver")
+    limit = driver_max_cuda(driver, m) if driver is not None else None
     if driver is not None:
-        evidence.append(f"driver supports CUDA {driver_max_cuda(driver, m) or '?'}")
+        evidence.append(f"driver supports CUDA {limit or '?'}")
     return Advice(
         "info", "The CUDA toolkit is not needed to run vLLM from wheels",
         evidence=tuple(evidence),
         why="torch and vLLM wheels ship the CUDA runtime as pip packages (nvidia-cuda-runtime-cu12, "
             "cuda-toolkit) and need only a new enough driver. The toolkit version does not have to "
-            "match anything unless you compile CUDA code; \"CUDA 12.1\" in nvidia-smi is the driver's "
-            "limit, not an install.",
+            "match anything unless you compile CUDA code; the \"CUDA Version\" nvidia-smi prints"
+            + (f" ({limit})" if limit else "") + " is the driver's limit, not an install.",
         notes=("Keep the toolkit only if you build vLLM or other CUDA extensions from source.",),
     )
 
