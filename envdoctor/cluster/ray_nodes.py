@@ -2,7 +2,9 @@
 node, each with a timeout. Ray is imported only here, and only when asked for."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..facts_json import FactsFileError, from_document
@@ -34,6 +36,13 @@ def collect(address: str, options: Mapping[str, Any], timeout: float,
     of the start is a Node without a report, never a wait. `replay_by_resource` (tests) replays a
     recorded machine on each node that has that custom resource."""
     ray = _ray()
+    # Ray's own threads print node deaths and worker errors to stdout: keep stdout for our answer.
+    with contextlib.redirect_stdout(sys.stderr):
+        return _collect(ray, address, options, timeout, replay_by_resource or {})
+
+
+def _collect(ray, address: str, options: Mapping[str, Any], timeout: float,
+             replay_by_resource: Mapping[str, str]) -> List[Node]:
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     try:
@@ -47,7 +56,7 @@ def collect(address: str, options: Mapping[str, Any], timeout: float,
         pending: Dict[Any, Dict[str, Any]] = {}
         for n in alive:
             node_options = dict(options)
-            for resource, directory in (replay_by_resource or {}).items():
+            for resource, directory in replay_by_resource.items():
                 if resource in n.get("Resources", {}):
                     node_options["replay"] = directory
             strategy = NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
