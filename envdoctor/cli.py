@@ -68,10 +68,13 @@ def cli() -> None:
 
 
 def _list_codes() -> None:
+    from .cluster.rules import AREA, CLUSTER_RULES
     from .rules import ALL_RULES
 
     for r in ALL_RULES:
         click.echo(f"{r.code:34} {r.area:10} {r.summary}")
+    for c in CLUSTER_RULES:
+        click.echo(f"{c.code:34} {AREA:10} {c.summary}")
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 node replaying a recorded machine, one of them drifted; then a node killed while it checks."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -22,23 +23,19 @@ NODES = 4
 LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
-def _ray():
-    try:
-        import ray  # noqa: F401
-    except ImportError:
+def _require_ray() -> None:
+    if importlib.util.find_spec("ray") is None:
         if os.environ.get("ENVDOCTOR_REQUIRE_RAY"):
             pytest.fail("ENVDOCTOR_REQUIRE_RAY is set but ray is not installed")
         pytest.skip("needs the ray extra: pip install '.[ray]' (.ci/run installs it)")
-    from ray.cluster_utils import Cluster
-
-    return Cluster
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    _require_ray()
     saved = {k: os.environ.get(k) for k in LOOPBACK}
     os.environ.update(LOOPBACK)  # before ray is imported: it reads this once
-    Cluster = _ray()
+    from ray.cluster_utils import Cluster
     root = tmp_path_factory.mktemp("nodes")
     replays = {}
     for i in range(NODES):

@@ -100,3 +100,12 @@ def test_an_empty_folder_is_a_usage_error(capsys, tmp_path):
 def test_ray_and_cluster_are_exclusive_and_tp_needs_them(capsys, tmp_path):
     assert run(capsys, "--cluster", str(tmp_path), "--ray").exit_code == 4
     assert run(capsys, "--tp", "2").exit_code == 4
+
+
+def test_every_cluster_code_is_listed_and_documented(capsys):
+    from envdoctor.cluster.rules import CLUSTER_RULES
+
+    listed = run(capsys, "--list").output
+    docs = open(os.path.join(os.path.dirname(HERE), "docs", "findings.md")).read()
+    for r in CLUSTER_RULES:
+        assert f"{r.code} " in listed and f"`{r.code}`" in docs
