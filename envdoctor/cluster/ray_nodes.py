@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..facts_json import FactsFileError, from_document
@@ -43,33 +44,58 @@ def collect(address: str, options: Mapping[str, Any], timeout: float,
 
 def _collect(ray, address: str, options: Mapping[str, Any], timeout: float,
              replay_by_resource: Mapping[str, str]) -> List[Node]:
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
     try:
-        ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False,
-                 runtime_env={"py_modules": [_package_dir()]})
+        ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
     except Exception as exc:  # noqa: BLE001 - ray raises ConnectionError, RuntimeError, ValueError ...
         raise RayUnavailable(f"cannot join the Ray cluster at {address!r}: {exc}") from None
     try:
+        end = time.monotonic() + timeout
         alive = [n for n in ray.nodes() if n.get("Alive")]
-        task = ray.remote(num_cpus=0, max_retries=0)(probe)
-        pending: Dict[Any, Dict[str, Any]] = {}
-        for n in alive:
-            node_options = dict(options)
-            for resource, directory in replay_by_resource.items():
-                if resource in n.get("Resources", {}):
-                    node_options["replay"] = directory
-            strategy = NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
-            pending[task.options(scheduling_strategy=strategy).remote(node_options)] = n
-        ready, late = ray.wait(list(pending), num_returns=len(pending), timeout=timeout)
-        nodes = [_answer(ray, ref, pending[ref]) for ref in ready]
-        for ref in late:
-            ray.cancel(ref, force=True)
-            nodes.append(Node(_label(pending[ref]), pending[ref]["NodeID"],
-                              error=f"no answer within {timeout:g} s"))
+        # envdoctor found installed on a node runs in the workers Ray has already started (no new
+        # process); a node that lacks it is asked again with envdoctor shipped in the runtime env.
+        answers = _ask(ray, alive, options, replay_by_resource, None, end)
+        lacking = [n for n in alive if _lacks_envdoctor(answers[n["NodeID"]])]
+        if lacking:
+            shipped = {"py_modules": [_package_dir()]}
+            answers.update(_ask(ray, lacking, options, replay_by_resource, shipped, end))
+        nodes = [_node(ray, answers[n["NodeID"]], n, timeout) for n in alive]
         return _unique(sorted(nodes, key=lambda n: n.name))
     finally:
         ray.shutdown()
+
+
+def _ask(ray, nodes: List[Dict[str, Any]], options: Mapping[str, Any], replay_by_resource: Mapping[str, str],
+         runtime_env: Optional[Dict[str, Any]], end: float) -> Dict[str, Any]:
+    """One probe task pinned to each node; {node id: its ObjectRef, or None when it did not finish
+    by `end` (the task is cancelled)}."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    task = ray.remote(num_cpus=0, max_retries=0)(probe)
+    refs = {}
+    for n in nodes:
+        node_options = dict(options)
+        for resource, directory in replay_by_resource.items():
+            if resource in n.get("Resources", {}):
+                node_options["replay"] = directory
+        strategy = NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
+        extra = {"runtime_env": runtime_env} if runtime_env else {}
+        refs[n["NodeID"]] = task.options(scheduling_strategy=strategy, **extra).remote(node_options)
+    _ready, late = ray.wait(list(refs.values()), num_returns=len(refs), timeout=max(0.0, end - time.monotonic()))
+    for ref in late:
+        ray.cancel(ref, force=True)
+    return {node_id: (None if ref in late else ref) for node_id, ref in refs.items()}
+
+
+def _lacks_envdoctor(ref) -> bool:
+    if ref is None:
+        return False
+    import ray
+
+    try:
+        ray.get(ref, timeout=5)
+    except Exception as exc:  # noqa: BLE001 - the task's own error, or the worker's
+        return "No module named 'envdoctor" in str(exc)
+    return False
 
 
 def _unique(nodes: List[Node]) -> List[Node]:
@@ -91,7 +117,9 @@ def _label(node: Mapping[str, Any]) -> str:
     return str(node.get("NodeManagerHostname") or node.get("NodeManagerAddress") or node.get("NodeID"))
 
 
-def _answer(ray, ref, node: Mapping[str, Any]) -> Node:
+def _node(ray, ref, node: Mapping[str, Any], timeout: float) -> Node:
+    if ref is None:
+        return Node(_label(node), node["NodeID"], error=f"no answer within {timeout:g} s")
     try:
         doc = ray.get(ref, timeout=5)
         facts = from_document(doc)
