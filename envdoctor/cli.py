@@ -74,6 +74,7 @@ def cli() -> None:
 
 
 def _list_codes(as_json: bool = False) -> None:
+    from .cluster.rules import AREA, CLUSTER_RULES
     from .rules import ALL_RULES
 
     if as_json:
@@ -83,6 +84,8 @@ def _list_codes(as_json: bool = False) -> None:
         return
     for r in ALL_RULES:
         click.echo(f"{r.code:34} {r.area:10} {r.summary}")
+    for c in CLUSTER_RULES:
+        click.echo(f"{c.code:34} {AREA:10} {c.summary}")
 
 
 @cli.command(short_help="What stands between this machine and a working vLLM.")
@@ -115,11 +118,42 @@ def _list_codes(as_json: bool = False) -> None:
                    "instead of this machine.")
 @click.option("--want", "want", metavar="vllm==X",
               help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is an error.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
+              help="Check every node of a Ray cluster (ADDRESS as for ray.init, default auto).")
+@click.option("--cluster", "cluster_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="Judge a folder of per-node `check --json` documents or collect_env reports as one cluster.")
+@click.option("--tp", "tensor_parallel", type=click.IntRange(1, 4096), metavar="N",
+              help="With --ray/--cluster: the tensor_parallel_size the cluster must hold.")
+@click.option("--pp", "pipeline_parallel", type=click.IntRange(1, 4096), metavar="M",
+              help="With --ray/--cluster: the pipeline_parallel_size.")
+@click.option("--node-timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
+              help="With --ray: seconds each node has to answer.")
+@click.option("--replay-nodes", multiple=True, hidden=True, metavar="RESOURCE=DIR")
 def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool, speed: bool, urls: Tuple[str, ...],
           only: Tuple[str, ...], skip: Tuple[str, ...], list_codes: bool, ci: bool, python: Optional[str],
           deadline: float, debug: bool, record: Optional[str], replay: Optional[str], model: Optional[str],
-          from_report: Optional[str], want: Optional[str]) -> int:
+          from_report: Optional[str], want: Optional[str], ray_address: Optional[str], cluster_dir: Optional[str],
+          tensor_parallel: Optional[int], pipeline_parallel: Optional[int], node_timeout: float,
+          replay_nodes: Tuple[str, ...]) -> int:
     """Probe this machine and report what stands between it and a working vLLM."""
+    if ray_address is not None or cluster_dir is not None:
+        if ray_address is not None and cluster_dir is not None:
+            raise click.UsageError("--ray probes a live cluster and --cluster reads saved files: pick one")
+        if from_report or replay or record or python or want or only or skip:
+            raise click.UsageError("--ray/--cluster cannot be combined with --from-report, --replay, --record, "
+                                   "--python, --want, --only or --skip")
+        from .cluster import command
+        from .cluster.rules import Wish
+
+        node_options: dict = {"quick": quick}
+        if offline or quick:
+            node_options["offline"] = "--offline" if offline else "--quick"
+        return command.run(ray_address=ray_address, cluster_dir=cluster_dir,
+                           wish=Wish(tensor_parallel, pipeline_parallel, model),
+                           options=node_options, deadline=deadline, node_timeout=node_timeout,
+                           replay_nodes=command.replay_pairs(replay_nodes), as_json=as_json, verbose=verbose, ci=ci)
+    if tensor_parallel or pipeline_parallel or replay_nodes:
+        raise click.UsageError("--tp, --pp and --replay-nodes go with --ray or --cluster")
     wish = _want(want) if want else None
     if list_codes:
         _list_codes(as_json)
