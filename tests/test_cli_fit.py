@@ -19,6 +19,9 @@ def run(capsys, *argv):
 def _no_user_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never the real hub: tests that need one serve it on 127.0.0.1
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
 
 
 def test_seed_case_verbose_shows_settings_and_the_arithmetic(capsys):
@@ -28,7 +31,7 @@ def test_seed_case_verbose_shows_settings_and_the_arithmetic(capsys):
     assert "Instead: Qwen/Qwen2-1.5B-Instruct-" in out
     assert "$ vllm serve Qwen/Qwen2-1.5B-Instruct-" in out and "--max-model-len 32768" in out
     # The arithmetic, line by line.
-    assert "requested          total × 0.90 = 3.60 GiB" in out
+    assert "requested          total × 0.92 = 3.68 GiB" in out
     assert "weights            1,543,714,304 parameters × 2 B → 2.88 GiB" in out
     assert "KV per token       28,672 B" in out
     assert "free at start      3.30 GiB − CUDA context 0.29 GiB (assumed) = 3.01 GiB" in out
