@@ -170,6 +170,7 @@ class Estimate:
     kv_tokens: int
     free: int
     problems: Tuple[str, ...] = ()
+    profile_tokens: int = 0  # the tokens vLLM's profile run pushes through the model at once
 
     @property
     def activation(self) -> int:
@@ -371,7 +372,7 @@ def estimate(m: ModelShape, gpu: Gpu, settings: Settings) -> Estimate:
     if graphs and free - CUDA_CONTEXT_BYTES - requested < graphs:
         problems.append("graphs")
     return Estimate(settings, context, weights, fwd, smp, non_torch, CUDA_CONTEXT_BYTES, graphs,
-                    requested, available, per_token, tokens_fit, free, tuple(problems))
+                    requested, available, per_token, tokens_fit, free, tuple(problems), tokens)
 
 
 def predict_available_kv(m: ModelShape, total_bytes: int, gpu_memory_utilization: float, *,

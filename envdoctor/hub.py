@@ -116,12 +116,18 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
         if local_only:
             note = "HF_HUB_OFFLINE is set: the checkpoint's weight sizes were not asked of the hub"
         else:
-            info = HfApi(endpoint=endpoint(env), token=token).model_info(repo_id, timeout=timeout,
-                                                                          files_metadata=False)
-            siblings = tuple(s.rfilename for s in (info.siblings or ()))
-            weights = _weights(getattr(info, "safetensors", None))
-            if weights is None:
-                note = "the hub lists no safetensors metadata for it: weights counted from config.json"
+            try:
+                info = HfApi(endpoint=endpoint(env), token=token).model_info(repo_id, timeout=timeout,
+                                                                              files_metadata=False)
+            except (errors.RepositoryNotFoundError, errors.GatedRepoError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - the config may still come from the cache
+                info, note = None, f"the checkpoint's weight sizes could not be read ({_short(exc)})"
+            if info is not None:
+                siblings = tuple(s.rfilename for s in (info.siblings or ()))
+                weights = _weights(getattr(info, "safetensors", None))
+                if weights is None:
+                    note = "the hub lists no safetensors metadata for it: weights counted from config.json"
         path = download("config.json")
         quant = None
         if "quantize_config.json" in siblings:  # older GPTQ uploads keep it apart
@@ -132,9 +138,6 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
         raise HubError(f"{repo_id}: not found on the hub ({_where(env)})" + (
             "; if it is private, set HF_TOKEN to a token that can read it" if not token else
             "; HF_TOKEN is set, so check the name and that the token can read it")) from None
-    except errors.EntryNotFoundError:
-        raise HubError(f"{repo_id} has no config.json on the hub: it is not a transformers model vLLM can "
-                       "size (for a GGUF or other format, pass a local folder with its config.json)") from None
     except errors.LocalEntryNotFoundError:
         if local_only:
             raise HubError(f"{repo_id}: HF_HUB_OFFLINE is set and its config.json is not in the Hugging Face "
@@ -142,6 +145,9 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
                            "config.json) or unset HF_HUB_OFFLINE") from None
         raise HubError(f"{repo_id}: the hub ({_where(env)}) could not be reached and its config.json is not "
                        f"cached ({cache_dir}); check the network or proxy, or set HF_ENDPOINT to a mirror") from None
+    except errors.EntryNotFoundError:
+        raise HubError(f"{repo_id} has no config.json on the hub: it is not a transformers model vLLM can "
+                       "size (for a GGUF or other format, pass a local folder with its config.json)") from None
     except errors.HfHubHTTPError as exc:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if status in (401, 403):
@@ -182,6 +188,38 @@ def _gated(repo_id: str, token: Optional[str]) -> str:
 
 def _where(env: Mapping[str, str]) -> str:
     return endpoint(env) or "the default Hugging Face endpoint"
+
+
+def weights_only(repo_id: str, env: Mapping[str, str], *, timeout: float = REQUEST_TIMEOUT_S,
+                 deadline: float = DEADLINE_S) -> Tuple[Optional[Weights], Optional[str]]:
+    """The weight sizes of a repository whose config is already cached: (weights, note why not)."""
+    if offline(env):
+        return None, "HF_HUB_OFFLINE is set: the checkpoint's weight sizes were not asked of the hub"
+    result: Dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            from huggingface_hub import HfApi
+
+            info = HfApi(endpoint=endpoint(env), token=env.get("HF_TOKEN") or None).model_info(
+                repo_id, timeout=timeout)
+            result["weights"] = _weights(getattr(info, "safetensors", None))
+        except Exception as exc:  # noqa: BLE001 - the cached config is enough to size it
+            result["note"] = f"the checkpoint's weight sizes could not be read ({_short(exc)})"
+
+    worker = threading.Thread(target=work, name="envdoctor-hub", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        return None, f"the hub did not answer within {deadline:g} s: weights counted from config.json"
+    if result.get("weights") is None and "note" not in result:
+        result["note"] = "the hub lists no safetensors metadata for it: weights counted from config.json"
+    return result.get("weights"), result.get("note")
+
+
+def _short(exc: Exception) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0][:120]
+    return type(exc).__name__ + (f": {first}" if first else "")
 
 
 def _unexpected(repo_id: str, env: Mapping[str, str], exc: Exception) -> str:

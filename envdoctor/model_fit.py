@@ -18,6 +18,12 @@ V1_DEFAULT_FROM = Version("0.8.0")
 # gpu_memory_utilization's default became 0.92 at 0.20.0 (vllm/config/cache.py; shared/compat/facts.md (f)).
 UTIL_092_FROM = Version("0.20.0")
 MIB = 1024 * 1024
+# The lowest compute capability each quantization method's vLLM kernels accept, read from the vLLM
+# 0.26.0 wheel's vllm/model_executor/layers/quantization/ (get_min_capability): auto_awq.py 75,
+# auto_gptq.py 60, fp8.py 75, bitsandbytes.py 70, compressed_tensors/compressed_tensors.py 70
+# (its schemes ask more: w8a8 fp8 89). Older releases are not read: for them this is a note.
+QUANT_MIN_CC_RELEASE = Version("0.26.0")
+QUANT_MIN_CC = {"awq": "7.5", "gptq": "6.0", "fp8": "7.5", "bitsandbytes": "7.0", "compressed-tensors": "7.0"}
 
 
 class UnknownGpu(Exception):
@@ -85,24 +91,67 @@ def vllm_version(text: Optional[str]) -> Optional[Version]:
 
 
 def plan_for(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, *, context: Optional[int] = None,
-             vllm: Optional[str] = None, notes: Sequence[str] = ()) -> fit.FitPlan:
+             vllm: Optional[str] = None, notes: Sequence[str] = (), tensor_parallel_size: int = 1) -> fit.FitPlan:
     cc = cc_tuple(gpu.compute_capability)
     cc_below_8 = cc is not None and cc < (8, 0)
     version = vllm_version(vllm)
     engine_v1 = version is None or version >= V1_DEFAULT_FROM
-    util = 0.92 if version is not None and version >= UTIL_092_FROM else fit.DEFAULT_UTILIZATION
+    util = fit.UTILIZATION_BEFORE_0_20 if version is not None and version < UTIL_092_FROM else fit.DEFAULT_UTILIZATION
     candidates = [v for v in variants_for(matrices, shape) if _kernel_runs(v, matrices, cc)]
     result = fit.plan(shape, gpu, context=context, cc_below_8=cc_below_8, engine_v1=engine_v1,
-                      default_utilization=util, alternatives=candidates)
+                      default_utilization=util, alternatives=candidates, tensor_parallel_size=tensor_parallel_size)
     extra = list(notes)
     if cc_below_8 and shape.dtype == "bfloat16" and not shape.quantized:
         extra.append(f"compute capability {gpu.compute_capability} has no bfloat16: vLLM needs --dtype half "
                      "(same memory)")
     if not engine_v1:
-        extra.append(f"vLLM {vllm} uses the V0 engine: its profile run processes max_model_len tokens at once")
+        extra.append(f"vLLM {vllm} uses the V0 engine (vllm/worker/worker.py): its profile run pushes "
+                     f"max_model_len tokens through the model at once ({result.chosen.context:,} here, not "
+                     "max_num_batched_tokens)")
     if version is None:
-        extra.append("sized for a current vLLM (V1 engine); pass --vllm VERSION for an older one")
-    return replace(result, notes=tuple(extra))
+        extra.append(f"sized for a current vLLM (V1 engine, gpu_memory_utilization "
+                     f"{fit.DEFAULT_UTILIZATION:.2f}); pass --vllm VERSION for an older one")
+    if tensor_parallel_size > 1:
+        extra.append(f"per GPU, on {tensor_parallel_size} GPUs like this one: each holds 1/{tensor_parallel_size} "
+                     f"of the weights and {fit.kv_heads_per_gpu(shape, tensor_parallel_size)} of "
+                     f"{shape.kv_heads} KV heads")
+    blocker, unknowns = _runs_here(shape, gpu, matrices, version, cc)
+    if "tp-heads" in result.default.problems:
+        blocker = blocker or (f"{shape.heads} attention heads do not divide by --tensor-parallel-size "
+                              f"{tensor_parallel_size}: vLLM refuses to start")
+    result = replace(result, notes=tuple(extra), blocker=blocker, unknowns=tuple(unknowns))
+    if blocker:
+        result = replace(result, verdict="does-not-fit", alternative=None)
+    return result
+
+
+def _runs_here(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, version: Optional[Version],
+               cc: Optional[Tuple[int, int]]) -> Tuple[Optional[str], List[str]]:
+    """Whether vLLM (and the checkpoint's quantization kernel) runs on this compute capability at all."""
+    release = matrices.vllm(str(version)) if version is not None else matrices.newest_vllm()
+    label = f"vLLM {version}" if version is not None else f"vLLM {release.version if release else '?'}"
+    unknowns: List[str] = []
+    if cc is None:
+        unknowns.append(f"the GPU's compute capability is unknown, so whether {label} runs on it is not "
+                        "checked (pass --gpu NAME)")
+        return None, unknowns
+    need = cc_tuple(release.min_cc) if release is not None else None
+    if need is None:
+        unknowns.append(f"the lowest compute capability {label} supports is not in envdoctor's data "
+                        f"(matrices/vllm.csv); check its docs before relying on compute capability "
+                        f"{gpu.compute_capability}")
+    elif cc < need:
+        return (f"{label} does not run on compute capability {gpu.compute_capability} (minimum "
+                f"{release.min_cc}): no vLLM wheel has kernels for {gpu.name}", unknowns)
+    if shape.quant_method:
+        floor = QUANT_MIN_CC.get(shape.quant_method)
+        if floor and cc < cc_tuple(floor) and (version is None or version >= QUANT_MIN_CC_RELEASE):
+            return (f"vLLM's {shape.quant_method} kernels need compute capability {floor} or newer; "
+                    f"{gpu.name} has {gpu.compute_capability}", unknowns)
+        if version is not None and version < QUANT_MIN_CC_RELEASE:
+            unknowns.append(f"the compute capability vLLM {version}'s {shape.quant_method} kernels need is not in "
+                            f"envdoctor's data (vLLM 0.26.0's need {floor})")
+    return None, unknowns
 
 
 def _kernel_runs(variant: fit.ModelShape, matrices: Matrices, cc: Optional[Tuple[int, int]]) -> bool:

@@ -12,6 +12,7 @@ import json
 import os
 import posixpath
 import re
+from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .fit import QUANT_METHODS, ModelShape
@@ -214,13 +215,49 @@ def find_local(fs, env: Mapping[str, str], query: str) -> Optional[ModelShape]:
     return None
 
 
-def find_model(fs, env: Mapping[str, str], matrices: Matrices, query: str) -> ModelShape:
+def find_model(fs, env: Mapping[str, str], matrices: Matrices, query: str, hub: bool = False) -> ModelShape:
+    """A local folder, the Hugging Face cache, envdoctor's catalog, then (with `hub`) the hub itself.
+    With `hub`, a cached repository also gets its real weight sizes from the hub where it answers."""
     shape = find_local(fs, env, query)
-    if shape is None:
-        shape = from_catalog(matrices, query)
+    if shape is not None:
+        if hub and looks_like_repo_id(query) and not fs.is_dir(query):
+            from . import hub as hf
+
+            weights, note = hf.weights_only(query, env)
+            shape = with_weights(shape, weights, note)
+        return shape
+    shape = from_catalog(matrices, query)
     if shape is not None:
         return shape
+    if hub and looks_like_repo_id(query):
+        from . import hub as hf
+
+        try:
+            found = hf.fetch(query, env, hub_cache_dir(env))
+        except hf.HubError as exc:
+            raise ModelNotFound(f"{exc}. It is not in envdoctor's catalog either" + _did_you_mean(matrices, query)) from None
+        return shape_from_hub(found)
     raise ModelNotFound(not_found_message(hub_cache_dir(env), matrices, query))
+
+
+def shape_from_hub(found) -> ModelShape:
+    shape = shape_from_config(found.config, found.repo_id, found.source, found.quantize_config)
+    return with_weights(shape, found.weights, found.note)
+
+
+def with_weights(shape: ModelShape, weights, note: Optional[str]) -> ModelShape:
+    """The checkpoint's real bytes from the hub's safetensors metadata, said in the source."""
+    if weights is None:
+        return replace(shape, source=shape.source + (f"; {note}" if note else ""))
+    counts = ", ".join(f"{dtype} {count:,}" for dtype, count in weights.parameters)
+    real = weights.bytes(sixteen_bit_floats=not shape.quantized)
+    return replace(shape, weights_file_bytes=real, parameters=None if shape.quantized else weights.total,
+                   source=f"{shape.source}; weights from the hub's safetensors metadata ({counts})")
+
+
+def _did_you_mean(matrices: Matrices, query: str) -> str:
+    close = suggestions(matrices, query)
+    return f". Did you mean: {', '.join(close)}?" if close else ""
 
 
 def not_found_message(hub_dir: str, matrices: Matrices, query: str) -> str:

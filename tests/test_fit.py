@@ -118,9 +118,30 @@ def test_cc_below_8_runs_bfloat16_models_as_half(m, qwen):
 
 
 def test_quantized_alternative_respects_the_kernels_minimum_cc(m, qwen):
-    # AWQ needs compute capability 7.5 in vLLM; a Volta card only gets GPTQ.
-    p = plan_for(qwen, fit.Gpu("V100", 4096 * MiB, 3379 * MiB, "7.0"), m)
+    # AWQ needs compute capability 7.5 in vLLM; a Volta card (with a vLLM that still runs on 7.0) only
+    # gets GPTQ.
+    p = plan_for(qwen, fit.Gpu("V100", 4096 * MiB, 3379 * MiB, "7.0"), m, vllm="0.19.1")
     assert p.alternative is not None and p.alternative.model.quant_method == "gptq"
+
+
+def test_a_gpu_below_vllms_minimum_does_not_fit_whatever_the_memory(m, qwen):
+    # N4: a GTX 1080 (6.1) with plenty of memory; vLLM 0.5.3 needs 7.0 (matrices/vllm.csv).
+    p = plan_for(qwen, fit.Gpu("GeForce GTX 1080", 8 * GiB, 8 * GiB, "6.1"), m, vllm="0.5.3")
+    assert p.verdict == "does-not-fit" and p.alternative is None
+    assert p.blocker == ("vLLM 0.5.3 does not run on compute capability 6.1 (minimum 7.0): no vLLM wheel "
+                         "has kernels for GeForce GTX 1080")
+    # A current vLLM needs 7.5, so Volta is out too; 7.5 itself is fine.
+    assert plan_for(qwen, fit.Gpu("V100", 16 * GiB, 16 * GiB, "7.0"), m).blocker
+    assert plan_for(qwen, fit.Gpu("T4", 16 * GiB, 16 * GiB, "7.5"), m).blocker is None
+
+
+def test_an_unknown_minimum_is_not_a_pass(m, qwen):
+    # vLLM 0.15.1 has no min_cc in matrices/vllm.csv (facts.md F4).
+    p = plan_for(qwen, fit.Gpu("GTX 1080 Ti", 11 * GiB, 11 * GiB, "6.1"), m, vllm="0.15.1")
+    assert p.blocker is None
+    assert any("not in envdoctor's data" in u for u in p.unknowns)
+    unknown_cc = plan_for(qwen, fit.Gpu("16 GB GPU", 16 * GiB, 16 * GiB, None), m)
+    assert any("compute capability is unknown" in u for u in unknown_cc.unknowns)
 
 
 def test_a_model_too_big_for_any_variant(m):
