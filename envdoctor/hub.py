@@ -87,6 +87,13 @@ def fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, *, timeout: floa
     return result["model"]
 
 
+def quiet() -> None:
+    """huggingface_hub logs its retries ("Retrying in 1s") to stderr: envdoctor says one line itself."""
+    import logging
+
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+
+
 def _errors():
     try:
         from huggingface_hub import errors  # huggingface_hub >= 0.23
@@ -102,6 +109,7 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
         raise HubError(f"{repo_id}: sizing a model from the hub needs huggingface_hub "
                        "(pip install huggingface_hub), or pass a local folder holding its config.json") from None
     errors = _errors()
+    quiet()
     token = env.get("HF_TOKEN") or None
     local_only = offline(env)
     common = dict(cache_dir=cache_dir, token=token, endpoint=endpoint(env))
@@ -201,6 +209,7 @@ def weights_only(repo_id: str, env: Mapping[str, str], *, timeout: float = REQUE
         try:
             from huggingface_hub import HfApi
 
+            quiet()
             info = HfApi(endpoint=endpoint(env), token=env.get("HF_TOKEN") or None).model_info(
                 repo_id, timeout=timeout)
             result["weights"] = _weights(getattr(info, "safetensors", None))

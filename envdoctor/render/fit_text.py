@@ -69,15 +69,21 @@ def command(est: Estimate, model: str) -> str:
 
 
 def _weights_line(m: ModelShape, est: Estimate) -> str:
+    tp = est.settings.tensor_parallel_size
+    per_gpu = f" ÷ {tp} GPUs = {gib(est.weights)}" if tp > 1 else ""
+    if m.weights_file_bytes and not m.quantized and m.parameters:
+        return (f"{m.parameters:,} parameters × 2 B → {gib(m.weights_file_bytes)} (the hub's count)" + per_gpu
+                if per_gpu else f"{m.parameters:,} parameters × 2 B → {gib(est.weights)} (the hub's count)")
     if m.weights_file_bytes:
-        return f"checkpoint size {m.weights_file_bytes:,} B (published) → {gib(est.weights)}"
+        return f"checkpoint tensors {m.weights_file_bytes:,} B (hub or published) → {gib(m.weights_file_bytes)}" + (
+            per_gpu)
     if m.quantized:
         group = m.quant_group_size or 128
         assumed = "" if m.quant_group_size else ", group assumed"
         tied = "tied" if m.tie_embeddings else "untied (assumed unless read)"
         return (f"{m.quant_method} {m.quant_bits}-bit projections, group {group}{assumed}; 16-bit embeddings, "
-                f"{tied} → {gib(est.weights)}")
-    return f"{count_parameters(m):,} parameters × 2 B → {gib(est.weights)}"
+                f"{tied} → {gib(weight_bytes(m))}" + per_gpu)
+    return f"{count_parameters(m):,} parameters × 2 B → {gib(weight_bytes(m))}" + per_gpu
 
 
 def arithmetic(est: Estimate, m: ModelShape, title: str) -> List[str]:
