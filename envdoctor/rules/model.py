@@ -62,11 +62,34 @@ def not_found(facts: Facts, m: Matrices) -> Optional[Advice]:
                   notes=(not_found_message(found.hub_cache or "the Hugging Face cache", m, found.query),))
 
 
+@rule("model-no-gpu", "model", "The model cannot be sized: no GPU is known")
+def no_gpu(facts: Facts, m: Matrices) -> Optional[Advice]:
+    from ..modelcfg import from_catalog
+
+    found, driver = facts.get("model"), facts.get("driver")
+    if found is None or (driver is not None and driver.gpus):
+        return None
+    if found.shape is None and from_catalog(m, found.query) is None:
+        return None  # model-not-found says what to pass
+    return Advice("warn", f"Cannot size {found.query}: no GPU known",
+                  why="Whether a model fits depends on the GPU's memory, and no NVIDIA GPU was read on this "
+                      "machine: the model's fit is unknown, not fine.",
+                  fix=(f"envdoctor fit {found.query} --gpu NAME",),
+                  notes=("Or pass the card's memory (--vram GB), or run envdoctor where the GPU is.",), docs=DOCS)
+
+
 @rule("model-does-not-fit", "model", "The model does not fit in the GPU's free memory under vLLM")
 def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
     p = fit_plan(facts, m)
     if p is None or p.verdict != "does-not-fit":
         return None
+    if p.blocker:
+        return Advice("error", f"{p.model.name} cannot run on {p.gpu.name}: {p.blocker}",
+                      evidence=_evidence(p, in_wsl(facts)),
+                      why="vLLM's kernels are built for a range of compute capabilities; below it vLLM does not "
+                          "start, whatever the memory.",
+                      notes=("A GPU with a newer architecture is needed (or an older vLLM that still supports "
+                             "this one: envdoctor fix --plan).",), docs=DOCS)
     from ..fit import gib, weight_bytes
 
     fix, notes = (), ["Run `envdoctor fit MODEL -v` for the arithmetic."]
