@@ -417,6 +417,12 @@ def utilization_step(gpu: Gpu) -> float:
     return 0.05 if gpu.total_bytes < 16 * GiB else 0.01
 
 
+def utilization_for(total_bytes: int, free_bytes: int, enforce_eager: bool = True) -> float:
+    """The gpu_memory_utilization to advise for a card with this much free memory: the one figure every
+    finding of a report should give (it leaves room for the CUDA context, which vLLM takes first)."""
+    return max_utilization(Gpu("", total_bytes, free_bytes), enforce_eager)
+
+
 def max_utilization(gpu: Gpu, enforce_eager: bool) -> float:
     """The highest gpu_memory_utilization whose request fits in today's free memory (in steps)."""
     spare = gpu.usable_free - CUDA_CONTEXT_BYTES - (0 if enforce_eager else CUDA_GRAPH_BYTES)

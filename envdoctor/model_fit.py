@@ -105,9 +105,12 @@ def plan_for(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, *, context
         extra.append(f"compute capability {gpu.compute_capability} has no bfloat16: vLLM needs --dtype half "
                      "(same memory)")
     if not engine_v1:
-        extra.append(f"vLLM {vllm} uses the V0 engine (vllm/worker/worker.py): its profile run pushes "
-                     f"max_model_len tokens through the model at once ({result.chosen.context:,} here, not "
-                     "max_num_batched_tokens)")
+        used = f"{result.default.profile_tokens:,} tokens with vLLM's defaults"
+        if result.chosen.profile_tokens != result.default.profile_tokens:
+            used += f", {result.chosen.profile_tokens:,} with the settings shown"
+        extra.append(f"vLLM {vllm} uses the V0 engine (vllm/worker/worker.py, determine_num_available_blocks): its "
+                     f"profile run pushes max_model_len tokens through the model at once ({used}), not "
+                     "max_num_batched_tokens")
     if version is None:
         extra.append(f"sized for a current vLLM (V1 engine, gpu_memory_utilization "
                      f"{fit.DEFAULT_UTILIZATION:.2f}); pass --vllm VERSION for an older one")

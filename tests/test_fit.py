@@ -163,3 +163,23 @@ def test_reads_vllms_memory_lines_back():
     assert fit.vllm_memory_log(log) == {"available_kv_gib": 35.35, "kv_tokens": 1_323_760}
     assert fit.vllm_memory_log("INFO # GPU blocks: 2140, # CPU blocks: 9362")["gpu_blocks"] == 2140
     assert fit.vllm_memory_log("nothing here") == {}
+
+
+def test_v0_note_names_its_worker_and_the_tokens_it_profiles(m, qwen):
+    # N36: vLLM 0.5.3's profile run takes max_model_len (32,768) tokens, not 2,048.
+    gpu = fit.Gpu("RTX 3050 Laptop", 4 * GiB, int(3.4 * GiB), "8.6")
+    p = plan_for(qwen, gpu, m, vllm="0.5.3")
+    assert p.default.profile_tokens == 32768
+    [note] = [n for n in p.notes if "V0 engine" in n]
+    assert "vllm/worker/worker.py" in note and "32,768 tokens with vLLM's defaults" in note
+
+
+def test_advice_does_not_flip_on_20_mb_of_free_memory(m, qwen):
+    # N37: 3.40 and 3.42 GiB free on the seed card gave two different recommendations.
+    def advice(free_gib):
+        p = plan_for(qwen, fit.Gpu("RTX 3050 Laptop", 4 * GiB, int(free_gib * GiB), "8.6"), m, vllm="0.5.3")
+        target = p.alternative or p
+        return target.model.name, target.chosen.context, target.chosen.settings.gpu_memory_utilization
+
+    assert advice(3.40) == advice(3.42) == advice(3.41)
+    assert fit.utilization_for(4 * GiB, int(3.40 * GiB)) == fit.utilization_for(4 * GiB, int(3.42 * GiB))
