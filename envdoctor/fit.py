@@ -489,6 +489,21 @@ def _alternative(variants: Iterable[ModelShape], gpu: Gpu, want: int, cc_below_8
     return max(plans, key=lambda p: (p.chosen.context, p.model.quant_bits or 16, -weight_bytes(p.model)))
 
 
+def smoke_options(p: FitPlan) -> str:
+    """`envdoctor run-smoke` options that prove the settings that fit (the variant's when only it fits)."""
+    target = p if p.verdict != "does-not-fit" else p.alternative
+    if target is None or p.blocker:
+        return f"--model {p.model.name}"
+    s = target.chosen.settings
+    parts = [f"--model {target.model.name}", f"--max-model-len {target.chosen.context}",
+             f"--gpu-memory-utilization {s.gpu_memory_utilization:.2f}"]
+    if s.enforce_eager:
+        parts.append("--enforce-eager")
+    if s.dtype != "auto":
+        parts.append(f"--dtype {s.dtype}")
+    return " ".join(parts)
+
+
 def gib(n: float) -> str:
     return f"{n / GiB:.2f} GiB"
 

@@ -171,9 +171,10 @@ def _quantization(quant: Dict[str, Any], separate_file: bool, path: str
 
 
 def shape_from_spec(spec: ModelSpec) -> ModelShape:
+    window = spec.sliding_window if spec.model_type in ALL_LAYERS_SLIDE else None
     return ModelShape(spec.id, spec.model_type, spec.layers, spec.hidden_size, spec.intermediate_size,
                       spec.heads, spec.kv_heads, spec.head_dim, spec.vocab, spec.max_positions, spec.dtype,
-                      spec.tie_embeddings, parameters=spec.parameters,
+                      spec.tie_embeddings, parameters=spec.parameters, sliding_window=window or None,
                       source=f"envdoctor catalog (matrices/models.csv: {spec.checked}; {spec.source})")
 
 

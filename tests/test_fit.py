@@ -183,3 +183,63 @@ def test_advice_does_not_flip_on_20_mb_of_free_memory(m, qwen):
 
     assert advice(3.40) == advice(3.42) == advice(3.41)
     assert fit.utilization_for(4 * GiB, int(3.40 * GiB)) == fit.utilization_for(4 * GiB, int(3.42 * GiB))
+
+
+def test_sliding_window_needs_only_its_window_per_request(m):
+    # vllm/v1/kv_cache_interface.py SlidingWindowSpec: min(window - 1 + in-flight, max_model_len) tokens + 1 block.
+    mistral = from_catalog(m, "mistralai/Mistral-7B-Instruct-v0.1")
+    full = replace(mistral, sliding_window=None)
+    assert mistral.sliding_window == 4096
+    assert fit.blocks_per_request(mistral, 32768, in_flight_tokens=4096) == -(-(4095 + 4096) // 16) + 1 == 513
+    assert fit.blocks_per_request(full, 32768, in_flight_tokens=4096) == 2048
+    thousand_blocks = 1000 * 16 * fit.kv_bytes_per_token(mistral)
+    assert fit.kv_tokens(thousand_blocks, full, context=32768, in_flight_tokens=4096) == 16000
+    assert fit.kv_tokens(thousand_blocks, mistral, context=32768, in_flight_tokens=4096) > 32768  # one request fits
+
+
+def _quantized(base, method, bits, group=None):
+    return replace(base, quant_method=method, quant_bits=bits, quant_group_size=group, weights_file_bytes=None)
+
+
+def test_every_quantization_method_is_sized_from_its_layout(m):
+    base = from_catalog(m, "meta-llama/Meta-Llama-3-8B-Instruct")
+    linear = base.layers * fit._linear_params(base)
+    sixteen_bit_rest = fit.weight_bytes(base) - 2 * linear
+    fp8 = fit.weight_bytes(_quantized(base, "fp8", 8))
+    assert fp8 == linear + sixteen_bit_rest  # one byte a weight, the rest as before
+    block_fp8 = fit.weight_bytes(_quantized(base, "fp8", 8, 128))
+    assert block_fp8 - fp8 == base.layers * (fit._linear_params(base) // 128 ** 2) * 4
+    bnb4 = fit.weight_bytes(_quantized(base, "bitsandbytes", 4))
+    assert bnb4 == linear // 2 + base.layers * (fit._linear_params(base) // 64) * 4 + sixteen_bit_rest
+    bnb8 = fit.weight_bytes(_quantized(base, "bitsandbytes", 8))
+    ct4 = fit.weight_bytes(_quantized(base, "compressed-tensors", 4, 128))
+    awq4 = fit.weight_bytes(_quantized(base, "awq", 4, 128))
+    assert ct4 < awq4 < bnb4 < fp8 <= bnb8 < fit.weight_bytes(base)  # AWQ also stores zero points
+
+
+def test_quantization_configs_as_published_are_read(m):
+    from envdoctor.modelcfg import shape_from_config
+
+    cfg = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
+           "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 128256,
+           "max_position_embeddings": 131072, "torch_dtype": "bfloat16"}
+    fp8 = shape_from_config({**cfg, "quantization_config": {"quant_method": "fp8", "activation_scheme": "dynamic",
+                                                            "weight_block_size": [128, 128]}}, "x", "p")
+    assert (fp8.quant_method, fp8.quant_bits, fp8.quant_group_size, fp8.dtype) == ("fp8", 8, 128, "bfloat16")
+    bnb = shape_from_config({**cfg, "quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": True,
+                                                            "bnb_4bit_quant_type": "nf4"}}, "x", "p")
+    assert (bnb.quant_method, bnb.quant_bits) == ("bitsandbytes", 4)
+    ct = shape_from_config({**cfg, "quantization_config": {
+        "quant_method": "compressed-tensors", "format": "pack-quantized", "ignore": ["lm_head"],
+        "config_groups": {"group_0": {"targets": ["Linear"], "weights": {
+            "num_bits": 4, "type": "int", "symmetric": True, "strategy": "group", "group_size": 128}}}}}, "x", "p")
+    assert (ct.quant_method, ct.quant_bits, ct.quant_group_size) == ("compressed-tensors", 4, 128)
+
+
+def test_tensor_parallel_splits_kv_heads_but_never_below_one(m, qwen):
+    assert fit.kv_heads_per_gpu(qwen, 1) == 2 and fit.kv_heads_per_gpu(qwen, 2) == 1
+    assert fit.kv_heads_per_gpu(qwen, 4) == 1  # 2 KV heads on 4 GPUs: each keeps a copy
+    one = fit.estimate(qwen, fit.Gpu("A", 24 * GiB), fit.Settings(max_model_len=4096))
+    four = fit.estimate(qwen, fit.Gpu("A", 24 * GiB), fit.Settings(max_model_len=4096, tensor_parallel_size=4))
+    assert four.weights == -(-one.weights // 4) and four.kv_bytes_per_token == one.kv_bytes_per_token // 2
+    assert four.non_torch > one.non_torch  # NCCL buffers on every GPU

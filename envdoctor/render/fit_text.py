@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from ..fit import (CUDA_CONTEXT_BYTES, CUDA_GRAPH_BYTES, NON_TORCH_BYTES, Estimate, FitPlan, GiB, ModelShape,
-                   count_parameters, gib, weight_bytes)
+                   count_parameters, gib, smoke_options, weight_bytes)
 
 PROBLEM_TEXT = {
     "start": "vLLM would stop at start-up: the memory it requests is more than is free",
@@ -25,21 +25,6 @@ def exit_code(p: FitPlan) -> int:
     if p.verdict == "does-not-fit":
         return 2
     return 1 if p.verdict == "fits-with-settings" or p.unknowns else 0
-
-
-def smoke_args(p: FitPlan) -> str:
-    """`envdoctor run-smoke` options that prove the settings that fit (the variant's when only it fits)."""
-    target = p if p.verdict != "does-not-fit" else p.alternative
-    if target is None:
-        return f"--model {p.model.name}"
-    s = target.chosen.settings
-    parts = [f"--model {target.model.name}", f"--max-model-len {target.chosen.context}",
-             f"--gpu-memory-utilization {s.gpu_memory_utilization:.2f}"]
-    if s.enforce_eager:
-        parts.append("--enforce-eager")
-    if s.dtype != "auto":
-        parts.append(f"--dtype {s.dtype}")
-    return " ".join(parts)
 
 
 def headline(p: FitPlan) -> str:
@@ -142,7 +127,7 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
                    "model, a GPU with more memory" + ("" if p.default.settings.tensor_parallel_size > 1 else
                                                       ", or several GPUs (--tensor-parallel-size)") + ".")
     if p.verdict != "does-not-fit" or p.alternative is not None:
-        out.append(f"  Prove it on the machine: envdoctor run-smoke {smoke_args(p)}")
+        out.append(f"  Prove it on the machine: envdoctor run-smoke {smoke_options(p)}")
     if verbose:
         out.append("")
         worker = ("vllm/v1/worker/gpu_worker.py determine_available_memory" if p.default.settings.chunked_prefill
@@ -182,7 +167,7 @@ def document(p: FitPlan) -> Dict[str, Any]:
            "tensor_parallel_size": p.default.settings.tensor_parallel_size,
            "context_limited": p.context_limited, "default": _estimate(p.default), "chosen": _estimate(p.chosen),
            "command": command(p.chosen, p.model.name) if p.verdict != "does-not-fit" else None,
-           "smoke": f"envdoctor run-smoke {smoke_args(p)}" if not p.blocker else None,
+           "smoke": f"envdoctor run-smoke {smoke_options(p)}" if not p.blocker else None,
            "notes": list(p.notes)}
     if p.alternative is not None:
         doc["alternative"] = document(p.alternative)
