@@ -55,7 +55,15 @@ class HubModel:
 
 
 def offline(env: Mapping[str, str]) -> bool:
-    return str(env.get("HF_HUB_OFFLINE", "")).strip().lower() in TRUE
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE, which huggingface_hub honours too)."""
+    return any(str(env.get(k, "")).strip().lower() in TRUE for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _follow(env: Mapping[str, str]) -> None:
+    """huggingface_hub reads HF_HUB_OFFLINE once, when first imported: follow the environment asked about."""
+    from huggingface_hub import constants
+
+    constants.HF_HUB_OFFLINE = offline(env)
 
 
 def endpoint(env: Mapping[str, str]) -> Optional[str]:
@@ -110,6 +118,7 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
                        "(pip install huggingface_hub), or pass a local folder holding its config.json") from None
     errors = _errors()
     quiet()
+    _follow(env)
     token = env.get("HF_TOKEN") or None
     local_only = offline(env)
     common = dict(cache_dir=cache_dir, token=token, endpoint=endpoint(env))
@@ -210,6 +219,7 @@ def weights_only(repo_id: str, env: Mapping[str, str], *, timeout: float = REQUE
             from huggingface_hub import HfApi
 
             quiet()
+            _follow(env)
             info = HfApi(endpoint=endpoint(env), token=env.get("HF_TOKEN") or None).model_info(
                 repo_id, timeout=timeout)
             result["weights"] = _weights(getattr(info, "safetensors", None))

@@ -26,6 +26,10 @@ QUANT_MIN_CC_RELEASE = Version("0.26.0")
 QUANT_MIN_CC = {"awq": "7.5", "gptq": "6.0", "fp8": "7.5", "bitsandbytes": "7.0", "compressed-tensors": "7.0"}
 
 
+IDLE_NOTE = ("free memory not measured: assumed the card is idle. A desktop, WSL's Windows host or another "
+             "process may hold some; run `envdoctor fit` on the machine, or pass --free GB")
+
+
 class UnknownGpu(Exception):
     """The GPU a person named is not in gpus.csv; the message says what to pass instead."""
 
@@ -52,11 +56,14 @@ def gpu_from_fact(g: GpuFact, matrices: Matrices) -> fit.Gpu:
 def gpu_from_catalog(matrices: Matrices, name: Optional[str], vram_gib: Optional[float],
                      free_gib: Optional[float]) -> Tuple[fit.Gpu, List[str]]:
     """--gpu NAME and/or --vram GB (GiB, as NVML counts it), optionally --free GB."""
+    from .compat.gpu import named
+
     notes: List[str] = []
     cc = None
     label = "a GPU"
+    total_mib: Optional[int] = None
     if name:
-        hits = matrices.gpus_named(name)
+        hits = named(name, matrices)
         if not hits:
             raise UnknownGpu(f"unknown GPU {name!r}: pass its memory instead (--vram 4) or a name from "
                              "`envdoctor matrices show gpu` (for example --gpu \"RTX 3050 Laptop\")")
@@ -65,21 +72,28 @@ def gpu_from_catalog(matrices: Matrices, name: Optional[str], vram_gib: Optional
                              "be more specific, or pass --vram")
         spec = hits[0]
         cc, label = spec.compute_capability, spec.name
-        options = spec.vram_options()
+        options = spec.vram_options_gb
         if vram_gib is None:
-            if not options:
+            if spec.vram_mib:  # the memory the card reports (nvidia-smi's MiB), where the data has it
+                total_mib = spec.vram_mib
+            elif not options:
                 raise UnknownGpu(f"{spec.name}: its memory size is not in envdoctor's data; pass --vram GB")
-            vram_gib = min(options)
-            if len(options) > 1:
-                notes.append(f"{spec.name} is sold with {' or '.join(f'{o:g}' for o in options)} GB; "
-                             f"this assumes {vram_gib:g} GB (pass --vram to choose)")
+            else:
+                vram_gib = min(options)
+                if len(options) > 1:
+                    notes.append(f"{spec.name} is sold with {' or '.join(f'{o:g}' for o in options)} GB; "
+                                 f"this assumes {vram_gib:g} GB (pass --vram to choose)")
+    if total_mib is not None:
+        free = int(free_gib * 1024) * MIB if free_gib is not None else None
+        if free is None:
+            notes.append(IDLE_NOTE)
+        return fit.Gpu(label, total_mib * MIB, free, cc), notes
     if vram_gib is None or vram_gib <= 0:
         raise UnknownGpu("pass --gpu NAME or --vram GB (the card's memory in GB)")
     total = int(vram_gib * 1024) * MIB
     free = int(free_gib * 1024) * MIB if free_gib is not None else None
     if free is None:
-        notes.append("free memory not measured: assumed the card is idle. A desktop, WSL's Windows host or "
-                     "another process may hold some; run `envdoctor fit` on the machine, or pass --free GB")
+        notes.append(IDLE_NOTE)
     return fit.Gpu(label if name else f"{vram_gib:g} GB GPU", total, free, cc), notes
 
 

@@ -243,3 +243,16 @@ def test_tensor_parallel_splits_kv_heads_but_never_below_one(m, qwen):
     four = fit.estimate(qwen, fit.Gpu("A", 24 * GiB), fit.Settings(max_model_len=4096, tensor_parallel_size=4))
     assert four.weights == -(-one.weights // 4) and four.kv_bytes_per_token == one.kv_bytes_per_token // 2
     assert four.non_torch > one.non_torch  # NCCL buffers on every GPU
+
+
+def test_a_gpu_is_sized_by_the_memory_it_reports_where_known(m, monkeypatch):
+    # F13: a B200 reports 183359 MiB ("NVIDIA B200 ... 0MiB / 183359MiB",
+    # https://github.com/vllm-project/vllm/issues/32373), not 192 GB; the identity's MiB wins.
+    from envdoctor.compat import gpu as compat_gpu
+
+    b200 = compat_gpu.GpuIdentity("NVIDIA B200", "10.0", "Blackwell", "datacenter", 183359, (192.0,), None, False,
+                                  "https://github.com/vllm-project/vllm/issues/32373")
+    monkeypatch.setattr(compat_gpu, "named", lambda query, matrices: [b200])
+    gpu, notes = gpu_from_catalog(m, "B200", None, None)
+    assert gpu.total_bytes == 183359 * MiB and gpu.compute_capability == "10.0"
+    assert not any("sold with" in n for n in notes)
