@@ -24,9 +24,17 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = os.path.join(HERE, "tests", "fixtures", "fit", "configs")
 
 # What each run asks of vLLM beyond its defaults: eager mode (no torch.compile / CUDA-graph
-# capture, which would only cost device time; neither changes the KV-cache sizing), and a
-# context chosen per shape (the sliding-window model runs past its 4,096-token window).
-MAX_MODEL_LEN = {"llama-2-7b-chat-hf": 4096, "llama-3.1-8b-instruct": 16384, "mistral-7b-instruct-v0.1": 32768}
+# capture, which would only cost device time; neither changes the KV-cache sizing) unless the
+# name says "graphs", and a context chosen per shape (the sliding-window model runs past its
+# 4,096-token window). A "-awq" / "-fp8" name is its base config with a quantization_config as
+# such uploads write it (dummy weights are created in that layout).
+MAX_MODEL_LEN = {"llama-2-7b-chat-hf": 4096, "llama-3.1-8b-instruct": 16384, "mistral-7b-instruct-v0.1": 32768,
+                 "llama-3.1-8b-instruct-awq": 16384, "llama-3.1-8b-instruct-fp8": 16384,
+                 "llama-3.1-8b-instruct-graphs": 16384}
+QUANTIZATION = {
+    "awq": {"quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemm", "zero_point": True},
+    "fp8": {"quant_method": "fp8", "activation_scheme": "dynamic"},
+}
 
 CHILD = r"""
 import json, sys, time
@@ -57,16 +65,28 @@ except Exception:
 """
 
 
-def run_one(name: str, out_dir: str, timeout: float) -> dict:
+def config_for(name: str) -> dict:
+    base, _, variant = name.rpartition("-")
+    if variant in QUANTIZATION or variant == "graphs":
+        config = config_for(base)
+        if variant in QUANTIZATION:
+            config["quantization_config"] = QUANTIZATION[variant]
+            if variant == "awq":
+                config["torch_dtype"] = "float16"
+        return config
     with open(os.path.join(CONFIGS, name + ".json"), encoding="utf-8") as fh:
-        config = json.load(fh)
+        return json.load(fh)
+
+
+def run_one(name: str, out_dir: str, timeout: float) -> dict:
+    config = config_for(name)
     model_dir = tempfile.mkdtemp(prefix=name + "-")
     with open(os.path.join(model_dir, "config.json"), "w", encoding="utf-8") as fh:
         json.dump(config, fh)
     with open(os.path.join(model_dir, "generation_config.json"), "w", encoding="utf-8") as fh:
         json.dump({"bos_token_id": config.get("bos_token_id"), "eos_token_id": config.get("eos_token_id")}, fh)
-    kwargs = {"model": model_dir, "load_format": "dummy", "skip_tokenizer_init": True, "enforce_eager": True,
-              "max_model_len": MAX_MODEL_LEN[name], "seed": 0}
+    kwargs = {"model": model_dir, "load_format": "dummy", "skip_tokenizer_init": True,
+              "enforce_eager": not name.endswith("-graphs"), "max_model_len": MAX_MODEL_LEN[name], "seed": 0}
     env = dict(os.environ, VLLM_LOGGING_LEVEL="DEBUG", PYTHONUNBUFFERED="1")
     log_path = os.path.join(out_dir, name + ".log")
     started = time.monotonic()
@@ -105,7 +125,7 @@ def main() -> int:
         else:
             names.append(arg)
     os.makedirs(out_dir, exist_ok=True)
-    names = names or sorted(MAX_MODEL_LEN)
+    names = names or ["llama-2-7b-chat-hf", "llama-3.1-8b-instruct", "mistral-7b-instruct-v0.1"]
     runs = [run_one(n, out_dir, timeout) for n in names]
     with open(os.path.join(out_dir, "runs.json"), "w", encoding="utf-8") as fh:
         json.dump(runs, fh, indent=2)

@@ -109,3 +109,11 @@ def test_probe_reads_the_cache_and_is_skipped_without_model(tmp_path):
         model_probe.probe(_ctx(tmp_path, {}), Facts())
     missing = model_probe.probe(_ctx(tmp_path, {"model": "Other/Model"}), Facts())
     assert missing.shape is None and missing.hub_cache == "/home/u/.cache/huggingface/hub"
+
+
+def test_findings_suggest_run_smoke_with_the_settings_that_fit():
+    # N31: the smoke test proves what fits (here the quantized variant), not the model that does not.
+    [finding] = _model_findings(_facts("Qwen/Qwen2-1.5B-Instruct"))
+    [prove] = [n for n in finding.notes if n.startswith("Prove it")]
+    assert "envdoctor run-smoke --model Qwen/Qwen2-1.5B-Instruct-" in prove and "--max-model-len" in prove
+    assert "--gpu-memory-utilization" in prove

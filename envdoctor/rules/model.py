@@ -43,6 +43,12 @@ def _evidence(p: FitPlan, wsl: bool):
     return tuple(lines) + tuple(p.notes)
 
 
+def _prove(p: FitPlan) -> str:
+    from ..fit import smoke_options
+
+    return f"Prove it with a real generation: envdoctor run-smoke {smoke_options(p)}"
+
+
 def _command(est, model: str) -> str:
     from ..render.fit_text import command
 
@@ -98,6 +104,7 @@ def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
         fix = (_command(alt.chosen, alt.model.name),)
         notes.insert(0, f"{alt.model.name} ({alt.model.quant_method}, {alt.model.quant_bits}-bit) holds "
                         f"{gib(weight_bytes(alt.model))} of weights and fits with the settings above.")
+        notes.insert(1, _prove(p))
     else:
         notes.insert(0, "No published quantized variant in envdoctor's catalog fits: use a smaller model "
                         "or a GPU with more memory.")
@@ -118,8 +125,8 @@ def fits_with_settings(facts: Facts, m: Matrices) -> Optional[Advice]:
                   evidence=_evidence(p, in_wsl(facts)),
                   why="With vLLM's defaults it stops at start-up or runs out of KV cache: the defaults assume "
                       "a card with room to spare.",
-                  fix=(_command(p.chosen, p.model.name),), notes=("Run `envdoctor fit MODEL -v` for the arithmetic.",),
-                  docs=DOCS)
+                  fix=(_command(p.chosen, p.model.name),),
+                  notes=(_prove(p), "Run `envdoctor fit MODEL -v` for the arithmetic."), docs=DOCS)
 
 
 @rule("kv-cache-too-small-for-context", "model", "The KV cache cannot hold the model's full context on this GPU")
@@ -129,6 +136,7 @@ def kv_too_small(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     notes = [f"vLLM refuses to start when max_model_len ({p.model.max_positions:,} by default here) needs more "
              f"KV cache than is left; {p.chosen.context:,} tokens fit."]
+    notes.append(_prove(p))
     if p.alternative is not None:
         notes.append(f"Or {p.alternative.model.name} keeps {p.alternative.chosen.context:,} tokens: "
                      f"{_command(p.alternative.chosen, p.alternative.model.name)}")
