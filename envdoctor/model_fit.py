@@ -21,8 +21,10 @@ MIB = 1024 * 1024
 # The lowest compute capability each quantization method's vLLM kernels accept, read from the vLLM
 # 0.26.0 wheel's vllm/model_executor/layers/quantization/ (get_min_capability): auto_awq.py 75,
 # auto_gptq.py 60, fp8.py 75, bitsandbytes.py 70, compressed_tensors/compressed_tensors.py 70
-# (its schemes ask more: w8a8 fp8 89). Older releases are not read: for them this is a note.
+# (its schemes ask more: w8a8 fp8 89). AWQ's and GPTQ's are the same in the older vLLM that
+# matrices/model_variants.csv cites; the others, for releases before 0.26.0, are a note.
 QUANT_MIN_CC_RELEASE = Version("0.26.0")
+QUANT_MIN_CC_ALL_RELEASES = ("awq", "gptq")
 QUANT_MIN_CC = {"awq": "7.5", "gptq": "6.0", "fp8": "7.5", "bitsandbytes": "7.0", "compressed-tensors": "7.0"}
 
 
@@ -159,13 +161,14 @@ def _runs_here(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, version:
                         f"{gpu.compute_capability}")
     elif cc < need:
         return (f"{label} does not run on compute capability {gpu.compute_capability} (minimum "
-                f"{release.min_cc}): no vLLM wheel has kernels for {gpu.name}", unknowns)
+                f"{release.min_cc}): its wheels have no kernels for {gpu.name}", unknowns)
     if shape.quant_method:
         floor = QUANT_MIN_CC.get(shape.quant_method)
-        if floor and cc < cc_tuple(floor) and (version is None or version >= QUANT_MIN_CC_RELEASE):
+        known = version is None or version >= QUANT_MIN_CC_RELEASE or shape.quant_method in QUANT_MIN_CC_ALL_RELEASES
+        if floor and known and cc < cc_tuple(floor):
             return (f"vLLM's {shape.quant_method} kernels need compute capability {floor} or newer; "
                     f"{gpu.name} has {gpu.compute_capability}", unknowns)
-        if version is not None and version < QUANT_MIN_CC_RELEASE:
+        if not known:
             unknowns.append(f"the compute capability vLLM {version}'s {shape.quant_method} kernels need is not in "
                             f"envdoctor's data (vLLM 0.26.0's need {floor})")
     return None, unknowns

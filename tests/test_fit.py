@@ -128,8 +128,8 @@ def test_a_gpu_below_vllms_minimum_does_not_fit_whatever_the_memory(m, qwen):
     # N4: a GTX 1080 (6.1) with plenty of memory; vLLM 0.5.3 needs 7.0 (matrices/vllm.csv).
     p = plan_for(qwen, fit.Gpu("GeForce GTX 1080", 8 * GiB, 8 * GiB, "6.1"), m, vllm="0.5.3")
     assert p.verdict == "does-not-fit" and p.alternative is None
-    assert p.blocker == ("vLLM 0.5.3 does not run on compute capability 6.1 (minimum 7.0): no vLLM wheel "
-                         "has kernels for GeForce GTX 1080")
+    assert p.blocker == ("vLLM 0.5.3 does not run on compute capability 6.1 (minimum 7.0): its wheels have "
+                         "no kernels for GeForce GTX 1080")
     # A current vLLM needs 7.5, so Volta is out too; 7.5 itself is fine.
     assert plan_for(qwen, fit.Gpu("V100", 16 * GiB, 16 * GiB, "7.0"), m).blocker
     assert plan_for(qwen, fit.Gpu("T4", 16 * GiB, 16 * GiB, "7.5"), m).blocker is None
