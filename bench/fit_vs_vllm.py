@@ -50,7 +50,8 @@ def recorded(runs_dir: str) -> int:
           f"{'pred. KV GiB':>12} {'vLLM KV GiB':>11}")
     worst = 0.0
     for run in runs:
-        with open(os.path.join(configs, run["name"] + ".json"), encoding="utf-8") as fh:
+        config = run["name"][:-len("-graphs")] if run["name"].endswith("-graphs") else run["name"]
+        with open(os.path.join(configs, config + ".json"), encoding="utf-8") as fh:
             shape = shape_from_config(json.load(fh), run["name"], fh.name)
         with open(os.path.join(runs_dir, run["name"] + ".log"), encoding="utf-8", errors="replace") as fh:
             seen = fit.vllm_memory_log(fh.read())

@@ -47,9 +47,10 @@ CUDA_CONTEXT_BYTES = 300 * MiB
 NON_TORCH_BYTES = 150 * MiB
 # CUDA graphs are captured after the KV cache is allocated, so with enforce_eager=False they
 # need memory beyond `requested`. vLLM logs the real figure ("Graph capturing finished in N
-# secs, took X GiB"); this is an assumed headroom, not a measurement. Small GPUs get
-# enforce_eager instead of relying on it.
-CUDA_GRAPH_BYTES = 512 * MiB
+# secs, took X GiB"): 0.99 GiB for Llama-3.1-8B with 1,024 sequences on an H200 (vLLM 0.26.0,
+# tests/fixtures/fit/h200); fewer sequences capture fewer graphs. One run, so an assumed
+# headroom; small GPUs get enforce_eager instead of relying on it.
+CUDA_GRAPH_BYTES = 1 * GiB
 # Keep this share of the card unrequested when choosing gpu_memory_utilization: free memory
 # drifts (a desktop compositor, WDDM under WSL) between our reading and vLLM's.
 UTILIZATION_MARGIN = 0.02
@@ -520,6 +521,7 @@ _LOG_PATTERNS = {
     "non_kv_gib": r"Total non KV cache memory:\s*([\d.]+)\s*GiB",
     "activation_gib": r"torch peak memory increase:\s*([\d.]+)\s*GiB",
     "non_torch_gib": r"non-torch forward increase memory:\s*([\d.]+)\s*GiB",
+    "graphs_gib": r"Graph capturing finished in [\d.]+ secs, took\s*([\d.]+)\s*GiB",
 }
 
 

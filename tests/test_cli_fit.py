@@ -47,11 +47,11 @@ def test_seed_case_on_an_idle_card_gets_settings(capsys):
 
 
 def test_json_document(capsys):
-    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--gpu", "RTX 4090", "--free", "23", "--json")
+    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--gpu", "RTX 4090", "--free", "23.5", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["verdict"] == "fits" and doc["not_checked"] == []
     # With only a memory size the compute capability is unknown: it fits in memory, unchecked.
-    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "24", "--free", "23", "--json")
+    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "24", "--free", "23.5", "--json")
     doc = json.loads(out)
     assert code == 1 and doc["verdict"] == "fits" and "compute capability is unknown" in doc["not_checked"][0]
     assert doc["chosen"]["bytes"]["kv_per_token"] == 28672

@@ -18,7 +18,8 @@ BOUND = 0.03
 
 
 def _shape(name):
-    path = os.path.join(HERE, "configs", name + ".json")
+    # "-graphs": the same config run without enforce_eager (torch.compile and CUDA graphs)
+    path = os.path.join(HERE, "configs", (name[:-len("-graphs")] if name.endswith("-graphs") else name) + ".json")
     with open(path, encoding="utf-8") as fh:
         return shape_from_config(json.load(fh), name, path)
 
@@ -64,6 +65,12 @@ def test_token_formula_reproduces_vllms_count_from_its_own_memory_figure(run):
     tokens = fit.kv_tokens(int(logged["available_kv_gib"] * fit.GiB), _shape(run["name"]),
                            context=cfg["max_model_len"], in_flight_tokens=cfg["max_in_flight_tokens"])
     assert abs(tokens - logged["kv_tokens"]) / logged["kv_tokens"] < 0.001
+
+
+def test_cuda_graphs_fit_in_the_headroom_fit_leaves_for_them():
+    [run] = [r for r in RUNS if not r["llm_kwargs"]["enforce_eager"]]
+    graphs = _log(run["name"])["graphs_gib"]  # "Graph capturing finished in 5 secs, took 0.99 GiB"
+    assert 0 < graphs * fit.GiB <= fit.CUDA_GRAPH_BYTES
 
 
 def test_the_logs_confirm_vllms_default_utilization():
