@@ -104,3 +104,11 @@ def test_check_without_model_does_not_show_the_model_area(capsys):
     code, out, _ = run(capsys, "check", "--only", "resources", "--json")
     doc = json.loads(out)
     assert "model" not in doc["facts"]
+
+
+def test_a_gpu_vllm_does_not_run_on_exits_2(capsys):
+    # N4: GTX 1080 is compute capability 6.1; vLLM 0.5.3 needs 7.0 (matrices/vllm.csv).
+    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--gpu", "GTX 1080", "--vllm", "0.5.3")
+    assert code == 2
+    assert "✗ vLLM 0.5.3 does not run on compute capability 6.1 (minimum 7.0)" in out
+    assert "vllm serve" not in out and "Fits" not in out

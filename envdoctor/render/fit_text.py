@@ -99,14 +99,14 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
     out = [line for line in out if line]
     if p.blocker:
         out.append(f"✗ {p.blocker}")
-        out.extend(f"  note: {n}" for n in p.notes)
+        out.append("  Whatever the memory: no setting changes this (envdoctor fix --plan says what would run).")
         return out
     mark = {"fits": "✓", "fits-with-settings": "!", "does-not-fit": "✗"}[p.verdict]
     if mark == "✓" and p.unknowns:
         mark = "?"
     out.append(f"{mark} {VERDICT_TEXT[p.verdict]}" + (
         f" (max_model_len {p.chosen.context:,} of {p.model.max_positions:,})" if p.context_limited else "")
-        + (" in memory" if p.unknowns and p.verdict != "does-not-fit" else ""))
+        + (" (memory only: see what was not checked)" if p.unknowns and p.verdict != "does-not-fit" else ""))
     out.extend(f"  ? not checked: {u}" for u in p.unknowns)
     if p.verdict != "fits":
         out.extend(f"  with vLLM's defaults: {PROBLEM_TEXT[x]}" for x in p.default.problems)
