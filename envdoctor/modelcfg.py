@@ -25,6 +25,10 @@ TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3_text")
 # Types that mix windowed and full layers (Gemma 2/3, Qwen2's max_window_layers, Phi-3) are sized
 # as full attention: the larger, safe figure.
 ALL_LAYERS_SLIDE = ("mistral", "mixtral")
+# Attention whose KV cache is not 2 × kv_heads × head_dim a token: sizing it as such would be wrong.
+UNSIZED_ATTENTION = (("kv_lora_rank", "multi-head latent attention (kv_lora_rank)"),
+                     ("mamba_d_state", "Mamba state layers"), ("ssm_state_size", "state-space layers"),
+                     ("linear_attn_config", "linear attention"))
 # How MoE configs name their expert counts (transformers' Mixtral, Qwen2/3-MoE, DeepSeek, OLMoE).
 EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts")
 EXPERTS_PER_TOKEN_KEYS = ("num_experts_per_tok", "moe_top_k", "num_experts_per_token")
@@ -100,6 +104,10 @@ def shape_from_config(config: Dict[str, Any], name: str, path: str,
     if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers keep the LM here
         cfg = {**cfg, **cfg["text_config"]}
     model_type = str(cfg.get("model_type") or "unknown")
+    unsized = next((why for key, why in UNSIZED_ATTENTION if cfg.get(key) is not None), None)
+    if unsized:
+        raise ModelConfigError(f"{path}: {model_type} uses {unsized}, whose KV cache envdoctor cannot size yet "
+                               "(its estimate would be wrong, so it gives none)")
     hidden = _int(cfg, "hidden_size", path)
     heads = _int(cfg, "num_attention_heads", path)
     head_dim = cfg.get("head_dim") or hidden // heads

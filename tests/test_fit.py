@@ -256,3 +256,20 @@ def test_a_gpu_is_sized_by_the_memory_it_reports_where_known(m, monkeypatch):
     gpu, notes = gpu_from_catalog(m, "B200", None, None)
     assert gpu.total_bytes == 183359 * MiB and gpu.compute_capability == "10.0"
     assert not any("sold with" in n for n in notes)
+
+
+def test_moe_parameters_count_every_expert():
+    # Mixtral-8x7B's config (8 local experts, 2 per token) and its published total: 46,702,792,704
+    # parameters (keras-hub's Mixtral preset "mixtral_8_7b_en": params 46702792704; a training log
+    # "Created model with total parameters: 46702792704 (46.70 B)").
+    from envdoctor.modelcfg import shape_from_config
+
+    mixtral = shape_from_config({
+        "architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 4096,
+        "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+        "num_local_experts": 8, "num_experts_per_tok": 2, "vocab_size": 32000, "max_position_embeddings": 32768,
+        "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16"}, "mixtral", "p")
+    assert (mixtral.experts, mixtral.experts_per_token, mixtral.sliding_window) == (8, 2, None)
+    assert fit.count_parameters(mixtral) == 46_702_792_704
+    # The profile run's MLP peak is the two routed experts' intermediates, not all eight.
+    assert fit.forward_activation(mixtral, 1) == (2 * 4096 + 3 * 2 * 14336) * 2
