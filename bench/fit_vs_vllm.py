@@ -38,21 +38,21 @@ def total_from_nvml() -> int:
 
 
 def recorded(runs_dir: str) -> int:
-    """Predicted vs logged for runs written by bench/fit_shapes_gpu.py (configs beside the folder)."""
+    """Predicted vs logged for runs written by bench/fit_shapes_gpu.py."""
     import json
 
     from envdoctor.modelcfg import shape_from_config
 
-    configs = os.path.join(os.path.dirname(os.path.abspath(runs_dir)), "configs")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fit_shapes_gpu import config_for  # what each run's config.json was
+
     with open(os.path.join(runs_dir, "runs.json"), encoding="utf-8") as fh:
         runs = json.load(fh)
     print(f"{'shape':28} {'predicted tokens':>17} {'vLLM logged':>12} {'error':>8}   "
           f"{'pred. KV GiB':>12} {'vLLM KV GiB':>11}")
     worst = 0.0
     for run in runs:
-        config = run["name"][:-len("-graphs")] if run["name"].endswith("-graphs") else run["name"]
-        with open(os.path.join(configs, config + ".json"), encoding="utf-8") as fh:
-            shape = shape_from_config(json.load(fh), run["name"], fh.name)
+        shape = shape_from_config(config_for(run["name"]), run["name"], run["name"])
         with open(os.path.join(runs_dir, run["name"] + ".log"), encoding="utf-8", errors="replace") as fh:
             seen = fit.vllm_memory_log(fh.read())
         if not run.get("generated") or "kv_tokens" not in seen:
