@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 REQUEST_TIMEOUT_S = 10.0  # each HTTP request
-DEADLINE_S = 30.0  # the whole look-up (huggingface_hub may retry)
+DEADLINE_S = 20.0  # the whole look-up (huggingface_hub may retry)
+# Weight sizes for a config already cached are a refinement: never wait long for them.
+WEIGHTS_TIMEOUT_S, WEIGHTS_DEADLINE_S = 4.0, 6.0
 TRUE = ("1", "on", "true", "yes")
 
 # Bytes per element of the dtypes the hub's safetensors metadata counts.
@@ -207,8 +209,8 @@ def _where(env: Mapping[str, str]) -> str:
     return endpoint(env) or "the default Hugging Face endpoint"
 
 
-def weights_only(repo_id: str, env: Mapping[str, str], *, timeout: float = REQUEST_TIMEOUT_S,
-                 deadline: float = DEADLINE_S) -> Tuple[Optional[Weights], Optional[str]]:
+def weights_only(repo_id: str, env: Mapping[str, str], *, timeout: float = WEIGHTS_TIMEOUT_S,
+                 deadline: float = WEIGHTS_DEADLINE_S) -> Tuple[Optional[Weights], Optional[str]]:
     """The weight sizes of a repository whose config is already cached: (weights, note why not)."""
     if offline(env):
         return None, "HF_HUB_OFFLINE is set: the checkpoint's weight sizes were not asked of the hub"

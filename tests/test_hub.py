@@ -147,3 +147,13 @@ def test_a_hub_that_never_answers_is_given_up_in_time(tmp_path):
         assert LLAMA in str(err.value) and "\n" not in str(err.value)
     finally:
         sock.close()
+
+
+def test_weight_sizes_for_a_cached_config_never_wait_long(tmp_path):
+    sock, url = silent_server()
+    try:
+        started = time.monotonic()
+        weights, note = hub.weights_only(LLAMA, {"HF_ENDPOINT": url}, timeout=0.5, deadline=1.5)
+        assert weights is None and note and time.monotonic() - started < 5
+    finally:
+        sock.close()
