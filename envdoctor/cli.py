@@ -280,27 +280,35 @@ def _want(text: str) -> str:
 @click.option("--max-model-len", "context", type=click.IntRange(128, 100_000_000), metavar="TOKENS",
               help="The context you need (default: the model's maximum).")
 @click.option("--vllm", "vllm_version", metavar="VERSION", help="Size for this vLLM release (default: a current one).")
+@click.option("--tensor-parallel-size", "-tp", "tensor_parallel_size", type=click.IntRange(1, 64), default=1,
+              metavar="N", help="Split the model over N GPUs like this one (figures are per GPU).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the arithmetic.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def fit(model: str, gpu_name: Optional[str], vram: Optional[float], free: Optional[float], context: Optional[int],
-        vllm_version: Optional[str], verbose: bool, as_json: bool) -> int:
+        vllm_version: Optional[str], tensor_parallel_size: int, verbose: bool, as_json: bool) -> int:
     """Does a model fit on this GPU (or a named one) under vLLM, and with which settings?
 
-    Exit code: 0 fits with vLLM's defaults, 1 fits with the settings shown, 2 does not fit."""
+    A Hugging Face id beyond envdoctor's catalog is read from the hub (HF_ENDPOINT, HF_TOKEN, the
+    local cache; HF_HUB_OFFLINE=1 for the cache only).
+
+    Exit code: 0 fits with vLLM's defaults, 1 fits with the settings shown (or something could not be
+    checked), 2 does not fit or vLLM does not run on the GPU."""
     from .matrices import Matrices
     from .model_fit import UnknownGpu, gpu_from_catalog, plan_for
     from .modelcfg import ModelConfigError, ModelNotFound, absolute, find_model
     from .redact import Redactor
+    from .render.fit_text import exit_code
     from .system.fs import RootedFS
 
     if free is not None and vram is not None and free > vram:
         raise click.BadParameter(f"{free:g} GB free of a {vram:g} GB card: free memory cannot exceed the card's",
                                  param_hint="--free")
     matrices = Matrices()
+    redactor = Redactor(os.environ)
     try:
-        shape = find_model(RootedFS("/"), os.environ, matrices, absolute(model))
+        shape = find_model(RootedFS("/"), os.environ, matrices, absolute(model), hub=True)
     except (ModelNotFound, ModelConfigError) as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(redactor.text(str(exc))) from None
     notes = []
     if gpu_name or vram:
         try:
@@ -309,8 +317,8 @@ def fit(model: str, gpu_name: Optional[str], vram: Optional[float], free: Option
             raise click.UsageError(str(exc)) from None
     else:
         gpu, notes = _this_gpu(matrices, free)
-    p = plan_for(shape, gpu, matrices, context=context, vllm=vllm_version, notes=notes)
-    redactor = Redactor(os.environ)
+    p = plan_for(shape, gpu, matrices, context=context, vllm=vllm_version, notes=notes,
+                 tensor_parallel_size=tensor_parallel_size)
     if as_json:
         import json
 
@@ -322,7 +330,7 @@ def fit(model: str, gpu_name: Optional[str], vram: Optional[float], free: Option
 
         for line in render(p, verbose=verbose):
             click.echo(redactor.text(line))
-    return {"fits": 0, "fits-with-settings": 1, "does-not-fit": 2}[p.verdict]
+    return exit_code(p)
 
 
 def _this_gpu(matrices, free: Optional[float]):

@@ -12,15 +12,26 @@ import json
 import os
 import posixpath
 import re
+from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from .fit import ModelShape
+from .fit import QUANT_METHODS, ModelShape
 from .matrices import Matrices, ModelSpec, ModelVariant
 
-QUANT_METHODS = ("awq", "gptq")
 # Model types whose config omits tie_word_embeddings when the embeddings are tied (their
 # transformers config class defaults it to True); every other type here defaults to False.
 TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3_text")
+# Model types whose sliding_window, when set, applies to every layer (Mistral's first releases).
+# Types that mix windowed and full layers (Gemma 2/3, Qwen2's max_window_layers, Phi-3) are sized
+# as full attention: the larger, safe figure.
+ALL_LAYERS_SLIDE = ("mistral", "mixtral")
+# Attention whose KV cache is not 2 × kv_heads × head_dim a token: sizing it as such would be wrong.
+UNSIZED_ATTENTION = (("kv_lora_rank", "multi-head latent attention (kv_lora_rank)"),
+                     ("mamba_d_state", "Mamba state layers"), ("ssm_state_size", "state-space layers"),
+                     ("linear_attn_config", "linear attention"))
+# How MoE configs name their expert counts (transformers' Mixtral, Qwen2/3-MoE, DeepSeek, OLMoE).
+EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts")
+EXPERTS_PER_TOKEN_KEYS = ("num_experts_per_tok", "moe_top_k", "num_experts_per_token")
 
 
 class ModelNotFound(Exception):
@@ -93,6 +104,10 @@ def shape_from_config(config: Dict[str, Any], name: str, path: str,
     if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers keep the LM here
         cfg = {**cfg, **cfg["text_config"]}
     model_type = str(cfg.get("model_type") or "unknown")
+    unsized = next((why for key, why in UNSIZED_ATTENTION if cfg.get(key) is not None), None)
+    if unsized:
+        raise ModelConfigError(f"{path}: {model_type} uses {unsized}, whose KV cache envdoctor cannot size yet "
+                               "(its estimate would be wrong, so it gives none)")
     hidden = _int(cfg, "hidden_size", path)
     heads = _int(cfg, "num_attention_heads", path)
     head_dim = cfg.get("head_dim") or hidden // heads
@@ -103,33 +118,71 @@ def shape_from_config(config: Dict[str, Any], name: str, path: str,
     if tie is None:
         tie = model_type in TIED_BY_DEFAULT
     quant = cfg.get("quantization_config") or quantize_config
-    method = bits = group = None
-    if isinstance(quant, dict):
-        method = str(quant.get("quant_method") or ("gptq" if quantize_config else "")).lower() or None
-        if method not in QUANT_METHODS:
-            raise ModelConfigError(f"{path}: quantization {method or 'unknown'!r} is not one envdoctor can "
-                                   f"size yet (it sizes {', '.join(QUANT_METHODS)})")
-        bits = quant.get("bits") or quant.get("w_bit")
-        group = quant.get("group_size") or quant.get("q_group_size")
+    method, bits, group = _quantization(quant, quantize_config is not None, path) if isinstance(quant, dict) \
+        else (None, None, None)
+    if method in ("awq", "gptq"):
         dtype = "float16"  # AWQ and GPTQ kernels run in half precision
+    window = cfg.get("sliding_window")
+    if model_type not in ALL_LAYERS_SLIDE or cfg.get("use_sliding_window") is False:
+        window = None
+    experts = next((cfg[k] for k in EXPERT_KEYS if isinstance(cfg.get(k), int) and cfg[k] > 1), None)
+    per_token = next((cfg[k] for k in EXPERTS_PER_TOKEN_KEYS if isinstance(cfg.get(k), int) and cfg[k] > 0), 1)
+    expert_size = cfg.get("moe_intermediate_size")
+    shared = cfg.get("shared_expert_intermediate_size") or 0
+    if isinstance(cfg.get("n_shared_experts"), int) and isinstance(expert_size, int):
+        shared = cfg["n_shared_experts"] * expert_size
     return ModelShape(
         name=name, model_type=model_type,
         layers=_int(cfg, "num_hidden_layers", path), hidden_size=hidden,
-        intermediate_size=_int(cfg, "intermediate_size", path), heads=heads,
+        intermediate_size=_int(cfg, "intermediate_size", path, default=expert_size), heads=heads,
         kv_heads=_int(cfg, "num_key_value_heads", path, default=heads),
         head_dim=_int({"head_dim": head_dim}, "head_dim", path),
         vocab=_int(cfg, "vocab_size", path), max_positions=_int(cfg, "max_position_embeddings", path),
         dtype=dtype, tie_embeddings=bool(tie), quant_method=method,
-        quant_bits=bits if isinstance(bits, int) else None,
-        quant_group_size=group if isinstance(group, int) and group > 0 else None,
-        source=path,
+        quant_bits=bits, quant_group_size=group, source=path,
+        sliding_window=window if isinstance(window, int) and window > 0 else None,
+        experts=experts, expert_intermediate_size=expert_size if isinstance(expert_size, int) else None,
+        shared_expert_intermediate_size=shared if isinstance(shared, int) else 0, experts_per_token=per_token,
     )
 
 
+def _quantization(quant: Dict[str, Any], separate_file: bool, path: str
+                  ) -> Tuple[str, Optional[int], Optional[int]]:
+    """(method, bits, group size) from a quantization_config (or an old quantize_config.json)."""
+    method = str(quant.get("quant_method") or ("gptq" if separate_file else "")).lower()
+    if method not in QUANT_METHODS:
+        raise ModelConfigError(f"{path}: quantization {method or 'unknown'!r} is not one envdoctor can size yet "
+                               f"(it sizes {', '.join(QUANT_METHODS)})")
+    bits = quant.get("bits") or quant.get("w_bit")
+    group = quant.get("group_size") or quant.get("q_group_size")
+    if method == "fp8":
+        bits, block = 8, quant.get("weight_block_size")
+        group = block[0] if isinstance(block, list) and block and isinstance(block[0], int) else None
+    elif method == "bitsandbytes":
+        bits = 4 if quant.get("load_in_4bit") else 8 if quant.get("load_in_8bit") else None
+        if bits is None:
+            raise ModelConfigError(f"{path}: a bitsandbytes quantization_config without load_in_4bit or "
+                                   "load_in_8bit cannot be sized")
+        group = None
+    elif method == "compressed-tensors":
+        weights = [g.get("weights") for g in (quant.get("config_groups") or {}).values()
+                   if isinstance(g, dict) and isinstance(g.get("weights"), dict)]
+        if not weights:
+            raise ModelConfigError(f"{path}: a compressed-tensors quantization_config without config_groups "
+                                   "weights cannot be sized")
+        first = weights[0]
+        bits = first.get("num_bits")
+        group = first.get("group_size") if first.get("strategy") == "group" else None
+    bits = bits if isinstance(bits, int) and not isinstance(bits, bool) and bits > 0 else None
+    group = group if isinstance(group, int) and not isinstance(group, bool) and group > 0 else None
+    return method, bits, group
+
+
 def shape_from_spec(spec: ModelSpec) -> ModelShape:
+    window = spec.sliding_window if spec.model_type in ALL_LAYERS_SLIDE else None
     return ModelShape(spec.id, spec.model_type, spec.layers, spec.hidden_size, spec.intermediate_size,
                       spec.heads, spec.kv_heads, spec.head_dim, spec.vocab, spec.max_positions, spec.dtype,
-                      spec.tie_embeddings, parameters=spec.parameters,
+                      spec.tie_embeddings, parameters=spec.parameters, sliding_window=window or None,
                       source=f"envdoctor catalog (matrices/models.csv: {spec.checked}; {spec.source})")
 
 
@@ -171,13 +224,49 @@ def find_local(fs, env: Mapping[str, str], query: str) -> Optional[ModelShape]:
     return None
 
 
-def find_model(fs, env: Mapping[str, str], matrices: Matrices, query: str) -> ModelShape:
+def find_model(fs, env: Mapping[str, str], matrices: Matrices, query: str, hub: bool = False) -> ModelShape:
+    """A local folder, the Hugging Face cache, envdoctor's catalog, then (with `hub`) the hub itself.
+    With `hub`, a cached repository also gets its real weight sizes from the hub where it answers."""
     shape = find_local(fs, env, query)
-    if shape is None:
-        shape = from_catalog(matrices, query)
+    if shape is not None:
+        if hub and looks_like_repo_id(query) and not fs.is_dir(query):
+            from . import hub as hf
+
+            weights, note = hf.weights_only(query, env)
+            shape = with_weights(shape, weights, note)
+        return shape
+    shape = from_catalog(matrices, query)
     if shape is not None:
         return shape
+    if hub and looks_like_repo_id(query):
+        from . import hub as hf
+
+        try:
+            found = hf.fetch(query, env, hub_cache_dir(env))
+        except hf.HubError as exc:
+            raise ModelNotFound(f"{exc}. It is not in envdoctor's catalog either" + _did_you_mean(matrices, query)) from None
+        return shape_from_hub(found)
     raise ModelNotFound(not_found_message(hub_cache_dir(env), matrices, query))
+
+
+def shape_from_hub(found) -> ModelShape:
+    shape = shape_from_config(found.config, found.repo_id, found.source, found.quantize_config)
+    return with_weights(shape, found.weights, found.note)
+
+
+def with_weights(shape: ModelShape, weights, note: Optional[str]) -> ModelShape:
+    """The checkpoint's real bytes from the hub's safetensors metadata, said in the source."""
+    if weights is None:
+        return replace(shape, source=shape.source + (f"; {note}" if note else ""))
+    counts = ", ".join(f"{dtype} {count:,}" for dtype, count in weights.parameters)
+    real = weights.bytes(sixteen_bit_floats=not shape.quantized)
+    return replace(shape, weights_file_bytes=real, parameters=None if shape.quantized else weights.total,
+                   source=f"{shape.source}; weights from the hub's safetensors metadata ({counts})")
+
+
+def _did_you_mean(matrices: Matrices, query: str) -> str:
+    close = suggestions(matrices, query)
+    return f". Did you mean: {', '.join(close)}?" if close else ""
 
 
 def not_found_message(hub_dir: str, matrices: Matrices, query: str) -> str:

@@ -130,7 +130,11 @@ def make_plan(resolution: Resolution, env: str, env_tool: str, index_url: Option
         _torch_step(py, stack, flags, torch_index_url or stack.torch_index, index_url),
         _vllm_step(py, env, stack, flags, default_index, index_url),
     )
-    smoke = f"envdoctor run-smoke --python {py}" + (f" --model {model}" if model else "")
+    fits = resolution.fit
+    if fits is not None:
+        from .fit import smoke_options
+    smoke = f"envdoctor run-smoke --python {py}" + (
+        f" {smoke_options(fits)}" if fits is not None else f" --model {model}" if model else "")
     return Plan(resolution, env, env_tool, steps, flags, (smoke,))
 
 

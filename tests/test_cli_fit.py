@@ -19,6 +19,9 @@ def run(capsys, *argv):
 def _no_user_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never the real hub: tests that need one serve it on 127.0.0.1
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
 
 
 def test_seed_case_verbose_shows_settings_and_the_arithmetic(capsys):
@@ -28,7 +31,7 @@ def test_seed_case_verbose_shows_settings_and_the_arithmetic(capsys):
     assert "Instead: Qwen/Qwen2-1.5B-Instruct-" in out
     assert "$ vllm serve Qwen/Qwen2-1.5B-Instruct-" in out and "--max-model-len 32768" in out
     # The arithmetic, line by line.
-    assert "requested          total × 0.90 = 3.60 GiB" in out
+    assert "requested          total × 0.92 = 3.68 GiB" in out
     assert "weights            1,543,714,304 parameters × 2 B → 2.88 GiB" in out
     assert "KV per token       28,672 B" in out
     assert "free at start      3.30 GiB − CUDA context 0.29 GiB (assumed) = 3.01 GiB" in out
@@ -44,9 +47,13 @@ def test_seed_case_on_an_idle_card_gets_settings(capsys):
 
 
 def test_json_document(capsys):
-    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "24", "--free", "23", "--json")
+    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--gpu", "RTX 4090", "--free", "23.5", "--json")
     doc = json.loads(out)
-    assert code == 0 and doc["verdict"] == "fits"
+    assert code == 0 and doc["verdict"] == "fits" and doc["not_checked"] == []
+    # With only a memory size the compute capability is unknown: it fits in memory, unchecked.
+    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--vram", "24", "--free", "23.5", "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["verdict"] == "fits" and "compute capability is unknown" in doc["not_checked"][0]
     assert doc["chosen"]["bytes"]["kv_per_token"] == 28672
     assert doc["command"].startswith("vllm serve Qwen/Qwen2-1.5B-Instruct --max-model-len 32768")
 
@@ -97,3 +104,11 @@ def test_check_without_model_does_not_show_the_model_area(capsys):
     code, out, _ = run(capsys, "check", "--only", "resources", "--json")
     doc = json.loads(out)
     assert "model" not in doc["facts"]
+
+
+def test_a_gpu_vllm_does_not_run_on_exits_2(capsys):
+    # N4: GTX 1080 is compute capability 6.1; vLLM 0.5.3 needs 7.0 (matrices/vllm.csv).
+    code, out, _ = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct", "--gpu", "GTX 1080", "--vllm", "0.5.3")
+    assert code == 2
+    assert "✗ vLLM 0.5.3 does not run on compute capability 6.1 (minimum 7.0)" in out
+    assert "vllm serve" not in out and "Fits" not in out

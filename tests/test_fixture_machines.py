@@ -43,6 +43,7 @@ MODEL_CASES = [
     ("windows-native", "Qwen/Qwen2-1.5B-Instruct", {"model-fits-with-settings"}),
     ("linux-h100-server", "Qwen/Qwen2-1.5B-Instruct", set()),
     ("linux-h100-server", "nobody/no-such-model", {"model-not-found"}),
+    ("cpu-only", "Qwen/Qwen2-1.5B-Instruct", {"model-no-gpu"}),
 ]
 
 

@@ -17,7 +17,8 @@ from envdoctor.rules import ALL_RULES
 from envdoctor.system.fs import RootedFS
 from envdoctor.system.runner import SubprocessRunner
 
-MODEL_CODES = {"model-does-not-fit", "model-fits-with-settings", "kv-cache-too-small-for-context", "model-not-found"}
+MODEL_CODES = {"model-does-not-fit", "model-fits-with-settings", "kv-cache-too-small-for-context", "model-not-found",
+               "model-no-gpu"}
 
 
 def _facts(query, gpu_name="NVIDIA GeForce RTX 3050 Laptop GPU", total=4096, free=3379, cc="8.6", wsl=2):
@@ -72,10 +73,22 @@ def test_unknown_model_says_what_to_pass():
     assert "--local-dir" in finding.notes[0] and "/home/u/.cache/huggingface/hub" in finding.notes[0]
 
 
-def test_no_gpu_means_no_model_finding():
+def test_no_gpu_is_not_a_pass():
+    # N8: without a GPU the fit is unknown: say so, never a green line.
     facts = _facts("Qwen/Qwen2-1.5B-Instruct")
     facts.results["driver"] = ProbeResult("driver", "absent", error="no NVIDIA driver")
-    assert _model_findings(facts) == []
+    [finding] = _model_findings(facts)
+    assert finding.code == "model-no-gpu" and finding.severity == "warn"
+    assert finding.title == "Cannot size Qwen/Qwen2-1.5B-Instruct: no GPU known"
+    assert finding.fix == ("envdoctor fit Qwen/Qwen2-1.5B-Instruct --gpu NAME",)
+
+
+def test_a_gpu_below_vllms_minimum_is_an_error_not_a_memory_question():
+    facts = _facts("Qwen/Qwen2-1.5B-Instruct", gpu_name="NVIDIA GeForce GTX 1080", total=8192, free=8000, cc="6.1",
+                   wsl=None)
+    [finding] = _model_findings(facts)
+    assert finding.code == "model-does-not-fit" and finding.severity == "error"
+    assert "does not run on compute capability 6.1" in finding.title
 
 
 def _ctx(root, options):
@@ -96,3 +109,11 @@ def test_probe_reads_the_cache_and_is_skipped_without_model(tmp_path):
         model_probe.probe(_ctx(tmp_path, {}), Facts())
     missing = model_probe.probe(_ctx(tmp_path, {"model": "Other/Model"}), Facts())
     assert missing.shape is None and missing.hub_cache == "/home/u/.cache/huggingface/hub"
+
+
+def test_findings_suggest_run_smoke_with_the_settings_that_fit():
+    # N31: the smoke test proves what fits (here the quantized variant), not the model that does not.
+    [finding] = _model_findings(_facts("Qwen/Qwen2-1.5B-Instruct"))
+    [prove] = [n for n in finding.notes if n.startswith("Prove it")]
+    assert "envdoctor run-smoke --model Qwen/Qwen2-1.5B-Instruct-" in prove and "--max-model-len" in prove
+    assert "--gpu-memory-utilization" in prove

@@ -95,8 +95,11 @@ def test_multimodal_config_uses_its_text_config(machine):
     ("{not json", "is not valid JSON"),
     (json.dumps({k: v for k, v in QWEN2_1_5B.items() if k != "num_hidden_layers"}), "num_hidden_layers is missing"),
     (json.dumps({**QWEN2_1_5B, "hidden_size": "big"}), "hidden_size is 'big', not a positive whole number"),
+    (json.dumps({**QWEN2_1_5B, "kv_lora_rank": 512}), "multi-head latent attention (kv_lora_rank)"),
+    (json.dumps({**QWEN2_1_5B, "quantization_config": {"quant_method": "hqq"}}),
+     "quantization 'hqq' is not one envdoctor can size"),
     (json.dumps({**QWEN2_1_5B, "quantization_config": {"quant_method": "bitsandbytes"}}),
-     "quantization 'bitsandbytes' is not one envdoctor can size"),
+     "without load_in_4bit or load_in_8bit cannot be sized"),
 ])
 def test_bad_configs_say_what_is_wrong(machine, config, message):
     root, fs, env = machine

@@ -4,16 +4,27 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from ..fit import (CUDA_CONTEXT_BYTES, CUDA_GRAPH_BYTES, NON_TORCH_BYTES, Estimate, FitPlan, GiB, ModelShape,
-                   count_parameters, gib, weight_bytes)
+                   count_parameters, gib, smoke_options, weight_bytes)
 
 PROBLEM_TEXT = {
     "start": "vLLM would stop at start-up: the memory it requests is more than is free",
     "no-kv": "weights and activations leave no memory for the KV cache",
     "context": "the KV cache cannot hold one request of the full context",
     "graphs": "no headroom left for CUDA graphs (use enforce_eager)",
+    "tp-heads": "the attention heads do not divide by tensor_parallel_size",
 }
 VERDICT_TEXT = {"fits": "Fits with vLLM's defaults", "fits-with-settings": "Fits with these settings",
                 "does-not-fit": "Does not fit"}
+# The same verdicts in a sentence, for reports that mention a fit in passing (fix --plan).
+VERDICT_WORDS = {"fits": "fits with vLLM's defaults", "fits-with-settings": "fits with the settings below",
+                 "does-not-fit": "does not fit"}
+
+
+def exit_code(p: FitPlan) -> int:
+    """0 fits with vLLM's defaults, 1 fits with settings (or with something unchecked), 2 does not fit."""
+    if p.verdict == "does-not-fit":
+        return 2
+    return 1 if p.verdict == "fits-with-settings" or p.unknowns else 0
 
 
 def headline(p: FitPlan) -> str:
@@ -31,6 +42,8 @@ def python_args(est: Estimate, model: str) -> str:
         args.append("enforce_eager=True")
     if s.dtype != "auto":
         args.append(f'dtype="{s.dtype}"')
+    if s.tensor_parallel_size > 1:
+        args.append(f"tensor_parallel_size={s.tensor_parallel_size}")
     return "LLM(" + ", ".join(args) + ")"
 
 
@@ -41,15 +54,21 @@ def command(est: Estimate, model: str) -> str:
 
 
 def _weights_line(m: ModelShape, est: Estimate) -> str:
+    tp = est.settings.tensor_parallel_size
+    per_gpu = f" ÷ {tp} GPUs = {gib(est.weights)}" if tp > 1 else ""
+    if m.weights_file_bytes and not m.quantized and m.parameters:
+        return (f"{m.parameters:,} parameters × 2 B → {gib(m.weights_file_bytes)} (the hub's count)" + per_gpu
+                if per_gpu else f"{m.parameters:,} parameters × 2 B → {gib(est.weights)} (the hub's count)")
     if m.weights_file_bytes:
-        return f"checkpoint size {m.weights_file_bytes:,} B (published) → {gib(est.weights)}"
+        return f"checkpoint tensors {m.weights_file_bytes:,} B (hub or published) → {gib(m.weights_file_bytes)}" + (
+            per_gpu)
     if m.quantized:
         group = m.quant_group_size or 128
         assumed = "" if m.quant_group_size else ", group assumed"
         tied = "tied" if m.tie_embeddings else "untied (assumed unless read)"
         return (f"{m.quant_method} {m.quant_bits}-bit projections, group {group}{assumed}; 16-bit embeddings, "
-                f"{tied} → {gib(est.weights)}")
-    return f"{count_parameters(m):,} parameters × 2 B → {gib(est.weights)}"
+                f"{tied} → {gib(weight_bytes(m))}" + per_gpu)
+    return f"{count_parameters(m):,} parameters × 2 B → {gib(weight_bytes(m))}" + per_gpu
 
 
 def arithmetic(est: Estimate, m: ModelShape, title: str) -> List[str]:
@@ -62,7 +81,7 @@ def arithmetic(est: Estimate, m: ModelShape, title: str) -> List[str]:
              f"    weights            {_weights_line(m, est)}",
              f"    activation peak    max(forward {gib(est.forward_activation)}, sampler "
              f"{gib(est.sampler_activation)}) = {gib(est.activation)}  "
-             f"[{s.max_num_batched_tokens} tokens, {s.max_num_seqs} sequences]",
+             f"[{est.profile_tokens:,} tokens, {s.max_num_seqs} sequences]",
              f"    non-torch          {gib(est.non_torch)} (assumed)",
              f"    KV cache           {gib(est.requested)} − {gib(est.weights)} − {gib(est.activation)} − "
              f"{gib(est.non_torch)} = {gib(est.kv_available)}",
@@ -78,9 +97,17 @@ def arithmetic(est: Estimate, m: ModelShape, title: str) -> List[str]:
 def render(p: FitPlan, verbose: bool = False) -> List[str]:
     out = [headline(p), f"  model: {p.model.source}" if verbose else ""]
     out = [line for line in out if line]
+    if p.blocker:
+        out.append(f"✗ {p.blocker}")
+        out.append("  Whatever the memory: no setting changes this (envdoctor fix --plan says what would run).")
+        return out
     mark = {"fits": "✓", "fits-with-settings": "!", "does-not-fit": "✗"}[p.verdict]
+    if mark == "✓" and p.unknowns:
+        mark = "?"
     out.append(f"{mark} {VERDICT_TEXT[p.verdict]}" + (
-        f" (max_model_len {p.chosen.context:,} of {p.model.max_positions:,})" if p.context_limited else ""))
+        f" (max_model_len {p.chosen.context:,} of {p.model.max_positions:,})" if p.context_limited else "")
+        + (" (memory only: see what was not checked)" if p.unknowns and p.verdict != "does-not-fit" else ""))
+    out.extend(f"  ? not checked: {u}" for u in p.unknowns)
     if p.verdict != "fits":
         out.extend(f"  with vLLM's defaults: {PROBLEM_TEXT[x]}" for x in p.default.problems)
     if p.verdict != "does-not-fit":
@@ -97,10 +124,17 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
         out.append(f"  $ {command(alt.chosen, alt.model.name)}")
     elif p.verdict == "does-not-fit":
         out.append("  No published quantized variant in envdoctor's catalog fits either: pick a smaller "
-                   "model or a GPU with more memory.")
+                   "model, a GPU with more memory" + ("" if p.default.settings.tensor_parallel_size > 1 else
+                                                      ", or several GPUs (--tensor-parallel-size)") + ".")
+    if p.verdict != "does-not-fit" or p.alternative is not None:
+        out.append(f"  Prove it on the machine: envdoctor run-smoke {smoke_options(p)}")
     if verbose:
         out.append("")
-        out.append("Arithmetic (vLLM's start-up sizing, vllm/v1/worker/gpu_worker.py; 1 GiB = 2^30 bytes):")
+        worker = ("vllm/v1/worker/gpu_worker.py determine_available_memory" if p.default.settings.chunked_prefill
+                  else "the V0 engine's vllm/worker/worker.py determine_num_available_blocks")
+        out.append(f"Arithmetic (vLLM's start-up sizing, {worker}; 1 GiB = 2^30 bytes"
+                   + (f"; per GPU of {p.default.settings.tensor_parallel_size}"
+                      if p.default.settings.tensor_parallel_size > 1 else "") + "):")
         out.extend(arithmetic(p.default, p.model, "with vLLM's defaults"))
         if p.chosen is not p.default:
             out.extend(arithmetic(p.chosen, p.model, "with the settings above"))
@@ -117,6 +151,7 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
 
 def _estimate(e: Estimate) -> Dict[str, Any]:
     return {"settings": {"max_model_len": e.context, "gpu_memory_utilization": e.settings.gpu_memory_utilization,
+                         "tensor_parallel_size": e.settings.tensor_parallel_size, "profile_tokens": e.profile_tokens,
                          "max_num_seqs": e.settings.max_num_seqs, "enforce_eager": e.settings.enforce_eager,
                          "dtype": e.settings.dtype, "max_num_batched_tokens": e.settings.max_num_batched_tokens},
             "bytes": {"weights": e.weights, "activation": e.activation, "non_torch": e.non_torch,
@@ -128,8 +163,11 @@ def _estimate(e: Estimate) -> Dict[str, Any]:
 def document(p: FitPlan) -> Dict[str, Any]:
     doc = {"model": p.model.name, "model_source": p.model.source, "gpu": p.gpu.name,
            "gpu_total_bytes": p.gpu.total_bytes, "gpu_free_bytes": p.gpu.free_bytes, "verdict": p.verdict,
+           "blocker": p.blocker, "not_checked": list(p.unknowns),
+           "tensor_parallel_size": p.default.settings.tensor_parallel_size,
            "context_limited": p.context_limited, "default": _estimate(p.default), "chosen": _estimate(p.chosen),
            "command": command(p.chosen, p.model.name) if p.verdict != "does-not-fit" else None,
+           "smoke": f"envdoctor run-smoke {smoke_options(p)}" if not p.blocker else None,
            "notes": list(p.notes)}
     if p.alternative is not None:
         doc["alternative"] = document(p.alternative)

@@ -71,7 +71,9 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         f = resolution.fit
         say()
         style = {"fits": "green", "fits-with-settings": "yellow"}.get(f.verdict, "red")
-        say(f"Model {f.model.name} on {f.gpu.name}: {f.verdict}", f"bold {style}")
+        from .fit_text import VERDICT_WORDS
+
+        say(f"Model {f.model.name} on {f.gpu.name}: {f.blocker or VERDICT_WORDS[f.verdict]}", f"bold {style}")
         if f.verdict != "does-not-fit":
             say(f"   $ {f.chosen.settings.vllm_args(f.model.name)}", command=True)
         elif f.alternative is not None:

@@ -30,6 +30,7 @@ ALL_RULES = (
     model.kv_too_small,
     model.fits_with_settings,
     model.not_found,
+    model.no_gpu,
     network.pip_config_invalid,
     network.proxy_invalid,
     network.ca_bundle_invalid,

@@ -43,6 +43,12 @@ def _evidence(p: FitPlan, wsl: bool):
     return tuple(lines) + tuple(p.notes)
 
 
+def _prove(p: FitPlan) -> str:
+    from ..fit import smoke_options
+
+    return f"Prove it with a real generation: envdoctor run-smoke {smoke_options(p)}"
+
+
 def _command(est, model: str) -> str:
     from ..render.fit_text import command
 
@@ -62,11 +68,34 @@ def not_found(facts: Facts, m: Matrices) -> Optional[Advice]:
                   notes=(not_found_message(found.hub_cache or "the Hugging Face cache", m, found.query),))
 
 
+@rule("model-no-gpu", "model", "The model cannot be sized: no GPU is known")
+def no_gpu(facts: Facts, m: Matrices) -> Optional[Advice]:
+    from ..modelcfg import from_catalog
+
+    found, driver = facts.get("model"), facts.get("driver")
+    if found is None or (driver is not None and driver.gpus):
+        return None
+    if found.shape is None and from_catalog(m, found.query) is None:
+        return None  # model-not-found says what to pass
+    return Advice("warn", f"Cannot size {found.query}: no GPU known",
+                  why="Whether a model fits depends on the GPU's memory, and no NVIDIA GPU was read on this "
+                      "machine: the model's fit is unknown, not fine.",
+                  fix=(f"envdoctor fit {found.query} --gpu NAME",),
+                  notes=("Or pass the card's memory (--vram GB), or run envdoctor where the GPU is.",), docs=DOCS)
+
+
 @rule("model-does-not-fit", "model", "The model does not fit in the GPU's free memory under vLLM")
 def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
     p = fit_plan(facts, m)
     if p is None or p.verdict != "does-not-fit":
         return None
+    if p.blocker:
+        return Advice("error", f"{p.model.name} cannot run on {p.gpu.name}: {p.blocker}",
+                      evidence=_evidence(p, in_wsl(facts)),
+                      why="vLLM's kernels are built for a range of compute capabilities; below it vLLM does not "
+                          "start, whatever the memory.",
+                      notes=("A GPU with a newer architecture is needed (or an older vLLM that still supports "
+                             "this one: envdoctor fix --plan).",), docs=DOCS)
     from ..fit import gib, weight_bytes
 
     fix, notes = (), ["Run `envdoctor fit MODEL -v` for the arithmetic."]
@@ -75,6 +104,7 @@ def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
         fix = (_command(alt.chosen, alt.model.name),)
         notes.insert(0, f"{alt.model.name} ({alt.model.quant_method}, {alt.model.quant_bits}-bit) holds "
                         f"{gib(weight_bytes(alt.model))} of weights and fits with the settings above.")
+        notes.insert(1, _prove(p))
     else:
         notes.insert(0, "No published quantized variant in envdoctor's catalog fits: use a smaller model "
                         "or a GPU with more memory.")
@@ -95,8 +125,8 @@ def fits_with_settings(facts: Facts, m: Matrices) -> Optional[Advice]:
                   evidence=_evidence(p, in_wsl(facts)),
                   why="With vLLM's defaults it stops at start-up or runs out of KV cache: the defaults assume "
                       "a card with room to spare.",
-                  fix=(_command(p.chosen, p.model.name),), notes=("Run `envdoctor fit MODEL -v` for the arithmetic.",),
-                  docs=DOCS)
+                  fix=(_command(p.chosen, p.model.name),),
+                  notes=(_prove(p), "Run `envdoctor fit MODEL -v` for the arithmetic."), docs=DOCS)
 
 
 @rule("kv-cache-too-small-for-context", "model", "The KV cache cannot hold the model's full context on this GPU")
@@ -106,6 +136,7 @@ def kv_too_small(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     notes = [f"vLLM refuses to start when max_model_len ({p.model.max_positions:,} by default here) needs more "
              f"KV cache than is left; {p.chosen.context:,} tokens fit."]
+    notes.append(_prove(p))
     if p.alternative is not None:
         notes.append(f"Or {p.alternative.model.name} keeps {p.alternative.chosen.context:,} tokens: "
                      f"{_command(p.alternative.chosen, p.alternative.model.name)}")
