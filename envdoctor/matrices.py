@@ -129,6 +129,7 @@ class VllmRelease:
     python_requires: SpecifierSet
     cuda: Optional[str]  # CUDA the default (suffix-less) wheel is built with
     min_cc: Optional[str]
+    cuda_archs: Tuple[str, ...]  # CMakeLists CUDA_SUPPORTED_ARCHS for that CUDA ("7.0" "7.5" ...); () = not known
     companions: Tuple[Requirement, ...]  # xformers, vllm-flash-attn, flashinfer pins
     platforms: Tuple[str, ...]  # wheel platform tags on the index: manylinux_2_28_x86_64 ...
     source: str
@@ -169,7 +170,51 @@ class CudaDriver:
 @dataclass(frozen=True)
 class CudaMinorCompat:
     cuda_major: str
-    min_driver: str  # drivers from here run every CUDA minor of this major
+    min_driver_linux: str  # drivers from here run every CUDA minor of this major
+    min_driver_windows: str
+    source: str
+
+    def min_driver(self, os: str) -> str:
+        return self.min_driver_windows if os == "windows" else self.min_driver_linux
+
+
+@dataclass(frozen=True)
+class VllmVariant:
+    """A CUDA-variant wheel attached to a vLLM GitHub release (vllm-X+cu118-..., vllm-X+cu129-...)."""
+
+    vllm: Version
+    variant: str  # cu118 | cu129: the wheel's local version
+    cuda: str
+    torch_build: str  # the PyTorch index folder its pinned torch comes from
+    python_tag: str  # cp38-abi3, or cp{py} for one wheel per CPython
+    platforms: Tuple[str, ...]  # () = as the release's index wheel
+    source: str
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    """A release range with a known problem: a hang, an extra pin it needs, dependency fixes."""
+
+    vllm: SpecifierSet
+    kind: str  # hang | pin | deps
+    pins: Tuple[Requirement, ...]
+    offer: Optional[str]  # a release to offer instead
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DistroGlibc:
+    distro: str  # os-release ID: ubuntu, debian, rhel, rocky
+    version: str  # VERSION_ID, or its major for distributions that keep glibc per major
+    glibc: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ArchFirstCuda:
+    cc: str
+    first_cuda: str  # the first CUDA whose compiler can build kernels for this compute capability
     source: str
 
 
@@ -267,8 +312,20 @@ class Table:
 TABLES: Dict[str, Table] = {
     "vllm": Table("vllm.csv", VllmRelease, ("version",), {
         "version": _version, "release_date": _date, "torch": _specifier,
-        "python_requires": _specifier, "cuda": _cuda, "min_cc": _cc, "companions": _requirements,
-        "platforms": _words, "source": _text}, optional=("cuda", "min_cc", "companions", "platforms")),
+        "python_requires": _specifier, "cuda": _cuda, "min_cc": _cc, "cuda_archs": _words,
+        "companions": _requirements, "platforms": _words, "source": _text},
+        optional=("cuda", "min_cc", "cuda_archs", "companions", "platforms")),
+    "vllm_variants": Table("vllm_variants.csv", VllmVariant, ("vllm", "variant"), {
+        "vllm": _version, "variant": _dotted(r"cu\d+", "a CUDA build like cu129"), "cuda": _cuda,
+        "torch_build": _dotted(r"cu\d+", "a CUDA build like cu129"), "python_tag": _text, "platforms": _words,
+        "source": _text}, optional=("platforms",)),
+    "vllm_known": Table("vllm_known.csv", KnownIssue, ("vllm", "kind"), {
+        "vllm": _specifier, "kind": _one_of("hang", "pin", "deps"), "pins": _requirements,
+        "offer": _text, "text": _text, "source": _text}, optional=("pins", "offer")),
+    "distro_glibc": Table("distro_glibc.csv", DistroGlibc, ("distro", "version"), {
+        "distro": _text, "version": _text, "glibc": _dotted(r"2\.\d+", "a glibc version like 2.31"), "source": _text}),
+    "cuda_archs": Table("cuda_archs.csv", ArchFirstCuda, ("cc",), {
+        "cc": _cc, "first_cuda": _cuda, "source": _text}),
     "torch": Table("torch.csv", TorchRelease, ("version",), {
         "version": _version, "release_date": _date, "python_requires": _specifier,
         "python_tags": _words, "default_cuda": _cuda, "cuda_builds": _words, "source": _text},
@@ -279,7 +336,8 @@ TABLES: Dict[str, Table] = {
         "cuda": _cuda, "release": _text, "min_driver_linux": _driver, "min_driver_windows": _driver,
         "source": _text}, optional=("min_driver_linux", "min_driver_windows")),
     "cuda_compat": Table("cuda_minor_compat.csv", CudaMinorCompat, ("cuda_major",), {
-        "cuda_major": _dotted(r"\d+", "a CUDA major version"), "min_driver": _driver, "source": _text}),
+        "cuda_major": _dotted(r"\d+", "a CUDA major version"), "min_driver_linux": _driver,
+        "min_driver_windows": _driver, "source": _text}),
     "driver_branches": Table("driver_branches.csv", DriverBranch, ("branch",), {
         "branch": _dotted(r"R\d+", "a driver branch like R535"), "max_cuda": _cuda, "source": _text}),
     "gpus": Table("gpus.csv", GpuSpec, ("name",), {

@@ -45,5 +45,5 @@ def render(resolution: Resolution, plan: Optional[Plan]) -> str:
     if resolution.newest_here:
         out += [f"The newest release that would run here is vllm {resolution.newest_here}.", ""]
     if resolution.rejected:
-        out += ["## Newer releases that do not fit", ""] + [f"- {line}" for line in grouped_rejections(resolution)] + [""]
+        out += ["## Releases that do not fit", ""] + [f"- {line}" for line in grouped_rejections(resolution)] + [""]
     return "\n".join(out)

@@ -76,6 +76,6 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         say(f"The newest release that would run here: vllm {resolution.newest_here} (envdoctor fix --plan)")
     if resolution.rejected:
         say()
-        say("Newer releases that do not fit:", "bold")
+        say("Releases that do not fit:", "bold")
         for line in grouped_rejections(resolution):
             say(f"  ✗ {line}")
