@@ -412,7 +412,7 @@ def _stack_notes(build: Build, t: Target, floor: DriverFloor, python: str, pytho
                      f"index has only the CUDA {row.cuda} build), installed with torch {build.torch.version}+{build.torch_tag}.")
     elif not build.default_torch:
         notes.append(f"torch {build.torch.version}+{build.torch_tag} instead of the default {cuda_tag(build.torch.default_cuda)} "
-                     "build: the default has no kernels for this GPU.")
+                     "build: the default has no kernels for this GPU, or its arch list is not known.")
     if floor.via_compat:
         native = floor.windows if drv.os_of(t.os) == "windows" else floor.linux
         notes.append(f"Driver {t.driver} runs CUDA {floor.cuda} through minor-version compatibility (CUDA "
