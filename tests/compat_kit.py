@@ -27,9 +27,13 @@ def machine_facts(os_name: str = "linux", arch: str = "x86_64", driver: Optional
                   gpus: Sequence[Tuple[str, Optional[str]]] = (("NVIDIA A10", "8.6"),), python: str = "3.12.3",
                   distro: Tuple[str, str] = ("ubuntu", "22.04"), vllm: Optional[str] = None,
                   torch: Optional[Tuple[str, Optional[str]]] = None, cuda_reported: Optional[str] = None) -> Facts:
-    """`os_name` linux | wsl2; `torch` = (version, CUDA build or None for a CPU build)."""
-    platform = PlatformFacts("Linux", arch, "6.6.0-microsoft-standard-WSL2" if os_name == "wsl2" else "6.8.0",
-                             distro[0], distro[1], f"{distro[0]} {distro[1]}", 2 if os_name == "wsl2" else None)
+    """`os_name` linux | wsl2 | wsl1 | windows; `torch` = (version, CUDA build or None for a CPU build)."""
+    if os_name == "windows":
+        platform = PlatformFacts("Windows", "AMD64", "10.0.22631")
+    else:
+        wsl = {"wsl2": 2, "wsl1": 1}.get(os_name)
+        platform = PlatformFacts("Linux", arch, "6.6.0-microsoft-standard-WSL2" if wsl else "6.8.0",
+                                 distro[0] or None, distro[1] or None, " ".join(distro).strip() or None, wsl)
     results = {"platform": ProbeResult("platform", "ok", facts=platform)}
     if driver is None:
         results["driver"] = ProbeResult("driver", "absent", error="nvidia-smi: not found")
