@@ -188,7 +188,7 @@ def vllm_kernels_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     return Advice(
         "error", f"vllm {build.version} has no kernels for this GPU",
-        evidence=tuple(p.text for p in problems),
+        evidence=tuple(f"vllm {build.version} {p.text}" for p in problems),
         why="vLLM's CUDA kernels are compiled for a list of architectures (CMakeLists CUDA_SUPPORTED_ARCHS), "
             "cut to what its CUDA can compile: Blackwell (10.x, 12.x) needs a CUDA >= 12.8 build. Otherwise it fails "
             "with \"no kernel image is available for execution on the device\".",
