@@ -92,12 +92,12 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
             out.append(Problem("data", f"cannot be judged for {g.name}: its compute capability is not known",
                                f"find it with `{FIND_CC}` and pass --cc X.Y", "unknown-cc"))
             continue
+        sm = "sm_" + g.cc.replace(".", "")
         if not release.min_cc:
             out.append(Problem("data", "has no minimum compute capability in envdoctor's data",
                                f"read it in vLLM {release.version}'s install docs (\"compute capability X or higher\") "
                                "or its CMakeLists.txt CUDA_SUPPORTED_ARCHS, or pick another release", "unknown-min-cc"))
-            continue
-        if drv.cuda_key(g.cc) < drv.cuda_key(release.min_cc):
+        elif drv.cuda_key(g.cc) < drv.cuda_key(release.min_cc):
             lowest = lowest_min_cc(m) or release.min_cc
             out.append(Problem("gpu", f"needs compute capability >= {release.min_cc}; {g.name} is {g.cc}",
                                f"use a GPU with compute capability {lowest} or higher (no vLLM release supports "
@@ -105,8 +105,7 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
                                f"pick an older vLLM release (compute capability {g.cc} is supported from "
                                f"{lowest})", "cc-too-low"))
             continue
-        has = vllm_has(release, build.vllm_cuda, g.cc, m, variant=bool(build.variant))
-        sm = "sm_" + g.cc.replace(".", "")
+        has = vllm_has(release, build.vllm_cuda, g.cc, m, variant=bool(build.variant)) if release.min_cc else True
         if has is None:
             out.append(Problem("data", f"cannot be judged for {g.name} ({sm}): the CUDA build or arch list of vllm "
                                f"{build.version} is not in envdoctor's data",

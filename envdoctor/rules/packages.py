@@ -82,16 +82,12 @@ def python_tag(version: str) -> str:
     return f"cp{major}{minor}"
 
 
-def supports_python(row: VllmRelease, python: str, m: Matrices) -> bool:
-    """Does `python` run the release's index build: Requires-Python of vLLM and torch, and wheels of
-    every package of the stack (compat.python, the same answer `fix` plans with)."""
-    from ..compat.builds import builds
-    from ..compat.python import stack_pythons
-
-    options = builds(row, m)
-    if not options:
+def supports_python(row: VllmRelease, python: str, m: Matrices, build=None, arch: str = "x86_64") -> bool:
+    """Does `python` run the release (its index build, or `build`): Requires-Python of vLLM and torch,
+    and wheels of every package of the stack (compat.python, the same answer `fix` plans with)."""
+    ok, _ = _stack_range(row, m, build, arch)
+    if not ok and build is None and not _builds(row, m):
         return row.python_requires.contains(python, prereleases=True)
-    ok, _ = stack_pythons(options[0], m, "x86_64")
     return ".".join(python.split(".")[:2]) in ok
 
 
@@ -100,11 +96,15 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     env = facts.get("python")
     if env is None:
         return None
+    from ..compat.installed import installed_build, machine_of
+
     python = env.version
     installed = env.dist("vllm")
-    row = m.vllm(installed.version) if installed is not None else None
+    row = m.vllm(installed.version.split("+")[0]) if installed is not None else None
+    build = installed_build(facts, m) if row is not None else None
+    arch = machine_of(facts, m).arch
     if row is not None:
-        if supports_python(row, python, m):
+        if supports_python(row, python, m, build, arch):
             return None
         subject = f"vllm {row.version} (installed)"
         severity = "error"
@@ -122,7 +122,7 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     else:
         severity = "error"
         notes.append(f"No vLLM release in envdoctor's data supports Python {python}.")
-    ok_pythons, limits = _stack_range(row, m)
+    ok_pythons, limits = _stack_range(row, m, build, arch)
     good = choose(ok_pythons, None)
     return Advice(
         severity, f"Python {python} is not supported by {subject}",
@@ -136,9 +136,16 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
-def _stack_range(row: VllmRelease, m: Matrices):
+def _builds(row: VllmRelease, m: Matrices):
     from ..compat.builds import builds
+
+    return builds(row, m)
+
+
+def _stack_range(row: VllmRelease, m: Matrices, build=None, arch: str = "x86_64"):
     from ..compat.python import stack_pythons
 
-    options = builds(row, m)
-    return stack_pythons(options[0], m, "x86_64") if options else ([], [])
+    if build is None:
+        options = _builds(row, m)
+        build = options[0] if options else None
+    return stack_pythons(build, m, arch) if build is not None else ([], [])
