@@ -81,11 +81,38 @@ def _requirements(text: str) -> Tuple[Requirement, ...]:
     return tuple(out)
 
 
-def _regex(text: str) -> "re.Pattern[str]":
+def _nvml_pattern(text: str) -> "re.Pattern[str]":
+    """A GPU name pattern: matched against the whole name, so it carries no anchors or wildcards
+    of its own, and the only group it may name is gb (a size the name states)."""
+    if text.startswith(("^", ".", "NVIDIA ")) or text.endswith(("$", ".*")):
+        raise ValueError(f"not a whole-name pattern (no anchors, no leading wildcard, no \"NVIDIA \"): {text!r}")
     try:
-        return re.compile(text)
+        pattern = re.compile(text, re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"not a regular expression: {text!r} ({exc})") from None
+    if set(pattern.groupindex) - {"gb"}:
+        raise ValueError(f"only a group named gb is allowed: {text!r}")
+    return pattern
+
+
+_sizes = _dotted(r"\d+(\.\d+)?( \d+(\.\d+)?)*", "memory sizes in GB like \"4 6\"")
+
+
+def _mib_seen(text: str) -> Tuple[Tuple[int, int], ...]:
+    pairs = []
+    for part in text.split():
+        m = re.fullmatch(r"(\d+)=([1-9]\d*)", part)
+        if not m:
+            raise ValueError(f"not GB=MiB pairs like \"80=81559\": {text!r}")
+        pairs.append((int(m.group(1)), int(m.group(2))))
+    return tuple(pairs)
+
+
+def _check_gpu(row: "GpuSpec") -> None:
+    sold = {int(v) for v in row.vram_options()}
+    unsold = [gb for gb, _ in row.vram_mib if gb not in sold]
+    if unsold:
+        raise ValueError(f"vram_mib names {unsold} GB, which vram_gb does not list")
 
 
 def _text(text: str) -> str:
@@ -228,15 +255,19 @@ class DriverBranch:
 @dataclass(frozen=True)
 class GpuSpec:
     name: str
-    nvml_pattern: "re.Pattern[str]"  # matched against the name NVML reports
+    # The whole name NVML reports, less a leading "NVIDIA ", matched in full and in any case.
+    # A group named gb captures a memory size the name states ("Tesla V100-SXM2-(?P<gb>16|32)GB").
+    nvml_pattern: "re.Pattern[str]"
     compute_capability: str
     architecture: str
-    vram_gb: str  # the memory sizes the card is sold with, in GB: "4 6"
-    segment: str  # laptop | desktop | datacenter | embedded
+    vram_gb: str  # the memory sizes the card is sold with, in GB: "4 6"; empty: not known
+    vram_mib: Tuple[Tuple[int, int], ...]  # (GB, the MiB nvidia-smi reported for it) where seen
+    segment: str  # laptop | desktop | workstation | datacenter | embedded (Jetson)
+    cpu_arch: Optional[str]  # the host CPU the GPU always comes with ("aarch64" for Grace, Jetson)
     source: str
 
     def vram_options(self) -> Tuple[float, ...]:
-        return tuple(float(v) for v in self.vram_gb.split() if re.fullmatch(r"\d+(\.\d+)?", v))
+        return tuple(float(v) for v in self.vram_gb.split())
 
 
 @dataclass(frozen=True)
@@ -341,9 +372,11 @@ TABLES: Dict[str, Table] = {
     "driver_branches": Table("driver_branches.csv", DriverBranch, ("branch",), {
         "branch": _dotted(r"R\d+", "a driver branch like R535"), "max_cuda": _cuda, "source": _text}),
     "gpus": Table("gpus.csv", GpuSpec, ("name",), {
-        "name": _text, "nvml_pattern": _regex, "compute_capability": _cc, "architecture": _text,
-        "vram_gb": _text, "segment": _one_of("laptop", "desktop", "datacenter", "embedded"),
-        "source": _text}),
+        "name": _text, "nvml_pattern": _nvml_pattern, "compute_capability": _cc, "architecture": _text,
+        "vram_gb": _sizes, "vram_mib": _mib_seen,
+        "segment": _one_of("laptop", "desktop", "workstation", "datacenter", "embedded"),
+        "cpu_arch": _one_of("aarch64", "x86_64"), "source": _text},
+        optional=("vram_gb", "vram_mib", "cpu_arch"), empty=(("vram_gb", ""), ("vram_mib", ())), check=_check_gpu),
     "models": Table("models.csv", ModelSpec, ("id",), {
         "id": _text, "model_type": _text, "parameters": _count, "layers": _count,
         "hidden_size": _count, "intermediate_size": _count, "heads": _count, "kv_heads": _count,
@@ -481,21 +514,15 @@ class Matrices:
         return next((r for r in self.table("torch_archs") if r.torch == public and r.cuda == cuda), None)
 
     def gpu(self, nvml_name: str) -> Optional[GpuSpec]:
-        return next((g for g in self.table("gpus") if g.nvml_pattern.search(nvml_name)), None)
+        """The row an NVML name denotes, its memory narrowed to a size the name states; None when
+        the name is not known. compat.gpu decides."""
+        from .compat import gpu as compat_gpu
+        return compat_gpu.spec(nvml_name, self)
 
     def gpus_named(self, query: str) -> List[GpuSpec]:
-        """GPUs a person's words name: "RTX 3050 Laptop", "3050 laptop", "NVIDIA L4", "T4".
-        Tried as an NVML name first (with and without the NVIDIA / GeForce prefixes), then as
-        words that all appear in the row's name."""
-        text = " ".join(query.split())
-        rows = self.table("gpus")
-        for candidate in (text, f"NVIDIA {text}", f"NVIDIA GeForce {text}", f"Tesla {text}"):
-            hit = [g for g in rows if re.search(g.nvml_pattern.pattern, candidate, re.IGNORECASE)]
-            if hit:
-                return hit[:1]
-        words = [w for w in text.lower().split() if w not in ("nvidia", "geforce")]
-        return [g for g in rows if words and all(w in g.name.lower().split() or w in g.name.lower()
-                                                 for w in words)]
+        """The rows a person's words name ("RTX 3050 Laptop", "T4"); several when ambiguous."""
+        from .compat import gpu as compat_gpu
+        return compat_gpu.specs_named(query, self)
 
     def model(self, model_id: str) -> Optional[ModelSpec]:
         key = model_id.strip().lower()

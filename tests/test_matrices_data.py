@@ -41,58 +41,12 @@ def test_torch_builds_name_their_wheel_index(m):
     assert row.index_url("cu121") == "https://download.pytorch.org/whl/cu121"
 
 
-@pytest.mark.parametrize("nvml_name, row_name, cc", [
-    ("NVIDIA GeForce RTX 3050 Laptop GPU", "GeForce RTX 3050 Laptop GPU", "8.6"),
-    ("NVIDIA GeForce RTX 3050 Ti Laptop GPU", "GeForce RTX 3050 Ti Laptop GPU", "8.6"),
-    ("NVIDIA GeForce RTX 3050", "GeForce RTX 3050", "8.6"),
-    ("NVIDIA GeForce RTX 3060 Laptop GPU", "GeForce RTX 3060 Laptop GPU", "8.6"),
-    ("NVIDIA GeForce RTX 3060 Ti", "GeForce RTX 3060 Ti", "8.6"),
-    ("NVIDIA GeForce RTX 4060 Laptop GPU", "GeForce RTX 4060 Laptop GPU", "8.9"),
-    ("NVIDIA GeForce RTX 4090", "GeForce RTX 4090", "8.9"),
-    ("NVIDIA GeForce RTX 5090", "GeForce RTX 5090", "12.0"),
-    ("NVIDIA GeForce RTX 5070 Ti Laptop GPU", "GeForce RTX 5070 Ti Laptop GPU", "12.0"),
-    ("NVIDIA GeForce RTX 2080 Ti", "GeForce RTX 2080 Ti", "7.5"),
-    ("NVIDIA GeForce GTX 1660 SUPER", "GeForce GTX 1660 / 1660 Ti / 1660 SUPER", "7.5"),
-    ("NVIDIA GeForce GTX 1650 Ti", "GeForce GTX 1650 Ti (laptop)", "7.5"),
-    ("GeForce GTX 1060 6GB", "GeForce GTX 1060", "6.1"),
-    ("GeForce GTX 1050 Ti with Max-Q Design", "GeForce GTX 1050 Ti", "6.1"),
-    ("Tesla T4", "NVIDIA T4", "7.5"),
-    ("Tesla V100-SXM2-16GB", "NVIDIA V100", "7.0"),
-    ("NVIDIA A10", "NVIDIA A10", "8.6"),
-    ("NVIDIA A100-SXM4-80GB", "NVIDIA A100", "8.0"),
-    ("NVIDIA L4", "NVIDIA L4", "8.9"),
-    ("NVIDIA L40S", "NVIDIA L40S", "8.9"),
-    ("NVIDIA H100 80GB HBM3", "NVIDIA H100", "9.0"),
-    ("NVIDIA H200", "NVIDIA H200", "9.0"),
-    ("NVIDIA B200", "NVIDIA B200", "10.0"),
-    ("Orin (nvgpu)", "Jetson Orin (AGX Orin, Orin NX, Orin Nano)", "8.7"),
-])
-def test_nvml_names_find_exactly_one_gpu(m, nvml_name, row_name, cc):
-    hits = [g for g in m.table("gpus") if g.nvml_pattern.search(nvml_name)]
-    assert [g.name for g in hits] == [row_name]
-    assert hits[0].compute_capability == cc
-
-
-def test_rtx_3050_memory_options(m):
-    assert m.gpu("NVIDIA GeForce RTX 3050 Laptop GPU").vram_options() == (4.0, 6.0)
-    assert m.gpu("NVIDIA GeForce RTX 3050").vram_options() == (8.0,)
-    assert m.gpu("NVIDIA GeForce RTX 3050").segment == "desktop"
-
-
 def test_geforce_10_to_50_series_laptop_and_desktop(m):
     names = [g.name for g in m.table("gpus")]
     for series in ("10", "16", "20", "30", "40", "50"):
         assert any(f" {series}" in n and "GeForce" in n for n in names), series
     for series in ("30", "40", "50"):
         assert any(n.startswith(f"GeForce RTX {series}") and n.endswith("Laptop GPU") for n in names), series
-
-
-def test_person_names_a_gpu(m):
-    assert [g.name for g in m.gpus_named("RTX 3050 Laptop")] == ["GeForce RTX 3050 Laptop GPU"]
-    assert [g.name for g in m.gpus_named("rtx 4090")] == ["GeForce RTX 4090"]
-    assert [g.name for g in m.gpus_named("T4")] == ["NVIDIA T4"]
-    assert len(m.gpus_named("3050")) == 3  # ambiguous: the caller must ask which
-    assert m.gpus_named("RTX 9999") == []
 
 
 def test_catalog_parameters_agree_with_the_counting(m):
