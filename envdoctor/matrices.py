@@ -231,6 +231,16 @@ class KnownIssue:
 
 
 @dataclass(frozen=True)
+class DriverSeen:
+    """A driver whose nvidia-smi banner says another CUDA than the Table 3 and branch rules (pre-release builds)."""
+
+    driver: str
+    os: str  # linux | windows
+    cuda: str
+    source: str
+
+
+@dataclass(frozen=True)
 class DistroGlibc:
     distro: str  # os-release ID: ubuntu, debian, rhel, rocky
     version: str  # VERSION_ID, or its major for distributions that keep glibc per major
@@ -353,6 +363,8 @@ TABLES: Dict[str, Table] = {
     "vllm_known": Table("vllm_known.csv", KnownIssue, ("vllm", "kind"), {
         "vllm": _specifier, "kind": _one_of("hang", "pin", "deps"), "pins": _requirements,
         "offer": _text, "text": _text, "source": _text}, optional=("pins", "offer")),
+    "driver_seen": Table("driver_seen.csv", DriverSeen, ("driver", "os"), {
+        "driver": _driver, "os": _one_of("linux", "windows"), "cuda": _cuda, "source": _text}),
     "distro_glibc": Table("distro_glibc.csv", DistroGlibc, ("distro", "version"), {
         "distro": _text, "version": _text, "glibc": _dotted(r"2\.\d+", "a glibc version like 2.31"), "source": _text}),
     "cuda_archs": Table("cuda_archs.csv", ArchFirstCuda, ("cc",), {

@@ -8,7 +8,8 @@ rules answer together, the newer wins:
 - the branch: the nearest known branch at or below the driver's first number (Windows 546.33 is
   R545, 581.57 is R580), and the CUDA that branch reports. This covers what Table 3 cannot: the
   13.x rows, where the Windows column is N/A, and R565, which reports 12.7 with no 12.7 toolkit.
-Drivers older than the oldest branch in the data (R418) are unknown, never a pass.
+A pre-release driver whose banner says otherwise is listed in matrices/driver_seen.csv with its banner.
+Drivers older than the oldest branch in the data (R410) are unknown, never a pass.
 """
 from __future__ import annotations
 
@@ -65,6 +66,9 @@ def cuda_for_driver(version: str, os: str, matrices) -> Optional[str]:
     k = key(version)
     if k is None:
         return None
+    seen = next((r for r in matrices.table("driver_seen") if r.driver == version.strip() and r.os == os), None)
+    if seen is not None:
+        return seen.cuda
     branch = branch_of(version, matrices)
     table = _table3(k, os, matrices)
     found = [c for c in (branch.max_cuda if branch else None, table) if c]
