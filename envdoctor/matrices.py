@@ -553,19 +553,6 @@ class Matrices:
         key = package.lower().replace("_", "-")
         return next((w for w in self.table("wheels") if w.package == key and w.version == v), None) if v else None
 
-    def cuda_min_driver(self, cuda: str) -> Optional[CudaDriver]:
-        """The first (GA) release row of a CUDA version: the lowest driver it asks for."""
-        rows = [r for r in self.table("cuda_driver") if r.cuda == cuda and r.min_driver_linux]
-        return min(rows, key=lambda r: driver_key(r.min_driver_linux), default=None)
-
-    def minor_compat(self, cuda_major: str) -> Optional[CudaMinorCompat]:
-        return next((r for r in self.table("cuda_compat") if r.cuda_major == cuda_major), None)
-
-    def branch_max_cuda(self, driver_version: str) -> Optional[DriverBranch]:
-        m = re.match(r"(\d+)", driver_version)
-        if not m:
-            return None
-        return next((b for b in self.table("driver_branches") if b.branch == f"R{m.group(1)}"), None)
 
 
 def _lenient_version(text: str) -> Optional[Version]:

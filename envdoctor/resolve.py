@@ -105,7 +105,15 @@ class DriverFloor:
     linux: Optional[str]  # the lowest driver that runs it natively
     windows: Optional[str]
     compat: Optional[str]  # the lowest driver of that CUDA major on the target's OS (minor-version compatibility)
-    via_compat: bool = False  # this machine's driver runs it only through minor-version compatibility
+    via_compat: bool = False
+    compat_linux: Optional[str] = None  # ... on Linux
+    compat_windows: Optional[str] = None  # ... on Windows (WSL 2)
+
+    def compat_text(self) -> str:
+        """"525.60.13 (Linux) / 527.41 (Windows)": the minor-version floor on each OS."""
+        if self.compat_linux and self.compat_windows and self.compat_linux != self.compat_windows:
+            return f"{self.compat_linux} (Linux) / {self.compat_windows} (Windows)"
+        return self.compat_linux or self.compat or "?"  # this machine's driver runs it only through minor-version compatibility
 
 
 @dataclass(frozen=True)
@@ -333,7 +341,8 @@ def _expand(limit: str) -> List[str]:
 def _floor(build: Build, t: Target, m: Matrices) -> DriverFloor:
     cuda = build.needs or build.torch_cuda
     f = drv.floor(cuda, m)
-    return DriverFloor(cuda, f.linux, f.windows, f.compat(drv.os_of(t.os)))
+    return DriverFloor(cuda, f.linux, f.windows, f.compat(drv.os_of(t.os)), compat_linux=f.compat_linux,
+                       compat_windows=f.compat_windows)
 
 
 def _blockers(problems: Sequence[Problem]) -> List[Blocker]:

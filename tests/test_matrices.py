@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from envdoctor.compat.driver import branch_of, floor
 from envdoctor.matrices import TABLES, MatrixError, Matrices, default_dir, parse_table
 
 
@@ -26,10 +27,9 @@ def test_lookups_used_by_the_rules():
     assert m.gpu("NVIDIA GeForce RTX 3050 Laptop GPU").compute_capability == "8.6"
     assert m.gpu("NVIDIA A100-SXM4-80GB").compute_capability == "8.0"
     assert m.gpu("NVIDIA A10").compute_capability == "8.6"
-    assert m.cuda_min_driver("12.1").min_driver_windows == "531.14"
-    assert m.branch_max_cuda("470.256.02").max_cuda == "11.4"
-    assert m.minor_compat("12").min_driver("linux") == "525.60.13"
-    assert m.minor_compat("12").min_driver("windows") == "527.41"
+    assert floor("12.1", m).windows == "531.14" and floor("12.1", m).linux == "530.30.02"
+    assert branch_of("470.256.02", m).max_cuda == "11.4" and branch_of("546.33", m).branch == "R545"
+    assert floor("12.9", m).compat("linux") == "525.60.13" and floor("12.9", m).compat("windows") == "527.41"
     assert m.vllm("not-a-version") is None and m.gpu("Matrox G200") is None
 
 
