@@ -230,7 +230,7 @@ def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
     if driver is not None:
         gpus = tuple(TargetGpu(g.name, gpu_cc(g, m), g.memory_total_mib, g.memory_free_mib) for g in driver.gpus)
         t = replace(t, driver=driver.driver_version, driver_cuda=driver_max_cuda(driver, m, os_name), gpus=gpus,
-                    jetson=any(_is_jetson(g.name, m) for g in driver.gpus))
+                    jetson=machine == "aarch64" and any(_is_jetson(g.name, m) for g in driver.gpus))  # Jetsons are Arm
     else:
         status = facts.status("driver")
         if status == "absent":

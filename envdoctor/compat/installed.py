@@ -21,7 +21,7 @@ def machine_of(facts: Facts, m: Matrices) -> Machine:
     jetson = False
     if driver is not None:
         gpus = tuple(GpuSeen(g.name, gpu_cc(g, m)) for g in driver.gpus)
-        jetson = any(getattr(identify(g.name, m), "jetson", False) for g in driver.gpus)
+        jetson = arch == "aarch64" and any(getattr(identify(g.name, m), "jetson", False) for g in driver.gpus)
     elif facts.status("driver") == "absent":
         gpus = ()
     observed = ()

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Tuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..facts import DriverFacts, Gpu
+if TYPE_CHECKING:
+    from ..facts import DriverFacts, Gpu
 from ..matrices import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
 from ..model import Facts, Finding
 
