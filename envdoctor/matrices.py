@@ -470,10 +470,17 @@ def parse_rows(spec: Table, text: str, file: str) -> List[Any]:
 class Matrices:
     def __init__(self, directory: Optional[str] = None) -> None:
         self.directory = directory or default_dir()
-        self._cache: Dict[str, List[Any]] = {}
+        self._cache: Dict[str, Any] = {}
 
     def table(self, name: str) -> List[Any]:
         return self.load(TABLES[name])
+
+    def derived(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value computed once from the tables (they never change under one Matrices)."""
+        key = "derived:" + key
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def load(self, spec: Table) -> List[Any]:
         """Read and validate a table once; also serves tables defined outside TABLES (the log

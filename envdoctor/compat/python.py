@@ -31,8 +31,10 @@ def wheel_has_python(tags: Sequence[str], py: str) -> bool:
 
 def all_pythons(m: Matrices) -> List[str]:
     """Every CPython X.Y some torch release ships wheels for, oldest first."""
-    found = {f"3.{t[3:]}" for r in m.table("torch") for t in r.python_tags if re.fullmatch(r"cp3\d+", t)}
-    return sorted(found, key=py_key)
+    def make() -> List[str]:
+        found = {f"3.{t[3:]}" for r in m.table("torch") for t in r.python_tags if re.fullmatch(r"cp3\d+", t)}
+        return sorted(found, key=py_key)
+    return m.derived("pythons", make)
 
 
 def span(pythons: Sequence[str]) -> str:
