@@ -194,3 +194,23 @@ def test_jetson_is_not_planned(m):
     problems, _ = judge(Machine("linux", "aarch64", "540.4.0", None, (GpuSeen("Orin (nvgpu)", "8.7"),), jetson=True),
                         builds(row, m)[0], m)
     assert problems[0].code == "jetson" and "JetPack" in problems[0].text
+
+
+def test_plan_steps_for_a_variant_wheel_uv_and_docker(m, tmp_path):
+    from envdoctor.plan import make_plan
+    from envdoctor.render import plan_dockerfile
+
+    r = plan(m, driver="570.26")  # 1.2.0+cu129 from the GitHub release
+    p = make_plan(r, str(tmp_path / "env"), "uv")
+    torch_step = next(s for s in p.steps if s.id == "torch")
+    assert torch_step.commands[0][:2] == ("uv", "pip") and torch_step.commands[0][-3:] == ("--torch-backend", "cu129", "torch==3.2.0")
+    vllm_step = next(s for s in p.steps if s.id == "vllm")
+    url = "https://github.com/vllm-project/vllm/releases/download/v1.2.0/vllm-1.2.0+cu129-cp38-abi3-manylinux_2_28_x86_64.whl"
+    assert url in vllm_step.commands[0]
+    assert "--extra-index-url" in vllm_step.commands[0] and "https://download.pytorch.org/whl/cu129" in vllm_step.commands[0]
+    # the Dockerfile runs the Python the plan chose (3.12 here; the image's own python3 is 3.10)
+    docker = plan_dockerfile.render(make_plan(r, "/opt/venvs/x", "venv"), m)
+    assert "python3.12 -m venv /opt/vllm" in docker and "ppa:deadsnakes/ppa" in docker
+    pinned = plan(m, vllm="1.1.0", driver="580.65.06")
+    pins = next(s for s in make_plan(pinned, "/e", "venv").steps if s.id == "vllm").install.requirements
+    assert "transformers<9.0" in pins  # a known extra pin travels with the install
