@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..matrices import Matrices
 from ..model import Facts
-from .base import Advice, cuda_tuple, driver_max_cuda, rule
+from .base import Advice, cuda_tuple, driver_max_cuda, rule, target_os
 
 
 def _toolkit_versions(tk) -> list:
@@ -30,7 +30,7 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
         evidence.append(f"torch is built for CUDA {torch_cuda} and brings its own runtime libraries")
     driver = facts.get("driver")
     if driver is not None:
-        evidence.append(f"driver supports CUDA {driver_max_cuda(driver, m) or '?'}")
+        evidence.append(f"driver supports CUDA {driver_max_cuda(driver, m, target_os(facts)) or '?'}")
     return Advice(
         "info", "The CUDA toolkit is not needed to run vLLM from wheels",
         evidence=tuple(evidence),

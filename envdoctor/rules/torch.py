@@ -11,7 +11,7 @@ from packaging.version import Version
 from ..compat.kernels import arch_supported, torch_archs
 from ..matrices import Matrices
 from ..model import Facts
-from .base import (TORCH_INDEX, Advice, cuda_tag, cuda_tuple, driver_runs_cuda, gpu_cc,
+from .base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cuda, gpu_cc, target_os,
                    pinned_version, rule, target_pip, version_or_none)
 
 
@@ -26,7 +26,7 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
     row = m.torch(public)
     fix = ()
     if row is not None:
-        builds = [b for b in row.cuda_builds if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m)]
+        builds = [b for b in row.cuda_builds if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m, target_os(facts))]
         if builds:
             fix = (f"{target_pip(facts)} install --force-reinstall torch=={public} "
                    f"--index-url {TORCH_INDEX}/{builds[-1]}",)
