@@ -279,6 +279,12 @@ class GpuSpec:
     def vram_options(self) -> Tuple[float, ...]:
         return tuple(float(v) for v in self.vram_gb.split())
 
+    def mib_for(self, gb: float) -> Tuple[int, bool]:
+        """The MiB a card of this size has: what nvidia-smi reported where seen (B200: 183359, not
+        192 x 1024), else the size x 1024; and whether it was seen."""
+        seen = dict(self.vram_mib).get(int(gb)) if float(gb).is_integer() else None
+        return (seen, True) if seen else (int(gb * 1024), False)
+
 
 @dataclass(frozen=True)
 class ModelSpec:

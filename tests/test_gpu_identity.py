@@ -62,6 +62,13 @@ def test_memory_is_what_nvidia_smi_reported_where_seen(m):
     assert (h20.vram_mib, h20.vram_mib_seen) == (96 * 1024, False)
 
 
+def test_spec_mib_for_a_size(m):
+    a100 = gpu.spec("NVIDIA A100-SXM4-40GB", m)
+    assert a100.mib_for(80) == (81920, True)  # seen for the 80 GB card
+    assert a100.mib_for(40) == (40960, False)  # not seen: the size x 1024
+    assert a100.mib_for(47.5) == (48640, False)
+
+
 def test_a_name_that_counts_other_memory_keeps_it_unknown(m):
     gh = gpu.identify("NVIDIA GH200 480GB", m)  # 480GB is CPU and GPU memory together
     assert gh.vram_options_gb == () and gh.vram_mib is None

@@ -5,8 +5,9 @@ EXPECTED RED ON BRANCH `gpudata`: the Windows rows (and WSL rows, whose "Driver 
 Windows driver's number) fail here until the reimplementation of
 `envdoctor.compat.driver.cuda_for_driver` on branch `compat` lands; today that function reads only
 the Linux branch number (R<first number>), so a Windows number such as 537.13 or 572.70 is looked up
-as a Linux branch. On this branch 24 of the 63 rows fail: 16 of the 18 Windows/WSL rows, and 8 Linux
-rows whose branch the driver table of this branch does not hold (R410, R418, R450, and Jetson's R540,
+as a Linux branch (the 4 that pass, 510.06 / 555.85 / 555.99, share a Linux branch's first number
+by chance). On this branch 24 of the 63 rows fail: 14 of the 18 Windows/WSL rows, and 10 Linux rows
+whose branch the driver table of this branch does not hold (R410, R418, R450, and Jetson's R540,
 e.g. 540.4.0 -> 12.6). This is the one red test allowed on `gpudata`.
 
 A few banners are worth knowing when reading the data: in WSL nvidia-smi prints the Linux-side

@@ -67,9 +67,8 @@ def _identity(hit: _Hit) -> GpuIdentity:
     row = hit.row
     options = (hit.size_gb,) if hit.size_gb else row.vram_options()
     mib, seen = None, False
-    if len(options) == 1:
-        observed = dict(row.vram_mib).get(int(options[0])) if not hit.mig else None
-        mib, seen = (observed, True) if observed else (int(options[0] * 1024), False)
+    if len(options) == 1:  # a MIG slice's size is its own, never the whole card's seen MiB
+        mib, seen = (int(options[0] * 1024), False) if hit.mig else row.mib_for(options[0])
     return GpuIdentity(row.name, row.compute_capability, row.architecture, row.segment, mib, options,
                        row.cpu_arch, row.segment == "embedded", row.source, seen, hit.mig)
 
