@@ -489,11 +489,14 @@ def _changes(rows: Sequence[VllmRelease], rejected: Sequence[Rejected], t: Targe
     changes, and for a driver that is too old, the real floors: the driver that unlocks the newest
     release here and the least driver that runs any (never "the release nearest to working")."""
     first = rejected[0]
-    out = [b.change for b in first.blockers if b.kind != "driver"]
-    if any(b.kind == "driver" for b in first.blockers):
-        out = _driver_floors(rows, t, wish_python, m) or [b.change for b in first.blockers if b.kind == "driver"] + out
-        out += [b.change for b in first.blockers if b.kind != "driver"]
-    return tuple(dict.fromkeys(out))
+    other = [b.change for b in first.blockers if b.kind != "driver"]
+    if not any(b.kind == "driver" for b in first.blockers):
+        return tuple(dict.fromkeys(other))
+    floors = _driver_floors(rows, t, wish_python, m)
+    if floors:  # a driver update alone makes a release run: say which, first
+        return tuple(dict.fromkeys(floors + other))
+    # no driver alone helps (the GPU, say, is the wall): the other changes first
+    return tuple(dict.fromkeys(other + [b.change for b in first.blockers if b.kind == "driver"]))
 
 
 def _driver_floors(rows: Sequence[VllmRelease], t: Target, wish_python: Optional[str], m: Matrices) -> List[str]:

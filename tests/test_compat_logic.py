@@ -214,3 +214,10 @@ def test_plan_steps_for_a_variant_wheel_uv_and_docker(m, tmp_path):
     pinned = plan(m, vllm="1.1.0", driver="580.65.06")
     pins = next(s for s in make_plan(pinned, "/e", "venv").steps if s.id == "vllm").install.requirements
     assert "transformers<9.0" in pins  # a known extra pin travels with the install
+
+
+def test_when_no_driver_alone_helps_the_gpu_change_comes_first(m):
+    r = plan(m, driver="570.26", gpus=(("NVIDIA GeForce GTX 1080", "6.1"),))
+    assert r.stack is None
+    assert "compute capability 7.0 or higher" in r.changes[0]
+    assert any(c.startswith("update the NVIDIA driver") for c in r.changes[1:])
