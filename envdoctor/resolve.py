@@ -303,14 +303,6 @@ def _target_gpu(identity) -> TargetGpu:
 
 # --- one candidate ---------------------------------------------------------------------------
 
-def wheel_has_python(tags: Sequence[str], py: str) -> bool:
-    return pyc.wheel_has_python(tags, py)
-
-
-def all_pythons(m: Matrices) -> List[str]:
-    return pyc.all_pythons(m)
-
-
 def _package(m: Matrices, name: str, version: str) -> Package:
     files = m.wheel_files(name, version)
     if files is None:
@@ -318,24 +310,15 @@ def _package(m: Matrices, name: str, version: str) -> Package:
     return Package(name, version, files.python_tags, files.size_bytes)
 
 
-def _python_blocker(build: Build, ok: Sequence[str], limits: Sequence[str], wish: Optional[str]) -> Optional[Blocker]:
+def _python_blocker(build: Build, ok: Sequence[str], parts, wish: Optional[str]) -> Optional[Blocker]:
     if not ok:
-        return Blocker("python", "has no Python that all its wheels exist for (" + "; ".join(limits) + ")",
+        return Blocker("python", "has no Python that all its wheels exist for (" + "; ".join(pyc.describe(parts)) + ")",
                        f"pick another vLLM release (no Python fits vllm {build.release.version}'s wheels)")
     if wish and wish not in ok:
-        missing = [line for line in limits if wish not in _expand(line)]
-        return Blocker("python", f"does not run on Python {wish} (" + "; ".join(missing or limits) + ")",
+        missing = [(who, pythons) for who, pythons in parts if wish not in pythons]
+        return Blocker("python", f"does not run on Python {wish} (" + "; ".join(pyc.describe(missing)) + ")",
                        f"use Python {pyc.span(ok)} for vllm {build.release.version}")
     return None
-
-
-def _expand(limit: str) -> List[str]:
-    """"torch 2.3.1: 3.8–3.12" -> ["3.8", ..., "3.12"]."""
-    text = limit.rsplit(": ", 1)[-1]
-    if "–" not in text:
-        return [text]
-    lo, hi = (pyc.py_key(x) for x in text.split("–"))
-    return [f"3.{n}" for n in range(lo[1], hi[1] + 1)]
 
 
 def _floor(build: Build, t: Target, m: Matrices) -> DriverFloor:
@@ -378,8 +361,9 @@ def evaluate_build(build: Build, t: Target, wish_python: Optional[str], m: Matri
         if files is not None and not files.python_tags:
             blockers.append(Blocker("data", f"pins {c.pin}, which has no wheel (it would build from source)",
                                     "pick another vLLM release"))
-    pythons, limits = pyc.stack_pythons(build, m, t.machine)
-    py_blocker = _python_blocker(build, pythons, limits, wish_python)
+    pythons, parts = pyc.stack_pythons(build, m, t.machine)
+    limits = pyc.describe(parts)
+    py_blocker = _python_blocker(build, pythons, parts, wish_python)
     if py_blocker is not None:
         blockers.append(py_blocker)
     if build.variant and build.wheel_url(pythons[0] if pythons else "3.12", t.machine) is None:

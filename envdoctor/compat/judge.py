@@ -5,7 +5,7 @@ out, never a pass."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 from ..matrices import Matrices
 from . import driver as drv
@@ -167,6 +167,3 @@ def judge(mach: Machine, build: Build, m: Matrices) -> Tuple[Tuple[Problem, ...]
     problems = platform_problems(mach, build) + glibc_problems(mach, build) + gpu_problems(mach, build, m) + driver
     return tuple(problems), via_compat
 
-
-def first_kinds(problems: Sequence[Problem]) -> Tuple[str, ...]:
-    return tuple(sorted({p.kind for p in problems}))

@@ -80,8 +80,13 @@ def _vllm_tags(build, m: Matrices) -> Tuple[str, ...]:
     return files.python_tags if files is not None else ()
 
 
-def stack_pythons(build, m: Matrices, arch: str) -> Tuple[List[str], List[str]]:
-    """(Pythons every wheel of the stack runs on, one "who: range" line per package), from each
+def describe(parts: Sequence[Tuple[str, Sequence[str]]]) -> List[str]:
+    """[("torch 2.3.1", ["3.8", ..., "3.12"])] -> ["torch 2.3.1: 3.8–3.12"]."""
+    return [f"{who}: {span(pythons)}" for who, pythons in parts]
+
+
+def stack_pythons(build, m: Matrices, arch: str) -> Tuple[List[str], List[Tuple[str, List[str]]]]:
+    """(Pythons every wheel of the stack runs on, (package, its Pythons) for each package), from each
     package's Requires-Python and the wheels that exist for it (vLLM, torch, the companions)."""
     from ..rules.base import pinned_version
 
@@ -94,4 +99,4 @@ def stack_pythons(build, m: Matrices, arch: str) -> Tuple[List[str], List[str]]:
         if files is not None and files.python_tags:
             parts.append((f"{req.name} {version}", allowed(None, files.python_tags, m)))
     ok = [py for py in all_pythons(m) if all(py in a for _, a in parts)]
-    return ok, [f"{who}: {span(a)}" for who, a in parts]
+    return ok, parts

@@ -143,9 +143,12 @@ def _builds(row: VllmRelease, m: Matrices):
 
 
 def _stack_range(row: VllmRelease, m: Matrices, build=None, arch: str = "x86_64"):
-    from ..compat.python import stack_pythons
+    from ..compat.python import describe, stack_pythons
 
     if build is None:
         options = _builds(row, m)
         build = options[0] if options else None
-    return stack_pythons(build, m, arch) if build is not None else ([], [])
+    if build is None:
+        return [], []
+    ok, parts = stack_pythons(build, m, arch)
+    return ok, describe(parts)
