@@ -12,6 +12,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from datetime import date
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
@@ -31,7 +32,9 @@ class MatrixError(DataError):
 
 
 # --- cell parsers: each takes the raw text and returns a value or raises ValueError ----
+# The tables repeat the same pins and ranges row after row: each distinct text is parsed once.
 
+@lru_cache(maxsize=None)
 def _version(text: str) -> Version:
     try:
         return Version(text)
@@ -39,6 +42,7 @@ def _version(text: str) -> Version:
         raise ValueError(f"not a version: {text!r}") from None
 
 
+@lru_cache(maxsize=None)
 def _specifier(text: str) -> SpecifierSet:
     try:
         return SpecifierSet(text)
@@ -71,6 +75,7 @@ def _words(text: str) -> Tuple[str, ...]:
     return tuple(text.split())
 
 
+@lru_cache(maxsize=None)
 def _requirements(text: str) -> Tuple[Requirement, ...]:
     out = []
     for part in text.split(" | "):
