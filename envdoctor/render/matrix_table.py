@@ -22,9 +22,16 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
     if name == "vllm":
         return {"vLLM releases": [
             {"version": str(r.version), "date": r.release_date, "torch": str(r.torch),
-             "python": str(r.python_requires), "cuda": r.cuda, "min_cc": r.min_cc,
+             "python": str(r.python_requires), "cuda": r.cuda, "min_cc": r.min_cc, "cuda_archs": list(r.cuda_archs),
              "companions": " | ".join(str(c) for c in r.companions), "platforms": list(r.platforms),
-             "source": r.source} for r in sorted(m.table("vllm"), key=lambda r: r.version)]}
+             "source": r.source} for r in sorted(m.table("vllm"), key=lambda r: r.version)],
+            "vLLM CUDA-variant wheels (GitHub releases)": [
+            {"vllm": str(r.vllm), "variant": r.variant, "cuda": r.cuda, "torch_build": r.torch_build,
+             "python_tag": r.python_tag, "platforms": list(r.platforms), "source": r.source}
+            for r in m.table("vllm_variants")],
+            "known issues and extra pins": [
+            {"vllm": str(r.vllm), "kind": r.kind, "pins": [str(p) for p in r.pins], "offer": r.offer, "text": r.text,
+             "source": r.source} for r in m.table("vllm_known")]}
     if name == "torch":
         return {"torch releases": [
             {"version": str(r.version), "date": r.release_date, "python": str(r.python_requires),
@@ -33,14 +40,7 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
             for r in sorted(m.table("torch"), key=lambda r: r.version)],
             "arch lists per build": [
             {"torch": str(r.torch), "cuda": r.cuda, "arch_list": list(r.arch_list), "source": r.source}
-            for r in m.table("torch_archs")],
-            "vLLM CUDA-variant wheels (GitHub releases)": [
-            {"vllm": str(r.vllm), "variant": r.variant, "cuda": r.cuda, "torch_build": r.torch_build,
-             "python_tag": r.python_tag, "platforms": list(r.platforms), "source": r.source}
-            for r in m.table("vllm_variants")],
-            "known issues and extra pins": [
-            {"vllm": str(r.vllm), "kind": r.kind, "pins": [str(p) for p in r.pins], "offer": r.offer, "text": r.text,
-             "source": r.source} for r in m.table("vllm_known")]}
+            for r in m.table("torch_archs")]}
     if name == "cuda":
         return {"CUDA toolkit -> minimum driver": [
             {"cuda": r.cuda, "release": r.release, "linux": r.min_driver_linux, "windows": r.min_driver_windows,
