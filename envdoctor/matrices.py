@@ -12,6 +12,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from datetime import date
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
@@ -31,7 +32,9 @@ class MatrixError(DataError):
 
 
 # --- cell parsers: each takes the raw text and returns a value or raises ValueError ----
+# The tables repeat the same pins and ranges row after row: each distinct text is parsed once.
 
+@lru_cache(maxsize=None)
 def _version(text: str) -> Version:
     try:
         return Version(text)
@@ -39,6 +42,7 @@ def _version(text: str) -> Version:
         raise ValueError(f"not a version: {text!r}") from None
 
 
+@lru_cache(maxsize=None)
 def _specifier(text: str) -> SpecifierSet:
     try:
         return SpecifierSet(text)
@@ -71,6 +75,7 @@ def _words(text: str) -> Tuple[str, ...]:
     return tuple(text.split())
 
 
+@lru_cache(maxsize=None)
 def _requirements(text: str) -> Tuple[Requirement, ...]:
     out = []
     for part in text.split(" | "):
@@ -156,6 +161,7 @@ class VllmRelease:
     python_requires: SpecifierSet
     cuda: Optional[str]  # CUDA the default (suffix-less) wheel is built with
     min_cc: Optional[str]
+    cuda_archs: Tuple[str, ...]  # CMakeLists CUDA_SUPPORTED_ARCHS for that CUDA ("7.0" "7.5" ...); () = not known
     companions: Tuple[Requirement, ...]  # xformers, vllm-flash-attn, flashinfer pins
     platforms: Tuple[str, ...]  # wheel platform tags on the index: manylinux_2_28_x86_64 ...
     source: str
@@ -196,7 +202,61 @@ class CudaDriver:
 @dataclass(frozen=True)
 class CudaMinorCompat:
     cuda_major: str
-    min_driver: str  # drivers from here run every CUDA minor of this major
+    min_driver_linux: str  # drivers from here run every CUDA minor of this major
+    min_driver_windows: str
+    source: str
+
+    def min_driver(self, os: str) -> str:
+        return self.min_driver_windows if os == "windows" else self.min_driver_linux
+
+
+@dataclass(frozen=True)
+class VllmVariant:
+    """A CUDA-variant wheel attached to a vLLM GitHub release (vllm-X+cu118-..., vllm-X+cu129-...)."""
+
+    vllm: Version
+    variant: str  # cu118 | cu129: the wheel's local version
+    cuda: str
+    torch_build: str  # the PyTorch index folder its pinned torch comes from
+    python_tag: str  # cp38-abi3, or cp{py} for one wheel per CPython
+    platforms: Tuple[str, ...]  # () = as the release's index wheel
+    source: str
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    """A release range with a known problem: a hang, an extra pin it needs, dependency fixes."""
+
+    vllm: SpecifierSet
+    kind: str  # hang | pin | deps
+    pins: Tuple[Requirement, ...]
+    offer: Optional[str]  # a release to offer instead
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DriverSeen:
+    """A driver whose nvidia-smi banner says another CUDA than the Table 3 and branch rules (pre-release builds)."""
+
+    driver: str
+    os: str  # linux | windows
+    cuda: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DistroGlibc:
+    distro: str  # os-release ID: ubuntu, debian, rhel, rocky
+    version: str  # VERSION_ID, or its major for distributions that keep glibc per major
+    glibc: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ArchFirstCuda:
+    cc: str
+    first_cuda: str  # the first CUDA whose compiler can build kernels for this compute capability
     source: str
 
 
@@ -304,8 +364,22 @@ class Table:
 TABLES: Dict[str, Table] = {
     "vllm": Table("vllm.csv", VllmRelease, ("version",), {
         "version": _version, "release_date": _date, "torch": _specifier,
-        "python_requires": _specifier, "cuda": _cuda, "min_cc": _cc, "companions": _requirements,
-        "platforms": _words, "source": _text}, optional=("cuda", "min_cc", "companions", "platforms")),
+        "python_requires": _specifier, "cuda": _cuda, "min_cc": _cc, "cuda_archs": _words,
+        "companions": _requirements, "platforms": _words, "source": _text},
+        optional=("cuda", "min_cc", "cuda_archs", "companions", "platforms")),
+    "vllm_variants": Table("vllm_variants.csv", VllmVariant, ("vllm", "variant"), {
+        "vllm": _version, "variant": _dotted(r"cu\d+", "a CUDA build like cu129"), "cuda": _cuda,
+        "torch_build": _dotted(r"cu\d+", "a CUDA build like cu129"), "python_tag": _text, "platforms": _words,
+        "source": _text}, optional=("platforms",)),
+    "vllm_known": Table("vllm_known.csv", KnownIssue, ("vllm", "kind"), {
+        "vllm": _specifier, "kind": _one_of("hang", "pin", "deps"), "pins": _requirements,
+        "offer": _text, "text": _text, "source": _text}, optional=("pins", "offer")),
+    "driver_seen": Table("driver_seen.csv", DriverSeen, ("driver", "os"), {
+        "driver": _driver, "os": _one_of("linux", "windows"), "cuda": _cuda, "source": _text}),
+    "distro_glibc": Table("distro_glibc.csv", DistroGlibc, ("distro", "version"), {
+        "distro": _text, "version": _text, "glibc": _dotted(r"2\.\d+", "a glibc version like 2.31"), "source": _text}),
+    "cuda_archs": Table("cuda_archs.csv", ArchFirstCuda, ("cc",), {
+        "cc": _cc, "first_cuda": _cuda, "source": _text}),
     "torch": Table("torch.csv", TorchRelease, ("version",), {
         "version": _version, "release_date": _date, "python_requires": _specifier,
         "python_tags": _words, "default_cuda": _cuda, "cuda_builds": _words, "source": _text},
@@ -316,7 +390,8 @@ TABLES: Dict[str, Table] = {
         "cuda": _cuda, "release": _text, "min_driver_linux": _driver, "min_driver_windows": _driver,
         "source": _text}, optional=("min_driver_linux", "min_driver_windows")),
     "cuda_compat": Table("cuda_minor_compat.csv", CudaMinorCompat, ("cuda_major",), {
-        "cuda_major": _dotted(r"\d+", "a CUDA major version"), "min_driver": _driver, "source": _text}),
+        "cuda_major": _dotted(r"\d+", "a CUDA major version"), "min_driver_linux": _driver,
+        "min_driver_windows": _driver, "source": _text}),
     "driver_branches": Table("driver_branches.csv", DriverBranch, ("branch",), {
         "branch": _dotted(r"R\d+", "a driver branch like R535"), "max_cuda": _cuda, "source": _text}),
     "gpus": Table("gpus.csv", GpuSpec, ("name",), {
@@ -406,10 +481,17 @@ def parse_rows(spec: Table, text: str, file: str) -> List[Any]:
 class Matrices:
     def __init__(self, directory: Optional[str] = None) -> None:
         self.directory = directory or default_dir()
-        self._cache: Dict[str, List[Any]] = {}
+        self._cache: Dict[str, Any] = {}
 
     def table(self, name: str) -> List[Any]:
         return self.load(TABLES[name])
+
+    def derived(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value computed once from the tables (they never change under one Matrices)."""
+        key = "derived:" + key
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def load(self, spec: Table) -> List[Any]:
         """Read and validate a table once; also serves tables defined outside TABLES (the log
@@ -489,19 +571,6 @@ class Matrices:
         key = package.lower().replace("_", "-")
         return next((w for w in self.table("wheels") if w.package == key and w.version == v), None) if v else None
 
-    def cuda_min_driver(self, cuda: str) -> Optional[CudaDriver]:
-        """The first (GA) release row of a CUDA version: the lowest driver it asks for."""
-        rows = [r for r in self.table("cuda_driver") if r.cuda == cuda and r.min_driver_linux]
-        return min(rows, key=lambda r: driver_key(r.min_driver_linux), default=None)
-
-    def minor_compat(self, cuda_major: str) -> Optional[CudaMinorCompat]:
-        return next((r for r in self.table("cuda_compat") if r.cuda_major == cuda_major), None)
-
-    def branch_max_cuda(self, driver_version: str) -> Optional[DriverBranch]:
-        m = re.match(r"(\d+)", driver_version)
-        if not m:
-            return None
-        return next((b for b in self.table("driver_branches") if b.branch == f"R{m.group(1)}"), None)
 
 
 def _lenient_version(text: str) -> Optional[Version]:

@@ -127,8 +127,8 @@ def make_plan(resolution: Resolution, env: str, env_tool: str, index_url: Option
         _driver_step(resolution, stack),
         _env_step(env, env_tool, stack, resolution.target.python),
         _pip_step(py, stack, flags[:4], index_url, resume),
-        _torch_step(py, stack, flags, torch_index_url or stack.torch_index, index_url),
-        _vllm_step(py, env, stack, flags, default_index, index_url),
+        _torch_step(py, stack, flags, torch_index_url or stack.torch_index, index_url, env_tool),
+        _vllm_step(py, env, stack, flags, default_index, index_url, torch_index_url or stack.torch_index),
     )
     fits = resolution.fit
     if fits is not None:
@@ -195,9 +195,14 @@ def _pip_step(py: str, stack: Stack, flags: Tuple[str, ...], index_url: Optional
                 install=Install((req,), index_url, upgrade=True))
 
 
-def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[str], default: Optional[str]) -> Step:
+def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[str], default: Optional[str],
+                tool: str = "venv") -> Step:
     pin = stack.torch.pin
     where = ("--index-url", index) if index else (("--index-url", default) if default else ())
+    command = (py, "-m", "pip", "install") + flags + where + (pin,)
+    if tool == "uv" and index and index.rstrip("/").endswith("/" + stack.cuda_tag):
+        # uv picks the PyTorch index of a CUDA build itself (uv pip install --torch-backend cu121).
+        command = ("uv", "pip", "install", "--python", py, "--torch-backend", stack.cuda_tag, pin)
     why = (f"vLLM {stack.vllm.version} pins {pin} exactly (its compiled kernels link against it); the CUDA "
            f"{stack.cuda} build ({stack.cuda_tag}) is the one the package index serves for {pin}, which vLLM's "
            "release is made with. Installed on its own first, so the largest download is retried and verified by itself.")
@@ -209,7 +214,7 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
            "print('GPU:',torch.cuda.get_device_name(0) if ok else None);"
            "raise SystemExit(0 if ok else 'torch cannot reach the GPU (torch.cuda.is_available() is False)')")
     return Step("torch", f"Install torch {stack.torch.version} ({stack.cuda_tag})", why,
-                commands=((py, "-m", "pip", "install") + flags + where + (pin,),),
+                commands=(command,),
                 verify=(Check(f"torch {stack.torch.version} built for CUDA {stack.cuda}", (py, "-c", _py(check))),
                         Check("torch reaches the GPU", (py, "-c", _py(gpu)), needs_gpu=True)),
                 download_bytes=stack.torch.size_bytes,
@@ -218,12 +223,17 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
 
 
 def _vllm_step(py: str, env: str, stack: Stack, flags: Tuple[str, ...], default_index: Tuple[str, ...],
-               index_url: Optional[str]) -> Step:
+               index_url: Optional[str], torch_index: Optional[str] = None) -> Step:
     constraints = os.path.join(env, CONSTRAINTS)
-    pins = (stack.vllm.pin,) + tuple(c.pin for c in stack.companions)
+    pins = (stack.vllm.pin,) + tuple(c.pin for c in stack.companions) + stack.extra_pins
     companions = ", ".join(c.pin for c in stack.companions) or "none"
     why = (f"vLLM with the companions it pins ({companions}); the constraints file holds torch at "
-           f"{stack.torch.version} so pip can never swap in another build.")
+           f"{stack.torch.version} so pip can never swap in another build."
+           + (f" Also {', '.join(stack.extra_pins)}, which this release needs." if stack.extra_pins else ""))
+    if stack.variant and torch_index:
+        # A CUDA-variant wheel comes from vLLM's GitHub release; its companions from torch's CUDA index.
+        default_index = default_index + ("--extra-index-url", torch_index)
+        why += f" vLLM's {stack.variant} wheel comes from its GitHub release, its companions' {stack.cuda_tag} builds from {torch_index}."
     check = ("import sys;from importlib.metadata import version;import vllm;"
              "v,t=version('vllm'),version('torch').split('+')[0];print('vllm',v,'torch',t);"
              f"sys.exit(0 if (v,t)==('{stack.vllm.version}','{stack.torch.version}') else "

@@ -1,17 +1,15 @@
 """The resolver: Facts + matrices + what the user wants -> one known-good stack, or why not.
 
-Pure: no probing, no network. For every vLLM release that the wish allows (newest first) it asks:
-does vLLM ship a wheel for this OS and CPU; does the GPU's compute capability reach vLLM's
-minimum (and does torch's build carry kernels for it, where that is known); does the driver run
-the CUDA that vLLM's kernels and the pinned torch are built for (natively, or through CUDA
-minor-version compatibility); is there a Python that EVERY wheel of the stack exists for (vLLM,
-torch, and the companions vLLM pins: xformers, vllm-flash-attn, flashinfer-python). The first
-release that passes is the plan; every newer one gets its reasons in one line. When none passes,
-the candidate with the fewest blockers says what has to change.
-
-torch's CUDA build is always the one the package index serves by default for that torch: it is
-what vLLM's release was built and tested against (its wheels link libcudart of the same major),
-and the torchvision/torchaudio/xformers wheels vLLM pins from the same index are built for it.
+Pure: no probing, no network. For every vLLM release that the wish allows (newest first) it tries
+each build the release has (compat.builds: the package index's wheel with torch's default build, the
+same torch from another CUDA build where the GPU needs it, the CUDA-variant wheels on vLLM's GitHub
+release) and asks compat.judge whether it runs here: platform and CPU, glibc, the GPU's compute
+capability against the kernels of vLLM and torch, the driver against the CUDA of both (natively or
+through minor-version compatibility). Then a Python every wheel of the stack exists for. The first
+build that passes is the plan; every newer release gets its reasons in one line. What is not known
+(an empty minimum compute capability, a missing arch list, an unmapped driver) blocks, never passes.
+When nothing passes, the changes name real floors: the driver that unlocks the newest release and
+the least driver that runs anything here.
 """
 from __future__ import annotations
 
@@ -19,20 +17,21 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
-from packaging.markers import UndefinedEnvironmentName
-from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from .facts import DriverFacts
-from .matrices import Matrices, TorchRelease, VllmRelease
+from .compat import driver as drv
+from .compat import python as pyc
+from .compat.builds import Build, builds
+from .compat.judge import GpuSeen, Machine, Problem, judge
+from .compat.known import glibc_floor, glibc_of, issues
+from .matrices import Matrices, VllmRelease
 from .model import Facts
-from .rules.base import cuda_tag, cuda_tuple, driver_max_cuda, driver_runs_cuda, gpu_cc, pinned_version
-from .rules.torch import arch_supported
+from .rules.base import cuda_tag, cuda_tuple, driver_max_cuda, gpu_cc, pinned_version
 
 if TYPE_CHECKING:
     from .fit import FitPlan, ModelShape
 
-NVIDIA_DRIVERS = "https://www.nvidia.com/Download/index.aspx"
+from .compat.judge import NVIDIA_DRIVERS  # noqa: E402,F401 - re-exported
 
 
 class UsageProblem(ValueError):
@@ -73,12 +72,19 @@ class Target:
     pip: Optional[str] = None
     toolkit: Optional[str] = None  # nvcc's CUDA version, when one is installed
     observed_archs: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = ()  # (torch, cuda, arch list) seen here
+    glibc: Optional[str] = None  # the distribution's glibc, where envdoctor knows it
+    jetson: bool = False  # a Jetson: driver and CUDA come with JetPack
     overridden: Tuple[str, ...] = ()
+
+    def machine_view(self) -> Machine:
+        gpus = None if self.gpus is None else tuple(GpuSeen(g.name, g.cc) for g in self.gpus)
+        return Machine(self.os, self.machine, self.driver, self.driver_cuda, gpus, self.glibc, self.jetson,
+                       self.observed_archs)
 
 
 @dataclass(frozen=True)
 class Blocker:
-    kind: str  # platform | gpu | driver | python | data
+    kind: str  # platform | gpu | driver | glibc | python | data
     text: str  # a clause after "vllm X ": "needs torch 2.14.0 built for CUDA 13.0; driver ..."
     change: str  # what would have to change, as an instruction
 
@@ -98,8 +104,16 @@ class DriverFloor:
     cuda: str  # the newest CUDA the stack's binaries are built for
     linux: Optional[str]  # the lowest driver that runs it natively
     windows: Optional[str]
-    compat: Optional[str]  # the lowest driver of that CUDA major (minor-version compatibility)
-    via_compat: bool = False  # this machine's driver runs it only through minor-version compatibility
+    compat: Optional[str]  # the lowest driver of that CUDA major on the target's OS (minor-version compatibility)
+    via_compat: bool = False
+    compat_linux: Optional[str] = None  # ... on Linux
+    compat_windows: Optional[str] = None  # ... on Windows (WSL 2)
+
+    def compat_text(self) -> str:
+        """"525.60.13 (Linux) / 527.41 (Windows)": the minor-version floor on each OS."""
+        if self.compat_linux and self.compat_windows and self.compat_linux != self.compat_windows:
+            return f"{self.compat_linux} (Linux) / {self.compat_windows} (Windows)"
+        return self.compat_linux or self.compat or "?"  # this machine's driver runs it only through minor-version compatibility
 
 
 @dataclass(frozen=True)
@@ -108,10 +122,11 @@ class Package:
     version: str
     python_tags: Tuple[str, ...] = ()
     size_bytes: Optional[int] = None
+    url: Optional[str] = None  # a wheel from a GitHub release rather than the package index
 
     @property
     def pin(self) -> str:
-        return f"{self.name}=={self.version}"
+        return self.url or f"{self.name}=={self.version}"
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,9 @@ class Stack:
     driver: DriverFloor
     min_cc: Optional[str]
     notes: Tuple[str, ...] = ()
+    variant: Optional[str] = None  # cu129: vLLM's CUDA-variant wheel from its GitHub release
+    extra_pins: Tuple[str, ...] = ()  # what the release needs besides its own pins ("transformers<4.54.0")
+    glibc: Optional[str] = None  # the glibc floor of the vLLM wheel's manylinux tag
 
     @property
     def cuda_tag(self) -> str:
@@ -207,10 +225,12 @@ def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
             os_name = "wsl2"
         elif platform.wsl == 1:
             os_name = "wsl1"
-    t = Target(os=os_name, machine=machine)
+    t = Target(os=os_name, machine=machine,
+               glibc=glibc_of(platform.distro_id, platform.distro_version, m) if platform is not None else None)
     if driver is not None:
         gpus = tuple(TargetGpu(g.name, gpu_cc(g, m), g.memory_total_mib, g.memory_free_mib) for g in driver.gpus)
-        t = replace(t, driver=driver.driver_version, driver_cuda=driver_max_cuda(driver, m), gpus=gpus)
+        t = replace(t, driver=driver.driver_version, driver_cuda=driver_max_cuda(driver, m, os_name), gpus=gpus,
+                    jetson=machine == "aarch64" and any(_is_jetson(g.name, m) for g in driver.gpus))  # Jetsons are Arm
     else:
         status = facts.status("driver")
         if status == "absent":
@@ -240,129 +260,48 @@ def _overrides(t: Target, w: Wishes, m: Matrices) -> Target:
         changed.append("os")
     if w.driver:
         version = parse_driver(w.driver)
-        t = replace(t, driver=version, driver_cuda=_branch_cuda(version, m), driver_problem=None)
+        t = replace(t, driver=version, driver_cuda=drv.cuda_for_driver(version, drv.os_of(t.os), m), driver_problem=None)
         if t.gpus == ():
             t = replace(t, gpus=None)  # another machine: its GPU is unknown unless named
         changed.append("driver")
     if w.gpu or w.cc:
-        gpu = _gpu_named(w.gpu, m) if w.gpu else TargetGpu(f"a GPU of compute capability {w.cc}", None)
+        identity = _gpu_named(w.gpu, m) if w.gpu else None
+        gpu = _target_gpu(identity) if identity else TargetGpu(f"a GPU of compute capability {w.cc}", None)
         if w.cc:
             gpu = replace(gpu, cc=parse_cc(w.cc))
-        t = replace(t, gpus=(gpu,))
+        t = replace(t, gpus=(gpu,), jetson=bool(identity and identity.jetson))
+        if identity is not None and identity.cpu_arch:
+            t = replace(t, machine=identity.cpu_arch)  # GH200 / GB200 come with a Grace (aarch64) host
         if not w.driver and t.driver is None:
             t = replace(t, driver_problem=None)  # unknown driver on the other machine: say the floor
         changed.append("gpu")
     return replace(t, overridden=tuple(changed))
 
 
-def _branch_cuda(version: str, m: Matrices) -> Optional[str]:
-    row = m.branch_max_cuda(version)
-    if row is not None:
-        return row.max_cuda
-    branches = m.table("driver_branches")
-    newest = max(branches, key=lambda b: int(b.branch[1:]))
-    if int(version.split(".")[0]) > int(newest.branch[1:]):
-        return newest.max_cuda  # a branch newer than the data runs at least what the newest known one runs
-    return None
+def _is_jetson(name: str, m: Matrices) -> bool:
+    from .compat.gpu import identify
+
+    identity = identify(name, m)
+    return bool(identity and identity.jetson)
 
 
-def _gpu_named(name: str, m: Matrices) -> TargetGpu:
-    hits = m.gpus_named(name)
+def _gpu_named(name: str, m: Matrices):
+    from .compat.gpu import named
+
+    hits = named(name, m)
     if not hits:
         raise UsageProblem(f"--gpu {name!r}: not a GPU envdoctor knows; see `envdoctor matrices show gpu` or pass --cc X.Y")
     if len(hits) > 1:
         raise UsageProblem(f"--gpu {name!r} matches {len(hits)} GPUs ({'; '.join(h.name for h in hits[:4])}): be more specific")
-    spec = hits[0]
-    options = spec.vram_options()
-    return TargetGpu(spec.name, spec.compute_capability, int(min(options) * 1024) if options else None)
+    return hits[0]
+
+
+def _target_gpu(identity) -> TargetGpu:
+    mib = identity.vram_mib or (int(min(identity.vram_options_gb) * 1024) if identity.vram_options_gb else None)
+    return TargetGpu(identity.name, identity.compute_capability, mib)
 
 
 # --- one candidate ---------------------------------------------------------------------------
-
-def _py_tag(py: str) -> str:
-    return "cp" + py.replace(".", "")
-
-
-def _py_key(py: str) -> Tuple[int, int]:
-    major, minor = py.split(".")
-    return int(major), int(minor)
-
-
-def wheel_has_python(tags: Sequence[str], py: str) -> bool:
-    """cp310 exactly; cp38-abi3 for any CPython >= 3.8; py3 for any."""
-    for tag in tags:
-        if tag.startswith("py3") or tag == _py_tag(py):
-            return True
-        m = re.fullmatch(r"cp3(\d+)-abi3", tag)
-        if m and _py_key(py) >= (3, int(m.group(1))):
-            return True
-    return False
-
-
-def _tag_range(tags: Sequence[str]) -> str:
-    if any(t.endswith("-abi3") for t in tags):
-        return " ".join(f"{t[2]}.{t[3:].split('-')[0]}+" for t in tags if t.endswith("-abi3"))
-    cps = sorted((t for t in tags if re.fullmatch(r"cp\d+", t)), key=lambda t: int(t[3:]))
-    if not cps:
-        return " ".join(tags)
-    return f"{cps[0][2]}.{cps[0][3:]}–{cps[-1][2]}.{cps[-1][3:]}" if len(cps) > 1 else f"{cps[0][2]}.{cps[0][3:]}"
-
-
-def all_pythons(m: Matrices) -> List[str]:
-    """Every CPython X.Y some torch release ships wheels for, oldest first."""
-    found = {f"3.{t[3:]}" for r in m.table("torch") for t in r.python_tags if re.fullmatch(r"cp3\d+", t)}
-    return sorted(found, key=_py_key)
-
-
-def _marker_env(t: Target) -> dict:
-    return {"platform_system": "Linux", "sys_platform": "linux", "platform_machine": t.machine,
-            "os_name": "posix", "extra": ""}
-
-
-def _companions(row: VllmRelease, t: Target) -> List[Requirement]:
-    out = []
-    for req in row.companions:
-        try:
-            applies = req.marker is None or req.marker.evaluate(_marker_env(t))
-        except UndefinedEnvironmentName:
-            applies = True
-        if applies:
-            out.append(req)
-    return out
-
-
-def _python_choice(row: VllmRelease, torch_row: TorchRelease, companions: Sequence[Package], t: Target,
-                   wish: Optional[str], m: Matrices) -> Tuple[List[str], List[str], Optional[Blocker]]:
-    """(Pythons every wheel exists for, what limits them, a blocker if none or not the wished one)."""
-    vllm_files = m.wheel_files("vllm", str(row.version))
-    limits: List[Tuple[str, Sequence[str]]] = [(f"torch {torch_row.version}", torch_row.python_tags)]
-    if vllm_files is not None and vllm_files.python_tags:
-        limits.insert(0, (f"vllm {row.version}", vllm_files.python_tags))
-    limits += [(p.pin.replace("==", " "), p.python_tags) for p in companions if p.python_tags]
-    ok = []
-    for py in all_pythons(m):
-        full = f"{py}.0"
-        if not row.python_requires.contains(full) or not torch_row.python_requires.contains(full):
-            continue
-        if all(wheel_has_python(tags, py) for _, tags in limits):
-            ok.append(py)
-    described = [f"{who}: {_tag_range(tags)}" for who, tags in limits]
-    if not ok:
-        return ok, described, Blocker("python", "has no Python that all its wheels exist for ("
-                                      + "; ".join(described) + ")",
-                                      f"pick another vLLM release (no Python fits vllm {row.version}'s wheels)")
-    if wish and wish not in ok:
-        missing = [f"{who} ({_tag_range(tags)})" for who, tags in limits if not wheel_has_python(tags, wish)]
-        why = ("no wheels for it: " + ", ".join(missing)) if missing else \
-            f"outside vllm {row.version}'s Requires-Python {row.python_requires} or torch's {torch_row.python_requires}"
-        return ok, described, Blocker("python", f"does not run on Python {wish} ({why})",
-                                      f"use Python {_span(ok)} for vllm {row.version}")
-    return ok, described, None
-
-
-def _span(pythons: Sequence[str]) -> str:
-    return pythons[0] if len(pythons) == 1 else f"{pythons[0]}–{pythons[-1]}"
-
 
 def _package(m: Matrices, name: str, version: str) -> Package:
     files = m.wheel_files(name, version)
@@ -371,144 +310,123 @@ def _package(m: Matrices, name: str, version: str) -> Package:
     return Package(name, version, files.python_tags, files.size_bytes)
 
 
-def _floor(m: Matrices, cuda: str) -> DriverFloor:
-    row = m.cuda_min_driver(cuda)
-    compat = m.minor_compat(cuda.split(".")[0])
-    return DriverFloor(cuda, row.min_driver_linux if row else None, row.min_driver_windows if row else None,
-                       compat.min_driver if compat else None)
+def _python_blocker(build: Build, ok: Sequence[str], parts, wish: Optional[str]) -> Optional[Blocker]:
+    if not ok:
+        return Blocker("python", "has no Python that all its wheels exist for (" + "; ".join(pyc.describe(parts)) + ")",
+                       f"pick another vLLM release (no Python fits vllm {build.release.version}'s wheels)")
+    if wish and wish not in ok:
+        missing = [(who, pythons) for who, pythons in parts if wish not in pythons]
+        return Blocker("python", f"does not run on Python {wish} (" + "; ".join(pyc.describe(missing)) + ")",
+                       f"use Python {pyc.span(ok)} for vllm {build.release.version}")
+    return None
 
 
-def _driver_change(floor: DriverFloor, t: Target) -> str:
-    if t.os == "wsl2":
-        need = floor.windows or floor.compat
-        return (f"update the NVIDIA driver on Windows to {need} or newer (WSL 2 uses the Windows driver; "
-                f"CUDA {floor.cuda})")
-    need = floor.linux or floor.compat
-    return f"update the NVIDIA driver to {need} or newer (CUDA {floor.cuda}): {NVIDIA_DRIVERS}"
+def _floor(build: Build, t: Target, m: Matrices) -> DriverFloor:
+    cuda = build.needs or build.torch_cuda
+    f = drv.floor(cuda, m)
+    return DriverFloor(cuda, f.linux, f.windows, f.compat(drv.os_of(t.os)), compat_linux=f.compat_linux,
+                       compat_windows=f.compat_windows)
+
+
+def _blockers(problems: Sequence[Problem]) -> List[Blocker]:
+    return [Blocker(p.kind, p.text, p.change) for p in problems]
 
 
 def evaluate(row: VllmRelease, t: Target, wish_python: Optional[str], m: Matrices) -> Tuple[Optional[Stack], Tuple[Blocker, ...]]:
-    blockers: List[Blocker] = []
-    notes: List[str] = []
-    # Platform: vLLM's CUDA wheels are Linux-only (WSL 2 included).
-    if t.os == "windows":
-        blockers.append(Blocker("platform", "does not run on native Windows (Linux wheels only)",
-                                "run it in WSL 2: `wsl --install -d Ubuntu-22.04` in an administrator PowerShell"))
-    elif t.os == "wsl1":
-        blockers.append(Blocker("platform", "cannot reach the GPU from WSL 1",
-                                "convert the distro to WSL 2: `wsl --set-version <distro> 2` in PowerShell"))
-    elif t.os == "macos":
-        blockers.append(Blocker("platform", "has no CUDA build for macOS", "use a Linux machine with an NVIDIA GPU"))
-    if row.platforms and not any(p.endswith("_" + t.machine) for p in row.platforms):
-        blockers.append(Blocker("platform", f"has no wheel for {t.machine} (only {' '.join(row.platforms)})",
-                                f"pick a vLLM release with {t.machine} wheels, or an x86_64 machine"))
-    torch_version = pinned_version(row.torch)
-    torch_row = m.torch(torch_version) if torch_version else None
-    if torch_row is None:
-        return None, tuple(blockers) + (Blocker("data", f"pins torch {row.torch}, which is not in envdoctor's data",
-                                                "refresh the data: `envdoctor matrices refresh`"),)
-    # GPU.
-    if t.gpus == ():
-        blockers.append(Blocker("gpu", "needs an NVIDIA GPU; none is visible here",
-                                "run on a machine with an NVIDIA GPU (or plan for one with --gpu NAME --driver X)"))
-    for g in t.gpus or ():
-        if g.cc and row.min_cc and cuda_tuple(g.cc) < cuda_tuple(row.min_cc):
-            blockers.append(Blocker("gpu", f"needs compute capability >= {row.min_cc}; {g.name} is {g.cc}",
-                                    f"use a GPU with compute capability {row.min_cc} or higher"))
-    if t.gpus and not row.min_cc:
-        notes.append(f"vllm {row.version}'s minimum compute capability is not in envdoctor's data (no sdist to read it from)")
-    # CUDA: torch's default build, and vLLM's own kernels (same major).
-    build = torch_row.default_cuda
-    vllm_cuda = row.cuda or build
-    if row.cuda is None:
-        notes.append(f"vllm {row.version}'s CUDA build is not in envdoctor's data; assumed torch's ({build})")
-    if build is None or vllm_cuda is None:
-        return None, tuple(blockers) + (Blocker("data", f"torch {torch_row.version}'s default CUDA build is not in envdoctor's data",
-                                                "refresh the data: `envdoctor matrices refresh`"),)
-    if build.split(".")[0] != vllm_cuda.split(".")[0]:
-        blockers.append(Blocker("data", f"is built for CUDA {vllm_cuda} but torch {torch_row.version}'s wheel for CUDA {build}",
-                                "pick another vLLM release"))
-    need = max((vllm_cuda, build), key=cuda_tuple)
-    floor = _floor(m, need)
+    """The first build of `row` that runs on `t` as a Stack, else the blockers of its index build."""
+    options = builds(row, m)
+    if not options:
+        return None, (Blocker("data", f"pins torch {row.torch}, which is not in envdoctor's data (or has no default CUDA build)",
+                              "refresh the data: `envdoctor matrices refresh`"),)
+    first: Optional[Tuple[Blocker, ...]] = None
+    for build in options:
+        stack, blockers = evaluate_build(build, t, wish_python, m)
+        if stack is not None:
+            return stack, ()
+        if first is None:
+            first = blockers
+    return None, first or ()
+
+
+def evaluate_build(build: Build, t: Target, wish_python: Optional[str], m: Matrices) -> Tuple[Optional[Stack], Tuple[Blocker, ...]]:
+    row = build.release
+    problems, via_compat = judge(t.machine_view(), build, m)
+    blockers = _blockers(problems)
     if t.driver_problem and t.gpus is None:
         blockers.append(Blocker("driver", "needs a working NVIDIA driver; the one here did not answer",
                                 "fix the driver first (see `envdoctor check`)"))
-    elif t.driver:
-        fake = DriverFacts(source="plan", driver_version=t.driver, cuda_max=t.driver_cuda)
-        runs = [driver_runs_cuda(fake, c, m) for c in {vllm_cuda, build}]
-        if any(r is False for r in runs) or t.driver_cuda is None:
-            built = (f"torch {torch_row.version} built for CUDA {build}" if vllm_cuda == build else
-                     f"CUDA {vllm_cuda} (its kernels) and torch {torch_row.version} built for CUDA {build}")
-            have = f"CUDA <= {t.driver_cuda}" if t.driver_cuda else "a CUDA older than envdoctor's data"
-            blockers.append(Blocker("driver", f"needs {built}; driver {t.driver} supports {have}",
-                                    _driver_change(floor, t)))
-        elif cuda_tuple(t.driver_cuda) < cuda_tuple(need):
-            floor = replace(floor, via_compat=True)
-    # torch's kernels for this GPU, where the arch list is known (the data, or what this machine showed).
-    archs = _arch_list(torch_row, build, t, m)
-    too_low = {b.text for b in blockers if b.kind == "gpu"}
-    for g in t.gpus or ():
-        if any(g.name in text for text in too_low):
-            continue  # below vLLM's minimum already says it
-        if g.cc and archs and not arch_supported(g.cc, archs[0]):
-            blockers.append(Blocker("gpu", f"pins torch {torch_row.version} whose CUDA {build} build has no kernels "
-                                           f"for {g.name} (sm_{g.cc.replace('.', '')}; it has {' '.join(archs[0])}, "
-                                           f"from {archs[1]})", "pick a newer vLLM release"))
-        elif g.cc and not archs and cuda_tuple(g.cc) >= (10, 0):
-            notes.append(f"whether torch {torch_row.version} (CUDA {build}) has kernels for {g.name} "
-                         f"(sm_{g.cc.replace('.', '')}) is not in envdoctor's data")
-    # Python: every wheel of the stack.
-    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier)) for r in _companions(row, t)]
+    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier)) for r in pyc.companions(row, t.machine)]
     for c in companions:
         files = m.wheel_files(c.name, c.version)
         if files is not None and not files.python_tags:
             blockers.append(Blocker("data", f"pins {c.pin}, which has no wheel (it would build from source)",
                                     "pick another vLLM release"))
-    pythons, limits, py_blocker = _python_choice(row, torch_row, companions, t, wish_python, m)
+    pythons, parts = pyc.stack_pythons(build, m, t.machine)
+    limits = pyc.describe(parts)
+    py_blocker = _python_blocker(build, pythons, parts, wish_python)
     if py_blocker is not None:
         blockers.append(py_blocker)
+    if build.variant and build.wheel_url(pythons[0] if pythons else "3.12", t.machine) is None:
+        blockers.append(Blocker("platform", f"has no {build.variant} wheel for {t.machine} in envdoctor's data",
+                                f"pick a vLLM release with {t.machine} wheels"))
     if blockers:
         return None, tuple(blockers)
-    python = wish_python or (t.python if t.python in pythons else pythons[-1])
-    if t.python and python != t.python and not wish_python:
-        notes.append(f"Python {python} for the new environment: the Python in use ({t.python}) has no wheels for "
-                     f"this stack ({'; '.join(limits)})")
-    index = torch_row.index_url(cuda_tag(build)) if cuda_tag(build) in torch_row.cuda_builds else None
-    stack = Stack(vllm=_package(m, "vllm", str(row.version)), vllm_cuda=row.cuda, torch=_package(m, "torch", str(torch_row.version)),
-                  cuda=build, torch_index=index, python=python, pythons=tuple(pythons), python_limits=tuple(limits), companions=tuple(companions),
-                  driver=floor, min_cc=row.min_cc, notes=tuple(notes) + tuple(_stack_notes(row, t, floor, index, limits)))
+    python = pyc.choose(pythons, t.python, wish_python)
+    floor = replace(_floor(build, t, m), via_compat=via_compat)
+    vllm = _package(m, "vllm", str(row.version))
+    if build.variant:
+        vllm = Package("vllm", build.version, url=build.wheel_url(python, t.machine))
+    torch = _package(m, "torch", str(build.torch.version))
+    notes = _stack_notes(build, t, floor, python, pythons, limits, m)
+    known = issues(row.version, m)
+    extra = tuple(str(p) for k in known for p in k.pins)
+    glibc = glibc_floor(build.platforms, t.machine)
+    stack = Stack(vllm=vllm, vllm_cuda=build.vllm_cuda, torch=torch, cuda=build.torch_cuda, torch_index=build.torch_index,
+                  python=python, pythons=tuple(pythons), python_limits=tuple(limits), companions=tuple(companions),
+                  driver=floor, min_cc=row.min_cc, notes=tuple(notes), variant=build.variant, extra_pins=extra, glibc=glibc)
     return stack, ()
 
 
-def _arch_list(torch_row: TorchRelease, cuda: str, t: Target, m: Matrices) -> Optional[Tuple[Tuple[str, ...], str]]:
-    row = m.torch_archs(str(torch_row.version), cuda)
-    if row is not None:
-        return row.arch_list, "matrices/torch_archs.csv"
-    for version, build, archs in t.observed_archs:
-        if version == str(torch_row.version) and build == cuda:
-            return archs, "torch.cuda.get_arch_list() on this machine"
-    return None
-
-
-def _stack_notes(row: VllmRelease, t: Target, floor: DriverFloor, index: Optional[str], limits: Sequence[str]) -> List[str]:
+def _stack_notes(build: Build, t: Target, floor: DriverFloor, python: str, pythons: Sequence[str],
+                 limits: Sequence[str], m: Matrices) -> List[str]:
+    row = build.release
     here = t.toolkit and not t.overridden
     notes = ["No CUDA toolkit is needed: the wheels bring their own CUDA runtime; only the driver matters"
              + (f" (the CUDA {t.toolkit} toolkit installed here is not used)." if here else ".")]
+    for k in issues(row.version, m):
+        text = f"vllm {row.version} {k.text}"
+        if k.pins:
+            text += f": the plan pins {', '.join(str(p) for p in k.pins)}"
+        if k.offer:
+            text += f"; vllm {k.offer} fixes it (envdoctor fix --vllm {k.offer})"
+        notes.append(text + ".")
+    if build.variant:
+        notes.append(f"vllm {build.version} is vLLM's CUDA {build.vllm_cuda} wheel from its GitHub release (the package "
+                     f"index has only the CUDA {row.cuda} build), installed with torch {build.torch.version}+{build.torch_tag}.")
+    elif not build.default_torch:
+        notes.append(f"torch {build.torch.version}+{build.torch_tag} instead of the default {cuda_tag(build.torch.default_cuda)} "
+                     "build: the default has no kernels for this GPU, or its arch list is not known.")
     if floor.via_compat:
-        native = floor.windows if t.os == "wsl2" else floor.linux
+        native = floor.windows if drv.os_of(t.os) == "windows" else floor.linux
         notes.append(f"Driver {t.driver} runs CUDA {floor.cuda} through minor-version compatibility (CUDA "
                      f"{floor.cuda.split('.')[0]}.x on drivers >= {floor.compat}); {native or 'a newer driver'} or newer "
-                     "runs it natively.")
+                     f"runs it natively. Caveat: {drv.PTX_CAVEAT}.")
     if any(g.cc and cuda_tuple(g.cc) < (8, 0) for g in t.gpus or ()):
         notes.append("Compute capability below 8.0 has no bfloat16: run vLLM with --dtype half.")
-    if index is None:
+    if build.torch_index is None:
         notes.append("torch's CUDA build is not listed on the PyTorch wheel index in envdoctor's data: it is "
                      "installed from the default package index.")
+    if t.python and python != t.python:
+        notes.append(f"Python {python} for the new environment: the Python in use ({t.python}) is outside what this "
+                     f"stack runs on ({'; '.join(limits)}).")
+    glibc = glibc_floor(build.platforms, t.machine)
+    if glibc and not t.glibc and cuda_tuple(glibc) > (2, 17):
+        notes.append(f"The vllm wheel needs glibc >= {glibc} (its manylinux tag); check with `ldd --version`.")
     if t.gpus is None:
         notes.append(f"GPU not known: it needs compute capability {row.min_cc or '?'} or higher.")
     if t.driver is None:
-        notes.append(f"Driver not known: it needs {floor.linux or floor.compat} or newer on Linux"
-                     + (f", {floor.windows} or newer on Windows (WSL 2)" if floor.windows else "") + ".")
+        notes.append(f"Driver not known: it needs {floor.compat or floor.linux} or newer on Linux"
+                     + (f", {drv.floor(floor.cuda, m).least('windows')} or newer on Windows (WSL 2)" if floor.cuda else "") + ".")
     return notes
 
 
@@ -534,34 +452,58 @@ def resolve(facts: Facts, wishes: Wishes, m: Matrices, model: Optional["ModelSha
     stack, rejected = _search(rows, target, wish_python, m)
     changes: Tuple[str, ...] = ()
     if stack is None:
-        changes = _changes(rows, rejected)
+        changes = _changes(rows, rejected, target, wish_python, m)
     newest = None
     if spec is not None:
         everything, _ = _search(candidates(m, None), target, wish_python, m)
         if everything is not None and (stack is None or everything.vllm.version != stack.vllm.version):
             newest = everything.vllm.version
+    notes: Tuple[str, ...] = (target.driver_problem,) if target.driver_problem and target.gpus is None else ()
+    if stack is not None and target.python and stack.python != target.python and not wish_python:
+        here, _ = _search(rows, target, target.python, m)
+        if here is not None:
+            notes += (f"vllm {here.vllm.version} is the newest release that runs on the Python in use ({target.python}).",)
     fit_plan = _fit(model, target, stack, m) if model is not None else None
-    notes = (target.driver_problem,) if target.driver_problem and target.gpus is None else ()
     return Resolution(target, wanted, stack, tuple(rejected), changes, newest, fit_plan, notes)
 
 
-def _changes(rows: Sequence[VllmRelease], rejected: Sequence[Rejected]) -> Tuple[str, ...]:
-    """What has to change: the blockers of the release nearest to working (fewest blockers, newest
-    first), preferring releases whose data is complete (a missing min_cc is not a pass)."""
-    by_version = {str(r.version): r for r in rows}
-    complete = {v for v, r in by_version.items() if r.min_cc and r.cuda}
-    pool = [r for r in rejected if r.vllm in complete] or list(rejected)
-    order = [x.vllm for x in rejected]
+def _changes(rows: Sequence[VllmRelease], rejected: Sequence[Rejected], t: Target, wish_python: Optional[str],
+             m: Matrices) -> Tuple[str, ...]:
+    """What has to change for the release asked for (the newest one, when none was): its own blockers'
+    changes, and for a driver that is too old, the real floors: the driver that unlocks the newest
+    release here and the least driver that runs any (never "the release nearest to working")."""
+    first = rejected[0]
+    other = [b.change for b in first.blockers if b.kind != "driver"]
+    if not any(b.kind == "driver" for b in first.blockers):
+        return tuple(dict.fromkeys(other))
+    floors = _driver_floors(rows, t, wish_python, m)
+    if floors:  # a driver update alone makes a release run: say which, first
+        return tuple(dict.fromkeys(floors + other))
+    # no driver alone helps (the GPU, say, is the wall): the other changes first
+    return tuple(dict.fromkeys(other + [b.change for b in first.blockers if b.kind == "driver"]))
 
-    def demand(r: Rejected) -> tuple:  # fewest blockers, then the lowest GPU and CUDA demands, then newest
-        row = by_version[r.vllm]
-        return (len(r.blockers), cuda_tuple(row.min_cc) or (0, 0), cuda_tuple(row.cuda) or (0, 0), order.index(r.vllm))
 
-    best = min(pool, key=demand)
-    changes = tuple(dict.fromkeys(b.change for b in best.blockers))
-    if best.vllm != rejected[0].vllm:
-        changes += (f"(that is for vllm {best.vllm}, the release nearest to working here)",)
-    return changes
+def _driver_floors(rows: Sequence[VllmRelease], t: Target, wish_python: Optional[str], m: Matrices) -> List[str]:
+    os = drv.os_of(t.os)
+    found = []
+    for row in sorted(m.table("cuda_compat"), key=lambda r: -int(r.cuda_major)):
+        need = row.min_driver(os)
+        if t.driver and drv.key(need) <= (drv.key(t.driver) or (0,)):
+            continue
+        there = replace(t, driver=need, driver_cuda=drv.cuda_for_driver(need, os, m))
+        stack, _ = _search(rows, there, wish_python, m)
+        if stack is not None:
+            found.append((row.cuda_major, need, stack))
+    if not found:
+        return []
+    where = " on Windows (WSL 2 uses the Windows driver)" if os == "windows" else ""
+    link = "" if os == "windows" else f" ({NVIDIA_DRIVERS})"
+    major, need, best = found[0]
+    out = [f"update the NVIDIA driver{where} to {need} or newer (CUDA {major}.x): that runs vllm {best.vllm.version}{link}"]
+    if len(found) > 1:
+        major, need, least = found[-1]
+        out.append(f"the least driver that runs a vLLM release here is {need} (CUDA {major}.x): vllm {least.vllm.version}")
+    return out
 
 
 def _search(rows: Sequence[VllmRelease], t: Target, wish_python: Optional[str], m: Matrices) -> Tuple[Optional[Stack], List[Rejected]]:

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from envdoctor.compat.driver import branch_of, floor
 from envdoctor.matrices import TABLES, MatrixError, Matrices, default_dir, parse_table
 
 
@@ -26,19 +27,19 @@ def test_lookups_used_by_the_rules():
     assert m.gpu("NVIDIA GeForce RTX 3050 Laptop GPU").compute_capability == "8.6"
     assert m.gpu("NVIDIA A100-SXM4-80GB").compute_capability == "8.0"
     assert m.gpu("NVIDIA A10").compute_capability == "8.6"
-    assert m.cuda_min_driver("12.1").min_driver_windows == "531.14"
-    assert m.branch_max_cuda("470.256.02").max_cuda == "11.4"
-    assert m.minor_compat("12").min_driver == "525"
+    assert floor("12.1", m).windows == "531.14" and floor("12.1", m).linux == "530.30.02"
+    assert branch_of("470.256.02", m).max_cuda == "11.4" and branch_of("546.33", m).branch == "R545"
+    assert floor("12.9", m).compat("linux") == "525.60.13" and floor("12.9", m).compat("windows") == "527.41"
     assert m.vllm("not-a-version") is None and m.gpu("Matrox G200") is None
 
 
-VLLM_HEADER = "version,release_date,torch,python_requires,cuda,min_cc,companions,platforms,source\n"
-GOOD = ("0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,xformers==0.0.27,manylinux1_x86_64,"
+VLLM_HEADER = "version,release_date,torch,python_requires,cuda,min_cc,cuda_archs,companions,platforms,source\n"
+GOOD = ("0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,7.0 7.5,xformers==0.0.27,manylinux1_x86_64,"
         "vllm@v0.5.3 (sdist): requirements-cuda.txt\n")
 
 
 @pytest.mark.parametrize("text, message", [
-    (VLLM_HEADER + "0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,,manylinux1_x86_64,\n", "line 2: column 'source' is empty"),
+    (VLLM_HEADER + "0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,,,manylinux1_x86_64,\n", "line 2: column 'source' is empty"),
     (VLLM_HEADER + GOOD + GOOD, "line 3: duplicate version 0.5.3 (first on line 2)"),
     (VLLM_HEADER.replace("source", "source,maintainer") + GOOD.rstrip() + ",me\n", "unknown column(s) maintainer"),
     (VLLM_HEADER + GOOD.replace("0.5.3,", "zero.five,", 1), "line 2: column 'version': not a version: 'zero.five'"),

@@ -153,7 +153,7 @@ def test_refresh_proposes_rows_for_new_releases_and_writes_nothing(capsys, index
     assert "vllm: 2 new release(s): 0.34.0, 0.35.0" in err and "torch: 1 new release(s): 2.16.0" in err
     added = [line[1:] for line in out.splitlines() if line.startswith("+") and not line.startswith("+++")]
     v34 = next(line for line in added if line.startswith("0.34.0,"))
-    assert v34.startswith("0.34.0,2026-11-20,==2.15.0,\">=3.11,<3.15\",,,flashinfer-python==0.7.3,"
+    assert v34.startswith("0.34.0,2026-11-20,==2.15.0,\">=3.11,<3.15\",,,,flashinfer-python==0.7.3,"
                           "manylinux_2_28_aarch64 manylinux_2_28_x86_64,")
     assert "read by PEP 658 metadata file" in v34
     v35 = next(line for line in added if line.startswith("0.35.0,"))

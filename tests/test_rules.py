@@ -110,7 +110,7 @@ def test_python_unsupported_by_installed_vllm_is_an_error():
     f = facts(python=env(dists=[Distribution("vllm", "0.5.3")], version="3.13.1"))
     finding = packages.python_unsupported.evaluate(f, M)
     # vLLM 0.5.3 says >=3.8 but its torch 2.3.1 has no cp313 wheels
-    assert finding is not None and finding.severity == "error" and "cp312" in finding.evidence[1]
+    assert finding is not None and finding.severity == "error" and "torch 2.3.1: 3.8–3.12" in finding.evidence[1]
 
 
 def test_low_disk_thresholds():

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Dict, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Sequence
 
 from .. import __version__
-from ..engine import Probe
-from ..model import Report
-from ..redact import Redactor
+
+if TYPE_CHECKING:  # only for annotations: `fix --plan --format json` needs `plain`, not the engine
+    from ..engine import Probe
+    from ..model import Report
+    from ..redact import Redactor
 
 SCHEMA_VERSION = 1
 

@@ -22,9 +22,16 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
     if name == "vllm":
         return {"vLLM releases": [
             {"version": str(r.version), "date": r.release_date, "torch": str(r.torch),
-             "python": str(r.python_requires), "cuda": r.cuda, "min_cc": r.min_cc,
+             "python": str(r.python_requires), "cuda": r.cuda, "min_cc": r.min_cc, "cuda_archs": list(r.cuda_archs),
              "companions": " | ".join(str(c) for c in r.companions), "platforms": list(r.platforms),
-             "source": r.source} for r in sorted(m.table("vllm"), key=lambda r: r.version)]}
+             "source": r.source} for r in sorted(m.table("vllm"), key=lambda r: r.version)],
+            "vLLM CUDA-variant wheels (GitHub releases)": [
+            {"vllm": str(r.vllm), "variant": r.variant, "cuda": r.cuda, "torch_build": r.torch_build,
+             "python_tag": r.python_tag, "platforms": list(r.platforms), "source": r.source}
+            for r in m.table("vllm_variants")],
+            "known issues and extra pins": [
+            {"vllm": str(r.vllm), "kind": r.kind, "pins": [str(p) for p in r.pins], "offer": r.offer, "text": r.text,
+             "source": r.source} for r in m.table("vllm_known")]}
     if name == "torch":
         return {"torch releases": [
             {"version": str(r.version), "date": r.release_date, "python": str(r.python_requires),
@@ -39,10 +46,14 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
             {"cuda": r.cuda, "release": r.release, "linux": r.min_driver_linux, "windows": r.min_driver_windows,
              "source": r.source} for r in m.table("cuda_driver")],
             "minor-version compatibility floors": [
-            {"cuda_major": r.cuda_major, "min_driver": r.min_driver, "source": r.source}
+            {"cuda_major": r.cuda_major, "linux": r.min_driver_linux, "windows": r.min_driver_windows, "source": r.source}
             for r in m.table("cuda_compat")],
             "driver branch -> newest CUDA": [
-            {"branch": r.branch, "max_cuda": r.max_cuda, "source": r.source} for r in m.table("driver_branches")]}
+            {"branch": r.branch, "max_cuda": r.max_cuda, "source": r.source} for r in m.table("driver_branches")],
+            "first CUDA that compiles an architecture": [
+            {"cc": r.cc, "first_cuda": r.first_cuda, "source": r.source} for r in m.table("cuda_archs")],
+            "glibc per distribution": [
+            {"distro": r.distro, "version": r.version, "glibc": r.glibc, "source": r.source} for r in m.table("distro_glibc")]}
     if name == "gpu":
         return {"GPUs": [
             {"name": g.name, "nvml_pattern": g.nvml_pattern.pattern, "cc": g.compute_capability,

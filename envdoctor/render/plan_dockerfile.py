@@ -67,7 +67,7 @@ def render(plan: Plan, m: Matrices, tag: Optional[str] = None) -> str:
     image, why = base_image(plan, m)
     base = image.image if image else "ubuntu:22.04"
     image_python = image.python if image else "3.10"
-    python = image_python if image_python in stack.pythons else stack.python
+    python = stack.python  # the Python the plan chose, also when the image's own is another
     out = [
         "# syntax=docker/dockerfile:1",
         f"# envdoctor fix --plan --format dockerfile: {summary(stack)}",
@@ -86,8 +86,8 @@ def render(plan: Plan, m: Matrices, tag: Optional[str] = None) -> str:
                    "&& rm -rf /var/lib/apt/lists/*")
         venv = "python3"
     else:
-        out += [f"# Python {python}: the wheels of this stack exist for {', '.join(stack.pythons)}, not for the "
-                f"image's {image_python}",
+        out += [f"# Python {python}, the plan's choice (the wheels of this stack exist for {', '.join(stack.pythons)}); "
+                f"the image's own is {image_python}",
                 "RUN apt-get update && apt-get install -y --no-install-recommends software-properties-common "
                 f"&& add-apt-repository -y {DEADSNAKES} && apt-get update "
                 f"&& apt-get install -y --no-install-recommends python{python} python{python}-venv "

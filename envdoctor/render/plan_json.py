@@ -19,6 +19,7 @@ def _stack(s: Stack) -> Dict[str, Any]:
         "cuda_tag": s.cuda_tag, "torch_index_url": s.torch_index, "python": s.python, "pythons": list(s.pythons),
         "python_limits": list(s.python_limits), "companions": [c.pin for c in s.companions],
         "min_compute_capability": s.min_cc, "driver": plain(s.driver), "cuda_toolkit_needed": False,
+        "variant": s.variant, "vllm_wheel_url": s.vllm.url, "extra_pins": list(s.extra_pins), "glibc_floor": s.glibc,
         "download_bytes": s.download_bytes, "notes": list(s.notes),
     }
 

@@ -22,8 +22,8 @@ def render(resolution: Resolution, plan: Optional[Plan]) -> str:
                 f"| torch | {s.torch.version}, CUDA {s.cuda} build (`{s.torch_index or 'default index'}`) |",
                 f"| Python | {s.python} (wheels exist for {', '.join(s.pythons)}) |",
                 f"| companions | {', '.join(f'`{c.pin}`' for c in s.companions) or 'none'} |",
-                f"| NVIDIA driver | >= {s.driver.linux or '?'} on Linux, >= {s.driver.windows or s.driver.compat or '?'} on Windows (WSL 2); "
-                f"CUDA {s.driver.cuda.split('.')[0]}.x runs on >= {s.driver.compat or '?'} (minor-version compatibility) |",
+                f"| NVIDIA driver | >= {s.driver.linux or s.driver.compat_linux or '?'} on Linux, >= {s.driver.windows or s.driver.compat_windows or '?'} on Windows (WSL 2); "
+                f"CUDA {s.driver.cuda.split('.')[0]}.x runs on >= {s.driver.compat_text()} (minor-version compatibility) |",
                 "| CUDA toolkit | not needed |",
                 f"| download | about {size(plan.download_bytes)} (wheels of torch, vLLM and companions; their other dependencies come on top) |",
                 ""]
@@ -45,5 +45,5 @@ def render(resolution: Resolution, plan: Optional[Plan]) -> str:
     if resolution.newest_here:
         out += [f"The newest release that would run here is vllm {resolution.newest_here}.", ""]
     if resolution.rejected:
-        out += ["## Newer releases that do not fit", ""] + [f"- {line}" for line in grouped_rejections(resolution)] + [""]
+        out += ["## Releases that do not fit", ""] + [f"- {line}" for line in grouped_rejections(resolution)] + [""]
     return "\n".join(out)

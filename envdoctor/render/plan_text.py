@@ -44,8 +44,8 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         say(f"  torch wheels: {s.torch_index or 'the default package index'}")
         say(f"  Python {s.python}: wheels exist for {', '.join(s.pythons)} ({'; '.join(s.python_limits)})")
         floor = s.driver
-        say(f"  driver: >= {floor.linux or '?'} (Linux) / >= {floor.windows or floor.compat or '?'} (Windows, WSL 2) "
-            f"for CUDA {floor.cuda}; CUDA {floor.cuda.split('.')[0]}.x runs on >= {floor.compat or '?'} "
+        say(f"  driver: >= {floor.linux or floor.compat_linux or '?'} (Linux) / >= {floor.windows or floor.compat_windows or '?'} "
+            f"(Windows, WSL 2) for CUDA {floor.cuda}; CUDA {floor.cuda.split('.')[0]}.x runs on >= {floor.compat_text()} "
             "(minor-version compatibility)")
         for n in s.notes + resolution.notes:
             say(f"  • {n}")
@@ -83,6 +83,6 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         say(f"The newest release that would run here: vllm {resolution.newest_here} (envdoctor fix --plan)")
     if resolution.rejected:
         say()
-        say("Newer releases that do not fit:", "bold")
+        say("Releases that do not fit:", "bold")
         for line in grouped_rejections(resolution):
             say(f"  ✗ {line}")

@@ -19,6 +19,8 @@ ALL_RULES = (
     packages.missing_requirements,
     packages.python_unsupported,
     driver.cc_too_low,
+    driver.vllm_kernels_missing,
+    driver.compat_not_known,
     driver.bf16,
     toolkit.not_needed,
     toolkit.mismatch,

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Tuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..facts import DriverFacts, Gpu
+if TYPE_CHECKING:
+    from ..facts import DriverFacts, Gpu
 from ..matrices import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
 from ..model import Facts, Finding
 
@@ -85,30 +86,30 @@ def gpu_cc(gpu: Gpu, matrices: Matrices) -> Optional[str]:
     return spec.compute_capability if spec else None
 
 
-def driver_max_cuda(driver: DriverFacts, matrices: Matrices) -> Optional[str]:
-    """The newest CUDA the driver runs: as it reported it, else from its branch."""
+def driver_max_cuda(driver: DriverFacts, matrices: Matrices, target_os: str = "linux") -> Optional[str]:
+    """The newest CUDA the driver runs: as it reported it, else from NVIDIA's Table 3 and its branch
+    (compat.driver; a WSL or Windows machine reports a Windows driver number)."""
+    from ..compat.driver import cuda_for_driver, os_of
+
     if driver.cuda_max:
         return driver.cuda_max
-    branch = matrices.branch_max_cuda(driver.driver_version)
-    return branch.max_cuda if branch else None
+    return cuda_for_driver(driver.driver_version, os_of(target_os), matrices)
 
 
-def driver_runs_cuda(driver: DriverFacts, cuda: str, matrices: Matrices) -> Optional[bool]:
-    """Can this driver run code built for `cuda`? Native support, or minor-version
-    compatibility (same major, driver at or above that major's floor). None: unknown."""
-    have, want = cuda_tuple(driver_max_cuda(driver, matrices)), cuda_tuple(cuda)
-    if have is None or want is None:
-        return None
-    if have >= want:
-        return True
-    if have[0] == want[0]:
-        floor = matrices.minor_compat(str(want[0]))
-        if floor is not None:
-            try:
-                return driver_key(driver.driver_version) >= driver_key(floor.min_driver)
-            except ValueError:
-                return None
-    return False
+def driver_runs_cuda(driver: DriverFacts, cuda: str, matrices: Matrices, target_os: str = "linux") -> Optional[bool]:
+    """Can this driver run code built for `cuda`? Natively, or through minor-version compatibility
+    (compat.driver.runs). None: unknown."""
+    from ..compat.driver import os_of, runs
+
+    verdict = runs(driver.driver_version, os_of(target_os), cuda, matrices, driver.cuda_max)
+    return None if verdict is None else verdict != "no"
+
+
+def target_os(facts: Facts) -> str:
+    platform = facts.get("platform")
+    if platform is None:
+        return "linux"
+    return "wsl2" if platform.wsl else ("windows" if platform.system == "Windows" else "linux")
 
 
 def in_wsl(facts: Facts) -> bool:

@@ -2,12 +2,12 @@
 compute capability vs vLLM, bf16, VRAM already in use."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..matrices import Matrices
 from ..model import Facts
 from .base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
-                   gpu_cc, in_wsl, rule, target_pip)
+                   gpu_cc, in_wsl, rule, target_os, target_pip)
 
 DRIVERS_URL = "https://www.nvidia.com/Download/index.aspx"
 # Another process holding this share of a card's memory leaves vLLM too little for the
@@ -74,45 +74,55 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
                   evidence=(result.error or result.status,), why=why, fix=fix, notes=notes)
 
 
-@rule("driver-too-old-for-torch", "driver", "The driver's CUDA is older than the CUDA build of torch")
+@rule("driver-too-old-for-torch", "driver", "The driver's CUDA is older than the CUDA build of torch (or of vLLM's kernels)")
 def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
+    from ..compat.driver import floor as driver_floor
+    from ..compat.installed import installed_build
+
     driver, env = facts.get("driver"), facts.get("python")
     if driver is None or env is None or env.torch is None or not env.torch.cuda:
         return None
-    cuda = env.torch.cuda
-    if driver_runs_cuda(driver, cuda, m) is not False:
+    os_name = target_os(facts)
+    build = installed_build(facts, m)
+    needs = [env.torch.cuda] + ([build.vllm_cuda] if build and build.vllm_cuda and build.vllm_cuda != env.torch.cuda else [])
+    bad = [c for c in needs if driver_runs_cuda(driver, c, m, os_name) is False]
+    if not bad:
         return None
-    have = driver_max_cuda(driver, m)
-    floor = m.cuda_min_driver(cuda)
+    cuda = max(bad, key=cuda_tuple)
+    what = f"torch built with CUDA {cuda}" if cuda == env.torch.cuda else f"vllm {build.version}'s kernels (CUDA {cuda})"
+    have = driver_max_cuda(driver, m, os_name)
     wsl = in_wsl(facts)
-    need = None
-    if floor is not None:
-        need = floor.min_driver_windows if wsl else floor.min_driver_linux
-    compat = m.minor_compat(cuda.split(".")[0])
+    f = driver_floor(cuda, m)
+    os_key = "windows" if wsl else "linux"
     evidence = [f"driver {driver.driver_version} supports CUDA {have or '?'}",
-                f"torch {env.torch.version} is built for CUDA {cuda}"]
-    if compat is not None:
-        evidence.append(f"CUDA {cuda.split('.')[0]}.x runs on drivers >= {compat.min_driver} "
+                f"torch {env.torch.version} is built for CUDA {env.torch.cuda}"]
+    if build is not None and build.vllm_cuda:
+        evidence.append(f"vllm {build.version}'s kernels are built for CUDA {build.vllm_cuda}")
+    if f.compat(os_key):
+        evidence.append(f"CUDA {cuda.split('.')[0]}.x runs on drivers >= {f.compat(os_key)} "
                         "(minor-version compatibility)")
     fix: List[str] = []
+    need = f.least(os_key)
     notes = [f"Update the NVIDIA driver to {need or 'a newer release'} or newer"
+             + (f" ({f.native(os_key)} or newer runs CUDA {cuda} natively)" if f.native(os_key) and f.native(os_key) != need else "")
              + (" on Windows (WSL uses the Windows driver)." if wsl else ".")]
     torch_row = m.torch(env.torch.version)
     vllm = env.dist("vllm")
     if torch_row is not None and vllm is None:
         usable = [b for b in torch_row.cuda_builds
-                  if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m)]
+                  if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m, os_name)]
         if usable:
             fix.append(f"{target_pip(facts)} install --force-reinstall torch=={torch_row.version} "
                        f"--index-url {TORCH_INDEX}/{usable[-1]}")
             notes.append(f"Or keep this driver and install the {usable[-1]} build of the same torch (above).")
     elif vllm is not None:
         notes.append(f"vllm {vllm.version}'s compiled kernels need the CUDA build it was made for: "
-                     "update the driver rather than swapping torch's build.")
+                     "update the driver rather than swapping torch's build (or `envdoctor fix --plan` for a stack "
+                     "this driver runs).")
     return Advice(
-        "error", f"Driver {driver.driver_version} is too old for torch built with CUDA {cuda}",
+        "error", f"Driver {driver.driver_version} is too old for {what}",
         evidence=tuple(evidence),
-        why="A CUDA build of torch runs only on a driver that supports that CUDA version (or, within "
+        why="A CUDA build runs only on a driver that supports that CUDA version (or, within "
             "the same major version, on a driver above the minor-version-compatibility floor). "
             "Otherwise torch.cuda.is_available() is False and vLLM fails at start-up.",
         fix=tuple(fix), notes=tuple(notes),
@@ -120,42 +130,88 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
-def _vllm_min_cc(facts: Facts, m: Matrices):
-    """(minimum CC, which vLLM says so): the installed release, else the newest one."""
-    env = facts.get("python")
-    installed = env.dist("vllm") if env is not None else None
-    row = m.vllm(installed.version) if installed is not None else None
-    if row is None:
-        row = m.newest_vllm()
-    return row.min_cc, row
+def judged(facts: Facts, m: Matrices, codes: Tuple[str, ...], installed_only: bool = False):
+    """(problems of compat.judge with these codes, the vLLM build judged): the installed stack, else
+    the newest release's index build (what `pip install vllm` would fetch)."""
+    from ..compat.builds import builds
+    from ..compat.installed import installed_build, machine_of
+    from ..compat.judge import judge
+
+    build = installed_build(facts, m)
+    if build is None:
+        env = facts.get("python")
+        if installed_only or (env is not None and env.dist("vllm") is not None):
+            return [], None
+        options = builds(m.newest_vllm(), m)
+        build = options[0] if options else None
+    if build is None:
+        return [], None
+    problems, _ = judge(machine_of(facts, m), build, m)
+    return [p for p in problems if p.code in codes], build
 
 
 @rule("gpu-compute-capability-too-low", "driver", "The GPU's compute capability is below what vLLM supports")
 def cc_too_low(facts: Facts, m: Matrices) -> Optional[Advice]:
+    from ..compat.kernels import lowest_min_cc
+
     driver = facts.get("driver")
     if driver is None or not driver.gpus:
         return None
-    min_cc, row = _vllm_min_cc(facts, m)
-    low = [(g, gpu_cc(g, m)) for g in driver.gpus]
-    low = [(g, cc) for g, cc in low if cc and min_cc and cuda_tuple(cc) < cuda_tuple(min_cc)]
-    if not low:
+    problems, build = judged(facts, m, ("cc-too-low",))
+    if not problems:
         return None
+    row = build.release
+    low = [(g, gpu_cc(g, m)) for g in driver.gpus]
+    low = [(g, cc) for g, cc in low if cc and cuda_tuple(cc) < cuda_tuple(row.min_cc)]
     severity = "error" if len(low) == len(driver.gpus) else "warn"
-    older = [r for r in m.table("vllm") if r.min_cc and all(cuda_tuple(cc) >= cuda_tuple(r.min_cc) for _, cc in low)]
-    notes = []
+    worst = min((cc for _, cc in low), key=cuda_tuple)
+    older = [r for r in m.table("vllm") if r.min_cc and cuda_tuple(worst) >= cuda_tuple(r.min_cc)]
     if older:
         newest_ok = max(older, key=lambda r: r.version)
-        notes.append(f"vllm {newest_ok.version} is the newest release that supports compute "
-                     f"capability {min(cc for _, cc in low)}.")
+        notes = [f"vllm {newest_ok.version} is the newest release that supports compute capability {worst}."]
     else:
-        notes.append("No vLLM release supports this GPU; use a GPU with compute capability "
-                     f"{min_cc} or higher, or a CPU/other backend.")
+        notes = ["No vLLM release supports this GPU; use a GPU with compute capability "
+                 f"{lowest_min_cc(m) or row.min_cc} or higher, or a CPU/other backend."]
     return Advice(
-        severity, f"vllm {row.version} needs compute capability >= {min_cc}",
+        severity, f"vllm {row.version} needs compute capability >= {row.min_cc}",
         evidence=tuple(f"GPU {g.index}: {g.name}, compute capability {cc}" for g, cc in low),
         why="vLLM's kernels are compiled only for compute capability "
-            f"{min_cc} and up (its install docs and CMakeLists CUDA_SUPPORTED_ARCHS).",
+            f"{row.min_cc} and up (its install docs and CMakeLists CUDA_SUPPORTED_ARCHS).",
         notes=tuple(notes), docs="https://docs.vllm.ai/en/latest/getting_started/installation/gpu.html",
+    )
+
+
+@rule("vllm-kernels-missing-for-gpu", "driver", "The installed vLLM build has no kernels for this GPU (Blackwell on a pre-CUDA-12.8 build)")
+def vllm_kernels_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
+    problems, build = judged(facts, m, ("vllm-no-kernels",), installed_only=True)
+    if not problems:
+        return None
+    return Advice(
+        "error", f"vllm {build.version} has no kernels for this GPU",
+        evidence=tuple(f"vllm {build.version} {p.text}" for p in problems),
+        why="vLLM's CUDA kernels are compiled for a list of architectures (CMakeLists CUDA_SUPPORTED_ARCHS), "
+            "cut to what its CUDA can compile: Blackwell (10.x, 12.x) needs a CUDA >= 12.8 build. Otherwise it fails "
+            "with \"no kernel image is available for execution on the device\".",
+        notes=("`envdoctor fix --plan` picks a release whose builds have kernels for this GPU.",),
+    )
+
+
+UNKNOWN = ("unknown-cc", "unknown-min-cc", "unknown-vllm-archs", "unknown-torch-archs", "unknown-driver")
+
+
+@rule("compat-not-known", "driver", "Whether the vLLM stack runs on this GPU and driver is not in envdoctor's data")
+def compat_not_known(facts: Facts, m: Matrices) -> Optional[Advice]:
+    problems, build = judged(facts, m, UNKNOWN)
+    if not problems:
+        return None
+    return Advice(
+        "warn", f"Cannot tell whether vllm {build.version} runs here: "
+                + "; ".join(dict.fromkeys(p.code.replace("unknown-", "") for p in problems)) + " not known",
+        evidence=tuple(f"vllm {build.version} {p.text}" for p in problems),
+        why="envdoctor never counts a missing fact as a pass: a release whose minimum compute capability, kernel "
+            "list or driver mapping is unknown may fail at start-up with \"no kernel image\" or a CUDA error.",
+        fix=tuple(dict.fromkeys(p.change for p in problems if p.change.startswith(("find", "read")))),
+        notes=tuple(dict.fromkeys(p.change for p in problems if not p.change.startswith(("find", "read")))),
     )
 
 

@@ -11,7 +11,8 @@ from packaging.version import InvalidVersion, Version
 from ..facts import canonicalize_name
 from ..matrices import Matrices, VllmRelease
 from ..model import Facts
-from .base import Advice, pinned_version, rule, target_pip
+from ..compat.python import choose, span
+from .base import Advice, rule, target_pip
 from .torch import applies
 
 # Requirers whose unmet needs break vLLM itself rather than some side tool.
@@ -81,13 +82,13 @@ def python_tag(version: str) -> str:
     return f"cp{major}{minor}"
 
 
-def supports_python(row: VllmRelease, python: str, m: Matrices) -> bool:
-    """vLLM's Requires-Python, and wheels of its pinned torch for this CPython."""
-    if not row.python_requires.contains(python, prereleases=True):
-        return False
-    torch = pinned_version(row.torch)
-    torch_row = m.torch(torch) if torch else None
-    return torch_row is None or python_tag(python) in torch_row.python_tags
+def supports_python(row: VllmRelease, python: str, m: Matrices, build=None, arch: str = "x86_64") -> bool:
+    """Does `python` run the release (its index build, or `build`): Requires-Python of vLLM and torch,
+    and wheels of every package of the stack (compat.python, the same answer `fix` plans with)."""
+    ok, _ = _stack_range(row, m, build, arch)
+    if not ok and build is None and not _builds(row, m):
+        return row.python_requires.contains(python, prereleases=True)
+    return ".".join(python.split(".")[:2]) in ok
 
 
 @rule("python-unsupported-by-vllm", "python", "The target Python version has no vLLM (or pinned torch) wheels")
@@ -95,11 +96,15 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     env = facts.get("python")
     if env is None:
         return None
+    from ..compat.installed import installed_build, machine_of
+
     python = env.version
     installed = env.dist("vllm")
-    row = m.vllm(installed.version) if installed is not None else None
+    row = m.vllm(installed.version.split("+")[0]) if installed is not None else None
+    build = installed_build(facts, m) if row is not None else None
+    arch = machine_of(facts, m).arch
     if row is not None:
-        if supports_python(row, python, m):
+        if supports_python(row, python, m, build, arch):
             return None
         subject = f"vllm {row.version} (installed)"
         severity = "error"
@@ -117,15 +122,12 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     else:
         severity = "error"
         notes.append(f"No vLLM release in envdoctor's data supports Python {python}.")
-    wants = f"Python{row.python_requires}"
-    torch = pinned_version(row.torch)
-    torch_row = m.torch(torch) if torch else None
-    if torch_row is not None:
-        wants += f" and torch {torch} wheels exist for {' '.join(torch_row.python_tags)}"
-    good = _a_good_python(row, m)
+    ok_pythons, limits = _stack_range(row, m, build, arch)
+    good = choose(ok_pythons, None)
     return Advice(
         severity, f"Python {python} is not supported by {subject}",
-        evidence=(f"target: {env.executable} is Python {python}", f"{row.version} needs {wants}"),
+        evidence=(f"target: {env.executable} is Python {python}",
+                  f"vllm {row.version} runs on Python {span(ok_pythons)} ({'; '.join(limits)})"),
         why="pip can only install vLLM and its exactly pinned torch where wheels exist for this "
             "Python; otherwise it fails, or silently picks an older release.",
         fix=((f"uv venv --python {good} ~/venvs/vllm",) if good else ()),
@@ -134,9 +136,19 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
-def _a_good_python(row: VllmRelease, m: Matrices) -> Optional[str]:
-    for minor in (12, 11, 10, 13, 9, 14):
-        candidate = f"3.{minor}"
-        if supports_python(row, f"{candidate}.0", m):
-            return candidate
-    return None
+def _builds(row: VllmRelease, m: Matrices):
+    from ..compat.builds import builds
+
+    return builds(row, m)
+
+
+def _stack_range(row: VllmRelease, m: Matrices, build=None, arch: str = "x86_64"):
+    from ..compat.python import describe, stack_pythons
+
+    if build is None:
+        options = _builds(row, m)
+        build = options[0] if options else None
+    if build is None:
+        return [], []
+    ok, parts = stack_pythons(build, m, arch)
+    return ok, describe(parts)

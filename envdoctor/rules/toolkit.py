@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..matrices import Matrices
 from ..model import Facts
-from .base import Advice, cuda_tuple, driver_max_cuda, rule
+from .base import Advice, cuda_tuple, driver_max_cuda, rule, target_os
 
 
 def _toolkit_versions(tk) -> list:
@@ -29,7 +29,7 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     if torch_cuda:
         evidence.append(f"torch is built for CUDA {torch_cuda} and brings its own runtime libraries")
     driver = facts.get("driver")
-    limit = driver_max_cuda(driver, m) if driver is not None else None
+    limit = driver_max_cuda(driver, m, target_os(facts)) if driver is not None else None
     if driver is not None:
         evidence.append(f"driver supports CUDA {limit or '?'}")
     return Advice(

@@ -2,15 +2,16 @@
 and vLLM's exact torch pin."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from ..compat.kernels import arch_supported, torch_archs
 from ..matrices import Matrices
 from ..model import Facts
-from .base import (TORCH_INDEX, Advice, cuda_tag, cuda_tuple, driver_runs_cuda, gpu_cc,
+from .base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cuda, gpu_cc, target_os,
                    pinned_version, rule, target_pip, version_or_none)
 
 
@@ -25,7 +26,7 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
     row = m.torch(public)
     fix = ()
     if row is not None:
-        builds = [b for b in row.cuda_builds if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m)]
+        builds = [b for b in row.cuda_builds if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m, target_os(facts))]
         if builds:
             fix = (f"{target_pip(facts)} install --force-reinstall torch=={public} "
                    f"--index-url {TORCH_INDEX}/{builds[-1]}",)
@@ -41,32 +42,18 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
-def arch_supported(cc: str, arch_list: Sequence[str]) -> bool:
-    """SASS for sm_XY runs on X.Z with Z >= Y; PTX for compute_XY is JIT-compiled on any
-    later GPU."""
-    want = cuda_tuple(cc)
-    for arch in arch_list:
-        kind, _, num = arch.partition("_")
-        num = num.rstrip("af")  # sm_90a / sm_100f: arch-specific, same family
-        if not num.isdigit() or len(num) < 2:
-            continue
-        have = (int(num[:-1]), int(num[-1]))
-        if kind == "sm" and have[0] == want[0] and have[1] <= want[1]:
-            return True
-        if kind == "compute" and have <= want:
-            return True
-    return False
-
-
 def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
+    """torch's arch list: what torch.cuda.get_arch_list() said here, else compat's data for the build."""
+    from ..compat.installed import machine_of
+
+    env = facts.get("python")
     runtime = facts.get("torch")
     if runtime is not None and runtime.arch_list:
         return runtime.arch_list, "torch.cuda.get_arch_list()"
-    env = facts.get("python")
     if env is not None and env.torch is not None and env.torch.cuda:
-        row = m.torch_archs(env.torch.version, env.torch.cuda)
-        if row is not None:
-            return row.arch_list, f"matrices/torch_archs.csv ({row.source.split(':')[0]})"
+        found = torch_archs(env.torch.version, env.torch.cuda, m, machine_of(facts, m).observed_archs)
+        if found is not None:
+            return found
     return (), ""
 
 
