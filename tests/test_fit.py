@@ -2,13 +2,15 @@
 RTX 3050 Laptop 4 GB under WSL2)."""
 from __future__ import annotations
 
+import csv
+import shutil
 from dataclasses import replace
 
 import pytest
 
 from envdoctor import fit
 from envdoctor.fit import GiB, MiB
-from envdoctor.matrices import Matrices
+from envdoctor.matrices import Matrices, default_dir
 from envdoctor.model_fit import gpu_from_catalog, plan_for
 from envdoctor.modelcfg import from_catalog
 
@@ -135,9 +137,22 @@ def test_a_gpu_below_vllms_minimum_does_not_fit_whatever_the_memory(m, qwen):
     assert plan_for(qwen, fit.Gpu("T4", 16 * GiB, 16 * GiB, "7.5"), m).blocker is None
 
 
-def test_an_unknown_minimum_is_not_a_pass(m, qwen):
-    # vLLM 0.15.1 has no min_cc in matrices/vllm.csv (facts.md F4).
-    p = plan_for(qwen, fit.Gpu("GTX 1080 Ti", 11 * GiB, 11 * GiB, "6.1"), m, vllm="0.15.1")
+def test_an_unknown_minimum_is_not_a_pass(m, qwen, tmp_path):
+    # A release whose min_cc the tables lack (as 0.15.x once did, facts.md F4): a copy of the
+    # shipped tables with that one cell emptied.
+    shutil.copytree(default_dir(), tmp_path / "m")
+    path = tmp_path / "m" / "vllm.csv"
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["version"] == "0.15.1":
+            row["min_cc"] = ""
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    blank = Matrices(str(tmp_path / "m"))
+    p = plan_for(qwen, fit.Gpu("GTX 1080 Ti", 11 * GiB, 11 * GiB, "6.1"), blank, vllm="0.15.1")
     assert p.blocker is None
     assert any("not in envdoctor's data" in u for u in p.unknowns)
     unknown_cc = plan_for(qwen, fit.Gpu("16 GB GPU", 16 * GiB, 16 * GiB, None), m)
