@@ -47,10 +47,12 @@ def explain_log(path: str, *, matrices: Optional[Matrices] = None, vllm: Optiona
 
 def exit_code(e: Explanation) -> int:
     """2: an error-level problem; 1: only warnings; 0: nothing to report; 3: error-like
-    lines that no signature explains (could not diagnose)."""
+    lines that no signature explains (could not diagnose exactly: a class inferred at most)."""
     from ..exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
     from ..model import SEVERITY_RANK
 
+    if e.root is not None and e.root.confidence == "inferred":
+        return EXIT_CANNOT_CHECK
     found = [d.finding.severity for d in e.diagnoses + e.surfaced]
     if not found:
         return EXIT_CANNOT_CHECK if e.error_lines else EXIT_OK

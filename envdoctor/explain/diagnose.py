@@ -12,7 +12,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..model import Finding
-from . import analyses
+from . import analyses, evidence
 from .model import Diagnosis, Explanation, LogLine
 from .scan import Match, ScanResult
 from .signatures import LogSignature, derive, fill
@@ -123,9 +123,12 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     causes = sorted((d for d in found if d.role == "cause"), key=lambda d: (-d.priority, d.line.number))
     context = sorted((d for d in found if d.role == "context"), key=lambda d: (-d.priority, d.line.number))
     surfaced = tuple(sorted((d for d in found if d.role == "symptom"), key=lambda d: d.line.number))
+    error_lines = () if causes else error_like(result.error_lines)
+    if not causes:
+        inferred = evidence.infer(result.error_lines, tuple(markers), surfaced)
+        causes = [inferred] if inferred is not None else []
     diagnoses = tuple(causes + context)
     category = causes[0].category if causes else (surfaced[0].category if surfaced else None)
-    error_lines = () if causes else error_like(result.error_lines)
     return Explanation(source, result.lines, result.bytes, category, diagnoses, surfaced, error_lines,
                        _kinds(markers, result, by_id), tuple(notes), round(seconds, 3))
 

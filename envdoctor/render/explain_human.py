@@ -80,6 +80,9 @@ def _diagnosis(console, line, d: Diagnosis, label: str, verbose: bool, show_cont
     head.append(f.title, style="bold")
     head.append(f"  [{f.code}]" + (" (also a `check` finding)" if d.shared_with_check else ""), style="dim")
     console.print(head)
+    if d.confidence == "inferred":
+        line("    confidence: lower - inferred from the error's words, the tool that failed and the kind of log; "
+             "no exact signature matched", "dim")
     if show_context or verbose:
         for item in d.context:
             marker = ">" if item.number == d.line.number else " "
