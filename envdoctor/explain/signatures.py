@@ -37,7 +37,9 @@ MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-buil
 # one pass over the log, so add one only when no existing gate fits.
 GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "incompatible", "/mnt/", "wsl",
          "non-zero code", "docker daemon", "building wheel", "--mount=type=cache", "vllm/vllm-openai",
-         "llm engine (v", "is not compatible", "incompleteread", "requires buildkit", "mismatches the version")
+         "llm engine (v", "is not compatible", "incompleteread", "requires buildkit", "mismatches the version",
+         # texts real logs print without any of the words above
+         "too old", "numpy 1.x", "was built for", "chat template", "toomanyrequests")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
 CONTEXT_NAMES = ("vllm_version", "pip")
