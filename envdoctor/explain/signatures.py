@@ -39,12 +39,14 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "inc
          "non-zero code", "docker daemon", "building wheel", "--mount=type=cache", "vllm/vllm-openai",
          "llm engine (v", "is not compatible", "incompleteread", "requires buildkit", "mismatches the version",
          # texts real logs print without any of the words above
-         "too old", "numpy 1.x", "was built for", "chat template", "toomanyrequests")
+         "too old", "numpy 1.x", "was built for", "chat template", "toomanyrequests", "is insufficient",
+         "could not find a version")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
 CONTEXT_NAMES = ("vllm_version", "pip")
-DERIVED = {"cuda_from_int": "cuda_int"}
+DERIVED = {"cuda_from_int": "cuda_int", "arch_list": "arch"}
 FIELD = re.compile(r"\{([a-z_]+)\}")
+ARCH = re.compile(r"(?:compute|sm)_(\d+)(\d)([a-z]?)")
 KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -152,6 +154,9 @@ def derive(groups: Dict[str, str]) -> Dict[str, str]:
     code = groups.get("cuda_int", "")
     if code.isdigit() and int(code) >= 1000:
         out["cuda_from_int"] = f"{int(code) // 1000}.{int(code) % 1000 // 10}"
+    arch = ARCH.fullmatch(groups.get("arch", ""))
+    if arch:  # compute_120 -> 12.0, sm_90a -> 9.0a: TORCH_CUDA_ARCH_LIST's spelling
+        out["arch_list"] = f"{arch.group(1)}.{arch.group(2)}{arch.group(3)}"
     return out
 
 
