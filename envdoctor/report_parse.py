@@ -325,8 +325,10 @@ def _platform(raw: _Raw) -> Tuple[Optional[PlatformFacts], List[str]]:
 
 
 def _gpus(raw: _Raw, matrices=None) -> Optional[Tuple[Gpu, ...]]:
-    """The GPUs the report lists (compute capability looked up by name in gpus.csv, as the
-    live probe does when the driver does not say); None when the report could not tell."""
+    """The GPUs the report lists (compute capability and memory from the same GPU table as
+    `check`, by name); None when the report could not tell."""
+    from .compat.gpu import identify
+
     lines = list(raw.blocks.get("gpus", ()))
     value = _known(raw.values.get("gpus"))
     if value:
@@ -336,10 +338,11 @@ def _gpus(raw: _Raw, matrices=None) -> Optional[Tuple[Gpu, ...]]:
         m = re.match(r"^GPU\s+(\d+)\s*:\s*(.+?)(?:\s*\(UUID:.*\))?\s*$", text)
         if m:
             name = m.group(2).strip()
-            spec = matrices.gpu(name) if matrices is not None else None
+            known = identify(name, matrices) if matrices is not None else None
             gpus.append(Gpu(index=int(m.group(1)), name=name,
-                            compute_capability=spec.compute_capability if spec else None,
-                            cc_source="matrix" if spec else None))
+                            compute_capability=known.compute_capability if known else None,
+                            memory_total_mib=known.vram_mib if known else None,
+                            cc_source="matrix" if known else None))
     if gpus:
         return tuple(gpus)
     if value and value.lower() == "no cuda":
@@ -353,6 +356,11 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
     gpus = _gpus(raw, matrices)
     said = raw.values.get("driver")
     if version and version.lower() == "no cuda":
+        from .report_text import cpu_torch
+
+        if not gpus and cpu_torch({k: v for k, v in raw.values.items() if v}):
+            why = ("the report says No CUDA, which a CPU build of torch prints whether or not there is a GPU")
+            return ProbeResult("driver", "skipped", error=why), [f"driver and GPU: {why}: run `nvidia-smi`"], False
         if gpus:
             return ProbeResult("driver", "skipped", error="the report lists GPUs but no driver version"), \
                 ["driver: version not in the report: run `nvidia-smi`"], True
@@ -362,11 +370,21 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
         why = "the report could not collect the driver version" if said is not None \
             else "the report has no 'Nvidia driver version' line"
         return ProbeResult("driver", "skipped", error=why), [f"driver: {why}: run `nvidia-smi`"], gpus is not None
-    unknown = ["driver: the newest CUDA it supports is not in the report (taken from its driver branch "
-               "where envdoctor knows it): `nvidia-smi` prints it"]
+    from .compat.driver import cuda_for_driver
+
+    cuda = cuda_for_driver(version, "linux", matrices) if matrices is not None else None
+    unknown = [f"driver: the newest CUDA it supports is not in the report; {version}'s branch runs CUDA {cuda} "
+               "(envdoctor's driver table): `nvidia-smi` prints it" if cuda else
+               "driver: the newest CUDA it supports is not in the report, nor is its branch in envdoctor's "
+               "table: `nvidia-smi` prints it"]
     if gpus is None:
         unknown.append("GPUs: the report could not list them: run `nvidia-smi -L`")
-    facts = DriverFacts(source="report", driver_version=version, gpus=gpus or ())
+    for g in gpus or ():
+        if g.compute_capability is None:
+            unknown.append(f"GPU {g.index}: {g.name} is not in envdoctor's GPU table: its compute capability "
+                           "is unknown (`nvidia-smi --query-gpu=compute_cap --format=csv` prints it)")
+    facts = DriverFacts(source="report", driver_version=version, cuda_max=cuda,
+                        cuda_max_source="matrix" if cuda else None, gpus=gpus or ())
     return ProbeResult("driver", "ok", facts=facts), unknown, gpus is not None
 
 
@@ -555,4 +573,9 @@ def check_report(path: str, matrices=None, stdin=None):
     parsed = parse_report(text, matrices, source=name)
     rules = [r for r in ALL_RULES if r.code not in parsed.report.skipped_rules and r.code != "probe-failed"]
     findings, crashes = evaluate(parsed.facts, matrices, rules)
+    from .report_text import findings as text_findings
+
+    findings = findings + text_findings(parsed, text, matrices, findings)
+    rank = {"error": 0, "warn": 1, "info": 2}
+    findings.sort(key=lambda f: rank[f.severity])
     return Report(parsed.facts, tuple(findings), False, 0.0, tuple(crashes)), parsed

@@ -15,7 +15,8 @@ from .reader import DEFAULT_MAX_BYTES, LogInputError, open_log
 from .scan import Scanner
 from .signatures import load
 
-__all__ = ["Diagnosis", "Explanation", "LogInputError", "LogLine", "codes", "exit_code", "explain_log"]
+__all__ = ["Diagnosis", "Explanation", "LogInputError", "LogLine", "codes", "exit_code", "explain_log",
+           "explain_text"]
 
 COLLECT_ENV = (b"PyTorch version:", b"Is debug build:")
 
@@ -43,6 +44,16 @@ def explain_log(path: str, *, matrices: Optional[Matrices] = None, vllm: Optiona
         raise LogInputError(f"{source.name} has no text: nothing to explain")
     return diagnose(result, signatures, source=source.name, notes=source.notes + notes, vllm_hint=vllm,
                     matrices=matrices, seconds=clock() - start)
+
+
+def explain_text(text: str, *, source: str = "text", matrices: Optional[Matrices] = None,
+                 vllm: Optional[str] = None) -> Explanation:
+    """Explain text already in memory (a pasted report, a child's captured output)."""
+    matrices = matrices or Matrices()
+    signatures = load(matrices)
+    scanner = Scanner(signatures)
+    scanner.feed(text.encode("utf-8", "replace"))
+    return diagnose(scanner.result(), signatures, source=source, vllm_hint=vllm, matrices=matrices)
 
 
 def exit_code(e: Explanation) -> int:

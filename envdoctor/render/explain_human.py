@@ -61,6 +61,11 @@ def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[boo
         console.print()
         label = "ROOT CAUSE" if n == 0 and d.role == "cause" else ("ALSO" if d.role == "cause" else "NOTE")
         _diagnosis(console, line, d, label, verbose, show_context=(n == 0))
+    if e.error_lines and e.root is not None and e.root.confidence == "inferred":
+        console.print()
+        line("The lines that look most like errors:")
+        for item in e.error_lines:
+            line(f"  line {item.number}: {item.text}")
     if e.surfaced:
         console.print()
         line("Surfaced as:", "bold")

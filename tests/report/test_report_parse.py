@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from envdoctor.compat.gpu import identify
 from envdoctor.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
 from envdoctor.matrices import Matrices
 from envdoctor.report_parse import ReportError, check_report, parse_report, read_report
@@ -58,7 +59,7 @@ EXPECTED = {
                     dists={"numpy": "1.26.4", "nvidia-nccl-cu12": "2.18.1", "torch": "2.1.2", "triton": "2.1.0"}),
         torch=dict(version="2.1.2+cu121", cuda="12.1", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3, env={},
-        findings=["bf16-unsupported"]),
+        findings=["bf16-unsupported", "wsl-pin-memory-off"]),
     "vllm-0.6.3.dev-torch-2.4.0-envvars-wsl2.txt": dict(
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.153.1-microsoft-standard-WSL2",
@@ -72,7 +73,7 @@ EXPECTED = {
         torch=dict(version="2.4.0+cu121", cuda="12.1", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=2,
         env={"CUDA_MODULE_LOADING": "LAZY", "VLLM_LOGGING_LEVEL": "DEBUG", "VLLM_WORKER_MULTIPROC_METHOD": "spawn"},
-        findings=["cuda-toolkit-not-needed"]),
+        findings=["cuda-toolkit-not-needed", "wsl-pin-memory-off"]),
     "vllm-0.7.0-sectioned-wsl2.md": dict(
         tool="vLLM collect_env", layout="sectioned",
         platform=dict(system="Linux", machine="x86_64", kernel="5.10.16.3-microsoft-standard-WSL2",
@@ -85,12 +86,12 @@ EXPECTED = {
         torch=dict(version="2.5.1+cu124", cuda="12.4", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3,
         env={"NCCL_CUMEM_ENABLE": "0", "TORCHINDUCTOR_COMPILE_THREADS": "1", "CUDA_MODULE_LOADING": "LAZY"},
-        findings=[]),
+        findings=["wsl-pin-memory-off"]),
     "vllm-0.10.1.1-sectioned-torch-mismatch.txt": dict(
         tool="vLLM collect_env", layout="sectioned",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.0-139-generic", distro_id="ubuntu",
                       distro_version="22.04", distro_name="Ubuntu 22.04.4 LTS", wsl=None),
-        driver=dict(driver_version="570.133.20", cuda_max=None, source="report",
+        driver=dict(driver_version="570.133.20", cuda_max="12.8", source="report",
                     gpus=[(0, "NVIDIA H100 80GB HBM3", "9.0")]),
         cuda=dict(nvcc_version="12.8"),
         python=dict(version="3.12.11", torch=("2.8.0+cu128", "12.8", None), vllm=("0.10.1.1", ("torch==2.7.1",)),
@@ -104,7 +105,7 @@ EXPECTED = {
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="6.8.0-40-generic", distro_id="ubuntu",
                       distro_version="22.04", distro_name="Ubuntu 22.04.4 LTS", wsl=None),
-        driver=dict(driver_version="550.107.02", cuda_max=None, source="report",
+        driver=dict(driver_version="550.107.02", cuda_max="12.4", source="report",
                     gpus=[(0, "NVIDIA GeForce RTX 3090", "8.6")]),
         cuda=dict(nvcc_version="12.1"),
         python=dict(version="3.10.12", torch=("2.4.0+cpu", None, None), vllm=("0.6.1", ("torch==2.4.0",)),
@@ -116,12 +117,13 @@ EXPECTED = {
         tool="torch collect_env", layout="classic",
         platform=dict(system="Windows", machine="unknown", kernel=None, distro_id=None, distro_version=None,
                       distro_name=None, wsl=None),
-        driver="absent", cuda="absent",
+        # "No CUDA" from a CPU build of torch: whether there is a GPU is unknown, not "absent"
+        driver="skipped", cuda="absent",
         python=dict(version="3.10.17", torch=("2.8.0.dev20250528+cpu", None, None), vllm=None,
                     dists={"numpy": "2.2.6", "torch": "2.8.0.dev20250528+cpu"}),
         torch=dict(version="2.8.0.dev20250528+cpu", cuda=None, cuda_available=False),
         cudnn=(), flags=None, topology=0, env={},
-        findings=["native-windows-unsupported", "python-unsupported-by-vllm"]),
+        findings=["native-windows-unsupported", "torch-cpu-build", "python-unsupported-by-vllm"]),
     "torch-1.3.1-old-yes-no-indented.txt": dict(
         tool="torch collect_env", layout="classic",
         platform=dict(system="Linux", machine="unknown", kernel=None, distro_id="ubuntu", distro_version="18.04",
@@ -161,7 +163,9 @@ def test_every_parsed_field(name, matrices):
         for key in ("driver_version", "cuda_max", "source"):
             assert getattr(driver, key) == want["driver"][key], key
         assert [(g.index, g.name, g.compute_capability) for g in driver.gpus] == want["driver"]["gpus"]
-        assert all(g.memory_total_mib is None and g.cc_source == "matrix" for g in driver.gpus)
+        # memory from the GPU table where the name fixes it (an RTX 3090 has 24 GiB; an A100 comes in two sizes)
+        assert all(g.memory_total_mib == identify(g.name, matrices).vram_mib and g.cc_source == "matrix"
+                   for g in driver.gpus)
 
     if isinstance(want["cuda"], str):
         assert facts.status("cuda") == want["cuda"]
