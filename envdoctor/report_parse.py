@@ -441,6 +441,11 @@ def _torch_build(raw: _Raw) -> Tuple[Optional[TorchBuild], bool, List[str]]:
     hip = _known(raw.values.get("torch_rocm"))
     if cuda_text is not None and cuda_text.lower() == "none":
         return TorchBuild(version=version, cuda=None, hip=hip), True, []
+    # collect_env prints torch.version.cuda, and "Could not collect" for its None: a CPU build
+    # (a ROCm build names its ROCm version instead).
+    if (raw.values.get("torch_cuda") or "").strip().lower() == "could not collect" and hip is None \
+            and _known(raw.values.get("torch_version")) and not re.search(r"\+(?:cu|rocm)\d", version):
+        return TorchBuild(version=version, cuda=None, hip=None), True, []
     cuda = _major_minor(cuda_text)
     if cuda is None:
         m = re.search(r"\+cu(\d+)(\d)$", version)
@@ -560,6 +565,11 @@ def parse_report(text: str, matrices=None, source: str = "report") -> ParsedRepo
     return ParsedReport(facts, report, source)
 
 
+def log_only_facts() -> Facts:
+    return Facts({area: ProbeResult(area, "skipped", error="no collect_env report in the file")
+                  for area in ("platform", "driver", "cuda", "python", "torch", "wsl", "resources")})
+
+
 def check_report(path: str, matrices=None, stdin=None):
     """(Report, ParsedReport): parse the file and run the same rules `check` runs."""
     from .check import evaluate
@@ -570,7 +580,21 @@ def check_report(path: str, matrices=None, stdin=None):
     matrices = matrices or Matrices()
     matrices.validate_all()
     name, text = read_report(path, stdin)
-    parsed = parse_report(text, matrices, source=name)
+    try:
+        parsed = parse_report(text, matrices, source=name)
+    except ReportError:
+        if "collect_env" not in text and "collect-env" not in text:
+            raise  # a log or another tool's output: `envdoctor explain` is the command for it
+        from .report_text import from_log_signatures
+
+        found = from_log_signatures(text, name, matrices)
+        if not found:
+            raise
+        # An issue template's report section with an error pasted where the report should be:
+        # read it as a log; every fact stays unknown.
+        return Report(log_only_facts(), tuple(found), False, 0.0, ()), ParsedReport(
+            log_only_facts(), ReportFacts("no collect_env report", "log", unknown=(
+                "every fact: the file holds no collect_env report; run `python -m torch.utils.collect_env`",)), name)
     rules = [r for r in ALL_RULES if r.code not in parsed.report.skipped_rules and r.code != "probe-failed"]
     findings, crashes = evaluate(parsed.facts, matrices, rules)
     from .report_text import findings as text_findings

@@ -36,7 +36,7 @@ def cpu_torch(fields) -> bool:
     version = (fields.get("torch_version") or "").split()
     if not version:
         return False
-    no_cuda = (fields.get("torch_cuda") or "").lower() == "none"
+    no_cuda = (fields.get("torch_cuda") or "").lower() in ("none", "could not collect")  # torch.version.cuda None
     no_rocm = (fields.get("torch_rocm") or "none").lower() in ("none", "n/a")
     return version[0].endswith("+cpu") or (no_cuda and no_rocm)
 
@@ -51,8 +51,9 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
         return []  # the GPU is listed: the check rule torch-cpu-build-on-gpu-machine speaks
     torch = parsed.facts.get("python").torch
     said = parsed.report.fields.get("gpus") or parsed.report.fields.get("driver") or ""
+    # The same code as check's rule: the problem is the same, only the GPU is unconfirmed.
     return [Finding(
-        "torch-cpu-build", "error", "torch",
+        "torch-cpu-build-on-gpu-machine", "error", "torch",
         f"torch {torch.version} is a CPU-only build: it cannot see a GPU, whether or not this machine has one",
         (f"PyTorch version: {torch.version}", "CUDA used to build PyTorch: None")
         + ((f"GPU models and configuration: {said}",) if said else ()),

@@ -123,7 +123,7 @@ EXPECTED = {
                     dists={"numpy": "2.2.6", "torch": "2.8.0.dev20250528+cpu"}),
         torch=dict(version="2.8.0.dev20250528+cpu", cuda=None, cuda_available=False),
         cudnn=(), flags=None, topology=0, env={},
-        findings=["native-windows-unsupported", "torch-cpu-build", "python-unsupported-by-vllm"]),
+        findings=["native-windows-unsupported", "torch-cpu-build-on-gpu-machine", "python-unsupported-by-vllm"]),
     "torch-1.3.1-old-yes-no-indented.txt": dict(
         tool="torch collect_env", layout="classic",
         platform=dict(system="Linux", machine="unknown", kernel=None, distro_id="ubuntu", distro_version="18.04",
@@ -131,14 +131,16 @@ EXPECTED = {
         driver=dict(driver_version="430.64", cuda_max=None, source="report",
                     gpus=[(0, "GeForce RTX 2080 Ti", "7.5")]),
         cuda=dict(nvcc_version="10.1"),
-        # "CUDA used to build PyTorch: Could not collect" and no +cuXY tag: CUDA or CPU build is unknown
+        # "CUDA used to build PyTorch: Could not collect" is collect_env's word for torch.version.cuda
+        # None (get_env_info; replace_nones): a CPU build, and this machine lists an RTX 2080 Ti
         python=dict(version="3.7", torch=("1.3.1", None, None), vllm=None,
                     dists={"numpy": "1.19.1", "torch": "1.3.1", "torchvision": "0.4.2"}),
         torch=dict(version="1.3.1", cuda=None, cuda_available=False),
         cudnn=("/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5",
                "/usr/local/cuda-10.1/targets/x86_64-linux/lib/libcudnn.so.7.6.5"),
         flags=None, topology=0, env={},
-        findings=["python-unsupported-by-vllm", "bf16-unsupported"]),
+        findings=["torch-cpu-build-on-gpu-machine", "python-unsupported-by-vllm", "bf16-unsupported",
+                  "cuda-toolkit-not-needed"]),
 }
 
 
@@ -216,9 +218,11 @@ def test_at_least_four_torch_and_two_vllm_versions(matrices):
 
 
 def test_unknown_is_said_not_guessed(matrices):
-    p = parsed("torch-1.3.1-old-yes-no-indented.txt", matrices)
-    # torch 1.3.1 without a +cu tag and "Could not collect": CPU-or-CUDA is unknown, so the
-    # CPU-build rule (and those needing torch's CUDA) are not run rather than guessed.
+    # The real 1.3.1 report without its "CUDA used to build PyTorch" line (a logic test): with no
+    # +cu tag either, CPU-or-CUDA is unknown, so the CPU-build rule (and those needing torch's
+    # CUDA) are not run rather than guessed.
+    _, text = read_report(path("torch-1.3.1-old-yes-no-indented.txt"))
+    p = parse_report("\n".join(x for x in text.splitlines() if "CUDA used to build" not in x), matrices)
     assert "torch-cpu-build-on-gpu-machine" in p.report.skipped_rules
     assert "driver-too-old-for-torch" in p.report.skipped_rules
     assert any("CUDA or a CPU build" in u for u in p.report.unknown)
