@@ -43,8 +43,12 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "inc
          "could not find a version", "no cuda toolset")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
-CONTEXT_NAMES = ("vllm_version", "pip")
-DERIVED = {"cuda_from_int": "cuda_int", "arch_list": "arch"}
+CONTEXT_NAMES = ("vllm_version", "pip", "model", "build_package")
+DERIVED = {"cuda_from_int": "cuda_int", "arch_list": "arch", "package": "module"}
+# Import names whose distribution is named otherwise (or the same, for the ones people ask about).
+PACKAGES = {"torch": "torch", "torchvision": "torchvision", "vllm": "vllm", "numpy": "numpy",
+            "transformers": "transformers", "cv2": "opencv-python", "PIL": "pillow", "yaml": "pyyaml",
+            "sklearn": "scikit-learn", "flash_attn": "flash-attn", "xformers": "xformers"}
 FIELD = re.compile(r"\{([a-z_]+)\}")
 ARCH = re.compile(r"(?:compute|sm)_(\d+)(\d)([a-z]?)")
 KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -154,6 +158,10 @@ def derive(groups: Dict[str, str]) -> Dict[str, str]:
     code = groups.get("cuda_int", "")
     if code.isdigit() and int(code) >= 1000:
         out["cuda_from_int"] = f"{int(code) // 1000}.{int(code) % 1000 // 10}"
+    module = groups.get("module", "")
+    if module:
+        top = module.split(".")[0]
+        out["package"] = PACKAGES.get(top, f"<package providing {top}>")
     arch = ARCH.fullmatch(groups.get("arch", ""))
     if arch:  # compute_120 -> 12.0, sm_90a -> 9.0a: TORCH_CUDA_ARCH_LIST's spelling
         out["arch_list"] = f"{arch.group(1)}.{arch.group(2)}{arch.group(3)}"
