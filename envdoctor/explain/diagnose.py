@@ -150,7 +150,10 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
         inferred = evidence.infer(result.error_lines, tuple(markers), surfaced)
         causes = [inferred] if inferred is not None else []
     diagnoses = tuple(causes + context)
-    category = causes[0].category if causes else (surfaced[0].category if surfaced else None)
+    # The class: the root cause's; else where it surfaced; else, in a log without errors, what
+    # it shows (vLLM under WSL turning pinned memory off).
+    lead = causes[0] if causes else (surfaced[0] if surfaced else (context[0] if context else None))
+    category = lead.category if lead is not None else None
     return Explanation(source, result.lines, result.bytes, category, diagnoses, surfaced, error_lines,
                        _kinds(markers, result, by_id), tuple(notes), round(seconds, 3))
 

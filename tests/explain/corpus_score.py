@@ -108,7 +108,7 @@ def explain_case(case: LogCase) -> LogResult:
     from envdoctor.explain import explain_log
 
     e = explain_log(os.path.join(CORPUS, case.file))
-    lead = e.root or (e.surfaced[0] if e.surfaced else None)
+    lead = e.root or (e.surfaced[0] if e.surfaced else (e.diagnoses[0] if e.diagnoses else None))
     return LogResult(case, e.category or "none", lead.finding.code if lead else "none",
                      lead.confidence if lead else "none")
 
