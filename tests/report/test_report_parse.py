@@ -264,3 +264,44 @@ def test_crlf_ansi_and_utf16(matrices, tmp_path):
 def test_other_tools_reports_are_refused(name):
     with pytest.raises(ReportError, match="not a collect_env report"):
         check_report(path(name))
+
+
+# --- the report read as a log too (real reports from the corpus's dev split) ----------------
+
+CORPUS_REPORTS = os.path.join(os.path.dirname(__file__), "..", "data", "corpus", "reports")
+
+
+def corpus_report(name):
+    return check_report(os.path.join(CORPUS_REPORTS, name))
+
+
+def test_an_error_printed_into_the_report_is_a_finding():
+    # torch's warning "The NVIDIA driver on your system is too old (found version 9010)" above the report
+    report, _ = corpus_report("b-lhotse-793-driver-9010-cu102.txt")
+    f = next(f for f in report.findings if f.code == "driver-too-old-for-torch")
+    assert f.evidence[0].startswith("printed in the report, line 2: ")
+    assert "9.1" in f.title + f.why  # CUDA 9.1, decoded from 9010
+
+
+def test_an_issue_template_holding_only_an_error_is_read_as_a_log():
+    report, parsed = corpus_report("b-vllm-5501-undefined-symbol-c10-optional.txt")
+    assert [f.code for f in report.findings] == ["vllm-torch-mismatch"]
+    assert parsed.report.layout == "log"
+    assert all(r.status == "skipped" for r in parsed.facts.results.values())  # every fact unknown
+
+
+def test_gpu_names_get_compute_capability_and_the_driver_its_cuda():
+    report, parsed = corpus_report("b-vllm-7072-gtx1050-pascal.txt")
+    driver = parsed.facts.get("driver")
+    assert [(g.name, g.compute_capability) for g in driver.gpus] == [("NVIDIA GeForce GTX 1050", "6.1")]
+    assert (driver.cuda_max, driver.cuda_max_source) == ("12.2", "matrix")  # R535
+    assert "gpu-compute-capability-too-low" in [f.code for f in report.findings]
+
+
+def test_a_cpu_torch_says_torch_cannot_see_a_gpu_not_that_there_is_none():
+    report, parsed = corpus_report("b-vllm-36099-spark-aarch64-torch-cpu.txt")
+    codes_ = [f.code for f in report.findings]
+    assert "torch-cpu-build-on-gpu-machine" in codes_ and "no-nvidia-gpu" not in codes_
+    f = next(f for f in report.findings if f.code == "torch-cpu-build-on-gpu-machine")
+    assert "cannot see a GPU" in f.title
+    assert parsed.facts.status("driver") != "absent"
