@@ -583,7 +583,7 @@ def check_report(path: str, matrices=None, stdin=None):
     try:
         parsed = parse_report(text, matrices, source=name)
     except ReportError:
-        if "collect_env" not in text and "collect-env" not in text:
+        if not any(mark in text for mark in ("collect_env", "collect-env", "Your current environment")):
             raise  # a log or another tool's output: `envdoctor explain` is the command for it
         from .report_text import from_log_signatures
 
