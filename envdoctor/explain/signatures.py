@@ -41,7 +41,8 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "inc
          # texts real logs print without any of the words above
          "too old", "numpy 1.x", "was built for", "chat template", "toomanyrequests", "is insufficient",
          "could not find a version", "no cuda toolset", "no cuda devices",
-         "connection reset", "could not resolve", "trust_remote_code=true")
+         "connection reset", "could not resolve", "trust_remote_code=true", "must be divisible",
+         "undefined symbol", "there is no version of", "couldn't connect", "no compatible version")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
 CONTEXT_NAMES = ("vllm_version", "pip", "model", "build_package")
