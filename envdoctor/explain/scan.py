@@ -15,15 +15,13 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import downloads
 from .reader import clean_line
-from .signatures import GATES, LogSignature
+from .signatures import ERROR_WORDS, GATES, LogSignature
 
 KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches
 SEGMENT = 4096  # bytes either side of a gate hit that can belong to its line
 CONTEXT = 2  # lines shown before and after a match
 TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
-ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "not found",
-               "unable to", "cannot ")
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
 
 
