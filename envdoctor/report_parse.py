@@ -358,7 +358,8 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
     if version and version.lower() == "no cuda":
         from .report_text import cpu_torch
 
-        if not gpus and cpu_torch({k: v for k, v in raw.values.items() if v}):
+        mac = re.search(r"mac ?os|darwin", " ".join(raw.values.get(k) or "" for k in ("os", "python_platform")), re.I)
+        if not gpus and not mac and cpu_torch({k: v for k, v in raw.values.items() if v}):
             why = ("the report says No CUDA, which a CPU build of torch prints whether or not there is a GPU")
             return ProbeResult("driver", "skipped", error=why), [f"driver and GPU: {why}: run `nvidia-smi`"], False
         if gpus:

@@ -47,8 +47,8 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
     if not cpu_torch(parsed.report.fields):
         return []
     driver = parsed.facts.get("driver")
-    if driver is not None and driver.gpus:
-        return []  # the GPU is listed: the check rule torch-cpu-build-on-gpu-machine speaks
+    if (driver is not None and driver.gpus) or parsed.facts.status("driver") == "absent":
+        return []  # the GPU is listed (check's own rule speaks), or there is none (macOS: no-nvidia-gpu)
     torch = parsed.facts.get("python").torch
     said = parsed.report.fields.get("gpus") or parsed.report.fields.get("driver") or ""
     # The same code as check's rule: the problem is the same, only the GPU is unconfirmed.
@@ -81,11 +81,24 @@ def wsl2(parsed: ParsedReport) -> List[Finding]:
         WSL_GUIDE)]
 
 
+def macos(parsed: ParsedReport) -> List[Finding]:
+    """check's no-nvidia-gpu rule judges Linux only; a report from macOS says as much."""
+    platform = parsed.facts.get("platform")
+    if platform is None or platform.system != "Darwin":
+        return []
+    return [Finding(
+        "no-nvidia-gpu", "error", "driver", "macOS has no NVIDIA driver: CUDA, and vLLM's CUDA build, do not run there",
+        (f"OS: {platform.distro_name or parsed.report.fields.get('os', 'macOS')}",),
+        "CUDA 10.2 was the last CUDA toolkit and driver release for macOS (NVIDIA's CUDA 10.2 release notes); "
+        "torch on a Mac is a CPU/MPS build.", (),
+        ("Run vLLM on a Linux machine (or WSL 2) with an NVIDIA GPU, or a CPU/Apple-silicon backend.",))]
+
+
 def findings(parsed: ParsedReport, text: str, matrices, have: Sequence[Finding]) -> List[Finding]:
     """The report-only findings, less the codes the rules already found."""
     seen = {f.code for f in have}
     out = []
-    for f in from_log_signatures(text, parsed.source, matrices) + torch_cpu_build(parsed) + wsl2(parsed):
+    for f in from_log_signatures(text, parsed.source, matrices) + torch_cpu_build(parsed) + wsl2(parsed) + macos(parsed):
         if f.code not in seen:
             seen.add(f.code)
             out.append(f)
