@@ -100,6 +100,7 @@ class ReportFacts:
     gpu_topology: Tuple[str, ...] = ()
     env_vars: Dict[str, str] = field(default_factory=dict)
     packages: Tuple[str, ...] = ()  # the [pip3]/[conda] lines as name==version
+    gpus: Tuple[str, ...] = ()  # the GPUs listed, "GPU 0: NAME", even where the driver is unknown
     unknown: Tuple[str, ...] = ()  # what the report does not tell, and how to find out
     skipped_rules: Tuple[str, ...] = ()  # rule codes not run because their facts are unknown
 
@@ -562,7 +563,8 @@ def parse_report(text: str, matrices=None, source: str = "report") -> ParsedRepo
         fields={k: v for k, v in raw.values.items() if v},
         cudnn=tuple(cudnn), vllm_version=_vllm_version(raw), vllm_build_flags=flags or None,
         gpu_topology=tuple(raw.blocks.get("gpu_topology", ())), env_vars=dict(raw.env),
-        packages=packages, unknown=tuple(unknown), skipped_rules=tuple(skip))
+        packages=packages, unknown=tuple(unknown), skipped_rules=tuple(skip),
+        gpus=tuple(f"GPU {g.index}: {g.name}" for g in (_gpus(raw, matrices) or ())))
     return ParsedReport(facts, report, source)
 
 

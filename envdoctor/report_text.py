@@ -70,7 +70,17 @@ def wsl2(parsed: ParsedReport) -> List[Finding]:
     platform = parsed.facts.get("platform")
     if platform is None or platform.wsl != 2:
         return []
-    return [Finding(
+    gpus = parsed.report.gpus
+    several = [Finding(
+        "wsl-multi-gpu", "warn", "wsl", f"{len(gpus)} GPUs under WSL 2: running across several GPUs is fragile there",
+        gpus + (f"kernel: {platform.kernel}",),
+        "Tensor parallelism goes through NCCL, which talks between the GPUs over shared memory and peer-to-peer "
+        "paths that WSL 2's virtual GPU does not fully provide: NCCL did not support WSL 2 before 2.10, and reports "
+        "of NCCL errors with several GPUs under WSL 2 stay open (microsoft/WSL#12467).",
+        (), ("Start with --tensor-parallel-size 1 to confirm one GPU works; then try NCCL_P2P_DISABLE=1 and a larger "
+             "/dev/shm, or run multi-GPU jobs on native Linux.",),
+        "https://github.com/microsoft/WSL/issues/12467")] if len(gpus) > 1 else []
+    return several + [Finding(
         "wsl-pin-memory-off", "info", "wsl",
         "WSL 2: vLLM runs without pinned memory, so UVA and CPU offloading are unavailable by default",
         (f"kernel: {platform.kernel}",),

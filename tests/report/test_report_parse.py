@@ -59,7 +59,7 @@ EXPECTED = {
                     dists={"numpy": "1.26.4", "nvidia-nccl-cu12": "2.18.1", "torch": "2.1.2", "triton": "2.1.0"}),
         torch=dict(version="2.1.2+cu121", cuda="12.1", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3, env={},
-        findings=["bf16-unsupported", "wsl-pin-memory-off"]),
+        findings=["bf16-unsupported", "wsl-multi-gpu", "wsl-pin-memory-off"]),
     "vllm-0.6.3.dev-torch-2.4.0-envvars-wsl2.txt": dict(
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.153.1-microsoft-standard-WSL2",
@@ -86,7 +86,7 @@ EXPECTED = {
         torch=dict(version="2.5.1+cu124", cuda="12.4", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3,
         env={"NCCL_CUMEM_ENABLE": "0", "TORCHINDUCTOR_COMPILE_THREADS": "1", "CUDA_MODULE_LOADING": "LAZY"},
-        findings=["wsl-pin-memory-off"]),
+        findings=["wsl-multi-gpu", "wsl-pin-memory-off"]),
     "vllm-0.10.1.1-sectioned-torch-mismatch.txt": dict(
         tool="vLLM collect_env", layout="sectioned",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.0-139-generic", distro_id="ubuntu",
