@@ -147,7 +147,7 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     surfaced = tuple(sorted((d for d in found if d.role == "symptom"), key=lambda d: d.line.number))
     error_lines = () if causes else error_like(result.error_lines)
     if not causes:
-        inferred = evidence.infer(result.error_lines, tuple(markers), surfaced)
+        inferred = evidence.infer(result.error_lines, tuple(markers), surfaced, weak=result.other_lines)
         causes = [inferred] if inferred is not None else []
     diagnoses = tuple(causes + context)
     # The class: the root cause's; else where it surfaced; else, in a log without errors, what

@@ -31,12 +31,20 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("network", 6, r"max retries exceeded|newconnectionerror|proxyerror|network is unreachable|"
                    r"remotedisconnected|incompleteread|chunkedencodingerror|protocolerror|error sending request|"
                    r"tcp connect error|failed to (?:download|fetch)|could not fetch url"),
+    ("network", 6, r"gated repo|proxy authentication required|tunnel connection failed|urlopen error|"
+                   r"do not match the hashes|hash mismatch|ssl module is not available"),
     ("network", 5, r"\b(?:429|too many requests|502 bad gateway|503 service unavailable|504 gateway)\b|"
                    r"rate.?limit|\bhttp error [45]\d\d|httperror|status code [45]\d\d|\b404 (?:client error|not found)"),
     ("network", 4, r"localentrynotfounderror|couldn't connect to|cannot (?:reach|connect)|offline mode|"
-                   r"hf_hub_offline|huggingface\.co|hf-mirror|connection (?:error|timed out)|\btimeout\b"),
+                   r"hf_hub_offline|huggingface\.co|hf-mirror|connection (?:error|timed out)|\btimeout\b|"
+                   r"urllib3|_error_catcher|httpget|http get|aiohttp|getaddrinfo|socket\.gaierror"),
     ("environment", 6, r"undefined symbol|cannot open shared object file|no module named|modulenotfounderror|"
-                       r"importerror|dll load failed|version mismatch|incompatible|not compiled with cuda"),
+                       r"importerror|dll load failed|version mismatch|incompatible|not compatible with|"
+                       r"not compiled with cuda|cuda capability sm_\d+|compute capability|was built for|"
+                       r"driver .*too old|is insufficient|no cuda devices|libcudart|libcudnn|libcuda\.so|"
+                       r"requires a different python|no matching distribution|no solution found|"
+                       r"no (?:compatible )?version (?:of|found)|could not find a version|no such operator|"
+                       r"winerror 126|error loading .*\.dll|\.dll\b"),
     ("environment", 5, r"requires-python|no matching distribution|could not find a version|resolutionimpossible|"
                        r"conflicting dependencies|dependency conflict|depends on|requires .*but you have|"
                        r"externally-managed|numpy\.core\.multiarray|_array_api|was compiled (?:using|against)|"
@@ -44,12 +52,15 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                        r"no kernel image|cuda driver version is insufficient|driver .*too old|"
                        r"found no nvidia driver|cudagetdevicecount|nvml|cuda error|cudaerror"),
     ("environment", 3, r"attributeerror|\bcuda\b.*\bnot available|is not supported|unsupported|"
-                       r"packagenotfounderror|versionconflict|valueerror: .*version"),
+                       r"packagenotfounderror|versionconflict|valueerror: .*version|failed to import|"
+                       r"unable to load .*(?:library|driver)|symbol lookup|cannot import name"),
     ("build", 6, r"\bnvcc\b|cmake error|ninja: build stopped|ninja is required|error: command .*(?:gcc|g\+\+|cl\.exe|"
                  r"nvcc|cc1plus|clang)|compilation terminated|collect2: error|fatal error: .*\.h(?:pp)?:|"
                  r"cuda_home|failed building wheel|could not build wheels|error: subprocess-exited-with-error|"
                  r"metadata-generation-failed|egg_info|setup\.py|microsoft visual c\+\+|make: \*\*\*|"
-                 r"cuda compiler|cmakelists|\bld: cannot find|error: legacy-install-failure|rustc|cargo"),
+                 r"cuda compiler|cmakelists|\bld: cannot find|error: legacy-install-failure|rustc|cargo|"
+                 r"no such file or directory: '(?:ninja|nvcc|gcc|g\+\+|c\+\+|cmake|make)'|"
+                 r"mismatches the version that was used to compile"),
     ("build", 3, r"building wheel|build backend|get_requires_for_build_wheel|pyproject\.toml|\bgcc\b|\bg\+\+\b"),
     ("docker", 6, r"error response from daemon|oci runtime|nvidia-container-cli|nvidia-container-runtime|"
                   r"could not select device driver|unknown runtime|docker daemon|docker\.sock|\bcdi\b|"
@@ -61,7 +72,9 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                      r"bad_alloc|exit code:? 137|signal 9|sigkill|bus error|/dev/shm|\bkilled\b|disk quota|enospc|"
                      r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|insufficient memory"),
     ("other", 5, r"address already in use|chat template|trust_remote_code|permission denied|read-only file system|"
-                 r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror"),
+                 r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror|"
+                 r"must be divisible|maximum model length|tensor parallel"),
+    ("resources", 6, r"free disk space|disk space"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -79,9 +92,12 @@ TOOLS: Tuple[Tuple[str, str, str], ...] = (
 # Kinds of log (markers from signatures, or words on the lines): where each leans.
 CONTEXT = {"docker": "docker", "pip-build": "build", "wsl": "wsl", "vllm-log": "other"}
 CONTEXT_WEIGHT = 2
+GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 # A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.
 HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b)")
 HEADLINE_FACTOR = 2
+WEAK = 0.5  # a gated line without an error word
+STRONG = 6  # the weight of a class's specific words
 NEXT_STEP = {
     "network": ("The network failed, not the environment: retry with longer timeouts and retries "
                 "(pip: --timeout 60 --retries 10; HF downloads: HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT), "
@@ -123,13 +139,14 @@ def tool_of(text: str) -> Optional[Tuple[str, str]]:
     return next(((cls, name) for pattern, cls, name in _TOOLS if pattern.search(text)), None)
 
 
-def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (),
-          symptoms: Sequence[Diagnosis] = ()) -> Tuple[Dict[str, float], Dict[str, Tuple[float, int, str]]]:
-    """Per class: its total weight, and its strongest line (weight, number, text)."""
+def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptoms: Sequence[Diagnosis] = (),
+          weak: Sequence[Tuple[int, str]] = ()) -> Tuple[Dict[str, float], Dict[str, Tuple[float, int, str]]]:
+    """Per class: its total weight, and its strongest line (weight, number, text). `weak`
+    lines (a WARNING, no error word) count half."""
     totals: Dict[str, float] = {}
     best: Dict[str, Tuple[float, int, str]] = {}
-    for number, text in lines:
-        factor = HEADLINE_FACTOR if HEADLINE.match(text) else 1
+    for number, text, strength in [(n, t, 1.0) for n, t in lines] + [(n, t, WEAK) for n, t in weak]:
+        factor = (HEADLINE_FACTOR if HEADLINE.match(text) else 1) * strength
         weights = line_classes(text)
         tool = tool_of(text)
         if tool is not None:
@@ -145,6 +162,11 @@ def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (),
         cls = CONTEXT.get(marker)
         if cls is not None and cls in totals:
             totals[cls] += CONTEXT_WEIGHT
+    if "wsl" in markers and totals.get("environment") and GPU_WORDS.search(" ".join(b[2] for b in best.values())):
+        # The GPU failing under WSL 2 is WSL's GPU plumbing (the Windows driver, /usr/lib/wsl/lib)
+        # far more often than a version problem inside the distro.
+        totals["wsl"] = totals.get("wsl", 0.0) + totals["environment"] + CONTEXT_WEIGHT
+        best.setdefault("wsl", best["environment"])
     for d in symptoms:  # a failed docker step or pip's exit: where it surfaced leans a little
         totals[d.category] = totals.get(d.category, 0.0) + CONTEXT_WEIGHT
         best.setdefault(d.category, (1.0, d.line.number, d.line.text))
@@ -157,10 +179,14 @@ def score(text: str) -> int:
     return _score(text)
 
 
-def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (),
-          symptoms: Sequence[Diagnosis] = ()) -> Optional[Diagnosis]:
-    """A cause inferred from the evidence, or None when the lines carry none."""
-    totals, best = weigh(lines, markers, symptoms)
+def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptoms: Sequence[Diagnosis] = (),
+          weak: Sequence[Tuple[int, str]] = ()) -> Optional[Diagnosis]:
+    """A cause inferred from the evidence, or None when the lines carry none. Weak lines alone
+    (warnings) decide only with a class's specific words: a log whose only lines are
+    warnings has no error in it."""
+    if not lines and not any(w >= STRONG for t in weak for w in line_classes(t[1]).values()):
+        weak = ()
+    totals, best = weigh(lines, markers, symptoms, weak)
     if not totals:
         if not lines or symptoms:
             return None  # nothing error-like, or where it surfaced is all that is known

@@ -23,6 +23,7 @@ SEGMENT = 4096  # bytes either side of a gate hit that can belong to its line
 CONTEXT = 2  # lines shown before and after a match
 TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
+OTHER_SAMPLE = 20  # other gated lines kept from each end, for the evidence layer
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ScanResult:
     error_lines: List[Tuple[int, str]]  # error-like lines no signature explained
     lines: int
     bytes: int
+    other_lines: List[Tuple[int, str]] = field(default_factory=list)  # other gated lines nothing explained
 
 
 def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
@@ -73,6 +75,9 @@ class Scanner:
         self.counts: Dict[str, int] = collections.Counter()
         self.error_head: List[Tuple[int, str]] = []
         self.error_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=ERROR_SAMPLE)
+        # Lines a gate found that carry no error word (a WARNING, a WSL path): weaker evidence.
+        self.other_head: List[Tuple[int, str]] = []
+        self.other_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=OTHER_SAMPLE)
         self.line = 0  # lines consumed so far
         self.bytes = 0
         self.tail = b""  # the last TAIL bytes before the current chunk
@@ -124,12 +129,17 @@ class Scanner:
             self.counts[sig.id] += 1
             if len(self.matches[sig.id]) < KEEP:
                 self.matches[sig.id].append(self._match(sig, chunk, start, end, line_no, text, found))
-        if not matched and any(g in self.error_gates for g in gates) and text.strip():
+        if not matched and text.strip():
             entry = (line_no, text[:500])
-            if len(self.error_head) < ERROR_SAMPLE:
-                self.error_head.append(entry)
+            if any(g in self.error_gates for g in gates):
+                if len(self.error_head) < ERROR_SAMPLE:
+                    self.error_head.append(entry)
+                else:
+                    self.error_tail.append(entry)
+            elif len(self.other_head) < OTHER_SAMPLE:
+                self.other_head.append(entry)
             else:
-                self.error_tail.append(entry)
+                self.other_tail.append(entry)
 
     def _match(self, sig: LogSignature, chunk: bytes, start: int, end: int, line_no: int, text: str,
                found) -> Match:
@@ -152,4 +162,6 @@ class Scanner:
     def result(self) -> ScanResult:
         seen = {line for line, _ in self.error_head}
         tail = [e for e in self.error_tail if e[0] not in seen]
-        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes)
+        seen_other = {line for line, _ in self.other_head}
+        other = self.other_head + [e for e in self.other_tail if e[0] not in seen_other]
+        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes, other)
