@@ -40,7 +40,7 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "com
          "non-zero code", "building wheel", "--mount=type=cache", "vllm/vllm-openai",
          "llm engine (v", "incompleteread", "requires buildkit", "mismatches the version",
          # texts real logs print without any of the words above
-         "too old", "was built for", "chat template", "toomanyrequests", "is insufficient", "could", "no cuda",
+         "driver", "was built for", "chat template", "could", "no cuda",
          "trust_remote_code", "must be divisible", "undefined symbol",
          "\u2500\u25b6")  # uv's "╰─▶" before each cause of an error
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
