@@ -15,7 +15,7 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import downloads
 from .reader import clean_line
-from .signatures import ERROR_WORDS, GATES, LogSignature
+from .signatures import ERROR_WORDS, GATES, RARE_GATES, LogSignature
 
 KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches
@@ -69,7 +69,10 @@ def _lines_after(data: bytes, pos: int, n: int) -> List[bytes]:
 class Scanner:
     def __init__(self, signatures: Sequence[LogSignature]) -> None:
         self.signatures = list(signatures)
-        self.gates = list(dict.fromkeys(g.encode() for g in GATES + ERROR_WORDS))
+        self.core_gates = list(dict.fromkeys(g.encode() for g in GATES + ERROR_WORDS))
+        self.gates = self.core_gates + [g.encode() for g in RARE_GATES]
+        self.held: Optional[bytes] = None  # the newest chunk, searched once it is known to be last or not
+        self.first = True
         self.error_gates = {w.encode() for w in ERROR_WORDS}
         self.matches: Dict[str, List[Match]] = collections.defaultdict(list)
         self.counts: Dict[str, int] = collections.Counter()
@@ -84,6 +87,14 @@ class Scanner:
         self.pending: List[Match] = []  # matches still waiting for lines after them
 
     def feed(self, chunk: bytes) -> None:
+        """Scan the log's next chunk. One chunk is held back: the first and the last chunk are
+        searched for every gate, those between for the common ones (see RARE_GATES)."""
+        if self.held is not None:
+            self._scan(self.held, self.gates if self.first else self.core_gates)
+            self.first = False
+        self.held = chunk
+
+    def _scan(self, chunk: bytes, gate_list: Sequence[bytes]) -> None:
         base_line, self.bytes = self.line, self.bytes + len(chunk)
         if self.pending:
             waiting = []
@@ -96,7 +107,7 @@ class Scanner:
             self.pending = waiting
         low = chunk.lower()
         spans: Dict[int, Tuple[int, List[bytes]]] = {}
-        for gate in self.gates:
+        for gate in gate_list:
             pos = low.find(gate)
             while pos != -1:
                 lo = max(0, pos - SEGMENT)
@@ -160,6 +171,9 @@ class Scanner:
         return match
 
     def result(self) -> ScanResult:
+        if self.held is not None:
+            self._scan(self.held, self.gates)
+            self.held, self.first = None, False
         seen = {line for line, _ in self.error_head}
         tail = [e for e in self.error_tail if e[0] not in seen]
         seen_other = {line for line, _ in self.other_head}
