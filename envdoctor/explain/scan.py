@@ -15,7 +15,7 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import downloads
 from .reader import clean_line
-from .signatures import ERROR_WORDS, GATES, RARE_GATES, LogSignature
+from .signatures import ERROR_WORDS, GATES, RARE_ERROR_WORDS, RARE_GATES, LogSignature
 
 KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches
@@ -70,10 +70,10 @@ class Scanner:
     def __init__(self, signatures: Sequence[LogSignature]) -> None:
         self.signatures = list(signatures)
         self.core_gates = list(dict.fromkeys(g.encode() for g in GATES + ERROR_WORDS))
-        self.gates = self.core_gates + [g.encode() for g in RARE_GATES]
+        self.gates = list(dict.fromkeys(self.core_gates + [g.encode() for g in RARE_GATES + RARE_ERROR_WORDS]))
         self.held: Optional[bytes] = None  # the newest chunk, searched once it is known to be last or not
         self.first = True
-        self.error_gates = {w.encode() for w in ERROR_WORDS}
+        self.error_gates = {w.encode() for w in ERROR_WORDS + RARE_ERROR_WORDS}
         self.matches: Dict[str, List[Match]] = collections.defaultdict(list)
         self.counts: Dict[str, int] = collections.Counter()
         self.error_head: List[Tuple[int, str]] = []

@@ -46,8 +46,11 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "must be divisible", "undefined symbol",
               "\u2500\u25b6")  # uv's "╰─▶" before each cause of an error
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
-# are the evidence layer's and the "most error-like lines" shown.
+# are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
+# in the first and the last chunk only.
 ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "cannot ")
+RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exception", "invalid", "refused",
+                    "could not", "couldn't", "abort")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
 CONTEXT_NAMES = ("vllm_version", "pip", "model", "build_package")
@@ -125,7 +128,7 @@ def check_row(row: LogSignature) -> None:
     """Cross-column checks: the row must be able to match its own example, fast."""
     if row.needle != row.needle.lower():
         raise ValueError(f"needle {row.needle!r} must be lowercase (it is matched case-blind)")
-    gates = GATES + ERROR_WORDS + RARE_GATES
+    gates = GATES + ERROR_WORDS + RARE_GATES + RARE_ERROR_WORDS
     if not any(g in row.example.lower() for g in gates):
         raise ValueError(f"the example line contains none of the scan gates ({', '.join(gates)}): "
                          "the scanner would never look at it")
