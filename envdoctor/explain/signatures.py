@@ -43,7 +43,7 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "com
 # last chunk of a log (all of a log up to 8 MB); the chunks between, the bulk of a huge log, are
 # progress bars and repeated lines, searched for GATES and ERROR_WORDS only.
 RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "trust_remote_code",
-              "must be divisible", "undefined symbol",
+              "must be divisible", "undefined symbol", "unknown flag",
               "\u2500\u25b6")  # uv's "╰─▶" before each cause of an error
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
