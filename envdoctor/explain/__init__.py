@@ -1,7 +1,8 @@
 """`envdoctor explain LOG`: which class of problem a failing log shows, which line is the
 root cause, why, and the fix: the same finding codes as `check` where one exists.
 
-    reader (bytes, bounded) -> scan (signatures from matrices/) -> diagnose (+ analyses) -> Explanation
+    reader (bytes, bounded) -> scan (signatures from matrices/) -> diagnose (+ analyses, and the
+    evidence layer where no signature matched) -> Explanation
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def exit_code(e: Explanation) -> int:
 
 def codes(matrices: Optional[Matrices] = None) -> List[Tuple[str, str, bool, str]]:
     """(code, class, shared with check, summary) for every code explain can report."""
-    from . import analyses
+    from . import analyses, evidence
     from .diagnose import check_codes
     from .signatures import fill
 
@@ -84,4 +85,7 @@ def codes(matrices: Optional[Matrices] = None) -> List[Tuple[str, str, bool, str
             out[sig.code] = (sig.code, sig.category, sig.code in shared, fill(sig.title, {}))
     for code, (category, summary) in analyses.CODES.items():
         out.setdefault(code, (code, category, code in shared, summary))
+    for category, code in evidence.CODES.items():
+        out.setdefault(code, (code, category, False, f"No signature matched; the evidence points at "
+                                                    f"{evidence.SUMMARY[category]} (lower confidence)"))
     return sorted(out.values(), key=lambda c: (c[1], c[0]))

@@ -1,6 +1,7 @@
 """One streaming pass over a log: find the lines the signatures match.
 
-Per chunk of whole lines: lowercase the bytes once, find each gate with bytes.find (C speed),
+Per chunk of whole lines (the first and the last chunk with every gate, those between with
+the common ones): lowercase the bytes once, find each gate with bytes.find (C speed),
 take the line segment around each hit (bounded by `\\n` or `\\r`, so the states of a progress
 bar are separate lines), and only there decode, clean and try the signatures whose needle is
 present. Matches keep their line number, a little context, and for download errors what the

@@ -5,10 +5,11 @@ expression, the class of problem, the finding code (shared with `check` where on
 why it happens and the fix. Each row carries a real `example` line; loading checks that the
 pattern matches it, so adding a signature is a data change that cannot silently rot.
 
-Speed: the scanner looks for a few short literal GATES in the raw bytes and tries the
-patterns only on lines that hold one, and a pattern only where its lowercase `needle` is.
-So a row's error line must contain a gate, and its needle must appear in every line the
-pattern matches (both are checked on the example at load).
+Speed: the scanner looks for a few short literal gates in the lowercased bytes (GATES and
+ERROR_WORDS in every chunk, RARE_GATES and RARE_ERROR_WORDS in the first and last chunk) and
+tries the patterns only on lines that hold one, and a pattern only where its lowercase
+`needle` is. So a row's error line must contain a gate, and its needle must appear in every
+line the pattern matches (both are checked on the example at load).
 """
 from __future__ import annotations
 
