@@ -86,7 +86,7 @@ TOOLS: Tuple[Tuple[str, str, str], ...] = (
     (r"nvidia-container-cli", "docker", "the NVIDIA container toolkit"),
     (r"huggingface_hub|hf_hub_download|snapshot_download", "network", "huggingface_hub"),
     (r"\buv\b.*(?:error|failed)|^error: failed to (?:download|fetch)", "network", "uv"),
-    (r"pip\._internal|pip\._vendor", "network", "pip"),
+    (r"pip\._vendor\.(?:urllib3|requests)", "network", "pip"),
     (r"\bwsl(?:\.exe)?\b", "wsl", "WSL"),
 )
 # Kinds of log (markers from signatures, or words on the lines): where each leans.
@@ -113,6 +113,23 @@ NEXT_STEP = {
     "resources": ("Not enough memory or disk: free some, or ask for less (smaller model, lower max_model_len, "
                   "fewer parallel build jobs with MAX_JOBS)."),
     "other": "Read the decisive line above; `envdoctor check` rules out the environment.",
+}
+# A next step for the tool that failed, before the class's.
+TOOL_STEP = {
+    "nvcc": "nvcc --version and torch's CUDA (python -c \"import torch; print(torch.version.cuda)\") must share "
+            "their major version; a prebuilt wheel avoids compiling at all.",
+    "CMake": "Rerun with the failing command's full output; CMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc points "
+             "CMake at the toolkit you mean.",
+    "ninja": "The compiler error is printed above ninja's 'build stopped' line: read the first 'error:' there.",
+    "the C/C++ compiler": "The first 'error:' of the compiler is the cause; a prebuilt wheel avoids compiling.",
+    "the docker daemon": "docker info shows the daemon, its runtimes and proxy settings.",
+    "the NVIDIA container toolkit": "nvidia-ctk --version, and nvidia-smi on the host, show whether the toolkit "
+                                    "and the driver work outside the container.",
+    "huggingface_hub": "huggingface-cli download <model> shows the hub's own error; HF_ENDPOINT selects a mirror, "
+                       "HF_TOKEN authenticates.",
+    "uv": "UV_HTTP_TIMEOUT=300 and a rerun; uv keeps what it finished.",
+    "pip": "pip install --timeout 60 --retries 10 and a rerun; pip 25.2 and later resume a broken download.",
+    "WSL": "wsl --update and wsl --shutdown in PowerShell, then retry.",
 }
 CODES = {cls: f"unrecognised-{cls}-failure" for cls in NEXT_STEP}
 SUMMARY = {
@@ -204,7 +221,7 @@ def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
     finding = Finding(CODES[cls], "error", cls, title, evidence,
                       "No exact signature matched, so this is inferred from the words of the most error-like "
                       "lines, the tool that failed and the kind of log: lower confidence than a known error.",
-                      (), (NEXT_STEP[cls],))
+                      (), ((TOOL_STEP[tool[1]],) if tool is not None and tool[0] == cls else ()) + (NEXT_STEP[cls],))
     line = LogLine(number, text)
     return Diagnosis(finding, "cause", line, (line,), 1, (), False, 0, confidence="inferred")
 
