@@ -75,6 +75,14 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                  r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror|"
                  r"must be divisible|maximum model length|tensor parallel"),
     ("resources", 6, r"free disk space|disk space"),
+    # Phrases that settle a class against the generic words of another (a CUDA error word on a
+    # shared-memory failure, "Error response from daemon" on a registry timeout).
+    ("resources", 7, r"shared memory segment|insufficient shared memory|out of shared memory|no space left"),
+    ("network", 7, r"request canceled while waiting for connection|client\.timeout exceeded|tls handshake timeout"),
+    ("docker", 7, r"could not be found in this wsl 2 distro|docker desktop"),
+    ("other", 7, r"repositorynotfounderror|repository not found|huggingface\.co/none/|"
+                 r"greater than the derived max_model_len|longer than the maximum model length"),
+    ("build", 7, r"unsupported gnu version|gcc versions? later than|host compiler"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
