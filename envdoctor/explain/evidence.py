@@ -146,7 +146,97 @@ SUMMARY = {
     "wsl": "a WSL 2 problem", "resources": "memory or disk ran out", "other": "an application error",
 }
 
+# Phrases that name the problem itself, not only its class: (class, pattern, finding code). The
+# inferred diagnosis takes the code of the first that its decisive line (else another line of
+# its class) shows; it stays "inferred", with the lower confidence said.
+CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
+    ("network", r"huggingface|hf-mirror|hf\.co\b", ""),  # placeholder: the hub variants below
+    ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
+                r"no such host|nameresolutionerror|dns", "dns-failure"),
+    ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054", "connection-reset"),
+    ("network", r"eof occurred in violation|unexpected_eof|ssleoferror|sslzeroreturn", "tls-connection-eof"),
+    ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
+    ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
+    ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
+    ("network", r"\b429\b|too many requests|rate.?limit", "hf-rate-limited"),
+    ("network", r"do not match the hashes|hash mismatch|sha256 mismatch", "download-corrupted"),
+    ("network", r"read timed out|readtimeout|the read operation timed out|timed out while", "download-stalled"),
+    ("network", r"connecttimeout|connect timeout|connection timed out", "tcp-blocked"),
+    ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory", "cuda-out-of-memory"),
+    ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
+    ("resources", r"shared memory|/dev/shm|bus error", "shm-too-small"),
+    ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache", "kv-cache-too-small-for-context"),
+    ("resources", r"kv cache", "kv-cache-no-memory"),
+    ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
+    ("environment", r"externally-managed", "installing-into-system-python"),
+    ("environment", r"not compiled with cuda", "torch-cpu-build-on-gpu-machine"),
+    ("environment", r"bfloat16|\bbf16\b", "bf16-unsupported"),
+    ("environment", r"ssl module is not available", "python-ssl-module-missing"),
+    ("environment", r"ijit_notifyevent", "mkl-too-new-for-torch"),
+    ("environment", r"winerror 126|error loading .*\.dll", "torch-windows-dll-missing"),
+    ("environment", r"was built for|can't load c\+\+/cuda extensions", "extension-torch-mismatch"),
+    ("environment", r"cannot import name .* from 'transformers'", "transformers-too-old"),
+    ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)", "gpu-compute-capability-too-low"),
+    ("environment", r"no module named", "missing-requirements"),
+    ("environment", r"numpy.*(?:1\.x|2\.\d)|_array_api", "numpy-abi-mismatch"),
+    ("environment", r"torchvision::", "torchvision-torch-mismatch"),
+    ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_", "torch-arch-missing-for-gpu"),
+    ("environment", r"driver .*too old|driver version is insufficient|insufficientdriver", "driver-too-old-for-torch"),
+    ("environment", r"(?:libcudart|libcublas|libcudnn|libnvrtc)\S*: cannot open shared object", "cuda-runtime-library-missing"),
+    ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
+    ("environment", r"nvml.*mismatch|driver/library version mismatch", "nvidia-driver-unreadable"),
+    ("environment", r"requires-python|requires a different python", "python-unsupported-by-vllm"),
+    ("environment", r"no matching distribution|could not find a version|no version of|no solution found",
+     "no-matching-distribution"),
+    ("environment", r"resolutionimpossible|conflicting dependencies|dependency conflict", "dependency-conflict"),
+    ("environment", r"vllm\S*_c\S*\.so.*undefined symbol|undefined symbol.*vllm", "vllm-torch-mismatch"),
+    ("environment", r"undefined symbol", "extension-torch-mismatch"),
+    ("build", r"no module named 'torch'", "build-needs-torch-no-isolation"),
+    ("build", r"mismatches the version that was used to compile|detected cuda version", "cuda-toolkit-mismatch-for-build"),
+    ("build", r"cuda_home", "cuda-home-not-set"),
+    ("build", r"unsupported gpu architecture", "nvcc-too-old-for-arch"),
+    ("build", r"unsupported gnu version|gcc versions? later than|host compiler", "host-compiler-unsupported"),
+    ("build", r"python\.h", "python-headers-missing"),
+    ("build", r"cuda compiler|cmake_cuda_compiler", "cmake-cuda-compiler-unknown"),
+    ("build", r"microsoft visual c\+\+|msvc", "msvc-build-tools-missing"),
+    ("build", r"'ninja'|ninja is required", "ninja-missing"),
+    ("docker", r"could not select device driver", "nvidia-container-toolkit-missing"),
+    ("docker", r"cannot connect to the docker daemon|is the docker daemon running", "docker-daemon-not-running"),
+    ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
+    ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
+    ("docker", r"nvidia-container-cli", "nvidia-container-runtime-broken"),
+    ("docker", r"unknown or invalid runtime name", "nvidia-runtime-not-configured"),
+    ("docker", r"requires buildkit|unknown flag: --mount", "buildkit-disabled"),
+    ("docker", r"toomanyrequests|rate limit", "registry-rate-limited"),
+    ("wsl", r"gpu access blocked", "wsl-gpu-access-blocked"),
+    ("wsl", r"pin_memory", "wsl-pin-memory-off"),
+    ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
+    ("wsl", r"/usr/lib/wsl.*libcuda|libcuda.*/usr/lib/wsl", "wsl-libcuda-not-on-loader-path"),
+    ("other", r"address already in use|bind: |only one usage of each socket address", "port-in-use"),
+    ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
+    ("other", r"longer than the maximum model length", "prompt-longer-than-max-model-len"),
+    ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),
+    ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
+    ("other", r"chat template", "model-without-chat-template"),
+    ("other", r"trust_remote_code", "trust-remote-code-required"),
+    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home)", "hf-cache-not-writable"),
+    ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
+)
+HUB = re.compile(CODE_HINTS[0][1], re.IGNORECASE)
+# Where the line names the hub, a network code says so.
+HUB_CODES = {"tcp-blocked": "hf-endpoint-unreachable", "dns-failure": "dns-failure"}
+
 _VOCAB = [(cls, weight, re.compile(pattern, re.IGNORECASE)) for cls, weight, pattern in VOCABULARY]
+_HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code in CODE_HINTS[1:]]
+
+
+def code_hint(cls: str, texts: Sequence[str]) -> Optional[str]:
+    """The finding code the first of `texts` that names the problem of class `cls` gives."""
+    for text in texts:
+        for hint_cls, pattern, code in _HINTS:
+            if hint_cls == cls and pattern.search(text):
+                return HUB_CODES.get(code, code) if HUB.search(text) else code
+    return None
 _TOOLS = [(re.compile(pattern, re.IGNORECASE), cls, name) for pattern, cls, name in TOOLS]
 
 
@@ -226,7 +316,11 @@ def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
     title = (f"Not a known error, but the evidence points at {SUMMARY[cls]}" + (
         f" ({tool[1]} failed)" if tool is not None and tool[0] == cls else "")) if totals[cls] else \
         "An error no signature knows and no class's words describe: the most error-like line is below"
-    finding = Finding(CODES[cls], "error", cls, title, evidence,
+    lines_of_class = [text] + [t for _, t in sorted(list(lines) + list(weak)) if cls in line_classes(t)]
+    hint = code_hint(cls, lines_of_class) if totals[cls] else None
+    if hint:
+        title = f"{title}: it reads as {hint}"
+    finding = Finding(hint or CODES[cls], "error", cls, title, evidence,
                       "No exact signature matched, so this is inferred from the words of the most error-like "
                       "lines, the tool that failed and the kind of log: lower confidence than a known error.",
                       (), ((TOOL_STEP[tool[1]],) if tool is not None and tool[0] == cls else ()) + (NEXT_STEP[cls],))

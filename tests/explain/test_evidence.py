@@ -22,8 +22,21 @@ def test_the_class_with_most_weight_wins_and_its_strongest_line_decides():
              (12, "urllib3 ReadTimeout while reading")]
     d = evidence.infer(lines)
     assert d.category == "network" and d.line.number == 10
-    assert d.confidence == "inferred" and d.finding.code == "unrecognised-network-failure"
+    # The decisive line names no problem; another line of its class does: a read timeout.
+    assert d.confidence == "inferred" and d.finding.code == "download-stalled"
     assert d.finding.notes and "network" in d.finding.notes[0]
+
+
+def test_a_class_without_a_named_problem_keeps_the_generic_code():
+    d = evidence.infer([(4, "ERROR: Could not install packages: Max retries exceeded with url: /simple/x/")])
+    assert d.category == "network" and d.finding.code == "unrecognised-network-failure"
+
+
+def test_code_hints_name_the_problem_and_the_hub():
+    assert evidence.code_hint("network", ["ConnectTimeout to pypi mirror"]) == "tcp-blocked"
+    assert evidence.code_hint("network", ["ConnectTimeout: huggingface.co:443"]) == "hf-endpoint-unreachable"
+    assert evidence.code_hint("resources", ["nothing", "cudaMalloc failed here"]) == "cuda-out-of-memory"
+    assert evidence.code_hint("build", ["cuda out of memory"]) is None  # hints of another class do not apply
 
 
 def test_the_tool_that_failed_is_evidence_and_is_named():
