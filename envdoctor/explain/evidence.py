@@ -150,7 +150,6 @@ SUMMARY = {
 # inferred diagnosis takes the code of the first that its decisive line (else another line of
 # its class) shows; it stays "inferred", with the lower confidence said.
 CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
-    ("network", r"huggingface|hf-mirror|hf\.co\b", ""),  # placeholder: the hub variants below
     ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
                 r"no such host|nameresolutionerror|dns", "dns-failure"),
     ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054", "connection-reset"),
@@ -222,12 +221,12 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"permission denied.*(?:\.cache|huggingface|hf_home)", "hf-cache-not-writable"),
     ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
 )
-HUB = re.compile(CODE_HINTS[0][1], re.IGNORECASE)
-# Where the line names the hub, a network code says so.
-HUB_CODES = {"tcp-blocked": "hf-endpoint-unreachable", "dns-failure": "dns-failure"}
+# Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.
+HUB = re.compile(r"huggingface|hf-mirror|hf\.co\b", re.IGNORECASE)
+HUB_CODES = {"tcp-blocked": "hf-endpoint-unreachable"}
 
 _VOCAB = [(cls, weight, re.compile(pattern, re.IGNORECASE)) for cls, weight, pattern in VOCABULARY]
-_HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code in CODE_HINTS[1:]]
+_HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code in CODE_HINTS]
 
 
 def code_hint(cls: str, texts: Sequence[str]) -> Optional[str]:
