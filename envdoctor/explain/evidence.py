@@ -93,7 +93,8 @@ TOOLS: Tuple[Tuple[str, str, str], ...] = (
     (r"docker: error response from daemon|error response from daemon", "docker", "the docker daemon"),
     (r"nvidia-container-cli", "docker", "the NVIDIA container toolkit"),
     (r"huggingface_hub|hf_hub_download|snapshot_download", "network", "huggingface_hub"),
-    (r"\buv\b.*(?:error|failed)|^error: failed to (?:download|fetch)", "network", "uv"),
+    (r"\buv\b.*(?:error|failed)|^error: failed to (?:download|fetch)|\u2500\u25b6 (?:request failed|failed to fetch)",
+     "network", "uv"),
     (r"pip\._vendor\.(?:urllib3|requests)", "network", "pip"),
     (r"\bwsl(?:\.exe)?\b", "wsl", "WSL"),
 )
