@@ -148,6 +148,9 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     error_lines = () if causes else error_like(result.error_lines)
     if not causes:
         inferred = evidence.infer(result.error_lines, tuple(markers), surfaced, weak=result.other_lines)
+        if inferred is None and not surfaced and not context:
+            # No gate word anywhere: the last lines, read for a class's specific words only.
+            inferred = evidence.infer((), tuple(markers), (), weak=result.last_lines)
         causes = [inferred] if inferred is not None else []
     diagnoses = tuple(causes + context)
     # The class: the root cause's; else where it surfaced; else, in a log without errors, what

@@ -25,6 +25,7 @@ CONTEXT = 2  # lines shown before and after a match
 TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
 OTHER_SAMPLE = 20  # other gated lines kept from each end, for the evidence layer
+LAST_LINES = 40  # the log's last lines, for the evidence layer when no gate found anything
 
 
 @dataclass
@@ -46,6 +47,7 @@ class ScanResult:
     lines: int
     bytes: int
     other_lines: List[Tuple[int, str]] = field(default_factory=list)  # other gated lines nothing explained
+    last_lines: List[Tuple[int, str]] = field(default_factory=list)  # the log's last lines, gated or not
 
 
 def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
@@ -179,4 +181,15 @@ class Scanner:
         tail = [e for e in self.error_tail if e[0] not in seen]
         seen_other = {line for line, _ in self.other_head}
         other = self.other_head + [e for e in self.other_tail if e[0] not in seen_other]
-        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes, other)
+        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes, other,
+                          self._last_lines())
+
+    def _last_lines(self) -> List[Tuple[int, str]]:
+        """The log's last LAST_LINES non-blank lines, numbered: where a failure that prints none
+        of the gate words ("CUDA out of memory. Tried to allocate ...") still shows."""
+        raw = self.tail.split(b"\n")
+        if self.tail.endswith(b"\n"):
+            raw.pop()
+        first = self.line - len(raw) + 1 + (0 if self.tail.endswith(b"\n") else 1)
+        out = [(first + i, clean_line(r)) for i, r in enumerate(raw[-LAST_LINES * 2:], len(raw[:-LAST_LINES * 2]))]
+        return [e for e in out if e[1].strip()][-LAST_LINES:]
