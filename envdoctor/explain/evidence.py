@@ -23,7 +23,8 @@ from .model import Diagnosis, LogLine
 # than the words that merely tend to go with a class.
 VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("network", 6, r"connection (?:reset|refused|aborted|broken)|connecttimeout|readtimeout|connecterror"),
-    ("network", 6, r"timed? ?out (?:while|after|connecting|waiting)|read timed out|connect timeout|i/o timeout"),
+    ("network", 6, r"timed? ?out (?:while|after|connecting|waiting)|read timed out|connect timeout|i/o timeout|"
+                   r"operation timed out|request failed after \d+ retries"),
     ("network", 6, r"name or service not known|temporary failure in name resolution|could not resolve host|"
                    r"getaddrinfo failed|nodename nor servname|no such host|dns error"),
     ("network", 6, r"sslerror|ssl: |certificate verify failed|tls handshake|eof occurred in violation|"
@@ -73,7 +74,9 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                      r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|insufficient memory"),
     ("other", 5, r"address already in use|chat template|trust_remote_code|permission denied|read-only file system|"
                  r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror|"
-                 r"must be divisible|maximum model length|tensor parallel"),
+                 r"must be divisible|maximum model length|tensor parallel|only one usage of each socket address|"
+                 r"listen tcp .*: bind|no cuda gpus are available|invalid magic|failed to load model|"
+                 r"cannot re-initialize cuda"),
     ("resources", 6, r"free disk space|disk space"),
     # Phrases that settle a class against the generic words of another (a CUDA error word on a
     # shared-memory failure, "Error response from daemon" on a registry timeout).
@@ -160,7 +163,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
     ("network", r"\b429\b|too many requests|rate.?limit", "hf-rate-limited"),
     ("network", r"do not match the hashes|hash mismatch|sha256 mismatch", "download-corrupted"),
-    ("network", r"read timed out|readtimeout|the read operation timed out|timed out while", "download-stalled"),
+    ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
+                r"request failed after \d+ retries", "download-stalled"),
     ("network", r"connecttimeout|connect timeout|connection timed out", "tcp-blocked"),
     ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory", "cuda-out-of-memory"),
     ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
@@ -216,6 +220,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
     ("other", r"longer than the maximum model length", "prompt-longer-than-max-model-len"),
     ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),
+    ("other", r"cannot re-initialize cuda in forked", "cuda-fork-subprocess"),
     ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
     ("other", r"chat template", "model-without-chat-template"),
     ("other", r"trust_remote_code", "trust-remote-code-required"),
