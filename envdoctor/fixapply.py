@@ -91,6 +91,8 @@ def run_apply(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, 
         err = result.error
         kind = "the network" if err.kind == "network" else "the environment"
         say(f"✗ stopped at step '{result.failed.title}': {err} [cause: {kind}]")
+        if err.cause:
+            say(f"  recognised: {err.cause}")
         for line in err.lines:
             say(f"    {line}")
         if err.kind == "network":

@@ -100,6 +100,7 @@ class ReportFacts:
     gpu_topology: Tuple[str, ...] = ()
     env_vars: Dict[str, str] = field(default_factory=dict)
     packages: Tuple[str, ...] = ()  # the [pip3]/[conda] lines as name==version
+    gpus: Tuple[str, ...] = ()  # the GPUs listed, "GPU 0: NAME", even where the driver is unknown
     unknown: Tuple[str, ...] = ()  # what the report does not tell, and how to find out
     skipped_rules: Tuple[str, ...] = ()  # rule codes not run because their facts are unknown
 
@@ -325,8 +326,10 @@ def _platform(raw: _Raw) -> Tuple[Optional[PlatformFacts], List[str]]:
 
 
 def _gpus(raw: _Raw, matrices=None) -> Optional[Tuple[Gpu, ...]]:
-    """The GPUs the report lists (compute capability looked up by name in gpus.csv, as the
-    live probe does when the driver does not say); None when the report could not tell."""
+    """The GPUs the report lists (compute capability and memory from the same GPU table as
+    `check`, by name); None when the report could not tell."""
+    from .compat.gpu import identify
+
     lines = list(raw.blocks.get("gpus", ()))
     value = _known(raw.values.get("gpus"))
     if value:
@@ -336,10 +339,11 @@ def _gpus(raw: _Raw, matrices=None) -> Optional[Tuple[Gpu, ...]]:
         m = re.match(r"^GPU\s+(\d+)\s*:\s*(.+?)(?:\s*\(UUID:.*\))?\s*$", text)
         if m:
             name = m.group(2).strip()
-            spec = matrices.gpu(name) if matrices is not None else None
+            known = identify(name, matrices) if matrices is not None else None
             gpus.append(Gpu(index=int(m.group(1)), name=name,
-                            compute_capability=spec.compute_capability if spec else None,
-                            cc_source="matrix" if spec else None))
+                            compute_capability=known.compute_capability if known else None,
+                            memory_total_mib=known.vram_mib if known else None,
+                            cc_source="matrix" if known else None))
     if gpus:
         return tuple(gpus)
     if value and value.lower() == "no cuda":
@@ -353,6 +357,12 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
     gpus = _gpus(raw, matrices)
     said = raw.values.get("driver")
     if version and version.lower() == "no cuda":
+        from .report_text import cpu_torch
+
+        mac = re.search(r"mac ?os|darwin", " ".join(raw.values.get(k) or "" for k in ("os", "python_platform")), re.I)
+        if not gpus and not mac and cpu_torch({k: v for k, v in raw.values.items() if v}):
+            why = ("the report says No CUDA, which a CPU build of torch prints whether or not there is a GPU")
+            return ProbeResult("driver", "skipped", error=why), [f"driver and GPU: {why}: run `nvidia-smi`"], False
         if gpus:
             return ProbeResult("driver", "skipped", error="the report lists GPUs but no driver version"), \
                 ["driver: version not in the report: run `nvidia-smi`"], True
@@ -362,11 +372,21 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
         why = "the report could not collect the driver version" if said is not None \
             else "the report has no 'Nvidia driver version' line"
         return ProbeResult("driver", "skipped", error=why), [f"driver: {why}: run `nvidia-smi`"], gpus is not None
-    unknown = ["driver: the newest CUDA it supports is not in the report (taken from its driver branch "
-               "where envdoctor knows it): `nvidia-smi` prints it"]
+    from .compat.driver import cuda_for_driver
+
+    cuda = cuda_for_driver(version, "linux", matrices) if matrices is not None else None
+    unknown = [f"driver: the newest CUDA it supports is not in the report; {version}'s branch runs CUDA {cuda} "
+               "(envdoctor's driver table): `nvidia-smi` prints it" if cuda else
+               "driver: the newest CUDA it supports is not in the report, nor is its branch in envdoctor's "
+               "table: `nvidia-smi` prints it"]
     if gpus is None:
         unknown.append("GPUs: the report could not list them: run `nvidia-smi -L`")
-    facts = DriverFacts(source="report", driver_version=version, gpus=gpus or ())
+    for g in gpus or ():
+        if g.compute_capability is None:
+            unknown.append(f"GPU {g.index}: {g.name} is not in envdoctor's GPU table: its compute capability "
+                           "is unknown (`nvidia-smi --query-gpu=compute_cap --format=csv` prints it)")
+    facts = DriverFacts(source="report", driver_version=version, cuda_max=cuda,
+                        cuda_max_source="matrix" if cuda else None, gpus=gpus or ())
     return ProbeResult("driver", "ok", facts=facts), unknown, gpus is not None
 
 
@@ -423,6 +443,11 @@ def _torch_build(raw: _Raw) -> Tuple[Optional[TorchBuild], bool, List[str]]:
     hip = _known(raw.values.get("torch_rocm"))
     if cuda_text is not None and cuda_text.lower() == "none":
         return TorchBuild(version=version, cuda=None, hip=hip), True, []
+    # collect_env prints torch.version.cuda, and "Could not collect" for its None: a CPU build
+    # (a ROCm build names its ROCm version instead).
+    if (raw.values.get("torch_cuda") or "").strip().lower() == "could not collect" and hip is None \
+            and _known(raw.values.get("torch_version")) and not re.search(r"\+(?:cu|rocm)\d", version):
+        return TorchBuild(version=version, cuda=None, hip=None), True, []
     cuda = _major_minor(cuda_text)
     if cuda is None:
         m = re.search(r"\+cu(\d+)(\d)$", version)
@@ -538,8 +563,14 @@ def parse_report(text: str, matrices=None, source: str = "report") -> ParsedRepo
         fields={k: v for k, v in raw.values.items() if v},
         cudnn=tuple(cudnn), vllm_version=_vllm_version(raw), vllm_build_flags=flags or None,
         gpu_topology=tuple(raw.blocks.get("gpu_topology", ())), env_vars=dict(raw.env),
-        packages=packages, unknown=tuple(unknown), skipped_rules=tuple(skip))
+        packages=packages, unknown=tuple(unknown), skipped_rules=tuple(skip),
+        gpus=tuple(f"GPU {g.index}: {g.name}" for g in (_gpus(raw, matrices) or ())))
     return ParsedReport(facts, report, source)
+
+
+def log_only_facts() -> Facts:
+    return Facts({area: ProbeResult(area, "skipped", error="no collect_env report in the file")
+                  for area in ("platform", "driver", "cuda", "python", "torch", "wsl", "resources")})
 
 
 def check_report(path: str, matrices=None, stdin=None):
@@ -552,7 +583,26 @@ def check_report(path: str, matrices=None, stdin=None):
     matrices = matrices or Matrices()
     matrices.validate_all()
     name, text = read_report(path, stdin)
-    parsed = parse_report(text, matrices, source=name)
+    try:
+        parsed = parse_report(text, matrices, source=name)
+    except ReportError:
+        if not any(mark in text for mark in ("collect_env", "collect-env", "Your current environment")):
+            raise  # a log or another tool's output: `envdoctor explain` is the command for it
+        from .report_text import from_log_signatures
+
+        found = from_log_signatures(text, name, matrices)
+        if not found:
+            raise
+        # An issue template's report section with an error pasted where the report should be:
+        # read it as a log; every fact stays unknown.
+        return Report(log_only_facts(), tuple(found), False, 0.0, ()), ParsedReport(
+            log_only_facts(), ReportFacts("no collect_env report", "log", unknown=(
+                "every fact: the file holds no collect_env report; run `python -m torch.utils.collect_env`",)), name)
     rules = [r for r in ALL_RULES if r.code not in parsed.report.skipped_rules and r.code != "probe-failed"]
     findings, crashes = evaluate(parsed.facts, matrices, rules)
+    from .report_text import findings as text_findings
+
+    findings = findings + text_findings(parsed, text, matrices, findings)
+    rank = {"error": 0, "warn": 1, "info": 2}
+    findings.sort(key=lambda f: rank[f.severity])
     return Report(parsed.facts, tuple(findings), False, 0.0, tuple(crashes)), parsed

@@ -176,3 +176,19 @@ def test_apply_dry_run_changes_nothing(isolated, capsys):
                        "--cache-dir", str(tmp / "cache"))
     assert code == 0 and out.count("would run") == 5 and "nothing was changed" in out
     assert not env.exists() and not (tmp / "cache").exists()
+
+
+def test_a_failed_pip_step_is_classified_by_explains_signatures():
+    """fix --apply reads pip's output with the signatures `envdoctor explain` uses (here a real
+    pip log from the corpus's dev split: a hash mismatch of a torch download)."""
+    from envdoctor.apply.wheelhouse import failure
+    from envdoctor.system.runner import CommandResult
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "data", "corpus", "logs", "a-ootd-torch201-hash-mismatch.log"), encoding="utf-8") as fh:
+        text = fh.read()
+    err = failure("pip could not install", CommandResult(("pip",), "ok", 1, "", text))
+    assert err.kind == "network" and err.cause.endswith("[download-corrupted]")
+    other = failure("pip could not install", CommandResult(("pip",), "ok", 1, "",
+                                                          "ERROR: No matching distribution found for vllm==9.9.9"))
+    assert other.kind == "environment"

@@ -21,7 +21,7 @@ from typing import Dict, List, Mapping, Optional
 from ..plan import Plan, Step
 from ..system.runner import Runner
 from .download import Policy
-from .wheelhouse import (REPORT_PIP, Artifact, StepError, download_all, failure, important_lines,
+from .wheelhouse import (REPORT_PIP, Artifact, StepError, classify, download_all, failure, important_lines,
                          install_offline, pip_version, resolve)
 
 COMMAND_TIMEOUT = 3600.0
@@ -188,6 +188,8 @@ def _checks(runner: Runner, step: Step, env: Mapping[str, str]) -> Optional[Step
         result = runner.run(check.argv, CHECK_TIMEOUT, env=env)
         if not result.ok:
             text = "\n".join(p for p in (result.stderr, result.stdout, result.error or "") if p)
-            return StepError("environment", f"check failed: {result.describe()}", important_lines(text))
+            # A check runs after the install: what it prints is the environment's, named by explain.
+            return StepError("environment", f"check failed: {result.describe()}", important_lines(text),
+                             classify(text)[1])
     return None
 

@@ -34,12 +34,14 @@ class Artifact:
 
 
 class StepError(Exception):
-    """A step failed; `kind` network | environment, `lines` the output lines that matter."""
+    """A step failed; `kind` network | environment, `lines` the output lines that matter,
+    `cause` what explain's signatures recognised in them ("title [code]"), if anything."""
 
-    def __init__(self, kind: str, message: str, lines: Sequence[str] = ()) -> None:
+    def __init__(self, kind: str, message: str, lines: Sequence[str] = (), cause: Optional[str] = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.lines = tuple(lines)
+        self.cause = cause
 
 
 def pip_version(runner: Runner, python: str, env: Mapping[str, str]) -> Optional[Tuple[int, ...]]:
@@ -157,10 +159,6 @@ def install_offline(runner: Runner, python: str, wheelhouse: str, files: Sequenc
     return result
 
 
-NETWORK_SIGNS = ("ConnectionError", "Connection refused", "Connection reset", "Connection aborted", "timed out",
-                 "Timeout", "Temporary failure in name resolution", "Name or service not known", "NewConnectionError",
-                 "ProxyError", "SSLError", "CERTIFICATE_VERIFY_FAILED", "IncompleteRead", "ProtocolError",
-                 "Client Error", "Server Error", "HTTP error 4", "HTTP error 5", "Max retries exceeded")
 MATTERS = ("ERROR", "Error", "error:", "Traceback", "No matching distribution", "conflict", "requires", "Could not")
 
 
@@ -170,10 +168,15 @@ def important_lines(text: str, keep: int = 12) -> List[str]:
     return (hits or lines)[-keep:]
 
 
-def classify(text: str) -> str:
-    """network or environment, from what the failing command printed."""
-    lines = important_lines(text, 40)
-    return "network" if any(any(s in line for s in NETWORK_SIGNS) for line in lines) else "environment"
+def classify(text: str) -> Tuple[str, Optional[str]]:
+    """network or environment, and the cause explain's signatures name in what the failing
+    command printed (the same signatures as `envdoctor explain` and run-smoke)."""
+    from ..explain import explain_text
+
+    e = explain_text(text, source="pip output")
+    cause = e.root
+    kind = "network" if e.category == "network" else "environment"
+    return kind, (f"{cause.finding.title} [{cause.finding.code}]" if cause is not None else None)
 
 
 def failure(what: str, result: CommandResult) -> StepError:
@@ -182,4 +185,5 @@ def failure(what: str, result: CommandResult) -> StepError:
         return StepError("network", f"{what}: no answer in time, killed", important_lines(text))
     if result.status in ("absent", "error"):
         return StepError("environment", f"{what}: {result.describe()}")
-    return StepError(classify(text), f"{what} ({result.describe()})", important_lines(text))
+    kind, cause = classify(text)
+    return StepError(kind, f"{what} ({result.describe()})", important_lines(text), cause)

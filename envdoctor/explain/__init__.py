@@ -1,7 +1,8 @@
 """`envdoctor explain LOG`: which class of problem a failing log shows, which line is the
 root cause, why, and the fix: the same finding codes as `check` where one exists.
 
-    reader (bytes, bounded) -> scan (signatures from matrices/) -> diagnose (+ analyses) -> Explanation
+    reader (bytes, bounded) -> scan (signatures from matrices/) -> diagnose (+ analyses, and the
+    evidence layer where no signature matched) -> Explanation
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from .reader import DEFAULT_MAX_BYTES, LogInputError, open_log
 from .scan import Scanner
 from .signatures import load
 
-__all__ = ["Diagnosis", "Explanation", "LogInputError", "LogLine", "codes", "exit_code", "explain_log"]
+__all__ = ["Diagnosis", "Explanation", "LogInputError", "LogLine", "codes", "exit_code", "explain_log",
+           "explain_text"]
 
 COLLECT_ENV = (b"PyTorch version:", b"Is debug build:")
 
@@ -45,12 +47,24 @@ def explain_log(path: str, *, matrices: Optional[Matrices] = None, vllm: Optiona
                     matrices=matrices, seconds=clock() - start)
 
 
+def explain_text(text: str, *, source: str = "text", matrices: Optional[Matrices] = None,
+                 vllm: Optional[str] = None) -> Explanation:
+    """Explain text already in memory (a pasted report, a child's captured output)."""
+    matrices = matrices or Matrices()
+    signatures = load(matrices)
+    scanner = Scanner(signatures)
+    scanner.feed(text.encode("utf-8", "replace"))
+    return diagnose(scanner.result(), signatures, source=source, vllm_hint=vllm, matrices=matrices)
+
+
 def exit_code(e: Explanation) -> int:
     """2: an error-level problem; 1: only warnings; 0: nothing to report; 3: error-like
-    lines that no signature explains (could not diagnose)."""
+    lines that no signature explains (could not diagnose exactly: a class inferred at most)."""
     from ..exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
     from ..model import SEVERITY_RANK
 
+    if e.root is not None and e.root.confidence == "inferred":
+        return EXIT_CANNOT_CHECK
     found = [d.finding.severity for d in e.diagnoses + e.surfaced]
     if not found:
         return EXIT_CANNOT_CHECK if e.error_lines else EXIT_OK
@@ -60,7 +74,7 @@ def exit_code(e: Explanation) -> int:
 
 def codes(matrices: Optional[Matrices] = None) -> List[Tuple[str, str, bool, str]]:
     """(code, class, shared with check, summary) for every code explain can report."""
-    from . import analyses
+    from . import analyses, evidence
     from .diagnose import check_codes
     from .signatures import fill
 
@@ -71,4 +85,7 @@ def codes(matrices: Optional[Matrices] = None) -> List[Tuple[str, str, bool, str
             out[sig.code] = (sig.code, sig.category, sig.code in shared, fill(sig.title, {}))
     for code, (category, summary) in analyses.CODES.items():
         out.setdefault(code, (code, category, code in shared, summary))
+    for category, code in evidence.CODES.items():
+        out.setdefault(code, (code, category, False, f"No signature matched; the evidence points at "
+                                                    f"{evidence.SUMMARY[category]} (lower confidence)"))
     return sorted(out.values(), key=lambda c: (c[1], c[0]))

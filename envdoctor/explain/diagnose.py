@@ -12,7 +12,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..model import Finding
-from . import analyses
+from . import analyses, evidence
 from .model import Diagnosis, Explanation, LogLine
 from .scan import Match, ScanResult
 from .signatures import LogSignature, derive, fill
@@ -60,13 +60,35 @@ def error_like(lines: Sequence[Tuple[int, str]], n: int = ERROR_LINES) -> Tuple[
     return tuple(LogLine(num, text) for num, text in sorted(best))
 
 
-def context_values(markers: Dict[str, List[Match]], vllm_hint: Optional[str]) -> Dict[str, Optional[str]]:
-    """Values for {vllm_version} and friends: --vllm wins over what the log says."""
-    version = vllm_hint
-    if version is None:
-        for m in markers.get("vllm-log", []):
-            version = version or m.groups.get("version")
-    return {"vllm_version": version, "pip": "python3 -m pip"}
+SITE = re.compile(r"(/[^\s'\"():]+?)/lib/python3\.\d+/site-packages/")
+SYSTEM_PREFIXES = ("/usr", "/usr/local")
+
+
+def _environment(matches: List[Match], lines: Sequence[Tuple[int, str]]) -> Optional[str]:
+    """The environment the log's Python ran in, from a site-packages path near a matched line
+    or on an error-like line (a venv or conda prefix; the system's own Python and pip's
+    throw-away build environments give None)."""
+    texts = [t for m in matches for t in [m.text] + [t for _, t in m.before + m.after]] + [t for _, t in lines]
+    for text in texts:
+        for found in SITE.finditer(text):
+            prefix = found.group(1)
+            if prefix not in SYSTEM_PREFIXES and "pip-build-env" not in prefix and not prefix.startswith("/tmp/"):
+                return prefix
+    return None
+
+
+def context_values(markers: Dict[str, List[Match]], vllm_hint: Optional[str],
+                   matches: Sequence[Match] = (), lines: Sequence[Tuple[int, str]] = ()) -> Dict[str, Optional[str]]:
+    """Values for {vllm_version}, {model}, {build_package} and {pip}, from what the log says
+    (--vllm wins)."""
+    version, model = vllm_hint, None
+    for m in markers.get("vllm-log", []):
+        version = version or m.groups.get("version")
+        model = model or m.groups.get("model")
+    prefix = _environment(list(matches), lines)
+    build = next((m.groups["package"] for m in markers.get("pip-build", []) if m.groups.get("package")), None)
+    return {"vllm_version": version, "model": model, "build_package": build and build.rstrip(","),
+            "pip": f"{prefix}/bin/python -m pip" if prefix else "python3 -m pip"}
 
 
 def _diagnosis(code: str, matches: List[Match], count: int, values: Dict[str, Optional[str]],
@@ -115,7 +137,7 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     for sid, n in result.counts.items():
         if by_id[sid].role != "marker" and _holds(by_id[sid].when, markers):
             counts[by_id[sid].code] = counts.get(by_id[sid].code, 0) + n
-    values = context_values(markers, vllm_hint)
+    values = context_values(markers, vllm_hint, [m for ms in groups.values() for m in ms], result.error_lines)
     shared = check_codes()
     found = [_diagnosis(code, ms, counts.get(code, len(ms)), values, shared) for code, ms in groups.items()]
     found = analyses.apply(found, groups, markers, values, matrices)
@@ -123,9 +145,18 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     causes = sorted((d for d in found if d.role == "cause"), key=lambda d: (-d.priority, d.line.number))
     context = sorted((d for d in found if d.role == "context"), key=lambda d: (-d.priority, d.line.number))
     surfaced = tuple(sorted((d for d in found if d.role == "symptom"), key=lambda d: d.line.number))
-    diagnoses = tuple(causes + context)
-    category = causes[0].category if causes else (surfaced[0].category if surfaced else None)
     error_lines = () if causes else error_like(result.error_lines)
+    if not causes:
+        inferred = evidence.infer(result.error_lines, tuple(markers), surfaced, weak=result.other_lines)
+        if inferred is None and not surfaced and not context:
+            # No gate word anywhere: the last lines, read for a class's specific words only.
+            inferred = evidence.infer((), tuple(markers), (), weak=result.last_lines)
+        causes = [inferred] if inferred is not None else []
+    diagnoses = tuple(causes + context)
+    # The class: the root cause's; else where it surfaced; else, in a log without errors, what
+    # it shows (vLLM under WSL turning pinned memory off).
+    lead = causes[0] if causes else (surfaced[0] if surfaced else (context[0] if context else None))
+    category = lead.category if lead is not None else None
     return Explanation(source, result.lines, result.bytes, category, diagnoses, surfaced, error_lines,
                        _kinds(markers, result, by_id), tuple(notes), round(seconds, 3))
 

@@ -26,6 +26,7 @@ class Diagnosis:
     sources: Tuple[str, ...] = ()  # where these error texts were seen in public
     shared_with_check: bool = False
     priority: int = 0  # ranks causes: the highest is the root
+    confidence: str = "signature"  # signature: an exact error text; inferred: the evidence layer's reading
 
     @property
     def category(self) -> str:

@@ -1,6 +1,7 @@
 """One streaming pass over a log: find the lines the signatures match.
 
-Per chunk of whole lines: lowercase the bytes once, find each gate with bytes.find (C speed),
+Per chunk of whole lines (the first and the last chunk with every gate, those between with
+the common ones): lowercase the bytes once, find each gate with bytes.find (C speed),
 take the line segment around each hit (bounded by `\\n` or `\\r`, so the states of a progress
 bar are separate lines), and only there decode, clean and try the signatures whose needle is
 present. Matches keep their line number, a little context, and for download errors what the
@@ -15,15 +16,16 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import downloads
 from .reader import clean_line
-from .signatures import GATES, LogSignature
+from .signatures import ERROR_WORDS, GATES, RARE_ERROR_WORDS, RARE_GATES, LogSignature
 
 KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches
 SEGMENT = 4096  # bytes either side of a gate hit that can belong to its line
 CONTEXT = 2  # lines shown before and after a match
 TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
-ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault")
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
+OTHER_SAMPLE = 20  # other gated lines kept from each end, for the evidence layer
+LAST_LINES = 40  # the log's last lines, for the evidence layer when no gate found anything
 
 
 @dataclass
@@ -44,6 +46,8 @@ class ScanResult:
     error_lines: List[Tuple[int, str]]  # error-like lines no signature explained
     lines: int
     bytes: int
+    other_lines: List[Tuple[int, str]] = field(default_factory=list)  # other gated lines nothing explained
+    last_lines: List[Tuple[int, str]] = field(default_factory=list)  # the log's last lines, gated or not
 
 
 def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
@@ -68,18 +72,32 @@ def _lines_after(data: bytes, pos: int, n: int) -> List[bytes]:
 class Scanner:
     def __init__(self, signatures: Sequence[LogSignature]) -> None:
         self.signatures = list(signatures)
-        self.gates = list(dict.fromkeys(g.encode() for g in GATES + ERROR_WORDS))
-        self.error_gates = {w.encode() for w in ERROR_WORDS}
+        self.core_gates = list(dict.fromkeys(g.encode() for g in GATES + ERROR_WORDS))
+        self.gates = list(dict.fromkeys(self.core_gates + [g.encode() for g in RARE_GATES + RARE_ERROR_WORDS]))
+        self.held: Optional[bytes] = None  # the newest chunk, searched once it is known to be last or not
+        self.first = True
+        self.error_gates = {w.encode() for w in ERROR_WORDS + RARE_ERROR_WORDS}
         self.matches: Dict[str, List[Match]] = collections.defaultdict(list)
         self.counts: Dict[str, int] = collections.Counter()
         self.error_head: List[Tuple[int, str]] = []
         self.error_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=ERROR_SAMPLE)
+        # Lines a gate found that carry no error word (a WARNING, a WSL path): weaker evidence.
+        self.other_head: List[Tuple[int, str]] = []
+        self.other_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=OTHER_SAMPLE)
         self.line = 0  # lines consumed so far
         self.bytes = 0
         self.tail = b""  # the last TAIL bytes before the current chunk
         self.pending: List[Match] = []  # matches still waiting for lines after them
 
     def feed(self, chunk: bytes) -> None:
+        """Scan the log's next chunk. One chunk is held back: the first and the last chunk are
+        searched for every gate, those between for the common ones (see RARE_GATES)."""
+        if self.held is not None:
+            self._scan(self.held, self.gates if self.first else self.core_gates)
+            self.first = False
+        self.held = chunk
+
+    def _scan(self, chunk: bytes, gate_list: Sequence[bytes]) -> None:
         base_line, self.bytes = self.line, self.bytes + len(chunk)
         if self.pending:
             waiting = []
@@ -92,7 +110,7 @@ class Scanner:
             self.pending = waiting
         low = chunk.lower()
         spans: Dict[int, Tuple[int, List[bytes]]] = {}
-        for gate in self.gates:
+        for gate in gate_list:
             pos = low.find(gate)
             while pos != -1:
                 lo = max(0, pos - SEGMENT)
@@ -125,12 +143,17 @@ class Scanner:
             self.counts[sig.id] += 1
             if len(self.matches[sig.id]) < KEEP:
                 self.matches[sig.id].append(self._match(sig, chunk, start, end, line_no, text, found))
-        if not matched and any(g in self.error_gates for g in gates) and text.strip():
+        if not matched and text.strip():
             entry = (line_no, text[:500])
-            if len(self.error_head) < ERROR_SAMPLE:
-                self.error_head.append(entry)
+            if any(g in self.error_gates for g in gates):
+                if len(self.error_head) < ERROR_SAMPLE:
+                    self.error_head.append(entry)
+                else:
+                    self.error_tail.append(entry)
+            elif len(self.other_head) < OTHER_SAMPLE:
+                self.other_head.append(entry)
             else:
-                self.error_tail.append(entry)
+                self.other_tail.append(entry)
 
     def _match(self, sig: LogSignature, chunk: bytes, start: int, end: int, line_no: int, text: str,
                found) -> Match:
@@ -140,7 +163,7 @@ class Scanner:
             before = _lines_before(self.tail, len(self.tail), CONTEXT - len(before)) + before
         line_end = chunk.find(b"\n", end)
         after = _lines_after(chunk, len(chunk) if line_end == -1 else line_end + 1, CONTEXT)
-        match = Match(sig, line_no, text[:1000], {k: v for k, v in found.groupdict().items() if v},
+        match = Match(sig, line_no, text[:1000], {k: v.strip() for k, v in found.groupdict().items() if v and v.strip()},
                       [(line_no - len(before) + i, clean_line(raw)) for i, raw in enumerate(before)],
                       [(line_no + 1 + i, clean_line(raw)) for i, raw in enumerate(after)])
         if len(after) < CONTEXT:
@@ -151,6 +174,22 @@ class Scanner:
         return match
 
     def result(self) -> ScanResult:
+        if self.held is not None:
+            self._scan(self.held, self.gates)
+            self.held, self.first = None, False
         seen = {line for line, _ in self.error_head}
         tail = [e for e in self.error_tail if e[0] not in seen]
-        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes)
+        seen_other = {line for line, _ in self.other_head}
+        other = self.other_head + [e for e in self.other_tail if e[0] not in seen_other]
+        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes, other,
+                          self._last_lines())
+
+    def _last_lines(self) -> List[Tuple[int, str]]:
+        """The log's last LAST_LINES non-blank lines, numbered: where a failure that prints none
+        of the gate words ("CUDA out of memory. Tried to allocate ...") still shows."""
+        raw = self.tail.split(b"\n")
+        if self.tail.endswith(b"\n"):
+            raw.pop()
+        first = self.line - len(raw) + 1 + (0 if self.tail.endswith(b"\n") else 1)
+        out = [(first + i, clean_line(r)) for i, r in enumerate(raw[-LAST_LINES * 2:], len(raw[:-LAST_LINES * 2]))]
+        return [e for e in out if e[1].strip()][-LAST_LINES:]

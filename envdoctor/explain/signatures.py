@@ -5,10 +5,11 @@ expression, the class of problem, the finding code (shared with `check` where on
 why it happens and the fix. Each row carries a real `example` line; loading checks that the
 pattern matches it, so adding a signature is a data change that cannot silently rot.
 
-Speed: the scanner looks for a few short literal GATES in the raw bytes and tries the
-patterns only on lines that hold one, and a pattern only where its lowercase `needle` is.
-So a row's error line must contain a gate, and its needle must appear in every line the
-pattern matches (both are checked on the example at load).
+Speed: the scanner looks for a few short literal gates in the lowercased bytes (GATES and
+ERROR_WORDS in every chunk, RARE_GATES and RARE_ERROR_WORDS in the first and last chunk) and
+tries the patterns only on lines that hold one, and a pattern only where its lowercase
+`needle` is. So a row's error line must contain a gate, and its needle must appear in every
+line the pattern matches (both are checked on the example at load).
 """
 from __future__ import annotations
 
@@ -32,17 +33,35 @@ CLASSES: Dict[str, str] = {
 # step, pip's generic "ERROR: Exception:"); context: worth knowing, not why it failed;
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
-MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log")
-# Literal byte strings the scanner searches for; each needle contains one. Each gate costs
-# one pass over the log, so add one only when no existing gate fits.
-GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "incompatible", "/mnt/", "wsl",
-         "non-zero code", "docker daemon", "building wheel", "--mount=type=cache", "vllm/vllm-openai",
-         "llm engine (v", "is not compatible", "incompleteread", "requires buildkit", "mismatches the version")
+MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log", "torch-extension-build")
+# Literal byte strings the scanner searches for (in the lowercased log); each needle contains
+# one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
+# existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
+GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "compatible", "/mnt/", "wsl",
+         "non-zero code", "building wheel", "--mount=type=cache", "vllm/vllm-openai",
+         "llm engine (v", "incompleteread", "requires buildkit", "mismatches the version")
+# Texts real logs print without any of the words above. They are searched in the first and the
+# last chunk of a log (all of a log up to 8 MB); the chunks between, the bulk of a huge log, are
+# progress bars and repeated lines, searched for GATES and ERROR_WORDS only.
+RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "trust_remote_code",
+              "must be divisible", "undefined symbol", "unknown flag", "too old", "flash", "reserved for kv cache",
+              "\u2500\u25b6")  # uv's "╰─▶" before each cause of an error
+# Words of an error line: scanned too, and the lines they find (when no signature explains them)
+# are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
+# in the first and the last chunk only.
+ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "cannot ")
+RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exception", "invalid", "refused",
+                    "could not", "couldn't", "abort")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
-CONTEXT_NAMES = ("vllm_version", "pip")
-DERIVED = {"cuda_from_int": "cuda_int"}
+CONTEXT_NAMES = ("vllm_version", "pip", "model", "build_package")
+DERIVED = {"cuda_from_int": "cuda_int", "arch_list": "arch", "package": "module"}
+# Import names whose distribution is named otherwise (or the same, for the ones people ask about).
+PACKAGES = {"torch": "torch", "torchvision": "torchvision", "vllm": "vllm", "numpy": "numpy",
+            "transformers": "transformers", "cv2": "opencv-python", "PIL": "pillow", "yaml": "pyyaml",
+            "sklearn": "scikit-learn", "flash_attn": "flash-attn", "xformers": "xformers"}
 FIELD = re.compile(r"\{([a-z_]+)\}")
+ARCH = re.compile(r"(?:compute|sm)_(\d+)(\d)([a-z]?)")
 KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -110,9 +129,10 @@ def check_row(row: LogSignature) -> None:
     """Cross-column checks: the row must be able to match its own example, fast."""
     if row.needle != row.needle.lower():
         raise ValueError(f"needle {row.needle!r} must be lowercase (it is matched case-blind)")
-    if not any(g in row.example.lower() for g in GATES):
-        raise ValueError(f"the example line contains none of the scan gates ({', '.join(GATES)}): the "
-                         "scanner would never look at it")
+    gates = GATES + ERROR_WORDS + RARE_GATES + RARE_ERROR_WORDS
+    if not any(g in row.example.lower() for g in gates):
+        raise ValueError(f"the example line contains none of the scan gates ({', '.join(gates)}): "
+                         "the scanner would never look at it")
     match = row.pattern.search(row.example)
     if match is None:
         raise ValueError(f"pattern does not match its own example line {row.example!r}")
@@ -150,6 +170,13 @@ def derive(groups: Dict[str, str]) -> Dict[str, str]:
     code = groups.get("cuda_int", "")
     if code.isdigit() and int(code) >= 1000:
         out["cuda_from_int"] = f"{int(code) // 1000}.{int(code) % 1000 // 10}"
+    module = groups.get("module", "")
+    if module:
+        top = module.split(".")[0]
+        out["package"] = PACKAGES.get(top, f"<package providing {top}>")
+    arch = ARCH.fullmatch(groups.get("arch", ""))
+    if arch:  # compute_120 -> 12.0, sm_90a -> 9.0a: TORCH_CUDA_ARCH_LIST's spelling
+        out["arch_list"] = f"{arch.group(1)}.{arch.group(2)}{arch.group(3)}"
     return out
 
 

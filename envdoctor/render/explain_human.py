@@ -61,6 +61,11 @@ def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[boo
         console.print()
         label = "ROOT CAUSE" if n == 0 and d.role == "cause" else ("ALSO" if d.role == "cause" else "NOTE")
         _diagnosis(console, line, d, label, verbose, show_context=(n == 0))
+    if e.error_lines and e.root is not None and e.root.confidence == "inferred":
+        console.print()
+        line("The lines that look most like errors:")
+        for item in e.error_lines:
+            line(f"  line {item.number}: {item.text}")
     if e.surfaced:
         console.print()
         line("Surfaced as:", "bold")
@@ -80,6 +85,9 @@ def _diagnosis(console, line, d: Diagnosis, label: str, verbose: bool, show_cont
     head.append(f.title, style="bold")
     head.append(f"  [{f.code}]" + (" (also a `check` finding)" if d.shared_with_check else ""), style="dim")
     console.print(head)
+    if d.confidence == "inferred":
+        line("    confidence: lower - inferred from the error's words, the tool that failed and the kind of log; "
+             "no exact signature matched", "dim")
     if show_context or verbose:
         for item in d.context:
             marker = ">" if item.number == d.line.number else " "

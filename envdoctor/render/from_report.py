@@ -11,6 +11,8 @@ from ..report_parse import ParsedReport
 
 def title(parsed: ParsedReport) -> str:
     r = parsed.report
+    if r.layout == "log":
+        return f"envdoctor: read from {parsed.source} as a log (it holds no collect_env report); no probe ran"
     return f"envdoctor: read from {parsed.source} ({r.tool} report, {r.layout} layout); no probe ran"
 
 

@@ -4,7 +4,7 @@ by the same signatures as `envdoctor explain`, so both speak in the same finding
 from __future__ import annotations
 
 import re
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from ..model import Finding
 from .parse import ChildOutput
@@ -41,16 +41,19 @@ def _stalled_download(out: ChildOutput, limit: float, log_path: str):
                "measures the hub.",))
 
 
-def _explained(log_path: str, vllm: str) -> Tuple[List[Finding], Tuple[str, ...]]:
-    """The causes explain's signatures find in the log, and the most error-like lines."""
+def _explained(log_path: str, vllm: str) -> Tuple[List[Finding], Tuple[str, ...], Optional[str]]:
+    """The causes explain's exact signatures find in the log, the most error-like lines, and
+    the class explain's evidence layer infers when no signature matched."""
     from ..explain import LogInputError, explain_log
 
     try:
         explanation = explain_log(log_path, vllm=vllm)
     except (LogInputError, OSError):
-        return [], ()
-    return ([d.finding for d in explanation.diagnoses if d.role == "cause"],
-            tuple(line.text for line in explanation.error_lines))
+        return [], (), None
+    causes = [d for d in explanation.diagnoses if d.role == "cause"]
+    inferred = next((d.finding.title for d in causes if d.confidence == "inferred"), None)
+    return ([d.finding for d in causes if d.confidence == "signature"],
+            tuple(line.text for line in explanation.error_lines), inferred)
 
 
 def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
@@ -67,7 +70,7 @@ def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
             why="The child was killed with its whole process group; nothing of it holds GPU memory.",
             notes=tuple(n for n in (PHASE_HINTS.get(phase), f"`envdoctor explain {log_path}` reads the log again.")
                         if n))) if f is not None)
-    causes, error_lines = _explained(log_path, out.markers.get("imported", {}).get("vllm"))
+    causes, error_lines, inferred = _explained(log_path, out.markers.get("imported", {}).get("vllm"))
     if causes:
         return tuple(causes)
     error = out.markers.get("error")
@@ -78,5 +81,6 @@ def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
                     evidence=(message.splitlines()[0][:500],) + quoted + (f"full log: {log_path}",),
                     why="The generation did not complete and no known error signature matched; the last lines "
                         "of the log say why.",
-                    notes=(f"`envdoctor explain {log_path}` shows the most error-like lines.",)),) + tuple(
+                    notes=((f"{inferred} (explain's reading, lower confidence).",) if inferred else ())
+                    + (f"`envdoctor explain {log_path}` shows the most error-like lines.",)),) + tuple(
         f for f in check_findings if f.severity == "error")

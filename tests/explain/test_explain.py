@@ -120,11 +120,21 @@ def test_corpus_accuracy_at_least_90_percent():
     assert accuracy >= 0.9, out.getvalue()
 
 
-def test_nothing_recognised_shows_error_like_lines_and_exit_3():
+def test_an_error_no_signature_knows_still_gets_a_class_its_line_and_exit_3():
     e = explain_log(os.path.join(LOGS, "unrecognised.log"))
-    assert e.category is None and e.diagnoses == () and e.surfaced == ()
+    assert e.category == "other" and e.surfaced == ()
+    assert e.root.confidence == "inferred" and e.root.line.text == "Segmentation fault (core dumped)"
+    assert e.root.finding.notes  # a next step
     assert [x.text for x in e.error_lines] == ["Segmentation fault (core dumped)"]
     assert exit_code(e) == 3
+
+
+def test_no_class_only_for_a_log_without_an_error(tmp_path):
+    log = tmp_path / "fine.log"
+    log.write_text("INFO 07-23 10:12:31 model_runner.py:160] Loading model weights took 2.8876 GB\n"
+                   "Processed prompts: 100% 8/8 [00:01<00:00,  5.12it/s]\n")
+    e = explain_log(str(log))
+    assert e.category is None and e.diagnoses == () and exit_code(e) == 0
 
 
 def test_several_problems_root_first(tmp_path):

@@ -35,7 +35,8 @@ def test_check_from_report_json(capsys):
     code, out, _ = run(capsys, "check", "--from-report", os.path.join(REPORTS, "vllm-0.7.0-sectioned-wsl2.md"),
                        "--json")
     doc = json.loads(out)
-    assert code == doc["exit_code"] == 0
+    assert code == doc["exit_code"] == 1  # two GPUs under WSL 2: a warning
+    assert [f["code"] for f in doc["findings"]] == ["wsl-multi-gpu", "wsl-pin-memory-off"]
     assert doc["facts"]["platform"]["wsl"] == 2
     assert doc["facts"]["python"]["torch"] == {"version": "2.5.1+cu124", "cuda": "12.4", "hip": None}
     assert doc["from_report"]["vllm_version"] == "0.7.0" and doc["from_report"]["layout"] == "sectioned"

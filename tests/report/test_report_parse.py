@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from envdoctor.compat.gpu import identify
 from envdoctor.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
 from envdoctor.matrices import Matrices
 from envdoctor.report_parse import ReportError, check_report, parse_report, read_report
@@ -38,7 +39,7 @@ EXPECTED = {
         tool="torch collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="5.4.0-135-generic", distro_id="ubuntu",
                       distro_version="20.04", distro_name="Ubuntu 20.04.5 LTS", wsl=None),
-        driver=dict(driver_version="450.51.05", cuda_max=None, source="report",
+        driver=dict(driver_version="450.51.05", cuda_max="11.0", source="report",
                     gpus=[(0, "Tesla V100-SXM2-32GB", "7.0"), (1, "Tesla V100-SXM2-32GB", "7.0")]),
         cuda=dict(nvcc_version="10.2"),
         python=dict(version="3.8.10", torch=("1.13.1+cu117", "11.7", None), vllm=None,
@@ -53,19 +54,19 @@ EXPECTED = {
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.146.1-microsoft-standard-WSL2",
                       distro_id="ubuntu", distro_version="22.04", distro_name="Ubuntu 22.04.3 LTS", wsl=2),
-        driver=dict(driver_version="536.23", cuda_max=None, source="report",
+        driver=dict(driver_version="536.23", cuda_max="12.2", source="report",
                     gpus=[(0, "NVIDIA GeForce RTX 2080 Ti", "7.5"), (1, "NVIDIA GeForce RTX 2080 Ti", "7.5")]),
         cuda=dict(nvcc_version="12.1"),
         python=dict(version="3.10.14", torch=("2.1.2+cu121", "12.1", None), vllm=("0.4.0", ("torch==2.1.2",)),
                     dists={"numpy": "1.26.4", "nvidia-nccl-cu12": "2.18.1", "torch": "2.1.2", "triton": "2.1.0"}),
         torch=dict(version="2.1.2+cu121", cuda="12.1", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3, env={},
-        findings=["compat-not-known", "bf16-unsupported"]),  # vllm 0.4.0's minimum CC is unknown (no sdist)
+        findings=["compat-not-known", "bf16-unsupported", "wsl-multi-gpu", "wsl-pin-memory-off"]),  # vllm 0.4.0's minimum CC is unknown (no sdist)
     "vllm-0.6.3.dev-torch-2.4.0-envvars-wsl2.txt": dict(
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.153.1-microsoft-standard-WSL2",
                       distro_id="ubuntu", distro_version="22.04", distro_name="Ubuntu 22.04.2 LTS", wsl=2),
-        driver=dict(driver_version="551.88", cuda_max=None, source="report",
+        driver=dict(driver_version="551.88", cuda_max="12.4", source="report",
                     gpus=[(0, "NVIDIA GeForce RTX 4070 Laptop GPU", "8.9")]),
         cuda=dict(nvcc_version="12.4"),
         python=dict(version="3.12.3", torch=("2.4.0+cu121", "12.1", None),
@@ -74,12 +75,12 @@ EXPECTED = {
         torch=dict(version="2.4.0+cu121", cuda="12.1", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=2,
         env={"CUDA_MODULE_LOADING": "LAZY", "VLLM_LOGGING_LEVEL": "DEBUG", "VLLM_WORKER_MULTIPROC_METHOD": "spawn"},
-        findings=["cuda-toolkit-not-needed"]),
+        findings=["cuda-toolkit-not-needed", "wsl-pin-memory-off"]),
     "vllm-0.7.0-sectioned-wsl2.md": dict(
         tool="vLLM collect_env", layout="sectioned",
         platform=dict(system="Linux", machine="x86_64", kernel="5.10.16.3-microsoft-standard-WSL2",
                       distro_id="ubuntu", distro_version="22.04", distro_name="Ubuntu 22.04.5 LTS", wsl=2),
-        driver=dict(driver_version="566.36", cuda_max=None, source="report",
+        driver=dict(driver_version="566.36", cuda_max="12.7", source="report",
                     gpus=[(0, "NVIDIA GeForce RTX 4090", "8.9"), (1, "NVIDIA GeForce RTX 4090", "8.9")]),
         cuda=dict(nvcc_version="12.4"),
         python=dict(version="3.11.11", torch=("2.5.1+cu124", "12.4", None), vllm=("0.7.0", ("torch==2.5.1",)),
@@ -87,12 +88,12 @@ EXPECTED = {
         torch=dict(version="2.5.1+cu124", cuda="12.4", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3,
         env={"NCCL_CUMEM_ENABLE": "0", "TORCHINDUCTOR_COMPILE_THREADS": "1", "CUDA_MODULE_LOADING": "LAZY"},
-        findings=[]),
+        findings=["wsl-multi-gpu", "wsl-pin-memory-off"]),
     "vllm-0.10.1.1-sectioned-torch-mismatch.txt": dict(
         tool="vLLM collect_env", layout="sectioned",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.0-139-generic", distro_id="ubuntu",
                       distro_version="22.04", distro_name="Ubuntu 22.04.4 LTS", wsl=None),
-        driver=dict(driver_version="570.133.20", cuda_max=None, source="report",
+        driver=dict(driver_version="570.133.20", cuda_max="12.8", source="report",
                     gpus=[(0, "NVIDIA H100 80GB HBM3", "9.0")]),
         cuda=dict(nvcc_version="12.8"),
         python=dict(version="3.12.11", torch=("2.8.0+cu128", "12.8", None), vllm=("0.10.1.1", ("torch==2.7.1",)),
@@ -106,7 +107,7 @@ EXPECTED = {
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="6.8.0-40-generic", distro_id="ubuntu",
                       distro_version="22.04", distro_name="Ubuntu 22.04.4 LTS", wsl=None),
-        driver=dict(driver_version="550.107.02", cuda_max=None, source="report",
+        driver=dict(driver_version="550.107.02", cuda_max="12.4", source="report",
                     gpus=[(0, "NVIDIA GeForce RTX 3090", "8.6")]),
         cuda=dict(nvcc_version="12.1"),
         python=dict(version="3.10.12", torch=("2.4.0+cpu", None, None), vllm=("0.6.1", ("torch==2.4.0",)),
@@ -118,27 +119,30 @@ EXPECTED = {
         tool="torch collect_env", layout="classic",
         platform=dict(system="Windows", machine="unknown", kernel=None, distro_id=None, distro_version=None,
                       distro_name=None, wsl=None),
-        driver="absent", cuda="absent",
+        # "No CUDA" from a CPU build of torch: whether there is a GPU is unknown, not "absent"
+        driver="skipped", cuda="absent",
         python=dict(version="3.10.17", torch=("2.8.0.dev20250528+cpu", None, None), vllm=None,
                     dists={"numpy": "2.2.6", "torch": "2.8.0.dev20250528+cpu"}),
         torch=dict(version="2.8.0.dev20250528+cpu", cuda=None, cuda_available=False),
         cudnn=(), flags=None, topology=0, env={},
-        findings=["native-windows-unsupported", "python-unsupported-by-vllm"]),
+        findings=["native-windows-unsupported", "torch-cpu-build-on-gpu-machine", "python-unsupported-by-vllm"]),
     "torch-1.3.1-old-yes-no-indented.txt": dict(
         tool="torch collect_env", layout="classic",
         platform=dict(system="Linux", machine="unknown", kernel=None, distro_id="ubuntu", distro_version="18.04",
                       distro_name="Ubuntu 18.04.4 LTS", wsl=None),
-        driver=dict(driver_version="430.64", cuda_max=None, source="report",
+        driver=dict(driver_version="430.64", cuda_max="10.1", source="report",
                     gpus=[(0, "GeForce RTX 2080 Ti", "7.5")]),
         cuda=dict(nvcc_version="10.1"),
-        # "CUDA used to build PyTorch: Could not collect" and no +cuXY tag: CUDA or CPU build is unknown
+        # "CUDA used to build PyTorch: Could not collect" is collect_env's word for torch.version.cuda
+        # None (get_env_info; replace_nones): a CPU build, and this machine lists an RTX 2080 Ti
         python=dict(version="3.7", torch=("1.3.1", None, None), vllm=None,
                     dists={"numpy": "1.19.1", "torch": "1.3.1", "torchvision": "0.4.2"}),
         torch=dict(version="1.3.1", cuda=None, cuda_available=False),
         cudnn=("/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5",
                "/usr/local/cuda-10.1/targets/x86_64-linux/lib/libcudnn.so.7.6.5"),
         flags=None, topology=0, env={},
-        findings=["python-unsupported-by-vllm", "bf16-unsupported"]),
+        findings=["torch-cpu-build-on-gpu-machine", "python-unsupported-by-vllm", "bf16-unsupported",
+                  "cuda-toolkit-not-needed"]),
 }
 
 
@@ -163,7 +167,9 @@ def test_every_parsed_field(name, matrices):
         for key in ("driver_version", "cuda_max", "source"):
             assert getattr(driver, key) == want["driver"][key], key
         assert [(g.index, g.name, g.compute_capability) for g in driver.gpus] == want["driver"]["gpus"]
-        assert all(g.memory_total_mib is None and g.cc_source == "matrix" for g in driver.gpus)
+        # memory from the GPU table where the name fixes it (an RTX 3090 has 24 GiB; an A100 comes in two sizes)
+        assert all(g.memory_total_mib == identify(g.name, matrices).vram_mib and g.cc_source == "matrix"
+                   for g in driver.gpus)
 
     if isinstance(want["cuda"], str):
         assert facts.status("cuda") == want["cuda"]
@@ -214,9 +220,11 @@ def test_at_least_four_torch_and_two_vllm_versions(matrices):
 
 
 def test_unknown_is_said_not_guessed(matrices):
-    p = parsed("torch-1.3.1-old-yes-no-indented.txt", matrices)
-    # torch 1.3.1 without a +cu tag and "Could not collect": CPU-or-CUDA is unknown, so the
-    # CPU-build rule (and those needing torch's CUDA) are not run rather than guessed.
+    # The real 1.3.1 report without its "CUDA used to build PyTorch" line (a logic test): with no
+    # +cu tag either, CPU-or-CUDA is unknown, so the CPU-build rule (and those needing torch's
+    # CUDA) are not run rather than guessed.
+    _, text = read_report(path("torch-1.3.1-old-yes-no-indented.txt"))
+    p = parse_report("\n".join(x for x in text.splitlines() if "CUDA used to build" not in x), matrices)
     assert "torch-cpu-build-on-gpu-machine" in p.report.skipped_rules
     assert "driver-too-old-for-torch" in p.report.skipped_rules
     assert any("CUDA or a CPU build" in u for u in p.report.unknown)
@@ -258,3 +266,44 @@ def test_crlf_ansi_and_utf16(matrices, tmp_path):
 def test_other_tools_reports_are_refused(name):
     with pytest.raises(ReportError, match="not a collect_env report"):
         check_report(path(name))
+
+
+# --- the report read as a log too (real reports from the corpus's dev split) ----------------
+
+CORPUS_REPORTS = os.path.join(os.path.dirname(__file__), "..", "data", "corpus", "reports")
+
+
+def corpus_report(name):
+    return check_report(os.path.join(CORPUS_REPORTS, name))
+
+
+def test_an_error_printed_into_the_report_is_a_finding():
+    # torch's warning "The NVIDIA driver on your system is too old (found version 9010)" above the report
+    report, _ = corpus_report("b-lhotse-793-driver-9010-cu102.txt")
+    f = next(f for f in report.findings if f.code == "driver-too-old-for-torch")
+    assert f.evidence[0].startswith("printed in the report, line 2: ")
+    assert "9.1" in f.title + f.why  # CUDA 9.1, decoded from 9010
+
+
+def test_an_issue_template_holding_only_an_error_is_read_as_a_log():
+    report, parsed = corpus_report("b-vllm-5501-undefined-symbol-c10-optional.txt")
+    assert [f.code for f in report.findings] == ["vllm-torch-mismatch"]
+    assert parsed.report.layout == "log"
+    assert all(r.status == "skipped" for r in parsed.facts.results.values())  # every fact unknown
+
+
+def test_gpu_names_get_compute_capability_and_the_driver_its_cuda():
+    report, parsed = corpus_report("b-vllm-7072-gtx1050-pascal.txt")
+    driver = parsed.facts.get("driver")
+    assert [(g.name, g.compute_capability) for g in driver.gpus] == [("NVIDIA GeForce GTX 1050", "6.1")]
+    assert (driver.cuda_max, driver.cuda_max_source) == ("12.2", "matrix")  # R535
+    assert "gpu-compute-capability-too-low" in [f.code for f in report.findings]
+
+
+def test_a_cpu_torch_says_torch_cannot_see_a_gpu_not_that_there_is_none():
+    report, parsed = corpus_report("b-vllm-36099-spark-aarch64-torch-cpu.txt")
+    codes_ = [f.code for f in report.findings]
+    assert "torch-cpu-build-on-gpu-machine" in codes_ and "no-nvidia-gpu" not in codes_
+    f = next(f for f in report.findings if f.code == "torch-cpu-build-on-gpu-machine")
+    assert "cannot see a GPU" in f.title
+    assert parsed.facts.status("driver") != "absent"

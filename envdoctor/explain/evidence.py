@@ -1,0 +1,334 @@
+"""The second layer under the signatures: a class from broader evidence when no exact
+signature knows the log.
+
+Three kinds of evidence, each weighed on the most error-like lines the scanner kept:
+  * the error vocabulary of each class (words that belong to a network, a build, a docker
+    failure, ...), stronger on the line that carries the exception or `ERROR:`;
+  * the tool that failed (nvcc, CMake, the docker daemon, huggingface_hub, ...), named by
+    the line itself;
+  * what kind of log it is (a docker build, a container start, WSL, a pip build, vLLM's
+    start-up, a hub download), from the markers and the lines.
+The class with the most weight wins; its strongest line is the decisive one. The answer is
+marked `inferred`: lower confidence than a signature, and said so.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional, Sequence, Tuple
+
+from ..model import Finding
+from .model import Diagnosis, LogLine
+
+# (class, weight, pattern): case-blind, searched in one line. Specific phrases weigh more
+# than the words that merely tend to go with a class.
+VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
+    ("network", 6, r"connection (?:reset|refused|aborted|broken)|connecttimeout|readtimeout|connecterror"),
+    ("network", 6, r"timed? ?out (?:while|after|connecting|waiting)|read timed out|connect timeout|i/o timeout|"
+                   r"operation timed out|request failed after \d+ retries"),
+    ("network", 6, r"name or service not known|temporary failure in name resolution|could not resolve host|"
+                   r"getaddrinfo failed|nodename nor servname|no such host|dns error"),
+    ("network", 6, r"sslerror|ssl: |certificate verify failed|tls handshake|eof occurred in violation|"
+                   r"unexpected eof|ssleoferror|wrong version number"),
+    ("network", 6, r"max retries exceeded|newconnectionerror|proxyerror|network is unreachable|"
+                   r"remotedisconnected|incompleteread|chunkedencodingerror|protocolerror|error sending request|"
+                   r"tcp connect error|failed to (?:download|fetch)|could not fetch url"),
+    ("network", 6, r"gated repo|proxy authentication required|tunnel connection failed|urlopen error|"
+                   r"do not match the hashes|hash mismatch|ssl module is not available"),
+    ("network", 5, r"\b(?:429|too many requests|502 bad gateway|503 service unavailable|504 gateway)\b|"
+                   r"rate.?limit|\bhttp error [45]\d\d|httperror|status code [45]\d\d|\b404 (?:client error|not found)"),
+    ("network", 4, r"localentrynotfounderror|couldn't connect to|cannot (?:reach|connect)|offline mode|"
+                   r"hf_hub_offline|huggingface\.co|hf-mirror|connection (?:error|timed out)|\btimeout\b|"
+                   r"urllib3|_error_catcher|httpget|http get|aiohttp|getaddrinfo|socket\.gaierror"),
+    ("environment", 6, r"undefined symbol|cannot open shared object file|no module named|modulenotfounderror|"
+                       r"importerror|dll load failed|version mismatch|incompatible|not compatible with|"
+                       r"not compiled with cuda|cuda capability sm_\d+|compute capability|was built for|"
+                       r"driver .*too old|is insufficient|no cuda devices|libcudart|libcudnn|libcuda\.so|"
+                       r"requires a different python|no matching distribution|no solution found|"
+                       r"no (?:compatible )?version (?:of|found)|could not find a version|no such operator|"
+                       r"winerror 126|error loading .*\.dll|\.dll\b"),
+    ("environment", 5, r"requires-python|no matching distribution|could not find a version|resolutionimpossible|"
+                       r"conflicting dependencies|dependency conflict|depends on|requires .*but you have|"
+                       r"externally-managed|numpy\.core\.multiarray|_array_api|was compiled (?:using|against)|"
+                       r"built (?:for|against|with) (?:a )?(?:different|another)|does not exist|"
+                       r"no kernel image|cuda driver version is insufficient|driver .*too old|"
+                       r"found no nvidia driver|cudagetdevicecount|nvml|cuda error|cudaerror"),
+    ("environment", 3, r"attributeerror|\bcuda\b.*\bnot available|is not supported|unsupported|"
+                       r"packagenotfounderror|versionconflict|valueerror: .*version|failed to import|"
+                       r"unable to load .*(?:library|driver)|symbol lookup|cannot import name"),
+    ("build", 6, r"\bnvcc\b|cmake error|ninja: build stopped|ninja is required|error: command .*(?:gcc|g\+\+|cl\.exe|"
+                 r"nvcc|cc1plus|clang)|compilation terminated|collect2: error|fatal error: .*\.h(?:pp)?:|"
+                 r"cuda_home|failed building wheel|could not build wheels|error: subprocess-exited-with-error|"
+                 r"metadata-generation-failed|egg_info|setup\.py|microsoft visual c\+\+|make: \*\*\*|"
+                 r"cuda compiler|cmakelists|\bld: cannot find|error: legacy-install-failure|rustc|cargo|"
+                 r"no such file or directory: '(?:ninja|nvcc|gcc|g\+\+|c\+\+|cmake|make)'|"
+                 r"mismatches the version that was used to compile"),
+    ("build", 3, r"building wheel|build backend|get_requires_for_build_wheel|pyproject\.toml|\bgcc\b|\bg\+\+\b"),
+    ("docker", 6, r"error response from daemon|oci runtime|nvidia-container-cli|nvidia-container-runtime|"
+                  r"could not select device driver|unknown runtime|docker daemon|docker\.sock|\bcdi\b|"
+                  r"runc (?:create|run)|container toolkit|failed to solve|manifest unknown|pull access denied"),
+    ("docker", 3, r"\bdocker\b|\bcontainer\b|\bpodman\b|buildx|compose"),
+    ("wsl", 6, r"/usr/lib/wsl|\bwsl ?2?\b|/dev/dxg|gpu access blocked|microsoft-standard|\.wslconfig|"
+               r"libdxcore|vmmem"),
+    ("resources", 6, r"out of memory|outofmemoryerror|\boom\b|no space left|memoryerror|cannot allocate memory|"
+                     r"bad_alloc|exit code:? 137|signal 9|sigkill|bus error|/dev/shm|\bkilled\b|disk quota|enospc|"
+                     r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|insufficient memory"),
+    ("other", 5, r"address already in use|chat template|trust_remote_code|permission denied|read-only file system|"
+                 r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror|"
+                 r"must be divisible|maximum model length|tensor parallel|only one usage of each socket address|"
+                 r"listen tcp .*: bind|no cuda gpus are available|invalid magic|failed to load model|"
+                 r"cannot re-initialize cuda"),
+    ("resources", 6, r"free disk space|disk space"),
+    # Phrases that settle a class against the generic words of another (a CUDA error word on a
+    # shared-memory failure, "Error response from daemon" on a registry timeout).
+    ("resources", 7, r"shared memory segment|insufficient shared memory|out of shared memory|no space left"),
+    ("network", 7, r"request canceled while waiting for connection|client\.timeout exceeded|tls handshake timeout"),
+    ("docker", 7, r"could not be found in this wsl 2 distro|docker desktop"),
+    ("other", 7, r"repositorynotfounderror|repository not found|huggingface\.co/none/|"
+                 r"greater than the derived max_model_len|longer than the maximum model length"),
+    ("build", 7, r"unsupported gnu version|gcc versions? later than|host compiler"),
+)
+# The tool a line names as the one that failed: (pattern, class it speaks for, its name).
+TOOLS: Tuple[Tuple[str, str, str], ...] = (
+    (r"\bnvcc (?:fatal|error)|nvcc fatal", "build", "nvcc"),
+    (r"cmake error|-- configuring incomplete", "build", "CMake"),
+    (r"ninja: build stopped|ninja: error", "build", "ninja"),
+    (r"error: command '[^']*(?:gcc|g\+\+|c\+\+|cl\.exe|clang)", "build", "the C/C++ compiler"),
+    (r"docker: error response from daemon|error response from daemon", "docker", "the docker daemon"),
+    (r"nvidia-container-cli", "docker", "the NVIDIA container toolkit"),
+    (r"huggingface_hub|hf_hub_download|snapshot_download", "network", "huggingface_hub"),
+    (r"\buv\b.*(?:error|failed)|^error: failed to (?:download|fetch)|\u2500\u25b6 (?:request failed|failed to fetch)",
+     "network", "uv"),
+    (r"pip\._vendor\.(?:urllib3|requests)", "network", "pip"),
+    (r"\bwsl(?:\.exe)?\b", "wsl", "WSL"),
+)
+# Kinds of log (markers from signatures, or words on the lines): where each leans.
+CONTEXT = {"docker": "docker", "pip-build": "build", "wsl": "wsl", "vllm-log": "other"}
+CONTEXT_WEIGHT = 2
+GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
+# A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.
+HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b)")
+HEADLINE_FACTOR = 2
+WEAK = 0.5  # a gated line without an error word
+STRONG = 6  # the weight of a class's specific words
+NEXT_STEP = {
+    "network": ("The network failed, not the environment: retry with longer timeouts and retries "
+                "(pip: --timeout 60 --retries 10; HF downloads: HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT), "
+                "or use a nearer mirror. `envdoctor check --only network` measures the line."),
+    "environment": ("Installed versions do not fit together: `envdoctor check` names the one that does not, "
+                    "and `envdoctor fix --plan` gives a set that does."),
+    "build": ("A build from source failed: prefer a prebuilt wheel of the same version; if you must build, "
+              "`envdoctor check` shows the CUDA toolkit, compiler and torch the build sees."),
+    "docker": ("Docker or the NVIDIA container toolkit failed: run `docker info` and "
+               "`docker run --rm --gpus all ubuntu nvidia-smi` on the host; `envdoctor check` on the host checks the driver."),
+    "wsl": ("WSL 2 GPU plumbing: run `envdoctor check` inside the distro; `wsl --update` in PowerShell and the "
+            "Windows NVIDIA driver (not a Linux one inside WSL) are the usual fixes."),
+    "resources": ("Not enough memory or disk: free some, or ask for less (smaller model, lower max_model_len, "
+                  "fewer parallel build jobs with MAX_JOBS)."),
+    "other": "Read the decisive line above; `envdoctor check` rules out the environment.",
+}
+# A next step for the tool that failed, before the class's.
+TOOL_STEP = {
+    "nvcc": "nvcc --version and torch's CUDA (python -c \"import torch; print(torch.version.cuda)\") must share "
+            "their major version; a prebuilt wheel avoids compiling at all.",
+    "CMake": "Rerun with the failing command's full output; CMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc points "
+             "CMake at the toolkit you mean.",
+    "ninja": "The compiler error is printed above ninja's 'build stopped' line: read the first 'error:' there.",
+    "the C/C++ compiler": "The first 'error:' of the compiler is the cause; a prebuilt wheel avoids compiling.",
+    "the docker daemon": "docker info shows the daemon, its runtimes and proxy settings.",
+    "the NVIDIA container toolkit": "nvidia-ctk --version, and nvidia-smi on the host, show whether the toolkit "
+                                    "and the driver work outside the container.",
+    "huggingface_hub": "huggingface-cli download <model> shows the hub's own error; HF_ENDPOINT selects a mirror, "
+                       "HF_TOKEN authenticates.",
+    "uv": "UV_HTTP_TIMEOUT=300 and a rerun; uv keeps what it finished.",
+    "pip": "pip install --timeout 60 --retries 10 and a rerun; pip 25.2 and later resume a broken download.",
+    "WSL": "wsl --update and wsl --shutdown in PowerShell, then retry.",
+}
+CODES = {cls: f"unrecognised-{cls}-failure" for cls in NEXT_STEP}
+SUMMARY = {
+    "network": "a network failure", "environment": "a version or installation mismatch",
+    "build": "a failed build from source", "docker": "a Docker / container runtime failure",
+    "wsl": "a WSL 2 problem", "resources": "memory or disk ran out", "other": "an application error",
+}
+
+# Phrases that name the problem itself, not only its class: (class, pattern, finding code). The
+# inferred diagnosis takes the code of the first that its decisive line (else another line of
+# its class) shows; it stays "inferred", with the lower confidence said.
+CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
+    ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
+                r"no such host|nameresolutionerror|dns", "dns-failure"),
+    ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054", "connection-reset"),
+    ("network", r"eof occurred in violation|unexpected_eof|ssleoferror|sslzeroreturn", "tls-connection-eof"),
+    ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
+    ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
+    ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
+    ("network", r"\b429\b|too many requests|rate.?limit", "hf-rate-limited"),
+    ("network", r"do not match the hashes|hash mismatch|sha256 mismatch", "download-corrupted"),
+    ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
+                r"request failed after \d+ retries", "download-stalled"),
+    ("network", r"connecttimeout|connect timeout|connection timed out", "tcp-blocked"),
+    ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory", "cuda-out-of-memory"),
+    ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
+    ("resources", r"shared memory|/dev/shm|bus error", "shm-too-small"),
+    ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache", "kv-cache-too-small-for-context"),
+    ("resources", r"kv cache", "kv-cache-no-memory"),
+    ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
+    ("environment", r"externally-managed", "installing-into-system-python"),
+    ("environment", r"not compiled with cuda", "torch-cpu-build-on-gpu-machine"),
+    ("environment", r"bfloat16|\bbf16\b", "bf16-unsupported"),
+    ("environment", r"ssl module is not available", "python-ssl-module-missing"),
+    ("environment", r"ijit_notifyevent", "mkl-too-new-for-torch"),
+    ("environment", r"winerror 126|error loading .*\.dll", "torch-windows-dll-missing"),
+    ("environment", r"was built for|can't load c\+\+/cuda extensions", "extension-torch-mismatch"),
+    ("environment", r"cannot import name .* from 'transformers'", "transformers-too-old"),
+    ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)", "gpu-compute-capability-too-low"),
+    ("environment", r"no module named", "missing-requirements"),
+    ("environment", r"numpy.*(?:1\.x|2\.\d)|_array_api", "numpy-abi-mismatch"),
+    ("environment", r"torchvision::", "torchvision-torch-mismatch"),
+    ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_", "torch-arch-missing-for-gpu"),
+    ("environment", r"driver .*too old|driver version is insufficient|insufficientdriver", "driver-too-old-for-torch"),
+    ("environment", r"(?:libcudart|libcublas|libcudnn|libnvrtc)\S*: cannot open shared object", "cuda-runtime-library-missing"),
+    ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
+    ("environment", r"nvml.*mismatch|driver/library version mismatch", "nvidia-driver-unreadable"),
+    ("environment", r"requires-python|requires a different python", "python-unsupported-by-vllm"),
+    ("environment", r"no matching distribution|could not find a version|no version of|no solution found",
+     "no-matching-distribution"),
+    ("environment", r"resolutionimpossible|conflicting dependencies|dependency conflict", "dependency-conflict"),
+    ("environment", r"vllm\S*_c\S*\.so.*undefined symbol|undefined symbol.*vllm", "vllm-torch-mismatch"),
+    ("environment", r"undefined symbol", "extension-torch-mismatch"),
+    ("build", r"no module named 'torch'", "build-needs-torch-no-isolation"),
+    ("build", r"mismatches the version that was used to compile|detected cuda version", "cuda-toolkit-mismatch-for-build"),
+    ("build", r"cuda_home", "cuda-home-not-set"),
+    ("build", r"unsupported gpu architecture", "nvcc-too-old-for-arch"),
+    ("build", r"unsupported gnu version|gcc versions? later than|host compiler", "host-compiler-unsupported"),
+    ("build", r"python\.h", "python-headers-missing"),
+    ("build", r"cuda compiler|cmake_cuda_compiler", "cmake-cuda-compiler-unknown"),
+    ("build", r"microsoft visual c\+\+|msvc", "msvc-build-tools-missing"),
+    ("build", r"'ninja'|ninja is required", "ninja-missing"),
+    ("docker", r"could not select device driver", "nvidia-container-toolkit-missing"),
+    ("docker", r"cannot connect to the docker daemon|is the docker daemon running", "docker-daemon-not-running"),
+    ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
+    ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
+    ("docker", r"nvidia-container-cli", "nvidia-container-runtime-broken"),
+    ("docker", r"unknown or invalid runtime name", "nvidia-runtime-not-configured"),
+    ("docker", r"requires buildkit|unknown flag: --mount", "buildkit-disabled"),
+    ("docker", r"toomanyrequests|rate limit", "registry-rate-limited"),
+    ("wsl", r"gpu access blocked", "wsl-gpu-access-blocked"),
+    ("wsl", r"pin_memory", "wsl-pin-memory-off"),
+    ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
+    ("wsl", r"/usr/lib/wsl.*libcuda|libcuda.*/usr/lib/wsl", "wsl-libcuda-not-on-loader-path"),
+    ("other", r"address already in use|bind: |only one usage of each socket address", "port-in-use"),
+    ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
+    ("other", r"longer than the maximum model length", "prompt-longer-than-max-model-len"),
+    ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),
+    ("other", r"cannot re-initialize cuda in forked", "cuda-fork-subprocess"),
+    ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
+    ("other", r"chat template", "model-without-chat-template"),
+    ("other", r"trust_remote_code", "trust-remote-code-required"),
+    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home)", "hf-cache-not-writable"),
+    ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
+)
+# Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.
+HUB = re.compile(r"huggingface|hf-mirror|hf\.co\b", re.IGNORECASE)
+HUB_CODES = {"tcp-blocked": "hf-endpoint-unreachable"}
+
+_VOCAB = [(cls, weight, re.compile(pattern, re.IGNORECASE)) for cls, weight, pattern in VOCABULARY]
+_HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code in CODE_HINTS]
+
+
+def code_hint(cls: str, texts: Sequence[str]) -> Optional[str]:
+    """The finding code the first of `texts` that names the problem of class `cls` gives."""
+    for text in texts:
+        for hint_cls, pattern, code in _HINTS:
+            if hint_cls == cls and pattern.search(text):
+                return HUB_CODES.get(code, code) if HUB.search(text) else code
+    return None
+_TOOLS = [(re.compile(pattern, re.IGNORECASE), cls, name) for pattern, cls, name in TOOLS]
+
+
+def line_classes(text: str) -> Dict[str, int]:
+    """The weight each class's vocabulary gives one line."""
+    out: Dict[str, int] = {}
+    for cls, weight, pattern in _VOCAB:
+        if pattern.search(text):
+            out[cls] = max(out.get(cls, 0), weight)
+    return out
+
+
+def tool_of(text: str) -> Optional[Tuple[str, str]]:
+    """(class, tool name) of the tool the line says failed, or None."""
+    return next(((cls, name) for pattern, cls, name in _TOOLS if pattern.search(text)), None)
+
+
+def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptoms: Sequence[Diagnosis] = (),
+          weak: Sequence[Tuple[int, str]] = ()) -> Tuple[Dict[str, float], Dict[str, Tuple[float, int, str]]]:
+    """Per class: its total weight, and its strongest line (weight, number, text). `weak`
+    lines (a WARNING, no error word) count half."""
+    totals: Dict[str, float] = {}
+    best: Dict[str, Tuple[float, int, str]] = {}
+    for number, text, strength in [(n, t, 1.0) for n, t in lines] + [(n, t, WEAK) for n, t in weak]:
+        factor = (HEADLINE_FACTOR if HEADLINE.match(text) else 1) * strength
+        weights = line_classes(text)
+        tool = tool_of(text)
+        if tool is not None:
+            weights[tool[0]] = weights.get(tool[0], 0) + 3
+        for cls, w in weights.items():
+            score = w * factor
+            totals[cls] = totals.get(cls, 0.0) + score
+            if cls not in best or score > best[cls][0] or (score == best[cls][0] and number < best[cls][1]):
+                best[cls] = (score, number, text)
+    if not totals:
+        return totals, best  # context alone is no evidence of a failure
+    for marker in markers:
+        cls = CONTEXT.get(marker)
+        if cls is not None and cls in totals:
+            totals[cls] += CONTEXT_WEIGHT
+    if "wsl" in markers and totals.get("environment") and GPU_WORDS.search(" ".join(b[2] for b in best.values())):
+        # The GPU failing under WSL 2 is WSL's GPU plumbing (the Windows driver, /usr/lib/wsl/lib)
+        # far more often than a version problem inside the distro.
+        totals["wsl"] = totals.get("wsl", 0.0) + totals["environment"] + CONTEXT_WEIGHT
+        best.setdefault("wsl", best["environment"])
+    for d in symptoms:  # a failed docker step or pip's exit: where it surfaced leans a little
+        totals[d.category] = totals.get(d.category, 0.0) + CONTEXT_WEIGHT
+        best.setdefault(d.category, (1.0, d.line.number, d.line.text))
+    return totals, best
+
+
+def score(text: str) -> int:
+    from .diagnose import _score
+
+    return _score(text)
+
+
+def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptoms: Sequence[Diagnosis] = (),
+          weak: Sequence[Tuple[int, str]] = ()) -> Optional[Diagnosis]:
+    """A cause inferred from the evidence, or None when the lines carry none. Weak lines alone
+    (warnings) decide only with a class's specific words: a log whose only lines are
+    warnings has no error in it."""
+    if not lines and not any(w >= STRONG for t in weak for w in line_classes(t[1]).values()):
+        weak = ()
+    totals, best = weigh(lines, markers, symptoms, weak)
+    if not totals:
+        if not lines or symptoms:
+            return None  # nothing error-like, or where it surfaced is all that is known
+        # Error-like lines with no class's words: an application error, the worst line decisive.
+        number, text = max(lines, key=lambda e: (score(e[1]), -e[0]))
+        totals, best = {"other": 0.0}, {"other": (0.0, number, text)}
+    cls = max(totals, key=lambda c: (totals[c], -best[c][1]))
+    _, number, text = best[cls]
+    tool = tool_of(text)
+    others = sorted((c for c in totals if c != cls), key=lambda c: -totals[c])
+    evidence = tuple(f"also {SUMMARY[c]}? weight {totals[c]:.0f} against {totals[cls]:.0f}" for c in others[:2])
+    title = (f"Not a known error, but the evidence points at {SUMMARY[cls]}" + (
+        f" ({tool[1]} failed)" if tool is not None and tool[0] == cls else "")) if totals[cls] else \
+        "An error no signature knows and no class's words describe: the most error-like line is below"
+    lines_of_class = [text] + [t for _, t in sorted(list(lines) + list(weak)) if cls in line_classes(t)]
+    hint = code_hint(cls, lines_of_class) if totals[cls] else None
+    if hint:
+        title = f"{title}: it reads as {hint}"
+    finding = Finding(hint or CODES[cls], "error", cls, title, evidence,
+                      "No exact signature matched, so this is inferred from the words of the most error-like "
+                      "lines, the tool that failed and the kind of log: lower confidence than a known error.",
+                      (), ((TOOL_STEP[tool[1]],) if tool is not None and tool[0] == cls else ()) + (NEXT_STEP[cls],))
+    line = LogLine(number, text)
+    return Diagnosis(finding, "cause", line, (line,), 1, (), False, 0, confidence="inferred")
+

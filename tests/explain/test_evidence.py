@@ -1,0 +1,111 @@
+"""The evidence layer under the signatures, and placeholders filled from the log.
+
+Logic tests feed the layer small sets of lines made for them; the behaviour on real logs is
+measured by test_corpus.py. Placeholder tests use real logs (tests/data and the corpus's dev
+split)."""
+from __future__ import annotations
+
+import os
+
+from envdoctor.explain import evidence, exit_code, explain_log, explain_text
+from envdoctor.explain.signatures import derive
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOGS = os.path.join(ROOT, "tests", "data", "logs")
+CORPUS = os.path.join(ROOT, "tests", "data", "corpus", "logs")
+
+
+def test_the_class_with_most_weight_wins_and_its_strongest_line_decides():
+    lines = [(3, "WARNING: something odd"),
+             (10, "requests.exceptions.ConnectionError: Max retries exceeded with url: /simple/"),
+             (11, "ERROR: Could not install packages due to an OSError"),
+             (12, "urllib3 ReadTimeout while reading")]
+    d = evidence.infer(lines)
+    assert d.category == "network" and d.line.number == 10
+    # The decisive line names no problem; another line of its class does: a read timeout.
+    assert d.confidence == "inferred" and d.finding.code == "download-stalled"
+    assert d.finding.notes and "network" in d.finding.notes[0]
+
+
+def test_a_class_without_a_named_problem_keeps_the_generic_code():
+    d = evidence.infer([(4, "ERROR: Could not install packages: Max retries exceeded with url: /simple/x/")])
+    assert d.category == "network" and d.finding.code == "unrecognised-network-failure"
+
+
+def test_code_hints_name_the_problem_and_the_hub():
+    assert evidence.code_hint("network", ["ConnectTimeout to pypi mirror"]) == "tcp-blocked"
+    assert evidence.code_hint("network", ["ConnectTimeout: huggingface.co:443"]) == "hf-endpoint-unreachable"
+    assert evidence.code_hint("resources", ["nothing", "cudaMalloc failed here"]) == "cuda-out-of-memory"
+    assert evidence.code_hint("build", ["cuda out of memory"]) is None  # hints of another class do not apply
+
+
+def test_the_tool_that_failed_is_evidence_and_is_named():
+    d = evidence.infer([(5, "nvcc fatal   : Value 'sm_999' is not defined for option 'gpu-name'")])
+    assert d.category == "build" and "nvcc failed" in d.finding.title
+
+
+def test_the_kind_of_log_leans_only_when_there_is_evidence():
+    line = [(7, "container exited: error 1 in the container runtime")]
+    assert evidence.infer(line, markers=("docker",)).category == "docker"
+    assert evidence.infer([], markers=("docker",)) is None
+
+
+def test_error_lines_without_any_class_words_are_other_with_the_worst_line():
+    d = evidence.infer([(1, "step 3 failed"), (2, "Segmentation fault (core dumped)")])
+    assert d.category == "other" and d.line.text == "Segmentation fault (core dumped)"
+
+
+def test_no_error_no_class():
+    assert evidence.infer([]) is None
+
+
+def test_an_unknown_log_gets_class_line_next_step_and_lower_confidence_and_exit_3():
+    e = explain_text("Traceback (most recent call last):\n"
+                     "RuntimeError: tcp connect error while fetching the weights from the mirror\n", source="t")
+    assert e.category == "network" and e.root.confidence == "inferred"
+    assert e.root.line.number == 2 and e.root.finding.notes
+    assert exit_code(e) == 3
+
+
+# --- placeholders come from the log -----------------------------------------------------------
+
+def test_arch_list_is_the_arch_nvcc_rejected():
+    assert derive({"arch": "compute_120"})["arch_list"] == "12.0"
+    assert derive({"arch": "compute_89"})["arch_list"] == "8.9"
+    assert derive({"arch": "sm_90a"})["arch_list"] == "9.0a"
+    e = explain_log(os.path.join(LOGS, "nvcc-arch.log"))  # nvcc rejected compute_90
+    assert 'export TORCH_CUDA_ARCH_LIST="9.0"' in e.root.finding.fix
+    assert not any("8.6" in f for f in e.root.finding.fix)  # never the first user's GPU
+
+
+def test_model_comes_from_vllms_engine_line():
+    e = explain_log(os.path.join(LOGS, "cuda-oom-3050.log"))
+    assert any(f.startswith("vllm serve Qwen/Qwen2-1.5B-Instruct ") for f in e.root.finding.fix)
+    e = explain_log(os.path.join(LOGS, "kv-cache-no-memory.log"))  # names no model: a placeholder
+    assert any("vllm serve <model> " in f for f in e.root.finding.fix)
+
+
+def test_missing_module_names_its_distribution():
+    assert derive({"module": "torch"})["package"] == "torch"
+    assert derive({"module": "cv2.data"})["package"] == "opencv-python"
+    assert derive({"module": "somethingelse"})["package"] == "<package providing somethingelse>"
+
+
+def test_pip_of_the_environment_the_log_shows():
+    # The real bitsandbytes log prints its conda environment's site-packages on the error lines.
+    e = explain_log(os.path.join(CORPUS, "b-bnb-838-textgen-libcudart.log"))
+    assert e.root.finding.code == "cuda-runtime-library-missing"
+    assert e.root.finding.fix[0].startswith("/opt/conda/envs/textgen/bin/python -m pip install")
+
+
+def test_no_stray_space_in_a_filled_title():
+    e = explain_log(os.path.join(LOGS, "tls-self-signed.log"))
+    assert " )" not in e.root.finding.title
+
+
+def test_a_failure_without_gate_words_is_read_from_the_last_lines():
+    # deforum-stable-diffusion#130's line without its "RuntimeError:" prefix: no gate word in it.
+    e = explain_text("loading the model\nCUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 4.00 GiB total capacity)\n")
+    assert e.category == "resources" and e.root.confidence == "inferred"
+    assert e.root.finding.code == "cuda-out-of-memory" and e.root.line.number == 2
+    assert explain_text("step 1 done\nstep 2 done\n").category is None  # no error: no class
