@@ -19,7 +19,7 @@ import corpus_score as cs
 
 GOAL = {"class": 0.90, "code": 0.75, "reports": 0.90}
 # Measured, rounded down to the percent: (class, code on high+medium, reports).
-FLOORS = {"dev": (0.93, 0.89, 0.56), "frozen": (0.90, 0.74, 0.37)}
+FLOORS = {"dev": (0.93, 0.89, 0.68), "frozen": (0.90, 0.74, 0.56)}
 
 
 @pytest.fixture(scope="module")
