@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 import time
@@ -36,11 +37,12 @@ def test_a_gzip_bomb_of_error_lines_is_cut_by_time(tmp_path, monkeypatch):
         block = line * ((1 << 20) // len(line) + 1)
         for _ in range(64):  # 64 MiB of error lines from a few hundred kB
             fh.write(block)
-    monkeypatch.setattr(reader, "READ_SECONDS", 1.0)
+    monkeypatch.setattr(reader, "READ_SECONDS", 0.2)
     start = time.monotonic()
     explanation = explain_log(str(bomb))
-    assert time.monotonic() - start < 8
-    assert any("stopped after 1 s" in n for n in explanation.notes)
+    assert time.monotonic() - start < 60  # a hang guard only: the cut itself is what the note says
+    [note] = [n for n in explanation.notes if "stopped after 0.2 s" in n]
+    assert int(re.search(r"(\d+) MiB in", note).group(1)) < 64  # cut before the end of the bomb
     assert explanation.error_lines or explanation.diagnoses  # what was read is still shown
 
 
