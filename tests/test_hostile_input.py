@@ -169,7 +169,7 @@ def test_a_tool_reporting_sixty_thousand_gpus_is_garbage_not_a_slow_check(tmp_pa
     start = time.monotonic()
     res = subprocess.run([sys.executable, "-m", "envdoctor", "check", "--json", "--offline", "--only", "driver"],
                          capture_output=True, text=True, env=env, timeout=60)
-    assert time.monotonic() - start < 8
+    assert time.monotonic() - start < 30  # a hang guard; the status below says the rows were refused, not timed out
     probe = json.loads(res.stdout)["probes"][0]
     assert probe["status"] == "error" and "more than one machine has" in probe["error"]
 
