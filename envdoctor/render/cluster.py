@@ -32,7 +32,7 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
 
 def render(report: ClusterReport, code: int, redactor: Redactor, *, verbose: bool = False, ci: bool = False,
            color: Optional[bool] = None, file=None) -> None:
-    from rich.console import Console
+    from .console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
