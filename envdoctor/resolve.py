@@ -266,7 +266,8 @@ def _overrides(t: Target, w: Wishes, m: Matrices) -> Target:
         changed.append("driver")
     if w.gpu or w.cc:
         identity = _gpu_named(w.gpu, m) if w.gpu else None
-        gpu = _target_gpu(identity) if identity else TargetGpu(f"a GPU of compute capability {w.cc}", None)
+        # --cc alone: the capability is said once, next to the name (N39)
+        gpu = _target_gpu(identity) if identity else TargetGpu("the GPU asked for", None)
         if w.cc:
             gpu = replace(gpu, cc=parse_cc(w.cc))
         t = replace(t, gpus=(gpu,), jetson=bool(identity and identity.jetson))

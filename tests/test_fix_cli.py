@@ -161,3 +161,10 @@ def test_apply_without_yes_on_a_pipe_asks_for_it(capsys, tmp_path):
     code, _, err = run(capsys, "fix", "--apply", "--replay", machine_dir("linux-h100-server"), "--env",
                        str(tmp_path / "env"), "--cache-dir", str(tmp_path / "c"))
     assert code == 4 and "--yes" in err and not (tmp_path / "env").exists()
+
+
+def test_a_gpu_given_by_cc_says_its_capability_once(capsys):
+    # N39: "a GPU of compute capability 9.0 (compute capability 9.0)", and "... 6.1 is 6.1" in the blockers.
+    code, out, _ = run(capsys, "fix", "--cc", "6.1", "--driver", "580.65.06")
+    machine = next(line for line in out.splitlines() if "machine:" in line)
+    assert code == 2 and machine.count("compute capability") == 1 and "6.1 is 6.1" not in out
