@@ -19,7 +19,8 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
     rows = [head]
     for n in report.nodes:
         if n.report is None:
-            rows.append([n.name, "?"] + ["?"] * len(drift.FIELDS) + [f"unreachable: {n.error}"])
+            why = "unreadable" if n.saved else "unreachable"
+            rows.append([n.name, "?"] + ["?"] * len(drift.FIELDS) + [f"{why}: {n.error}"])
             continue
         vals = drift.values(n.report.facts)
         driver = n.report.facts.get("driver")
