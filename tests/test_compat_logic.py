@@ -250,3 +250,4 @@ def test_check_says_what_fix_knows_of_the_installed_release(m, vllm, dists, seve
     assert (advice.severity if advice else None) == severity
     if says:
         assert any(says in c for c in advice.fix)
+        assert advice.title in ("vllm 1.0.0 can hang", "vllm 1.1.0 needs transformers < 9.0")  # the problem, named

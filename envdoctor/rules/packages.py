@@ -96,6 +96,7 @@ def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     installed = {canonicalize_name(d.name): d.version for d in env.distributions}
     evidence, fix, notes, severity, docs = [f"installed: vllm {vllm.version}"], [], [], None, None
+    heads = []  # each problem in a few words, for the title
     for issue in issues(version, m):
         broken = [(req, installed.get(canonicalize_name(req.name))) for req in issue.pins]
         broken = [(req, have) for req, have in broken
@@ -113,12 +114,13 @@ def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
             severity = "error"
         else:
             continue
+        heads.append(re.split(r"[:(]", issue.text)[0].strip())
         url = re.search(r"https?://[^\s)\"]+", issue.source)
         docs = docs or (url.group(0) if url else None)
     if severity is None:
         return None
     return Advice(
-        severity, f"vllm {vllm.version} has a known problem" + ("" if len(evidence) == 2 else "s"),
+        severity, f"vllm {vllm.version} " + "; ".join(heads),
         evidence=tuple(evidence),
         why="vLLM's own documentation lists this release's problem; it shows up at run time, not at install.",
         fix=tuple(fix), notes=tuple(notes), docs=docs,
