@@ -520,10 +520,9 @@ def run_smoke(python: Optional[str], model: str, dummy: bool, prompt: str, max_t
     """Run a real vLLM generation in the target environment and time each phase.
 
     Exit code: 0 the generation ran, 2 it failed or could not start (a finding says why), 4 usage."""
-    from rich.console import Console
-
     from .redact import Redactor
     from .render import smoke_text
+    from .render.console import Console
     from .smoke.run import SmokeOptions, run_smoke as smoke
 
     ctx = _context({}, python)

@@ -8,6 +8,7 @@ deadline; each failure becomes one HubError sentence that says what to do, never
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -17,6 +18,7 @@ DEADLINE_S = 20.0  # the whole look-up (huggingface_hub may retry)
 # Weight sizes for a config already cached are a refinement: never wait long for them.
 WEIGHTS_TIMEOUT_S, WEIGHTS_DEADLINE_S = 4.0, 6.0
 TRUE = ("1", "on", "true", "yes")
+PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")  # the proxy resolves names then
 
 # Bytes per element of the dtypes the hub's safetensors metadata counts.
 DTYPE_BYTES = {"F64": 8, "I64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2, "I16": 2, "U16": 2,
@@ -131,8 +133,13 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
     siblings: Tuple[str, ...] = ()
     weights: Optional[Weights] = None
     note = None
+    # huggingface_hub retries a name that does not resolve for about 20 s: ask the cache at once instead.
+    unresolved = None if local_only else _unresolvable(env)
+    local_only = local_only or unresolved is not None
     try:
-        if local_only:
+        if unresolved:
+            note = f"{unresolved} does not resolve (DNS): the checkpoint's weight sizes were not asked of the hub"
+        elif local_only:
             note = "HF_HUB_OFFLINE is set: the checkpoint's weight sizes were not asked of the hub"
         else:
             try:
@@ -158,6 +165,10 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
             "; if it is private, set HF_TOKEN to a token that can read it" if not token else
             "; HF_TOKEN is set, so check the name and that the token can read it")) from None
     except errors.LocalEntryNotFoundError:
+        if unresolved:
+            raise HubError(f"{repo_id}: the hub's host {unresolved} does not resolve (DNS) and its config.json is "
+                           f"not cached ({cache_dir}); fix DNS (getent hosts {unresolved}) or set HF_ENDPOINT to "
+                           "a mirror") from None
         if local_only:
             raise HubError(f"{repo_id}: HF_HUB_OFFLINE is set and its config.json is not in the Hugging Face "
                            f"cache ({cache_dir}); download it once online (huggingface-cli download {repo_id} "
@@ -205,6 +216,26 @@ def _gated(repo_id: str, token: Optional[str]) -> str:
             "token of that account (export HF_TOKEN=hf_...)")
 
 
+def _unresolvable(env: Mapping[str, str]) -> Optional[str]:
+    """The hub's host name when it does not resolve here; None when it does, or a proxy resolves it."""
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    if any(env.get(k) for k in PROXY_VARS):
+        return None
+    host = urlsplit(endpoint(env) or constants.ENDPOINT).hostname
+    if not host:
+        return None
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return host
+    except (OSError, UnicodeError):
+        return None  # not a name lookup failure: let the request say what is wrong
+    return None
+
+
 def _where(env: Mapping[str, str]) -> str:
     return endpoint(env) or "the default Hugging Face endpoint"
 
@@ -222,6 +253,10 @@ def weights_only(repo_id: str, env: Mapping[str, str], *, timeout: float = WEIGH
 
             quiet()
             _follow(env)
+            unresolved = _unresolvable(env)
+            if unresolved:
+                result["note"] = f"{unresolved} does not resolve (DNS): weights counted from config.json"
+                return
             info = HfApi(endpoint=endpoint(env), token=env.get("HF_TOKEN") or None).model_info(
                 repo_id, timeout=timeout)
             result["weights"] = _weights(getattr(info, "safetensors", None))

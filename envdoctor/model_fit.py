@@ -58,7 +58,7 @@ def gpu_from_fact(g: GpuFact, matrices: Matrices) -> fit.Gpu:
 def gpu_from_catalog(matrices: Matrices, name: Optional[str], vram_gib: Optional[float],
                      free_gib: Optional[float]) -> Tuple[fit.Gpu, List[str]]:
     """--gpu NAME and/or --vram GB (GiB, as NVML counts it), optionally --free GB."""
-    from .compat.gpu import named
+    from .compat.gpu import close_names, named
 
     notes: List[str] = []
     cc = None
@@ -67,8 +67,10 @@ def gpu_from_catalog(matrices: Matrices, name: Optional[str], vram_gib: Optional
     if name:
         hits = named(name, matrices)
         if not hits:
+            close = close_names(name, matrices)
             raise UnknownGpu(f"unknown GPU {name!r}: pass its memory instead (--vram 4) or a name from "
-                             "`envdoctor matrices show gpu` (for example --gpu \"RTX 3050 Laptop\")")
+                             "`envdoctor matrices show gpu` (for example --gpu \"RTX 3050 Laptop\")"
+                             + (f". Did you mean: {', '.join(close)}?" if close else ""))
         if len(hits) > 1:
             raise UnknownGpu(f"{name!r} matches {len(hits)} GPUs ({'; '.join(h.name for h in hits)}): "
                              "be more specific, or pass --vram")

@@ -266,7 +266,8 @@ def _overrides(t: Target, w: Wishes, m: Matrices) -> Target:
         changed.append("driver")
     if w.gpu or w.cc:
         identity = _gpu_named(w.gpu, m) if w.gpu else None
-        gpu = _target_gpu(identity) if identity else TargetGpu(f"a GPU of compute capability {w.cc}", None)
+        # --cc alone: the capability is said once, next to the name (N39)
+        gpu = _target_gpu(identity) if identity else TargetGpu("the GPU asked for", None)
         if w.cc:
             gpu = replace(gpu, cc=parse_cc(w.cc))
         t = replace(t, gpus=(gpu,), jetson=bool(identity and identity.jetson))
@@ -286,11 +287,13 @@ def _is_jetson(name: str, m: Matrices) -> bool:
 
 
 def _gpu_named(name: str, m: Matrices):
-    from .compat.gpu import named
+    from .compat.gpu import close_names, named
 
     hits = named(name, m)
     if not hits:
-        raise UsageProblem(f"--gpu {name!r}: not a GPU envdoctor knows; see `envdoctor matrices show gpu` or pass --cc X.Y")
+        close = close_names(name, m)
+        raise UsageProblem(f"--gpu {name!r}: not a GPU envdoctor knows; see `envdoctor matrices show gpu` or pass "
+                           "--cc X.Y" + (f". Did you mean: {', '.join(close)}?" if close else ""))
     if len(hits) > 1:
         raise UsageProblem(f"--gpu {name!r} matches {len(hits)} GPUs ({'; '.join(h.name for h in hits[:4])}): be more specific")
     return hits[0]

@@ -53,7 +53,7 @@ def test_list_names_every_code(capsys):
 def test_ci_output_is_plain_and_short(capsys):
     code, out, _ = run(capsys, "check", "--ci", "--replay", machine_dir("wsl2-rtx3050-laptop"))
     assert "\x1b[" not in out
-    assert out.splitlines()[-1].startswith("envdoctor: 1 error(s), 2 warning(s), 1 info")
+    assert out.splitlines()[-1].startswith("envdoctor: 1 error(s), 3 warning(s), 1 info")
     assert "error missing-requirements:" in out
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from envdoctor.cli import main
 
+from .conftest import HERE, machine_dir
+
 
 def run(capsys, *args):
     with pytest.raises(SystemExit) as exit_info:
@@ -88,6 +90,19 @@ def test_a_closed_stdout_is_not_warnings():
     # N44: `check --list | head` exited 1, which means "warnings".
     proc = subprocess.Popen([sys.executable, "-m", "envdoctor", "check", "--list"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141 and err == b""
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--replay", machine_dir("wsl2-rtx3050-laptop")],
+    ["fix", "--replay", machine_dir("wsl2-rtx3050-laptop"), "--vllm", "0.5.3"],
+    ["explain", os.path.join(HERE, "data", "seed", "docker-build.log")],
+])
+def test_a_closed_stdout_is_not_warnings_where_rich_prints(args):
+    # N44 for the rich views: rich ends the process with its own SystemExit(1) on a closed pipe.
+    proc = subprocess.Popen([sys.executable, "-m", "envdoctor", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 141 and err == b""

@@ -221,3 +221,33 @@ def test_when_no_driver_alone_helps_the_gpu_change_comes_first(m):
     assert r.stack is None
     assert "compute capability 7.0 or higher" in r.changes[0]
     assert any(c.startswith("update the NVIDIA driver") for c in r.changes[1:])
+
+
+def _with(facts, *dists):
+    """The machine's environment with these distributions added (name, version)."""
+    import dataclasses
+
+    from envdoctor.facts import Distribution
+
+    env = facts.get("python")
+    more = env.distributions + tuple(Distribution(n, v) for n, v in dists)
+    results = dict(facts.results, python=dataclasses.replace(facts.results["python"],
+                                                             facts=dataclasses.replace(env, distributions=more)))
+    return type(facts)(results)
+
+
+@pytest.mark.parametrize("vllm, dists, severity, says", [
+    ("1.0.0", (), "warn", "envdoctor fix --vllm 1.0.1"),  # a release that can hang: offer the fixed one
+    ("1.1.0", (("transformers", "9.1"),), "error", "install 'transformers<9.0'"),  # its extra pin broken
+    ("1.1.0", (("transformers", "8.9"),), None, None),  # the pin holds
+    ("1.0.1", (), None, None),  # no known problem
+])
+def test_check_says_what_fix_knows_of_the_installed_release(m, vllm, dists, severity, says):
+    # The seed machine's vllm 0.5.3 got the zmq-hang advice from `fix`, and nothing from `check`.
+    from envdoctor.rules.packages import vllm_known_issue
+
+    advice = vllm_known_issue.check(_with(machine_facts(vllm=vllm), *dists), m)
+    assert (advice.severity if advice else None) == severity
+    if says:
+        assert any(says in c for c in advice.fix)
+        assert advice.title in ("vllm 1.0.0 can hang", "vllm 1.1.0 needs transformers < 9.0")  # the problem, named

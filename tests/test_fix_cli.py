@@ -161,3 +161,19 @@ def test_apply_without_yes_on_a_pipe_asks_for_it(capsys, tmp_path):
     code, _, err = run(capsys, "fix", "--apply", "--replay", machine_dir("linux-h100-server"), "--env",
                        str(tmp_path / "env"), "--cache-dir", str(tmp_path / "c"))
     assert code == 4 and "--yes" in err and not (tmp_path / "env").exists()
+
+
+def test_a_gpu_given_by_cc_says_its_capability_once(capsys):
+    # N39: "a GPU of compute capability 9.0 (compute capability 9.0)", and "... 6.1 is 6.1" in the blockers.
+    code, out, _ = run(capsys, "fix", "--cc", "6.1", "--driver", "580.65.06")
+    machine = next(line for line in out.splitlines() if "machine:" in line)
+    assert code == 2 and machine.count("compute capability") == 1 and "6.1 is 6.1" not in out
+
+
+@pytest.mark.parametrize("args", [["fix", "--driver", "550.54.14"], ["fit", "Qwen/Qwen2-1.5B-Instruct"]])
+def test_a_gpu_name_typed_without_spaces_is_refused_with_the_names_it_looks_like(capsys, args):
+    # "rtx4090" named nothing and said only "not a GPU envdoctor knows"; it is still not guessed.
+    code, out, err = run(capsys, *args, "--gpu", "rtx4090")
+    assert code == 4 and out == "" and "Did you mean: GeForce RTX 4090" in err
+    code, _, err = run(capsys, *args, "--gpu", "no such card")
+    assert code == 4 and "Did you mean" not in err

@@ -21,7 +21,8 @@ from .conftest import MACHINE_NAMES, check_machine, machine_dir
 EXPECTED = {
     "cpu-only": {"no-nvidia-gpu", "cuda-toolkit-not-needed"},
     "linux-h100-server": set(),
-    "wsl2-rtx3050-laptop": {"missing-requirements", "gpu-memory-in-use", "low-ram", "cuda-toolkit-not-needed"},
+    "wsl2-rtx3050-laptop": {"missing-requirements", "vllm-known-issue", "gpu-memory-in-use", "low-ram",
+                            "cuda-toolkit-not-needed"},
     "wsl2-linux-driver-installed": {"wsl-linux-driver-installed", "nvidia-driver-unreadable", "torch-cuda-init-failed"},
     "wsl2-no-windows-driver": {"wsl-libcuda-missing", "no-nvidia-gpu"},
     "wsl2-loader-path-broken": {"wsl-libcuda-not-on-loader-path", "nvidia-driver-unreadable",

@@ -157,3 +157,37 @@ def test_weight_sizes_for_a_cached_config_never_wait_long(tmp_path):
         assert weights is None and note and time.monotonic() - started < 5
     finally:
         sock.close()
+
+
+def _no_dns_for(monkeypatch, host):
+    """A machine whose DNS cannot resolve `host` (the fake stands in for the resolver)."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(name, *args, **kwargs):
+        if name == host:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_hub_name_that_does_not_resolve_is_said_at_once_not_retried_to_the_deadline(tmp_path, monkeypatch):
+    # huggingface_hub retried the failed lookup for ~20 s, then fit said "did not answer within 20 s".
+    _no_dns_for(monkeypatch, "hub.test")
+    for var in hub.PROXY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(hub.HubError) as err:
+        hub.fetch(LLAMA, {"HF_ENDPOINT": "http://hub.test"}, str(tmp_path), timeout=1.0, deadline=3.0)
+    assert "hub.test does not resolve (DNS)" in str(err.value) and "did not answer" not in str(err.value)
+
+
+def test_a_cached_config_still_answers_when_the_hub_name_does_not_resolve(capsys, loopback, monkeypatch):
+    run(capsys, "fit", LLAMA, "--gpu", "RTX 4090")
+    before = len(loopback.requests)
+    _no_dns_for(monkeypatch, "127.0.0.1")
+    code, out, _ = run(capsys, "fit", LLAMA, "--gpu", "RTX 4090", "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["verdict"] == "fits-with-settings" and len(loopback.requests) == before
+    assert "127.0.0.1 does not resolve (DNS)" in json.dumps(doc)

@@ -170,8 +170,6 @@ def test_n40_the_readme_lines_use_two_venvs_and_n10_the_test_command_downloads_n
 
 def test_n9_docs_install_from_the_repository_not_the_package_index():
     for name in ["README.md"] + [os.path.join("docs", n) for n in os.listdir(os.path.join(ROOT, "docs"))]:
-        if name.endswith("exit-codes.md"):
-            continue  # the security helper's file (issue 13): its snippet is fixed there
         assert "pip install llm-envdoctor" not in _read(name), name
 
 

@@ -39,6 +39,7 @@ class Node:
     extras: NodeExtras = NodeExtras()
     error: Optional[str] = None  # why there is no report
     document: Optional[Dict[str, Any]] = None  # its `check --json` document, as the node sent it
+    saved: bool = False  # from a file of `check --cluster DIR`, not asked over Ray
 
 
 def interfaces(ctx: Context) -> Optional[Tuple[str, ...]]:

@@ -36,6 +36,14 @@ def unreachable(nodes: Sequence[Node], _wish: Wish) -> Optional[Finding]:
     lost = [n for n in nodes if n.report is None]
     if not lost:
         return None
+    if all(n.saved for n in lost):  # check --cluster DIR: nothing was asked, a file could not be read
+        return Finding("node-unreachable", "error", AREA, f"{len(lost)} node file(s) could not be read as a check",
+                       tuple(f"{n.name}: {n.error}" for n in lost),
+                       "A node whose check cannot be read is a node whose facts are unknown, not a node that is fine.",
+                       ("envdoctor check --json > NODE.json",),
+                       ("Run this on that node again and save its output unchanged (or its `python -m "
+                        "torch.utils.collect_env` report as NODE.txt), then rerun.",),
+                       RAY_DOCS)
     return Finding("node-unreachable", "error", AREA, f"{len(lost)} node(s) did not answer the check",
                    tuple(f"{n.name}: {n.error}" for n in lost),
                    "A node that cannot run a short check cannot run a vLLM worker either; its facts are unknown.",

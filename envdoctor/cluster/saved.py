@@ -36,7 +36,7 @@ def _node(path: str, matrices) -> Node:
                 doc = json.load(fh)
             facts = from_document(doc)
         except (OSError, ValueError, UnicodeDecodeError, FactsFileError) as exc:
-            return Node(stem, error=f"{os.path.basename(path)}: {exc}")
+            return Node(stem, error=f"{os.path.basename(path)}: {exc}", saved=True)
         extras = extras_from_document(doc)
         name = doc["node"].get("name") if isinstance(doc.get("node"), dict) else None
         return Node(str(name or stem), report=Report(facts, ()), extras=extras, document=doc)
@@ -45,5 +45,5 @@ def _node(path: str, matrices) -> Node:
     try:
         report, _parsed = check_report(path, matrices)
     except ReportError as exc:
-        return Node(stem, error=str(exc))
+        return Node(stem, error=str(exc), saved=True)
     return Node(stem, report=report, extras=NodeExtras())

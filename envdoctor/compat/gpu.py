@@ -121,6 +121,24 @@ def _named(query: str, rows: Sequence[GpuSpec]) -> List[_Hit]:
     return [_Hit(r, size) for r in chosen]
 
 
+def close_names(query: str, matrices: Matrices, n: int = 3) -> List[str]:
+    """Known GPU names that words naming none look like ("rtx4090": GeForce RTX 4090): for a "did
+    you mean" line, never to be used in their place."""
+    import difflib
+
+    def squash(words) -> str:
+        return re.sub(r"[^a-z0-9]", "", "".join(words))
+
+    keys: Dict[str, str] = {}
+    for name in sorted({r.name for r in matrices.table("gpus")}):
+        words = name.lower().split()
+        for kept in (words, [w for w in words if w not in ("nvidia", "geforce", "tesla")],
+                     [w for w in words if w not in _FILLER]):
+            keys.setdefault(squash(kept), name)
+    hits = difflib.get_close_matches(squash(query.lower().split()), list(keys), n=n * 3, cutoff=0.8)
+    return list(dict.fromkeys(keys[h] for h in hits))[:n]
+
+
 def identify(nvml_name: str, matrices: Matrices) -> Optional[GpuIdentity]:
     """The GPU an NVML name denotes, or None when the name is not known (never a guess)."""
     hit = _match(nvml_name, matrices.table("gpus"))

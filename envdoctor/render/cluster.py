@@ -19,7 +19,8 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
     rows = [head]
     for n in report.nodes:
         if n.report is None:
-            rows.append([n.name, "?"] + ["?"] * len(drift.FIELDS) + [f"unreachable: {n.error}"])
+            why = "unreadable" if n.saved else "unreachable"
+            rows.append([n.name, "?"] + ["?"] * len(drift.FIELDS) + [f"{why}: {n.error}"])
             continue
         vals = drift.values(n.report.facts)
         driver = n.report.facts.get("driver")
@@ -32,7 +33,7 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
 
 def render(report: ClusterReport, code: int, redactor: Redactor, *, verbose: bool = False, ci: bool = False,
            color: Optional[bool] = None, file=None) -> None:
-    from rich.console import Console
+    from .console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,

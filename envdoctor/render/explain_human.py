@@ -29,7 +29,7 @@ def summary_line(e: Explanation) -> str:
 
 def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[bool] = None,
            verbose: bool = False, file=None) -> None:
-    from rich.console import Console
+    from .console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=color is False, highlight=False, soft_wrap=True,

@@ -205,7 +205,7 @@ def fact_lines(result: ProbeResult) -> List[str]:
 def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
            file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
-    from rich.console import Console
+    from .console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,

@@ -13,7 +13,7 @@ from .plan_common import grouped_rejections, size, summary, target_line
 
 def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, color: Optional[bool] = None,
            width: Optional[int] = None) -> None:
-    from rich.console import Console
+    from .console import Console
     from rich.markup import escape
 
     from .wrap import prose_lines

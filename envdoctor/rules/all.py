@@ -18,6 +18,7 @@ ALL_RULES = (
     torch.vllm_torch,
     packages.missing_requirements,
     packages.python_unsupported,
+    packages.vllm_known_issue,
     driver.cc_too_low,
     driver.vllm_kernels_missing,
     driver.compat_not_known,

@@ -77,6 +77,56 @@ def missing_requirements(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
+@rule("vllm-known-issue", "python", "The installed vLLM release has a known bug, or lacks the extra pin it needs")
+def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
+    """What `fix` says of a release (matrices/vllm_known.csv), said of the one installed: a release
+    that can hang, and an extra pin it needs that the environment breaks. The vaguer "dependency
+    problems" of old releases show as the unmet requirements themselves (missing-requirements)."""
+    import re
+
+    from ..compat.known import issues
+
+    env = facts.get("python")
+    vllm = env.dist("vllm") if env is not None else None
+    if vllm is None:
+        return None
+    try:
+        version = Version(vllm.version.split("+")[0])
+    except InvalidVersion:
+        return None
+    installed = {canonicalize_name(d.name): d.version for d in env.distributions}
+    evidence, fix, notes, severity, docs = [f"installed: vllm {vllm.version}"], [], [], None, None
+    heads = []  # each problem in a few words, for the title
+    for issue in issues(version, m):
+        broken = [(req, installed.get(canonicalize_name(req.name))) for req in issue.pins]
+        broken = [(req, have) for req, have in broken
+                  if have is not None and not req.specifier.contains(have.split("+")[0], prereleases=True)]
+        if issue.kind == "hang":
+            evidence.append(f"vllm {vllm.version} {issue.text}")
+            if issue.offer:
+                fix.append(f"envdoctor fix --vllm {issue.offer}")
+                notes.append(f"vllm {issue.offer} fixes it; `envdoctor fix --vllm {issue.offer}` plans it in a new "
+                             "environment (its torch pin differs, so an in-place upgrade swaps torch too).")
+            severity = severity or "warn"
+        elif issue.kind == "pin" and broken:
+            evidence += [f"vllm {vllm.version} {issue.text}; found {req.name} {have}" for req, have in broken]
+            fix.append(f"{target_pip(facts)} install " + " ".join(f"'{req}'" for req, _ in broken))
+            severity = "error"
+        else:
+            continue
+        heads.append(re.split(r"[:(]", issue.text)[0].strip())
+        url = re.search(r"https?://[^\s)\"]+", issue.source)
+        docs = docs or (url.group(0) if url else None)
+    if severity is None:
+        return None
+    return Advice(
+        severity, f"vllm {vllm.version} " + "; ".join(heads),
+        evidence=tuple(evidence),
+        why="vLLM's own documentation lists this release's problem; it shows up at run time, not at install.",
+        fix=tuple(fix), notes=tuple(notes), docs=docs,
+    )
+
+
 def python_tag(version: str) -> str:
     major, minor = version.split(".")[:2]
     return f"cp{major}{minor}"

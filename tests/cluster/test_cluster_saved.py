@@ -90,6 +90,10 @@ def test_an_unreadable_node_file_is_an_unreachable_node(capsys, tmp_path):
     assert out.exit_code == 3
     [lost] = [f for f in doc["findings"] if f["code"] == "node-unreachable"]
     assert lost["evidence"][0].startswith("broken: broken.json: ")
+    # A file nobody asked over Ray: it "could not be read", and `ray status` is no fix for it.
+    assert "could not be read" in lost["title"] and not any("ray" in c for c in lost["fix"])
+    table = run(capsys, "--cluster", str(tmp_path / "nodes")).output
+    assert "unreadable: broken.json" in table and "unreachable" not in table.split("\n\n")[1]
 
 
 def test_an_empty_folder_is_a_usage_error(capsys, tmp_path):
