@@ -117,3 +117,16 @@ def test_findings_suggest_run_smoke_with_the_settings_that_fit():
     [prove] = [n for n in finding.notes if n.startswith("Prove it")]
     assert "envdoctor run-smoke --model Qwen/Qwen2-1.5B-Instruct-" in prove and "--max-model-len" in prove
     assert "--gpu-memory-utilization" in prove
+
+
+def test_one_gpu_memory_utilization_per_report():
+    # N37: the model's sizing and gpu-memory-in-use advise the same figure for the same card.
+    import re
+
+    from .conftest import check_machine
+
+    report, _doc, _ctx = check_machine("wsl2-rtx3050-laptop", model="Qwen/Qwen2-1.5B-Instruct")
+    figures = {float(m.group(1)) for f in report.findings for cmd in f.fix
+               for m in [re.search(r"--gpu-memory-utilization (\d\.\d+)", cmd)] if m}
+    codes = {f.code for f in report.findings}
+    assert "gpu-memory-in-use" in codes and len(figures) == 1, figures

@@ -6,6 +6,7 @@ import pytest
 
 from envdoctor.facts import (DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, ResourceFacts, Disk,
                              TorchBuild, Distribution, TorchRuntimeFacts)
+from envdoctor.fit import MiB, utilization_for
 from envdoctor.matrices import Matrices
 from envdoctor.model import Facts, ProbeResult
 from envdoctor.rules import driver, packages, resources, torch
@@ -89,7 +90,10 @@ def test_cc_rule_uses_the_installed_vllm_floor():
 def test_memory_in_use_threshold():
     assert driver.memory_in_use.evaluate(facts(driver=drv("580.1", "13.0", used=2000)), M) is None
     finding = driver.memory_in_use.evaluate(facts(driver=drv("580.1", "13.0", used=12000)), M)
-    assert finding is not None and "--gpu-memory-utilization 0.48" in finding.fix[0]
+    # the figure fit advises for 12,576 of 24,576 MiB free (one figure per report, N37): below the
+    # free share (0.51), since vLLM's CUDA context comes out of the free memory first
+    want = utilization_for(24576 * MiB, 12576 * MiB)
+    assert finding is not None and f"--gpu-memory-utilization {want:.2f}" in finding.fix[0] and want < 0.51
 
 
 def test_missing_requirements_evaluates_markers_in_the_target():

@@ -251,7 +251,9 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
         evidence.extend(f"  pid {p.pid} {p.name or '?'}: {p.used_mib if p.used_mib is not None else '?'} MiB"
                         for p in g.processes)
     tightest = min(busy, key=lambda g: (g.memory_free_mib or 0) / g.memory_total_mib)
-    util = max(0.05, int((tightest.memory_free_mib or 0) / tightest.memory_total_mib * 0.95 * 100) / 100)
+    from ..fit import MiB, utilization_for  # the one figure the model's sizing advises too (N37)
+
+    util = max(0.05, utilization_for(tightest.memory_total_mib * MiB, (tightest.memory_free_mib or 0) * MiB))
     return Advice(
         "warn", "GPU memory is already in use by other processes",
         evidence=tuple(evidence),
