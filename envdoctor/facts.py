@@ -56,6 +56,11 @@ class Gpu:
     cc_source: Optional[str] = None  # "nvml", "nvidia-smi" or "matrix" (looked up by name)
 
 
+# More GPUs than one host carries (the largest NVIDIA systems hold 16): an answer claiming more
+# is garbage, and judging tens of thousands of GPUs would outlast the deadline.
+MAX_GPUS = 64
+
+
 @dataclass(frozen=True)
 class DriverFacts:
     source: str  # nvml | nvidia-smi

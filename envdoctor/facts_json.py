@@ -95,10 +95,9 @@ def from_document(doc: Any) -> Facts:
                                     float(seconds), value, error)
     if not results:
         raise FactsFileError("no probe of this envdoctor's areas in 'probes'")
-    from .probes.nvidia import MAX_GPUS
 
     driver = results.get("driver")
-    if driver is not None and driver.facts is not None and len(driver.facts.gpus) > MAX_GPUS:
+    if driver is not None and driver.facts is not None and len(driver.facts.gpus) > facts_mod.MAX_GPUS:
         raise FactsFileError(f"{len(driver.facts.gpus)} GPUs: more than one machine has")
     return Facts(results)
 

@@ -13,7 +13,7 @@ from typing import List, Optional, Tuple
 
 from ..context import Context
 from ..engine import ProbeAbsent, ProbeFailed, ProbeTimeout
-from ..facts import DriverFacts, Gpu, GpuProcess
+from ..facts import MAX_GPUS, DriverFacts, Gpu, GpuProcess
 from ..model import Facts
 from ..system.nvml import NvmlUnavailable
 
@@ -21,9 +21,6 @@ MIB = 1024 * 1024
 NVML_TIMEOUT = 2.5
 SMI_TIMEOUT = 3.0
 WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi"  # WSL puts it here; PATH may lack the folder
-# More GPUs than one host carries (the largest NVIDIA systems hold 16): an answer claiming more
-# is garbage, and judging tens of thousands of GPUs would outlast the deadline.
-MAX_GPUS = 64
 # Terminal control characters in a GPU name (ESC ] 0 ; sets the window title) never reach output.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 QUERY_FIELDS = ("index", "name", "compute_cap", "memory.total", "memory.used", "memory.free",
