@@ -12,6 +12,9 @@ from envdoctor.matrices import Matrices
 from envdoctor.system.fs import RootedFS
 from envdoctor.system.runner import SubprocessRunner
 
+from .processes import alive as _alive
+
+
 FAKE = "#!/bin/sh\nsleep 600 &\necho $! >> \"{pids}\"\necho $$ >> \"{pids}\"\nexec sleep 600\n"
 
 
@@ -24,14 +27,6 @@ class HangingNvml:
         from envdoctor.system.watchdog import call_with_timeout
         outcome = call_with_timeout(lambda: self.release.wait(600), timeout)
         raise TimeoutError(f"NVML gave no answer in {timeout:.1f} s") if outcome.status == "timeout" else AssertionError
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_everything_hangs_and_check_still_ends_in_time(tmp_path):

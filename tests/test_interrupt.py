@@ -11,15 +11,10 @@ import time
 
 import pytest
 
+from .processes import alive as _alive
+
+
 FAKE = "#!/bin/sh\necho $$ >> \"{pids}\"\nsetsid sh -c 'echo $$ >> \"{pids}\"; exec sleep 600' &\nexec sleep 600\n"
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])

@@ -15,6 +15,9 @@ from envdoctor.context import live_context
 from envdoctor.smoke.run import SmokeOptions, run_smoke
 from envdoctor.system.replay import ReplayNvml
 
+from .processes import alive as _alive
+
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIB = 1024 * 1024
 H100 = {"driver_version": "580.159.04", "cuda_driver_version": 13000, "gpus": [{
@@ -79,14 +82,6 @@ def test_dummy_model_dir_is_written_from_the_catalog_once(fake_env, tmp_path, mo
     config = json.load(open(tmp_path / "cache" / "envdoctor" / "models" / models[0] / "config.json"))
     assert config["architectures"] == ["Qwen2ForCausalLM"] and config["num_key_value_heads"] == 2
     assert first.model_source.startswith("envdoctor's catalog") and second.ok
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_a_silent_hang_is_a_stall_named_by_its_phase_and_nothing_is_left(fake_env, tmp_path):

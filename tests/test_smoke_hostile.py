@@ -12,6 +12,7 @@ import time
 from envdoctor.smoke.run import SmokeOptions, run_smoke
 from envdoctor.system.stream import LINE_LIMIT, run_streaming
 
+from .processes import alive as _alive
 from .test_smoke import ctx_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,14 +23,6 @@ def test_output_without_newlines_is_cut_into_bounded_pieces():
     result = run_streaming([sys.executable, "-c", child], timeout=60, stall=30, max_lines=10)
     assert result.status == "ok"
     assert all(len(text) <= LINE_LIMIT for _, text in result.lines) and len(result.lines) == 10
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_ctrl_c_kills_the_vllm_child_and_writes_the_log(fake_env, tmp_path):
