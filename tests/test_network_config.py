@@ -83,6 +83,15 @@ def test_malformed_proxy_gives_proxy_invalid_and_no_request(netrun):
     assert "Pr0xyPw" not in repr(net)
 
 
+def test_an_index_url_pip_cannot_parse_is_a_finding_not_a_crash(netrun):
+    env = {"PIP_INDEX_URL": "http://[::1", "PIP_EXTRA_INDEX_URL": "https://u:S3cretPw@idx.example.test:notaport/simple"}
+    net = netrun.probe(env)
+    assert not [t for t in net.targets if t.kind in ("pip-index", "pip-extra-index")]  # nothing probed
+    f = findings(net)["index-url-invalid"]
+    assert f.severity == "error" and [e.split(":")[0] for e in f.evidence] == ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"]
+    assert "S3cretPw" not in repr(net) and "S3cretPw" not in repr(f)
+
+
 def test_pips_own_proxy_wins_from_24_1_and_loses_before():
     env = {"HTTPS_PROXY": "http://env-proxy:8080"}
     own = Setting("http://pip-proxy:3128", "/etc/pip.conf [global] proxy")

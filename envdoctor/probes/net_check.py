@@ -113,6 +113,20 @@ class Plan:
                                      pages=pages or (setting.value,), **kw))
 
 
+def _url_problem(url: str) -> Optional[str]:
+    """Why a configured index / find-links value is no URL pip can use, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        return str(exc)
+    if _local_path(url) is not None:
+        return None  # a folder or a file:// URL: local_target judges it
+    if not parts.hostname:
+        return "not an http(s) URL with a host"
+    return None
+
+
 def _index_pages(url: str) -> Tuple[str, ...]:
     base = url.rstrip("/")
     return (f"{base}/torch/", f"{base}/pip/")
@@ -130,16 +144,25 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
         return {"proxy": pip_route(url, env, pip.get("proxy"), pip_version),
                 "ca": pip_ca(env, pip.get("cert"), pip_version, python_version)}
 
+    def usable(setting: Setting) -> bool:
+        """An index URL pip cannot even parse is a configuration problem, not a target to probe."""
+        problem = _url_problem(setting.value)
+        if problem:
+            problems.append(ConfigProblem("index-url-invalid", setting.source, f"{redact(setting.value)}: {problem}"))
+        return problem is None
+
     if not pip.no_index:
         index = pip.get("index-url") or (Setting(pip_default, "pip's built-in default (read from pip)")
                                          if pip_default else None)
-        if index is not None:
+        if index is not None and usable(index):
             plan.add("pip-index", index, _index_pages(index.value), required=True, links=True, **pip_kw(index.value))
         for extra in pip.urls("extra-index-url"):
-            plan.add("pip-extra-index", extra, _index_pages(extra.value), links=True, not_found_ok=True,
-                     **pip_kw(extra.value))
+            if usable(extra):
+                plan.add("pip-extra-index", extra, _index_pages(extra.value), links=True, not_found_ok=True,
+                         **pip_kw(extra.value))
     for link in pip.urls("find-links"):
-        plan.add("pip-find-links", link, links=True, **pip_kw(link.value))
+        if usable(link):
+            plan.add("pip-find-links", link, links=True, **pip_kw(link.value))
 
     tag, why = _torch_tag(env_facts)
     if tag:

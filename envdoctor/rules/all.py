@@ -35,6 +35,7 @@ ALL_RULES = (
     model.not_found,
     model.no_gpu,
     network.pip_config_invalid,
+    network.index_url_invalid,
     network.proxy_invalid,
     network.ca_bundle_invalid,
     network.proxy_refused,

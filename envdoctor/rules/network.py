@@ -187,6 +187,22 @@ def _wheelhouse(facts: Facts) -> Tuple[str, ...]:
 
 # --- configuration ---------------------------------------------------------------------
 
+@rule("index-url-invalid", "network", "pip's index-url, extra-index-url or find-links is not a usable URL")
+def index_url_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    bad = _problems(facts, "index-url-invalid")
+    if not bad:
+        return None
+    return Advice(
+        "error", "pip is told to use an index that is not a URL",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="pip parses its index settings before it downloads anything: with one it cannot parse, every "
+            "install stops with an error that names no package.",
+        fix=(f"{target_pip(facts)} config debug",),
+        notes=("Correct or unset the setting named above (`pip config unset global.index-url`, or the "
+               "PIP_INDEX_URL / PIP_EXTRA_INDEX_URL variable); a URL is http(s)://host[:port]/path.",),
+    )
+
+
 @rule("proxy-invalid", "network", "A proxy variable or pip's proxy setting is not a usable URL")
 def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     bad = _problems(facts, "proxy-invalid")
