@@ -6,13 +6,7 @@ import time
 
 from envdoctor.system.runner import SubprocessRunner
 
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
+from .processes import alive as _alive
 
 
 def test_runs_argv_without_a_shell():
