@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from envdoctor.compat.tables import TORCH_INDEX, Matrices, TorchRelease, VllmRelease
-from envdoctor.compat.driver import cuda_key
+from envdoctor.compat.driver import xy_key
 
 RELEASES = "https://github.com/vllm-project/vllm/releases/download"
 
@@ -65,7 +65,7 @@ class Build:
     def needs(self) -> Optional[str]:
         """The newest CUDA of the stack's binaries: what the driver must run."""
         known = [c for c in (self.vllm_cuda, self.torch_cuda) if c]
-        return max(known, key=cuda_key) if known else None
+        return max(known, key=xy_key) if known else None
 
 
 def builds(release: VllmRelease, m: Matrices) -> List[Build]:

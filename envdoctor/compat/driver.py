@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from envdoctor.compat.tables import DriverBranch, Matrices
+from envdoctor.compat.tables import CudaMinorCompat, DriverBranch, Matrices, driver_key
 
 # NVIDIA: "applications built with a newer toolkit run with a limited feature set"; code that
 # JIT-compiles PTX newer than the driver fails ("the provided PTX was compiled with an unsupported
@@ -35,6 +35,15 @@ def key(version: str) -> Optional[Tuple[int, ...]]:
 def cuda_key(cuda: Optional[str]) -> Optional[Tuple[int, int]]:
     m = re.match(r"^(\d+)\.(\d+)", cuda or "")
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def xy_key(text: str) -> Tuple[int, int]:
+    """cuda_key of an X.Y that was already checked (a table cell, a compute capability, a glibc):
+    an order that is never None. Raises ValueError otherwise."""
+    k = cuda_key(text)
+    if k is None:
+        raise ValueError(f"not an X.Y version: {text!r}")
+    return k
 
 
 def os_of(target_os: str) -> str:
@@ -55,12 +64,12 @@ def _table3(k: Tuple[int, ...], os: str, matrices: Matrices) -> Optional[str]:
     best = None
     for row in matrices.table("cuda_driver"):
         need = row.min_driver_windows if os == "windows" else row.min_driver_linux
-        if need and key(need) <= k and (best is None or cuda_key(row.cuda) > cuda_key(best)):
+        if need and driver_key(need) <= k and (best is None or xy_key(row.cuda) > xy_key(best)):
             best = row.cuda
     return best
 
 
-def cuda_for_driver(version: str, os: str, matrices) -> Optional[str]:
+def cuda_for_driver(version: str, os: str, matrices: Matrices) -> Optional[str]:
     """The newest CUDA a driver runs natively ("12.1"), or None when unknown.
     `os` is "linux" or "windows" (a WSL machine reports its Windows driver's number)."""
     k = key(version)
@@ -71,10 +80,10 @@ def cuda_for_driver(version: str, os: str, matrices) -> Optional[str]:
         return seen.cuda
     branch = branch_of(version, matrices)
     table = _table3(k, os, matrices)
-    found = [c for c in (branch.max_cuda if branch else None, table) if c]
     if branch is None:
         return None  # older than every branch envdoctor knows: unknown
-    return max(found, key=cuda_key)
+    found = [c for c in (branch.max_cuda, table) if c]
+    return max(found, key=xy_key)
 
 
 @dataclass(frozen=True)
@@ -100,13 +109,13 @@ class Floor:
 
 def floor(cuda: str, matrices: Matrices) -> Floor:
     rows = [r for r in matrices.table("cuda_driver") if r.cuda == cuda and r.min_driver_linux]
-    ga = min(rows, key=lambda r: key(r.min_driver_linux), default=None)
+    ga = min(rows, key=lambda r: driver_key(r.min_driver_linux), default=None)
     compat = minor_compat(cuda, matrices)
     return Floor(cuda, ga.min_driver_linux if ga else None, ga.min_driver_windows if ga else None,
                  compat.min_driver_linux if compat else None, compat.min_driver_windows if compat else None)
 
 
-def minor_compat(cuda: str, matrices: Matrices):
+def minor_compat(cuda: str, matrices: Matrices) -> Optional[CudaMinorCompat]:
     major = cuda.split(".")[0]
     return next((r for r in matrices.table("cuda_compat") if r.cuda_major == major), None)
 
@@ -123,6 +132,6 @@ def runs(version: str, os: str, cuda: str, matrices: Matrices, reported: Optiona
         return "native"
     row = minor_compat(cuda, matrices)
     k = key(version)
-    if row is not None and k is not None and have[0] == want[0] and k >= key(row.min_driver(os)):
+    if row is not None and k is not None and have[0] == want[0] and k >= driver_key(row.min_driver(os)):
         return "compat"
     return "no"

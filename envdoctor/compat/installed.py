@@ -2,7 +2,7 @@
 `check` judges with the same verdict `fix` gives its candidates."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
@@ -24,7 +24,7 @@ def machine_of(facts: Facts, m: Matrices) -> Machine:
         jetson = arch == "aarch64" and any(getattr(identify(g.name, m), "jetson", False) for g in driver.gpus)
     elif facts.status("driver") == "absent":
         gpus = ()
-    observed = ()
+    observed: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = ()
     if env is not None and env.torch is not None and env.torch.cuda and runtime is not None and runtime.arch_list:
         observed = ((env.torch.version.split("+")[0], env.torch.cuda, tuple(runtime.arch_list)),)
     glibc = glibc_of(platform.distro_id, platform.distro_version, m) if platform is not None else None

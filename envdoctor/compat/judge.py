@@ -71,7 +71,7 @@ def glibc_problems(mach: Machine, build: Build) -> List[Problem]:
     from envdoctor.compat.known import glibc_floor
 
     need = glibc_floor(build.platforms, mach.arch)
-    if need and mach.glibc and drv.cuda_key(mach.glibc) < drv.cuda_key(need):
+    if need and mach.glibc and drv.xy_key(mach.glibc) < drv.xy_key(need):
         return [Problem("glibc", f"needs glibc >= {need} (its wheel is {_tag(build, mach)}); this system has {mach.glibc}",
                         f"use a newer distribution (glibc >= {need}) or a container, or an older vLLM release", "glibc")]
     return []
@@ -97,11 +97,11 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
             out.append(Problem("data", "has no minimum compute capability in envdoctor's data",
                                f"read it in vLLM {release.version}'s install docs (\"compute capability X or higher\") "
                                "or its CMakeLists.txt CUDA_SUPPORTED_ARCHS, or pick another release", "unknown-min-cc"))
-        elif drv.cuda_key(g.cc) < drv.cuda_key(release.min_cc):
+        elif drv.xy_key(g.cc) < drv.xy_key(release.min_cc):
             lowest = lowest_min_cc(m) or release.min_cc
             out.append(Problem("gpu", f"needs compute capability >= {release.min_cc}; {g.name} is {g.cc}",
                                f"use a GPU with compute capability {lowest} or higher (no vLLM release supports "
-                               f"{g.cc})" if drv.cuda_key(g.cc) < drv.cuda_key(lowest) else
+                               f"{g.cc})" if drv.xy_key(g.cc) < drv.xy_key(lowest) else
                                f"pick an older vLLM release (compute capability {g.cc} is supported from "
                                f"{lowest})", "cc-too-low"))
             continue

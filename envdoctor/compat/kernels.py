@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from envdoctor.compat.tables import Matrices
-from envdoctor.compat.driver import cuda_key
+from envdoctor.compat.tables import Matrices, VllmRelease
+from envdoctor.compat.driver import cuda_key, xy_key
 
 
 def compilable(cc: str, cuda: str, m: Matrices) -> bool:
     """Can CUDA `cuda`'s compiler build kernels for `cc` (sm_120 needs CUDA 12.8)?"""
     row = next((r for r in m.table("cuda_archs") if r.cc == cc), None)
-    return row is None or cuda_key(cuda) >= cuda_key(row.first_cuda)
+    return row is None or xy_key(cuda) >= xy_key(row.first_cuda)
 
 
 def family_match(cc: str, archs: Sequence[str]) -> bool:
     """A kernel built for X.Y runs on X.Z with Z >= Y (8.6 code on 8.9; 12.0 code on 12.1)."""
-    want = cuda_key(cc)
+    want = xy_key(cc)
     for a in archs:
         have = cuda_key(a)
         if have and have[0] == want[0] and have[1] <= want[1]:
@@ -25,13 +25,13 @@ def family_match(cc: str, archs: Sequence[str]) -> bool:
     return False
 
 
-def vllm_has(release, vllm_cuda: Optional[str], cc: str, m: Matrices, variant: bool = False) -> Optional[bool]:
+def vllm_has(release: VllmRelease, vllm_cuda: Optional[str], cc: str, m: Matrices, variant: bool = False) -> Optional[bool]:
     """Does this vLLM build carry kernels for `cc`? From its CMake archs (index wheel); for a variant
     wheel, or a release whose CMake list is not in the data, from its documented minimum and what its
     CUDA can compile."""
     if vllm_cuda is None or release.min_cc is None:
         return None
-    if cuda_key(cc) < cuda_key(release.min_cc):
+    if xy_key(cc) < xy_key(release.min_cc):
         return False
     if release.cuda_archs and not variant:
         archs = [a for a in release.cuda_archs if compilable(a, vllm_cuda, m)]
@@ -41,7 +41,7 @@ def vllm_has(release, vllm_cuda: Optional[str], cc: str, m: Matrices, variant: b
 
 def arch_supported(cc: str, arch_list: Sequence[str]) -> bool:
     """SASS for sm_XY runs on X.Z with Z >= Y; PTX for compute_XY is JIT-compiled on any later GPU."""
-    want = cuda_key(cc)
+    want = xy_key(cc)
     for arch in arch_list:
         kind, _, num = arch.partition("_")
         num = num.rstrip("af")  # sm_90a / sm_100f: arch-specific, same family
@@ -68,4 +68,4 @@ def torch_archs(version: str, cuda: str, m: Matrices,
 def lowest_min_cc(m: Matrices) -> Optional[str]:
     """The lowest compute capability any vLLM release in the data supports."""
     known = [r.min_cc for r in m.table("vllm") if r.min_cc]
-    return min(known, key=cuda_key) if known else None
+    return min(known, key=xy_key) if known else None

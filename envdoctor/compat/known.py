@@ -7,7 +7,7 @@ import re
 from typing import List, Optional, Sequence
 
 from envdoctor.compat.tables import KnownIssue, Matrices
-from envdoctor.compat.driver import cuda_key
+from envdoctor.compat.driver import xy_key
 
 LEGACY = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
 
@@ -29,7 +29,7 @@ def glibc_floor(platforms: Sequence[str], machine: str) -> Optional[str]:
             legacy = LEGACY.get(p.split("_")[0])
             if legacy:
                 floors.append(legacy)
-    return min(floors, key=cuda_key) if floors else None
+    return min(floors, key=xy_key) if floors else None
 
 
 def glibc_of(distro_id: Optional[str], distro_version: Optional[str], m: Matrices) -> Optional[str]:

@@ -444,7 +444,8 @@ def parse_rows(spec: Table, text: str, file: str) -> List[Any]:
         raise MatrixError(f"{file}: line 1: header " + "; ".join(
             p for p in (f"unknown column(s) {', '.join(unknown)}" if unknown else "",
                         f"missing column(s) {', '.join(missing)}" if missing else "") if p))
-    rows, keys = [], {}
+    rows: List[Any] = []
+    keys: Dict[Tuple[str, ...], int] = {}
     for line_no, raw in enumerate(reader, start=2):
         if None in raw:
             raise MatrixError(f"{file}: line {line_no}: more cells than columns")

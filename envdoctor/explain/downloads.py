@@ -61,8 +61,10 @@ class DownloadContext:
 
     @property
     def pinned(self) -> bool:
-        return bool(self.requirement) and self.requirement != self.name and \
-            any(op in self.requirement for op in ("==", "<", ">", "~=", "!="))
+        req = self.requirement
+        if not req:
+            return False
+        return req != self.name and any(op in req for op in ("==", "<", ">", "~=", "!="))
 
     @property
     def percent(self) -> Optional[float]:
@@ -71,10 +73,11 @@ class DownloadContext:
     @property
     def average_mb_s(self) -> Optional[float]:
         """Megabytes per second from the download's start to its last progress state."""
-        if None in (self.started_at, self.progress_at, self.done_mb):
+        start, at, done = self.started_at, self.progress_at, self.done_mb
+        if start is None or at is None or done is None:
             return None
-        seconds = self.progress_at - self.started_at
-        return self.done_mb / seconds if seconds > 0 else None
+        seconds = at - start
+        return done / seconds if seconds > 0 else None
 
     @property
     def slow(self) -> bool:
@@ -117,10 +120,10 @@ def look_back(window: bytes) -> Optional[DownloadContext]:
     progress = None
     for k in range(len(after) - 1, 0, -1):
         for segment in reversed(after[k].split(b"\r")):
-            text = clean_line(segment)
-            p = next((hit for hit in (pat.search(text) for pat in PROGRESS) if hit), None)
+            seen = clean_line(segment)
+            p = next((hit for hit in (pat.search(seen) for pat in PROGRESS) if hit), None)
             if p:
-                progress = (p, text, len(after) - 1 - k)
+                progress = (p, seen, len(after) - 1 - k)
                 break
         if progress:
             break

@@ -279,9 +279,9 @@ def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
     if not totals:
         return totals, best  # context alone is no evidence of a failure
     for marker in markers:
-        cls = CONTEXT.get(marker)
-        if cls is not None and cls in totals:
-            totals[cls] += CONTEXT_WEIGHT
+        leans = CONTEXT.get(marker)
+        if leans is not None and leans in totals:
+            totals[leans] += CONTEXT_WEIGHT
     if "wsl" in markers and totals.get("environment") and GPU_WORDS.search(" ".join(b[2] for b in best.values())):
         # The GPU failing under WSL 2 is WSL's GPU plumbing (the Windows driver, /usr/lib/wsl/lib)
         # far more often than a version problem inside the distro.

@@ -16,7 +16,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator, List, Optional
+from typing import BinaryIO, Iterator, List, Optional, Protocol, cast
 
 CHUNK = 4 << 20
 MAX_LINE = 1 << 20  # a "line" longer than this is cut (a progress bar that never ends)
@@ -76,10 +76,16 @@ def _utf16(sample: bytes) -> Optional[str]:
     return None
 
 
+class ByteReader(Protocol):
+    """What a LogSource reads from: a file, stdin's buffer, a GzipFile or a _Transcoder."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class _Transcoder:
     """Presents a UTF-16 stream as UTF-8 bytes (only read() is needed)."""
 
-    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+    def __init__(self, raw: ByteReader, encoding: str) -> None:
         self._raw = raw
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self._first = True
@@ -97,7 +103,7 @@ class LogSource:
     """An opened log: where it came from, what was done to read it, and its byte stream."""
 
     name: str
-    stream: BinaryIO
+    stream: ByteReader
     size: Optional[int] = None  # on disk; None for stdin
     limit: Optional[int] = None  # stop after this many bytes (streams that cannot seek)
     notes: List[str] = field(default_factory=list)
@@ -150,8 +156,9 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
     """Open a file, `-` for stdin; LogInputError with a one-line reason when it is no log."""
     if path == "-":
         raw = stdin if stdin is not None else sys.stdin.buffer
-        source = LogSource("<stdin>", io.BufferedReader(raw) if not hasattr(raw, "peek") else raw,
-                           limit=max_bytes)
+        # A binary stream without peek() (BytesIO, a pipe's FileIO) has the readinto() BufferedReader needs.
+        stream = raw if hasattr(raw, "peek") else io.BufferedReader(cast(io.RawIOBase, raw))
+        source = LogSource("<stdin>", stream, limit=max_bytes)
     else:
         from envdoctor.machine.files import open_input
 
@@ -164,19 +171,20 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
         if size == 0:
             fh.close()
             raise LogInputError(f"{path} is empty: nothing to explain")
+        stream = fh
         # Not a regular file (a FIFO, a device): read like stdin, up to the limit.
-        source = LogSource(os.path.basename(path) or path, fh, size=size, handle=fh,
+        source = LogSource(os.path.basename(path) or path, stream, size=size, handle=fh,
                            limit=max_bytes if size is None else None)
     source.deadline = time.monotonic() + READ_SECONDS
     head = _peek(source.stream, 4)
     if head[:2] == b"\x1f\x8b":
-        source.stream = gzip.GzipFile(fileobj=source.stream, mode="rb")
+        source.stream = gzip.GzipFile(fileobj=stream, mode="rb")
         source.notes.append("gzip-compressed")
         source.limit = max_bytes
     elif source.size is not None and source.size > max_bytes:
         # A log's cause is almost always near its end: read the tail only.
-        source.stream.seek(source.size - max_bytes)
-        source.stream.readline(MAX_LINE)  # resume at a line start
+        stream.seek(source.size - max_bytes)  # a regular file: still the stream read
+        stream.readline(MAX_LINE)  # resume at a line start
         source.notes.append(f"{source.size / 2 ** 30:.1f} GiB: read only its last {max_bytes >> 20} MiB "
                             "(--max-mb); line numbers count from there")
     sample = _peek(source.stream, SAMPLE)
@@ -184,7 +192,7 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
         raise LogInputError(f"{source.name} is empty: nothing to explain")
     encoding = _utf16(sample)
     if encoding:
-        source.stream = _Transcoder(source.stream, encoding)  # type: ignore[assignment]
+        source.stream = _Transcoder(source.stream, encoding)
         source.notes.append(f"decoded from {encoding.upper()}")
     elif _junk_share(sample) > BINARY_SHARE:
         raise LogInputError(f"{source.name} looks like a binary file, not a text log "
@@ -192,7 +200,7 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
     return source
 
 
-def _peek(stream: BinaryIO, n: int) -> bytes:
+def _peek(stream: ByteReader, n: int) -> bytes:
     """Up to n bytes from the stream's start without consuming them."""
     if isinstance(stream, gzip.GzipFile):
         try:

@@ -51,7 +51,8 @@ class ScanResult:
 
 
 def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
-    out, end = [], pos
+    out: List[bytes] = []
+    end = pos
     while len(out) < n and end > 0:
         start = data.rfind(b"\n", 0, end - 1) + 1
         out.append(data[start:end].rstrip(b"\n"))
@@ -60,7 +61,8 @@ def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
 
 
 def _lines_after(data: bytes, pos: int, n: int) -> List[bytes]:
-    out, start = [], pos
+    out: List[bytes] = []
+    start = pos
     while len(out) < n and start < len(data):
         end = data.find(b"\n", start)
         end = len(data) if end == -1 else end

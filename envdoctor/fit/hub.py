@@ -125,10 +125,11 @@ def _fetch(repo_id: str, env: Mapping[str, str], cache_dir: str, timeout: float)
     _follow(env)
     token = env.get("HF_TOKEN") or None
     local_only = offline(env)
-    common = dict(cache_dir=cache_dir, token=token, endpoint=endpoint(env))
+    hub = endpoint(env)
 
     def download(filename: str) -> str:
-        return hf_hub_download(repo_id, filename, etag_timeout=timeout, local_files_only=local_only, **common)
+        return hf_hub_download(repo_id, filename, etag_timeout=timeout, local_files_only=local_only,
+                               cache_dir=cache_dir, token=token, endpoint=hub)
 
     siblings: Tuple[str, ...] = ()
     weights: Optional[Weights] = None

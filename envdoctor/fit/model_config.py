@@ -165,7 +165,7 @@ def _quantization(quant: Dict[str, Any], separate_file: bool, path: str
                                    "load_in_8bit cannot be sized")
         group = None
     elif method == "compressed-tensors":
-        weights = [g.get("weights") for g in (quant.get("config_groups") or {}).values()
+        weights = [g["weights"] for g in (quant.get("config_groups") or {}).values()
                    if isinstance(g, dict) and isinstance(g.get("weights"), dict)]
         if not weights:
             raise ModelConfigError(f"{path}: a compressed-tensors quantization_config without config_groups "

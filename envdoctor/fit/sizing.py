@@ -156,18 +156,20 @@ def _runs_here(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, version:
         unknowns.append(f"the GPU's compute capability is unknown, so whether {label} runs on it is not "
                         "checked (pass --gpu NAME)")
         return None, unknowns
-    need = cc_tuple(release.min_cc) if release is not None else None
+    min_cc = release.min_cc if release is not None else None
+    need = cc_tuple(min_cc)
     if need is None:
         unknowns.append(f"the lowest compute capability {label} supports is not in envdoctor's data "
                         f"(matrices/vllm.csv); check its docs before relying on compute capability "
                         f"{gpu.compute_capability}")
     elif cc < need:
         return (f"{label} does not run on compute capability {gpu.compute_capability} (minimum "
-                f"{release.min_cc}): its wheels have no kernels for {gpu.name}", unknowns)
+                f"{min_cc}): its wheels have no kernels for {gpu.name}", unknowns)
     if shape.quant_method:
         floor = QUANT_MIN_CC.get(shape.quant_method)
+        floor_cc = cc_tuple(floor)
         known = version is None or version >= QUANT_MIN_CC_RELEASE or shape.quant_method in QUANT_MIN_CC_ALL_RELEASES
-        if floor and known and cc < cc_tuple(floor):
+        if floor_cc and known and cc < floor_cc:
             return (f"vLLM's {shape.quant_method} kernels need compute capability {floor} or newer; "
                     f"{gpu.name} has {gpu.compute_capability}", unknowns)
         if not known:

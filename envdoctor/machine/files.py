@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from typing import BinaryIO, Optional, Tuple
 
 
 class NotARegularFile(OSError):
@@ -41,7 +42,7 @@ def write_file(path: str, text: str) -> None:
         raise
 
 
-def open_input(path: str):
+def open_input(path: str) -> Tuple[BinaryIO, Optional[int]]:
     """Open a file the user named for reading, binary, without ever blocking in open(): a FIFO
     with no writer opens at once and reads as empty; a directory is refused (IsADirectoryError).
     Returns (file object, size or None when it is no regular file)."""

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from envdoctor.machine.context import Context, Host
 from envdoctor.machine.fs import READ_LIMIT, DiskUsage, RootedFS
 from envdoctor.machine.nvml import NvmlUnavailable
-from envdoctor.machine.runner import CommandResult, SubprocessRunner
+from envdoctor.machine.runner import CommandResult, Runner
 
 CHILD_SCRIPTS = ("env_child.py", "torch_child.py")
 KEEP = ".envdoctor-keep"
@@ -97,12 +97,13 @@ def replay_context(directory: str, options: Optional[Mapping[str, object]] = Non
 # --- recording -------------------------------------------------------------------------
 
 class RecordingRunner:
-    def __init__(self, inner: SubprocessRunner) -> None:
+    def __init__(self, inner: Runner) -> None:
         self.inner = inner
         self.commands: List[Dict[str, Any]] = []
         self._sources = _child_sources()
 
-    def run(self, argv, timeout, env=None, stdin_text=None) -> CommandResult:
+    def run(self, argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None,
+            stdin_text: Optional[str] = None) -> CommandResult:
         result = self.inner.run(argv, timeout, env=env, stdin_text=stdin_text)
         entry = {"argv": normalize_argv(argv, self._sources), "status": result.status,
                  "returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}

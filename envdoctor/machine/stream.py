@@ -59,6 +59,7 @@ def run_streaming(argv: Sequence[str], *, timeout: float, stall: float, stdin_te
     lines: List[Line] = []
     q: "queue.Queue[Optional[bytes]]" = queue.Queue(QUEUE_LIMIT)
     threading.Thread(target=_reader, args=(proc.stdout, q), daemon=True).start()
+    assert proc.stdin is not None  # spawned with stdin=PIPE
     try:
         proc.stdin.write(stdin_text.encode())
         proc.stdin.close()

@@ -7,6 +7,7 @@ runtime probe needs the Python environment): it starts as soon as those are fina
 """
 from __future__ import annotations
 
+import functools
 import threading
 import traceback
 from dataclasses import dataclass
@@ -81,13 +82,15 @@ class ProbeRun:
 
     def __init__(self, ctx: Context, probes: Sequence[Probe], deadline: float) -> None:
         self.ctx = ctx.with_deadline(deadline)
+        assert self.ctx.deadline is not None  # with_deadline sets it
+        self.end: float = self.ctx.deadline  # the absolute clock() time of the global deadline
         self.deadline = deadline
         self.probes = list(probes)
         self.runs: Dict[str, _Run] = {p.area: _Run(p) for p in probes}
         self.changed = threading.Condition()
         self.out_of_time = False  # a probe found no time left in the global deadline
         for run in self.runs.values():
-            Task(lambda run=run: self._body(run), name=f"envdoctor-probe-{run.probe.area}")
+            Task(functools.partial(self._body, run), name=f"envdoctor-probe-{run.probe.area}")
 
     def _body(self, run: _Run) -> None:
         ctx = self.ctx
@@ -135,24 +138,29 @@ class ProbeRun:
                 if not open_runs:
                     break
                 if on_tick is not None:
-                    ends = [min(ctx.deadline, r.started_at + r.probe.timeout) if r.started_at is not None
-                            else ctx.deadline for r in open_runs]
+                    ends = [min(self.end, r.started_at + r.probe.timeout) if r.started_at is not None
+                            else self.end for r in open_runs]
                     on_tick([r.probe.title for r in open_runs], max(ends) - now)
-                if now >= ctx.deadline:
+                if now >= self.end:
                     deadline_hit = True
                     for r in open_runs:
                         self._stop(r, now, f"stopped at the global deadline of {self.deadline:g} s")
                     break
-                next_wake = ctx.deadline
+                next_wake = self.end
                 for r in open_runs:
                     if r.started_at is None:
                         continue
-                    ends = r.started_at + r.probe.timeout
-                    if now >= ends:
+                    run_end = r.started_at + r.probe.timeout
+                    if now >= run_end:
                         self._stop(r, now, f"no answer in {r.probe.timeout:g} s")
                     else:
-                        next_wake = min(next_wake, ends)
+                        next_wake = min(next_wake, run_end)
                 self.changed.notify_all()
                 self.changed.wait(max(0.001, min(next_wake - now, 0.25)))
-        return Facts({p.area: self.runs[p.area].result for p in self.probes}), deadline_hit or self.out_of_time
+        results: Dict[str, ProbeResult] = {}
+        for p in self.probes:
+            result = self.runs[p.area].result
+            assert result is not None  # every run is final here: answered or stopped
+            results[p.area] = result
+        return Facts(results), deadline_hit or self.out_of_time
 

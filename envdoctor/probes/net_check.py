@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
 from envdoctor.machine.context import Context
+from envdoctor.machine.net import Net
 from envdoctor.core.facts import ConfigProblem, NetStep, NetTarget, NetworkFacts, PythonEnvFacts
 from envdoctor.core.results import Facts
 from envdoctor.redact import Redactor
@@ -204,7 +205,8 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
         plan.add("modelscope", Setting(MODELSCOPE_ENDPOINT, "VLLM_USE_MODELSCOPE"), (MODELSCOPE_ENDPOINT + "/",),
                  notes=notes, proxy=env_route(MODELSCOPE_ENDPOINT, env), ca=requests_ca(env))
 
-    for url in ctx.options.get("urls") or ():
+    urls = ctx.options.get("urls")  # check --url: a tuple of strings
+    for url in urls if isinstance(urls, (tuple, list)) else ():
         plan.add("url", Setting(str(url), "--url"), (str(url),), ranged_page=True,
                  proxy=env_route(str(url), env), ca=requests_ca(env))
     return plan, problems
@@ -241,8 +243,9 @@ def proxy_facts(env, pip: PipSettings, redact) -> Tuple[Tuple[Tuple[str, str], .
                       if n == n.lower() and n.upper() in env and env[n] != env[n.upper()])
     problems = []
     candidates = [(n, env[n]) for n in names if n.lower() != "no_proxy"]
-    if pip.get("proxy") is not None and pip.get("proxy").value.strip():
-        candidates.append((pip.get("proxy").source, pip.get("proxy").value))
+    pip_proxy = pip.get("proxy")
+    if pip_proxy is not None and pip_proxy.value.strip():
+        candidates.append((pip_proxy.source, pip_proxy.value))
     for where, value in candidates:
         _url, problem = parse_proxy(value)
         if problem:
@@ -276,7 +279,7 @@ def dns_facts(ctx: Context, wsl: bool) -> dict:
     return out
 
 
-def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
+def run(ctx: Context, net: Net, deps: Facts, budget: float) -> NetworkFacts:
     start = ctx.clock()
     deadline = start + budget
     redact = Redactor(ctx.env).text
@@ -296,9 +299,9 @@ def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
     contexts: Dict[CaChoice, TlsContext] = {}
     for item in plan.items:
         if isinstance(item, TargetSpec) and item.ca not in contexts:
-            contexts[item.ca] = tls_context(item.ca)
-            if isinstance(contexts[item.ca], str) and any(urlsplit(p).scheme == "https" for p in item.pages):
-                problems.append(ConfigProblem("ca-bundle-invalid", item.ca.source, contexts[item.ca]))  # type: ignore[arg-type]
+            made = contexts[item.ca] = tls_context(item.ca)
+            if isinstance(made, str) and any(urlsplit(p).scheme == "https" for p in item.pages):
+                problems.append(ConfigProblem("ca-bundle-invalid", item.ca.source, made))
 
     results: List[Optional[NetTarget]] = [i if isinstance(i, NetTarget) else None for i in plan.items]
     full = bool(ctx.options.get("speed"))
@@ -307,7 +310,7 @@ def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
     threads = []
     for index, item in enumerate(plan.items):
         if isinstance(item, TargetSpec):
-            tracer = Tracer(item, ctx.net, contexts[item.ca], ctx.clock, deadline, redact, ctx.host.machine,
+            tracer = Tracer(item, net, contexts[item.ca], ctx.clock, deadline, redact, ctx.host.machine,
                             allowance)
             thread = threading.Thread(target=_run, args=(tracer, results, index), daemon=True,
                                       name=f"envdoctor-net-{item.kind}")
@@ -320,18 +323,19 @@ def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
             results[index] = NetTarget(item.kind, redact(item.url), redact(item.source), steps=(
                 NetStep("budget", False, detail="still running when the budget ran out", problem="budget"),))
     targets = tuple(r for r in results if r is not None)
+    pip_proxy, pip_timeout, pip_retries = pip.get("proxy"), pip.get("timeout"), pip.get("retries")
     return NetworkFacts(
         targets=targets, full_sample=full, bytes_read=sum(t.bytes_read for t in targets),
         budget_seconds=round(budget, 3),
         seconds=round(ctx.clock() - start, 3),
         proxy_env=proxy_env,
         proxy_conflicts=conflicts,
-        pip_proxy=redact(pip.get("proxy").value) if pip.get("proxy") else None,
-        pip_proxy_source=pip.get("proxy").source if pip.get("proxy") else None,
+        pip_proxy=redact(pip_proxy.value) if pip_proxy else None,
+        pip_proxy_source=pip_proxy.source if pip_proxy else None,
         pip_version=pip_version,
         pip_default_index=pip_default,
-        pip_timeout=pip.get("timeout").value if pip.get("timeout") else None,
-        pip_retries=pip.get("retries").value if pip.get("retries") else None,
+        pip_timeout=pip_timeout.value if pip_timeout else None,
+        pip_retries=pip_retries.value if pip_retries else None,
         pip_config_files=pip.files,
         problems=tuple(ConfigProblem(p.kind, redact(p.where), redact(p.message)) for p in problems),
         **dns_facts(ctx, bool(platform and platform.wsl)),

@@ -239,7 +239,7 @@ def env_route(url: str, env: Mapping[str, str]) -> ProxyChoice:
         return ProxyChoice()
     no_proxy = no_proxy_setting(env)
     match = no_proxy_match(url, no_proxy[0]) if no_proxy else None
-    if match:
+    if no_proxy and match:
         return ProxyChoice(no_proxy_match=f"{no_proxy[1]}={match}")
     parsed, problem = parse_proxy(chosen[0])
     return ProxyChoice(parsed, chosen[1], problem=problem)

@@ -164,7 +164,7 @@ class Tracer:
         ip = _ip(host)
         if ip is not None:
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-            addresses = [(family, (host, port, 0, 0) if ip.version == 6 else (host, port))]
+            addresses: List[Address] = [(family, (host, port, 0, 0) if ip.version == 6 else (host, port))]
             if step == "dns":
                 self.record("dns", host, started, detail="an IP address: nothing to resolve")
             return addresses
@@ -277,8 +277,9 @@ class Tracer:
             return None
         finally:
             self.quiet = False
+        sock = conn.sock  # TLS: only a certificate check leads here
         try:
-            der = conn.sock.getpeercert(binary_form=True)  # type: ignore[union-attr]
+            der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
         except (OSError, ValueError):
             der = None
         conn.close()

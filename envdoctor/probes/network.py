@@ -25,10 +25,11 @@ def probe(ctx: Context, deps: Facts) -> NetworkFacts:
         raise ProbeSkipped(f"{ctx.options['offline']} skips the network checks")
     if ctx.net is None:
         raise ProbeSkipped("a recorded machine has no network to check")
-    budget = min(float(ctx.options.get("network_budget") or BUDGET), ctx.remaining() - 0.3)
+    asked = ctx.options.get("network_budget")  # seconds, set by tests and benches
+    budget = min(float(asked) if isinstance(asked, (int, float)) and asked else BUDGET, ctx.remaining() - 0.3)
     if budget < 0.5:
         raise ProbeOutOfTime("not checked: the global deadline left no time for the network checks "
                              "(raise --deadline)")
     from envdoctor.probes.net_check import run  # sockets, ssl and config parsers load only here
 
-    return run(ctx, deps, budget)
+    return run(ctx, ctx.net, deps, budget)

@@ -115,7 +115,7 @@ def _query(ctx: Context, smi: str, fields: Tuple[str, ...]):
 
 
 def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
-    fields = QUERY_FIELDS
+    fields: Tuple[str, ...] = QUERY_FIELDS
     result = _query(ctx, smi, fields)
     if result.status == "ok" and result.returncode != 0 and "compute_cap" in (result.stdout + result.stderr):
         # Drivers before ~510 do not know the compute_cap field; ask without it.
@@ -125,7 +125,8 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
         raise ProbeTimeout(f"nvidia-smi gave no answer in {SMI_TIMEOUT:g} s and was killed")
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
-            first = _name(next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), ""))
+            first = _name(next((line.strip() for line in (result.stdout + result.stderr).splitlines()
+                                if line.strip()), ""))
             raise ProbeFailed(f"nvidia-smi exited with code {result.returncode}: {first[:300]}")
         raise ProbeFailed(result.describe())
     try:

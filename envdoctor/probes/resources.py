@@ -56,12 +56,12 @@ def probe(ctx: Context, deps: Facts) -> ResourceFacts:
         if usage is not None:
             disks.append(Disk(purpose, path, usage.free, usage.total))
     platform = deps.get("platform")
-    path, memory = wslconfig(ctx) if platform is not None and platform.wsl else (None, None)
+    config, memory = wslconfig(ctx) if platform is not None and platform.wsl else (None, None)
     return ResourceFacts(
         mem_total_bytes=mem.get("MemTotal"),
         mem_available_bytes=mem.get("MemAvailable"),
         swap_total_bytes=mem.get("SwapTotal"),
         disks=tuple(disks),
-        wslconfig_path=path,
+        wslconfig_path=config,
         wslconfig_memory=memory,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 from envdoctor.machine.context import Context
 from envdoctor.probes.python_env import child_source
@@ -27,9 +27,9 @@ def cache_dir(env: Mapping[str, str]) -> Optional[str]:
     return os.path.join(base, "envdoctor", "torch-runtime") if base else None
 
 
-def _driver_identity(ctx: Context) -> dict:
+def _driver_identity(ctx: Context) -> Dict[str, object]:
     """The driver version and every GPU's UUID, as the kernel module reports them."""
-    out = {f: ctx.fs.read_text(f, limit=4096) for f in DRIVER_FILES}
+    out: Dict[str, object] = {f: ctx.fs.read_text(f, limit=4096) for f in DRIVER_FILES}
     uuids = []
     for info in sorted(ctx.fs.glob("/proc/driver/nvidia/gpus/*/information")):
         for line in (ctx.fs.read_text(info, limit=16384) or "").splitlines():

@@ -47,7 +47,7 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
 
     directory = torch_cache.cache_dir(ctx.env) if ctx.options.get("torch_cache") else None
     digest = torch_cache.key(ctx, env.executable) if directory else None
-    if digest and not ctx.options.get("fresh"):
+    if directory and digest and not ctx.options.get("fresh"):
         cached = torch_cache.load(directory, digest)
         if cached is not None:
             try:
@@ -56,7 +56,7 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
                 pass  # an entry that does not parse: run the child and rewrite it
     data = _run_child(ctx, env.executable)
     facts = parse_child(data)  # an import error is not cached: the user is about to fix it
-    if digest:
+    if directory and digest:
         torch_cache.store(directory, digest, data)
     return facts
 

@@ -234,7 +234,7 @@ def parse_text(text: str) -> _Raw:
             continue
         m = _KEY_LINE.match(line)
         key = _key(m.group(1)) if m else None
-        if key is not None and not (in_cpu and key != "cpu"):
+        if m is not None and key is not None and not (in_cpu and key != "cpu"):
             value = (m.group(2) or "").strip()
             if key in raw.values and key not in BLOCK_KEYS and raw.values[key]:
                 continue  # a second report pasted below the first: keep the first

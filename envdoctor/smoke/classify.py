@@ -41,7 +41,7 @@ def _stalled_download(out: ChildOutput, limit: float, log_path: str):
                "measures the hub.",))
 
 
-def _explained(log_path: str, vllm: str) -> Tuple[List[Finding], Tuple[str, ...], Optional[str]]:
+def _explained(log_path: str, vllm: Optional[str]) -> Tuple[List[Finding], Tuple[str, ...], Optional[str]]:
     """The causes explain's exact signatures find in the log, the most error-like lines, and
     the class explain's evidence layer infers when no signature matched."""
     from envdoctor.explain import LogInputError, explain_log
