@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from envdoctor.compat.tables import TORCH_INDEX, Matrices, TorchRelease, VllmRelease
 from envdoctor.compat.driver import xy_key
+from envdoctor.compat.tables import TORCH_INDEX, Matrices, TorchRelease, VllmRelease
 
 RELEASES = "https://github.com/vllm-project/vllm/releases/download"
 

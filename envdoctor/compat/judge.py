@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from envdoctor.compat.tables import Matrices
 from envdoctor.compat import driver as drv
 from envdoctor.compat.builds import Build
 from envdoctor.compat.kernels import arch_supported, lowest_min_cc, torch_archs, vllm_has
+from envdoctor.compat.tables import Matrices
 
 NVIDIA_DRIVERS = "https://www.nvidia.com/Download/index.aspx"
 FIND_CC = "nvidia-smi --query-gpu=name,compute_cap --format=csv"
@@ -50,12 +50,14 @@ def platform_problems(mach: Machine, build: Build) -> List[Problem]:
     out = []
     if mach.os == "windows":
         out.append(Problem("platform", "does not run on native Windows (Linux wheels only)",
-                           "run it in WSL 2: `wsl --install -d Ubuntu-22.04` in an administrator PowerShell", "platform"))
+                           "run it in WSL 2: `wsl --install -d Ubuntu-22.04` in an administrator PowerShell",
+                           "platform"))
     elif mach.os == "wsl1":
         out.append(Problem("platform", "cannot reach the GPU from WSL 1",
                            "convert the distro to WSL 2: `wsl --set-version <distro> 2` in PowerShell", "platform"))
     elif mach.os == "macos":
-        out.append(Problem("platform", "has no CUDA build for macOS", "use a Linux machine with an NVIDIA GPU", "platform"))
+        out.append(Problem("platform", "has no CUDA build for macOS", "use a Linux machine with an NVIDIA GPU",
+                           "platform"))
     if mach.jetson:
         out.append(Problem("platform", "is not planned for Jetson: its driver and CUDA come with JetPack, and the "
                            "package index's x86_64/SBSA wheels are not Jetson builds",
@@ -72,8 +74,10 @@ def glibc_problems(mach: Machine, build: Build) -> List[Problem]:
 
     need = glibc_floor(build.platforms, mach.arch)
     if need and mach.glibc and drv.xy_key(mach.glibc) < drv.xy_key(need):
-        return [Problem("glibc", f"needs glibc >= {need} (its wheel is {_tag(build, mach)}); this system has {mach.glibc}",
-                        f"use a newer distribution (glibc >= {need}) or a container, or an older vLLM release", "glibc")]
+        return [Problem("glibc", f"needs glibc >= {need} (its wheel is {_tag(build, mach)}); "
+                                 f"this system has {mach.glibc}",
+                        f"use a newer distribution (glibc >= {need}) or a container, or an older vLLM release",
+                        "glibc")]
     return []
 
 
@@ -109,10 +113,12 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
         if has is None:
             out.append(Problem("data", f"cannot be judged for {g.name} ({sm}): the CUDA build or arch list of vllm "
                                f"{build.version} is not in envdoctor's data",
-                               "pick another vLLM release, or read its CMakeLists.txt CUDA_SUPPORTED_ARCHS", "unknown-vllm-archs"))
+                               "pick another vLLM release, or read its CMakeLists.txt CUDA_SUPPORTED_ARCHS",
+                               "unknown-vllm-archs"))
         elif not has:
             out.append(Problem("gpu", f"has no kernels for {g.name} ({sm}) in its CUDA {build.vllm_cuda} build",
-                               "pick a newer vLLM release (Blackwell needs CUDA >= 12.8 builds of vLLM and torch)", "vllm-no-kernels"))
+                               "pick a newer vLLM release (Blackwell needs CUDA >= 12.8 builds of vLLM and torch)",
+                               "vllm-no-kernels"))
         archs = torch_archs(str(build.torch.version), build.torch_cuda, m, mach.observed_archs)
         if archs is None:
             out.append(Problem("data", f"pins torch {build.torch.version}, and whether its {build.torch_tag} build has "
@@ -122,7 +128,8 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
         elif not arch_supported(g.cc, archs[0]):
             out.append(Problem("gpu", f"pins torch {build.torch.version} whose {build.torch_tag} build has no kernels "
                                f"for {g.name} ({sm}; it has {' '.join(archs[0])}, from {archs[1]})",
-                               "pick a newer vLLM release (its torch build has no kernels for this GPU)", "torch-no-kernels"))
+                               "pick a newer vLLM release (its torch build has no kernels for this GPU)",
+                               "torch-no-kernels"))
     return out
 
 
@@ -141,7 +148,8 @@ def driver_problems(mach: Machine, build: Build, m: Matrices) -> Tuple[List[Prob
                         + NVIDIA_DRIVERS, "unknown-driver")], False
     if "no" in verdicts:
         built = (f"torch {build.torch.version} built for CUDA {build.torch_cuda}" if len(needs) == 1 else
-                 f"CUDA {build.vllm_cuda} (its kernels) and torch {build.torch.version} built for CUDA {build.torch_cuda}")
+                 f"CUDA {build.vllm_cuda} (its kernels) and torch {build.torch.version} built for CUDA "
+                 f"{build.torch_cuda}")
         return [Problem("driver", f"needs {built}; driver {mach.driver} supports CUDA <= {have}",
                         driver_change(build.needs or build.torch_cuda, mach, m), "driver-too-old")], False
     return [], "compat" in verdicts

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from envdoctor.compat.tables import Matrices, VllmRelease
 from envdoctor.compat.driver import cuda_key, xy_key
+from envdoctor.compat.tables import Matrices, VllmRelease
 
 
 def compilable(cc: str, cuda: str, m: Matrices) -> bool:
@@ -25,7 +25,8 @@ def family_match(cc: str, archs: Sequence[str]) -> bool:
     return False
 
 
-def vllm_has(release: VllmRelease, vllm_cuda: Optional[str], cc: str, m: Matrices, variant: bool = False) -> Optional[bool]:
+def vllm_has(release: VllmRelease, vllm_cuda: Optional[str], cc: str, m: Matrices,
+             variant: bool = False) -> Optional[bool]:
     """Does this vLLM build carry kernels for `cc`? From its CMake archs (index wheel); for a variant
     wheel, or a release whose CMake list is not in the data, from its documented minimum and what its
     CUDA can compile."""

@@ -13,7 +13,6 @@ import configparser
 import os
 from typing import List, Mapping, Optional, Tuple
 
-
 SYSTEM_FILES = ("/etc/pip.conf",)
 
 

@@ -61,7 +61,8 @@ def companions(release, arch: str) -> list:
     """The requirements vLLM pins next to torch (xformers, vllm-flash-attn, flashinfer) that apply on Linux `arch`."""
     from packaging.markers import UndefinedEnvironmentName
 
-    env = {"platform_system": "Linux", "sys_platform": "linux", "platform_machine": arch, "os_name": "posix", "extra": ""}
+    env = {"platform_system": "Linux", "sys_platform": "linux", "platform_machine": arch, "os_name": "posix",
+           "extra": ""}
     out = []
     for req in release.companions:
         try:

@@ -25,7 +25,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from envdoctor.compat.tables import TABLES, MatrixError, Matrices, parse_table
+from envdoctor.compat.tables import TABLES, Matrices, MatrixError, parse_table
 
 JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
 TAIL_BYTES = 64 * 1024  # enough for the end-of-central-directory record and most directories

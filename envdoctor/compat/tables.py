@@ -12,8 +12,8 @@ import io
 import os
 import re
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from packaging.requirements import InvalidRequirement, Requirement

@@ -11,10 +11,10 @@ from typing import BinaryIO, Callable, List, Optional, Tuple
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.explain.diagnose import diagnose
-from envdoctor.explain.types import Diagnosis, Explanation, LogLine
 from envdoctor.explain.reader import DEFAULT_MAX_BYTES, LogInputError, open_log
 from envdoctor.explain.scan import Scanner
 from envdoctor.explain.signatures import load
+from envdoctor.explain.types import Diagnosis, Explanation, LogLine
 
 __all__ = ["Diagnosis", "Explanation", "LogInputError", "LogLine", "codes", "exit_code", "explain_log",
            "explain_text"]

@@ -139,11 +139,13 @@ def _unpinned_torch(groups: Dict[str, list], values: Dict[str, Optional[str]], m
             notes = (f"Constrain it instead: echo 'torch=={pin}' > constraints.txt and pass -c constraints.txt.",)
         else:
             pinning = _pinning(ctx.version or "", matrices)
-            title = f"This step downloads torch {ctx.version or ''} unpinned, as a dependency of {who}".replace("  ", " ")
+            title = f"This step downloads torch {ctx.version or ''} unpinned, as a dependency of {who}".replace(
+                "  ", " ")
             why = (f"{who} asks for any torch, so pip picked the newest, {ctx.version} ({ctx.size_text}). vLLM pins "
                    "one exact torch (requirements-cuda.txt in its source tree)"
-                   + (f"; of the vLLM releases envdoctor knows, {', '.join(pinning)} pin{'s' if len(pinning) == 1 else ''}"
-                      f" torch {ctx.version}" if pinning else f"; none of the vLLM releases envdoctor knows pins torch {ctx.version}")
+                   + (f"; of the vLLM releases envdoctor knows, {', '.join(pinning)} "
+                      f"pin{'s' if len(pinning) == 1 else ''} torch {ctx.version}" if pinning
+                      else f"; none of the vLLM releases envdoctor knows pins torch {ctx.version}")
                    + ". With any other vLLM this is a second torch download that vLLM does not use.")
             notes = ("grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin; "
                      "`envdoctor explain LOG --vllm VERSION` checks it against that release.",)

@@ -13,9 +13,9 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from envdoctor.core.results import Finding
 from envdoctor.explain import analyses, evidence
-from envdoctor.explain.types import Diagnosis, Explanation, LogLine
 from envdoctor.explain.scan import Match, ScanResult
 from envdoctor.explain.signatures import LogSignature, derive, fill
+from envdoctor.explain.types import Diagnosis, Explanation, LogLine
 
 EVIDENCE = 4  # matched lines listed per problem besides the first
 ERROR_LINES = 8

@@ -35,7 +35,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("network", 6, r"gated repo|proxy authentication required|tunnel connection failed|urlopen error|"
                    r"do not match the hashes|hash mismatch|ssl module is not available"),
     ("network", 5, r"\b(?:429|too many requests|502 bad gateway|503 service unavailable|504 gateway)\b|"
-                   r"rate.?limit|\bhttp error [45]\d\d|httperror|status code [45]\d\d|\b404 (?:client error|not found)"),
+                   r"rate.?limit|\bhttp error [45]\d\d|httperror|status code [45]\d\d|"
+                   r"\b404 (?:client error|not found)"),
     ("network", 4, r"localentrynotfounderror|couldn't connect to|cannot (?:reach|connect)|offline mode|"
                    r"hf_hub_offline|huggingface\.co|hf-mirror|connection (?:error|timed out)|\btimeout\b|"
                    r"urllib3|_error_catcher|httpget|http get|aiohttp|getaddrinfo|socket\.gaierror"),
@@ -71,7 +72,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                r"libdxcore|vmmem"),
     ("resources", 6, r"out of memory|outofmemoryerror|\boom\b|no space left|memoryerror|cannot allocate memory|"
                      r"bad_alloc|exit code:? 137|signal 9|sigkill|bus error|/dev/shm|\bkilled\b|disk quota|enospc|"
-                     r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|insufficient memory"),
+                     r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|"
+                     r"insufficient memory"),
     ("other", 5, r"address already in use|chat template|trust_remote_code|permission denied|read-only file system|"
                  r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror|"
                  r"must be divisible|maximum model length|tensor parallel|only one usage of each socket address|"
@@ -119,7 +121,8 @@ NEXT_STEP = {
     "build": ("A build from source failed: prefer a prebuilt wheel of the same version; if you must build, "
               "`envdoctor check` shows the CUDA toolkit, compiler and torch the build sees."),
     "docker": ("Docker or the NVIDIA container toolkit failed: run `docker info` and "
-               "`docker run --rm --gpus all ubuntu nvidia-smi` on the host; `envdoctor check` on the host checks the driver."),
+               "`docker run --rm --gpus all ubuntu nvidia-smi` on the host; `envdoctor check` on the host checks "
+               "the driver."),
     "wsl": ("WSL 2 GPU plumbing: run `envdoctor check` inside the distro; `wsl --update` in PowerShell and the "
             "Windows NVIDIA driver (not a Linux one inside WSL) are the usual fixes."),
     "resources": ("Not enough memory or disk: free some, or ask for less (smaller model, lower max_model_len, "
@@ -166,10 +169,12 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
                 r"request failed after \d+ retries", "download-stalled"),
     ("network", r"connecttimeout|connect timeout|connection timed out", "tcp-blocked"),
-    ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory", "cuda-out-of-memory"),
+    ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory",
+     "cuda-out-of-memory"),
     ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
     ("resources", r"shared memory|/dev/shm|bus error", "shm-too-small"),
-    ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache", "kv-cache-too-small-for-context"),
+    ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache",
+     "kv-cache-too-small-for-context"),
     ("resources", r"kv cache", "kv-cache-no-memory"),
     ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
     ("environment", r"externally-managed", "installing-into-system-python"),
@@ -180,13 +185,16 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"winerror 126|error loading .*\.dll", "torch-windows-dll-missing"),
     ("environment", r"was built for|can't load c\+\+/cuda extensions", "extension-torch-mismatch"),
     ("environment", r"cannot import name .* from 'transformers'", "transformers-too-old"),
-    ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)", "gpu-compute-capability-too-low"),
+    ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)",
+     "gpu-compute-capability-too-low"),
     ("environment", r"no module named", "missing-requirements"),
     ("environment", r"numpy.*(?:1\.x|2\.\d)|_array_api", "numpy-abi-mismatch"),
     ("environment", r"torchvision::", "torchvision-torch-mismatch"),
-    ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_", "torch-arch-missing-for-gpu"),
+    ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_",
+     "torch-arch-missing-for-gpu"),
     ("environment", r"driver .*too old|driver version is insufficient|insufficientdriver", "driver-too-old-for-torch"),
-    ("environment", r"(?:libcudart|libcublas|libcudnn|libnvrtc)\S*: cannot open shared object", "cuda-runtime-library-missing"),
+    ("environment", r"(?:libcudart|libcublas|libcudnn|libnvrtc)\S*: cannot open shared object",
+     "cuda-runtime-library-missing"),
     ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
     ("environment", r"nvml.*mismatch|driver/library version mismatch", "nvidia-driver-unreadable"),
     ("environment", r"requires-python|requires a different python", "python-unsupported-by-vllm"),
@@ -196,7 +204,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"vllm\S*_c\S*\.so.*undefined symbol|undefined symbol.*vllm", "vllm-torch-mismatch"),
     ("environment", r"undefined symbol", "extension-torch-mismatch"),
     ("build", r"no module named 'torch'", "build-needs-torch-no-isolation"),
-    ("build", r"mismatches the version that was used to compile|detected cuda version", "cuda-toolkit-mismatch-for-build"),
+    ("build", r"mismatches the version that was used to compile|detected cuda version",
+     "cuda-toolkit-mismatch-for-build"),
     ("build", r"cuda_home", "cuda-home-not-set"),
     ("build", r"unsupported gpu architecture", "nvcc-too-old-for-arch"),
     ("build", r"unsupported gnu version|gcc versions? later than|host compiler", "host-compiler-unsupported"),

@@ -165,7 +165,8 @@ class Scanner:
             before = _lines_before(self.tail, len(self.tail), CONTEXT - len(before)) + before
         line_end = chunk.find(b"\n", end)
         after = _lines_after(chunk, len(chunk) if line_end == -1 else line_end + 1, CONTEXT)
-        match = Match(sig, line_no, text[:1000], {k: v.strip() for k, v in found.groupdict().items() if v and v.strip()},
+        groups = {k: v.strip() for k, v in found.groupdict().items() if v and v.strip()}
+        match = Match(sig, line_no, text[:1000], groups,
                       [(line_no - len(before) + i, clean_line(raw)) for i, raw in enumerate(before)],
                       [(line_no + 1 + i, clean_line(raw)) for i, raw in enumerate(after)])
         if len(after) < CONTEXT:

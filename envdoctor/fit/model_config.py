@@ -15,8 +15,8 @@ import re
 from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from envdoctor.fit.calc import QUANT_METHODS, ModelShape
 from envdoctor.compat.tables import Matrices, ModelSpec, ModelVariant
+from envdoctor.fit.calc import QUANT_METHODS, ModelShape
 
 # Model types whose config omits tie_word_embeddings when the embeddings are tied (their
 # transformers config class defaults it to True); every other type here defaults to False.
@@ -242,7 +242,8 @@ def find_model(fs, env: Mapping[str, str], matrices: Matrices, query: str, hub: 
         try:
             found = hf.fetch(query, env, hub_cache_dir(env))
         except hf.HubError as exc:
-            raise ModelNotFound(f"{exc}. It is not in envdoctor's catalog either" + _did_you_mean(matrices, query)) from None
+            raise ModelNotFound(f"{exc}. It is not in envdoctor's catalog either"
+                                + _did_you_mean(matrices, query)) from None
         return shape_from_hub(found)
     raise ModelNotFound(not_found_message(hub_cache_dir(env), matrices, query))
 

@@ -7,9 +7,9 @@ from typing import List, Optional, Sequence, Tuple
 
 from packaging.version import InvalidVersion, Version
 
-from envdoctor.fit import calc as fit
-from envdoctor.core.facts import Gpu as GpuFact
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import Gpu as GpuFact
+from envdoctor.fit import calc as fit
 from envdoctor.fit.model_config import variants_for
 
 # vLLM's V1 engine (chunked prefill always on) is the default from 0.8.0 (vllm-project/vllm#15064,

@@ -150,15 +150,18 @@ def _driver_step(resolution: Resolution, stack: Stack) -> Step:
               f"print('NVIDIA driver',v);sys.exit(0 if ok else 'driver '+v+' is older than {need}')")
     built = (f"vLLM {stack.vllm.version} and torch {stack.torch.version} are built for CUDA {stack.cuda}"
              if (stack.vllm_cuda or stack.cuda) == stack.cuda else
-             f"vLLM {stack.vllm.version} is built for CUDA {stack.vllm_cuda}, torch {stack.torch.version} for CUDA {stack.cuda}")
+             f"vLLM {stack.vllm.version} is built for CUDA {stack.vllm_cuda}, torch {stack.torch.version} for CUDA "
+             f"{stack.cuda}")
     why = (f"{built}: {where} must be {need} or newer"
            + (f" ({native} or newer runs CUDA {floor.cuda} natively)" if native and native != need else "")
            + ". The wheels bring their own CUDA runtime: no CUDA toolkit is needed.")
-    return Step("driver", "Check the NVIDIA driver", why, verify=(Check(f"driver >= {need}", ("python3", "-c", _py(script)), needs_gpu=True),))
+    return Step("driver", "Check the NVIDIA driver", why,
+                verify=(Check(f"driver >= {need}", ("python3", "-c", _py(script)), needs_gpu=True),))
 
 
 def _env_step(env: str, tool: str, stack: Stack, current: Optional[str]) -> Step:
     py = stack.python
+    commands: Tuple[Tuple[str, ...], ...]
     if tool == "conda":
         commands = (("conda", "create", "-y", "-p", env, f"python={py}"),)
         how = "a new conda environment (conda brings its own Python)"
@@ -175,7 +178,8 @@ def _env_step(env: str, tool: str, stack: Stack, current: Optional[str]) -> Step
     check = ("import sys;v='%d.%d'%sys.version_info[:2];print('Python',sys.version.split()[0]);"
              f"sys.exit(0 if v=='{py}' else 'Python '+v+' is not {py}')")
     return Step("env", f"Create the environment ({tool}, Python {py})", why, commands=commands,
-                verify=(Check(f"the new environment runs Python {py}", (os.path.join(env, "bin", "python"), "-c", _py(check))),),
+                verify=(Check(f"the new environment runs Python {py}",
+                              (os.path.join(env, "bin", "python"), "-c", _py(check))),),
                 network=tool != "venv")
 
 
@@ -205,7 +209,8 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
         command = ("uv", "pip", "install", "--python", py, "--torch-backend", stack.cuda_tag, pin)
     why = (f"vLLM {stack.vllm.version} pins {pin} exactly (its compiled kernels link against it); the CUDA "
            f"{stack.cuda} build ({stack.cuda_tag}) is the one the package index serves for {pin}, which vLLM's "
-           "release is made with. Installed on its own first, so the largest download is retried and verified by itself.")
+           "release is made with. Installed on its own first, so the largest download is retried and verified by "
+           "itself.")
     check = ("import sys,torch;v=torch.__version__.split('+')[0];c=torch.version.cuda;"
              "print('torch',torch.__version__,'CUDA',c);"
              f"sys.exit(0 if (v,c)==('{stack.torch.version}','{stack.cuda}') else "
@@ -233,7 +238,8 @@ def _vllm_step(py: str, env: str, stack: Stack, flags: Tuple[str, ...], default_
     if stack.variant and torch_index:
         # A CUDA-variant wheel comes from vLLM's GitHub release; its companions from torch's CUDA index.
         default_index = default_index + ("--extra-index-url", torch_index)
-        why += f" vLLM's {stack.variant} wheel comes from its GitHub release, its companions' {stack.cuda_tag} builds from {torch_index}."
+        why += (f" vLLM's {stack.variant} wheel comes from its GitHub release, its companions' {stack.cuda_tag} "
+                f"builds from {torch_index}.")
     check = ("import sys;from importlib.metadata import version;import vllm;"
              "v,t=version('vllm'),version('torch').split('+')[0];print('vllm',v,'torch',t);"
              f"sys.exit(0 if (v,t)==('{stack.vllm.version}','{stack.torch.version}') else "
@@ -241,7 +247,8 @@ def _vllm_step(py: str, env: str, stack: Stack, flags: Tuple[str, ...], default_
     size = sum(p.size_bytes or 0 for p in (stack.vllm,) + stack.companions) or None
     return Step("vllm", f"Install vLLM {stack.vllm.version}", why,
                 commands=((py, "-m", "pip", "install") + flags + default_index + ("-c", constraints) + pins,),
-                verify=(Check(f"vllm {stack.vllm.version} imports, torch is still {stack.torch.version}", (py, "-c", _py(check))),
+                verify=(Check(f"vllm {stack.vllm.version} imports, torch is still {stack.torch.version}",
+                              (py, "-c", _py(check))),
                         Check("no broken requirements (pip check)", (py, "-m", "pip", "check"))),
                 writes=(FileWrite(constraints, f"{stack.torch.pin}\n"),),
                 download_bytes=size, download_note="plus vLLM's other dependencies, not counted",

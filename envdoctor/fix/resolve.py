@@ -24,9 +24,9 @@ from envdoctor.compat import python as pyc
 from envdoctor.compat.builds import Build, builds
 from envdoctor.compat.judge import GpuSeen, Machine, Problem, judge
 from envdoctor.compat.known import glibc_floor, glibc_of, issues
-from envdoctor.compat.tables import Matrices, VllmRelease
+from envdoctor.compat.tables import Matrices, VllmRelease, driver_key
 from envdoctor.core.results import Facts
-from envdoctor.rules.base import cuda_tag, cuda_tuple, driver_max_cuda, gpu_cc, pinned_version
+from envdoctor.rules.base import cuda_tag, driver_max_cuda, gpu_cc, pinned_version
 
 if TYPE_CHECKING:
     from envdoctor.fit.calc import FitPlan, ModelShape
@@ -113,7 +113,8 @@ class DriverFloor:
         """"525.60.13 (Linux) / 527.41 (Windows)": the minor-version floor on each OS."""
         if self.compat_linux and self.compat_windows and self.compat_linux != self.compat_windows:
             return f"{self.compat_linux} (Linux) / {self.compat_windows} (Windows)"
-        return self.compat_linux or self.compat or "?"  # this machine's driver runs it only through minor-version compatibility
+        # this machine's driver runs it only through minor-version compatibility
+        return self.compat_linux or self.compat or "?"
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,8 @@ def vllm_spec(text: Optional[str]) -> Optional[SpecifierSet]:
     try:
         spec = SpecifierSet(raw)
     except InvalidSpecifier:
-        raise UsageProblem(f"--vllm {text!r}: not a version or a version range (for example 0.5.3 or '>=0.6,<0.8')") from None
+        raise UsageProblem(f"--vllm {text!r}: not a version or a version range "
+                           "(for example 0.5.3 or '>=0.6,<0.8')") from None
     if not len(spec):
         raise UsageProblem(f"--vllm {text!r}: not a version or a version range (for example 0.5.3 or '>=0.6,<0.8')")
     return spec
@@ -260,7 +262,8 @@ def _overrides(t: Target, w: Wishes, m: Matrices) -> Target:
         changed.append("os")
     if w.driver:
         version = parse_driver(w.driver)
-        t = replace(t, driver=version, driver_cuda=drv.cuda_for_driver(version, drv.os_of(t.os), m), driver_problem=None)
+        t = replace(t, driver=version, driver_cuda=drv.cuda_for_driver(version, drv.os_of(t.os), m),
+                    driver_problem=None)
         if t.gpus == ():
             t = replace(t, gpus=None)  # another machine: its GPU is unknown unless named
         changed.append("driver")
@@ -295,7 +298,8 @@ def _gpu_named(name: str, m: Matrices):
         raise UsageProblem(f"--gpu {name!r}: not a GPU envdoctor knows; see `envdoctor matrices show gpu` or pass "
                            "--cc X.Y" + (f". Did you mean: {', '.join(close)}?" if close else ""))
     if len(hits) > 1:
-        raise UsageProblem(f"--gpu {name!r} matches {len(hits)} GPUs ({'; '.join(h.name for h in hits[:4])}): be more specific")
+        raise UsageProblem(f"--gpu {name!r} matches {len(hits)} GPUs ({'; '.join(h.name for h in hits[:4])}): "
+                           "be more specific")
     return hits[0]
 
 
@@ -335,11 +339,13 @@ def _blockers(problems: Sequence[Problem]) -> List[Blocker]:
     return [Blocker(p.kind, p.text, p.change) for p in problems]
 
 
-def evaluate(row: VllmRelease, t: Target, wish_python: Optional[str], m: Matrices) -> Tuple[Optional[Stack], Tuple[Blocker, ...]]:
+def evaluate(row: VllmRelease, t: Target, wish_python: Optional[str],
+             m: Matrices) -> Tuple[Optional[Stack], Tuple[Blocker, ...]]:
     """The first build of `row` that runs on `t` as a Stack, else the blockers of its index build."""
     options = builds(row, m)
     if not options:
-        return None, (Blocker("data", f"pins torch {row.torch}, which is not in envdoctor's data (or has no default CUDA build)",
+        return None, (Blocker("data", f"pins torch {row.torch}, which is not in envdoctor's data "
+                                      "(or has no default CUDA build)",
                               "refresh the data: `envdoctor matrices refresh`"),)
     first: Optional[Tuple[Blocker, ...]] = None
     for build in options:
@@ -351,14 +357,16 @@ def evaluate(row: VllmRelease, t: Target, wish_python: Optional[str], m: Matrice
     return None, first or ()
 
 
-def evaluate_build(build: Build, t: Target, wish_python: Optional[str], m: Matrices) -> Tuple[Optional[Stack], Tuple[Blocker, ...]]:
+def evaluate_build(build: Build, t: Target, wish_python: Optional[str],
+                   m: Matrices) -> Tuple[Optional[Stack], Tuple[Blocker, ...]]:
     row = build.release
     problems, via_compat = judge(t.machine_view(), build, m)
     blockers = _blockers(problems)
     if t.driver_problem and t.gpus is None:
         blockers.append(Blocker("driver", "needs a working NVIDIA driver; the one here did not answer",
                                 "fix the driver first (see `envdoctor check`)"))
-    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier)) for r in pyc.companions(row, t.machine)]
+    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier))
+                  for r in pyc.companions(row, t.machine)]
     for c in companions:
         files = m.wheel_files(c.name, c.version)
         if files is not None and not files.python_tags:
@@ -375,6 +383,7 @@ def evaluate_build(build: Build, t: Target, wish_python: Optional[str], m: Matri
     if blockers:
         return None, tuple(blockers)
     python = pyc.choose(pythons, t.python, wish_python)
+    assert python is not None  # _python_blocker refused no Python at all and a wish outside the list
     floor = replace(_floor(build, t, m), via_compat=via_compat)
     vllm = _package(m, "vllm", str(row.version))
     if build.variant:
@@ -384,9 +393,10 @@ def evaluate_build(build: Build, t: Target, wish_python: Optional[str], m: Matri
     known = issues(row.version, m)
     extra = tuple(str(p) for k in known for p in k.pins)
     glibc = glibc_floor(build.platforms, t.machine)
-    stack = Stack(vllm=vllm, vllm_cuda=build.vllm_cuda, torch=torch, cuda=build.torch_cuda, torch_index=build.torch_index,
-                  python=python, pythons=tuple(pythons), python_limits=tuple(limits), companions=tuple(companions),
-                  driver=floor, min_cc=row.min_cc, notes=tuple(notes), variant=build.variant, extra_pins=extra, glibc=glibc)
+    stack = Stack(vllm=vllm, vllm_cuda=build.vllm_cuda, torch=torch, cuda=build.torch_cuda,
+                  torch_index=build.torch_index, python=python, pythons=tuple(pythons),
+                  python_limits=tuple(limits), companions=tuple(companions), driver=floor, min_cc=row.min_cc,
+                  notes=tuple(notes), variant=build.variant, extra_pins=extra, glibc=glibc)
     return stack, ()
 
 
@@ -404,17 +414,19 @@ def _stack_notes(build: Build, t: Target, floor: DriverFloor, python: str, pytho
             text += f"; vllm {k.offer} fixes it (envdoctor fix --vllm {k.offer})"
         notes.append(text + ".")
     if build.variant:
-        notes.append(f"vllm {build.version} is vLLM's CUDA {build.vllm_cuda} wheel from its GitHub release (the package "
-                     f"index has only the CUDA {row.cuda} build), installed with torch {build.torch.version}+{build.torch_tag}.")
-    elif not build.default_torch:
-        notes.append(f"torch {build.torch.version}+{build.torch_tag} instead of the default {cuda_tag(build.torch.default_cuda)} "
-                     "build: the default has no kernels for this GPU, or its arch list is not known.")
+        notes.append(f"vllm {build.version} is vLLM's CUDA {build.vllm_cuda} wheel from its GitHub release (the "
+                     f"package index has only the CUDA {row.cuda} build), installed with torch "
+                     f"{build.torch.version}+{build.torch_tag}.")
+    elif not build.default_torch and build.torch.default_cuda:  # builds() makes only torch with one
+        notes.append(f"torch {build.torch.version}+{build.torch_tag} instead of the default "
+                     f"{cuda_tag(build.torch.default_cuda)} build: the default has no kernels for this GPU, or its "
+                     "arch list is not known.")
     if floor.via_compat:
         native = floor.windows if drv.os_of(t.os) == "windows" else floor.linux
         notes.append(f"Driver {t.driver} runs CUDA {floor.cuda} through minor-version compatibility (CUDA "
-                     f"{floor.cuda.split('.')[0]}.x on drivers >= {floor.compat}); {native or 'a newer driver'} or newer "
-                     f"runs it natively. Caveat: {drv.PTX_CAVEAT}.")
-    if any(g.cc and cuda_tuple(g.cc) < (8, 0) for g in t.gpus or ()):
+                     f"{floor.cuda.split('.')[0]}.x on drivers >= {floor.compat}); {native or 'a newer driver'} "
+                     f"or newer runs it natively. Caveat: {drv.PTX_CAVEAT}.")
+    if any(g.cc and drv.xy_key(g.cc) < (8, 0) for g in t.gpus or ()):
         notes.append("Compute capability below 8.0 has no bfloat16: run vLLM with --dtype half.")
     if build.torch_index is None:
         notes.append("torch's CUDA build is not listed on the PyTorch wheel index in envdoctor's data: it is "
@@ -423,13 +435,14 @@ def _stack_notes(build: Build, t: Target, floor: DriverFloor, python: str, pytho
         notes.append(f"Python {python} for the new environment: the Python in use ({t.python}) is outside what this "
                      f"stack runs on ({'; '.join(limits)}).")
     glibc = glibc_floor(build.platforms, t.machine)
-    if glibc and not t.glibc and cuda_tuple(glibc) > (2, 17):
+    if glibc and not t.glibc and drv.xy_key(glibc) > (2, 17):
         notes.append(f"The vllm wheel needs glibc >= {glibc} (its manylinux tag); check with `ldd --version`.")
     if t.gpus is None:
         notes.append(f"GPU not known: it needs compute capability {row.min_cc or '?'} or higher.")
     if t.driver is None:
         notes.append(f"Driver not known: it needs {floor.compat or floor.linux} or newer on Linux"
-                     + (f", {drv.floor(floor.cuda, m).least('windows')} or newer on Windows (WSL 2)" if floor.cuda else "") + ".")
+                     + (f", {drv.floor(floor.cuda, m).least('windows')} or newer on Windows (WSL 2)" if floor.cuda
+                        else "") + ".")
     return notes
 
 
@@ -465,7 +478,8 @@ def resolve(facts: Facts, wishes: Wishes, m: Matrices, model: Optional["ModelSha
     if stack is not None and target.python and stack.python != target.python and not wish_python:
         here, _ = _search(rows, target, target.python, m)
         if here is not None:
-            notes += (f"vllm {here.vllm.version} is the newest release that runs on the Python in use ({target.python}).",)
+            notes += (f"vllm {here.vllm.version} is the newest release that runs on the Python in use "
+                      f"({target.python}).",)
     fit_plan = _fit(model, target, stack, m) if model is not None else None
     return Resolution(target, wanted, stack, tuple(rejected), changes, newest, fit_plan, notes)
 
@@ -491,7 +505,7 @@ def _driver_floors(rows: Sequence[VllmRelease], t: Target, wish_python: Optional
     found = []
     for row in sorted(m.table("cuda_compat"), key=lambda r: -int(r.cuda_major)):
         need = row.min_driver(os)
-        if t.driver and drv.key(need) <= (drv.key(t.driver) or (0,)):
+        if t.driver and driver_key(need) <= (drv.key(t.driver) or (0,)):
             continue
         there = replace(t, driver=need, driver_cuda=drv.cuda_for_driver(need, os, m))
         stack, _ = _search(rows, there, wish_python, m)
@@ -502,15 +516,18 @@ def _driver_floors(rows: Sequence[VllmRelease], t: Target, wish_python: Optional
     where = " on Windows (WSL 2 uses the Windows driver)" if os == "windows" else ""
     link = "" if os == "windows" else f" ({NVIDIA_DRIVERS})"
     major, need, best = found[0]
-    out = [f"update the NVIDIA driver{where} to {need} or newer (CUDA {major}.x): that runs vllm {best.vllm.version}{link}"]
+    out = [f"update the NVIDIA driver{where} to {need} or newer (CUDA {major}.x): that runs vllm "
+           f"{best.vllm.version}{link}"]
     if len(found) > 1:
         major, need, least = found[-1]
-        out.append(f"the least driver that runs a vLLM release here is {need} (CUDA {major}.x): vllm {least.vllm.version}")
+        out.append(f"the least driver that runs a vLLM release here is {need} (CUDA {major}.x): "
+                   f"vllm {least.vllm.version}")
     return out
 
 
-def _search(rows: Sequence[VllmRelease], t: Target, wish_python: Optional[str], m: Matrices) -> Tuple[Optional[Stack], List[Rejected]]:
-    rejected = []
+def _search(rows: Sequence[VllmRelease], t: Target, wish_python: Optional[str],
+            m: Matrices) -> Tuple[Optional[Stack], List[Rejected]]:
+    rejected: List[Rejected] = []
     for row in rows:
         stack, blockers = evaluate(row, t, wish_python, m)
         if stack is not None:

@@ -84,7 +84,7 @@ class SystemNet:
         try:
             sock = socket.socket(family, socket.SOCK_STREAM)
         except OSError as exc:  # no IPv6 in this kernel
-            raise NetError("unreachable", f"cannot open an {_family(family)} socket: {exc.strerror or exc}")
+            raise NetError("unreachable", f"cannot open an {_family(family)} socket: {exc.strerror or exc}") from None
         try:
             sock.settimeout(timeout)
             sock.connect(sockaddr)

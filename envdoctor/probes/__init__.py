@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from envdoctor.core.areas import AREAS
-from envdoctor.probes.engine import Probe
 from envdoctor.probes import cuda_toolkit, network, nvidia, platform, python_env, resources, torch_runtime, wsl
 from envdoctor.probes import llm_model as model
+from envdoctor.probes.engine import Probe
+
 ALL_PROBES = (
     Probe("platform", "Platform", platform.probe, timeout=1.5),
     Probe("wsl", "WSL GPU plumbing", wsl.probe, timeout=2.5, needs=("platform",)),

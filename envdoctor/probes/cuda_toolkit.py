@@ -10,10 +10,10 @@ import os
 import re
 from typing import Optional
 
-from envdoctor.machine.context import Context
-from envdoctor.probes.engine import ProbeAbsent, ProbeTimeout, require_linux
 from envdoctor.core.facts import CudaToolkitFacts, Toolkit
 from envdoctor.core.results import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeAbsent, ProbeTimeout, require_linux
 
 NVCC_TIMEOUT = 3.0
 

@@ -13,8 +13,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from envdoctor.machine.context import Context
 from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.machine.context import Context
 from envdoctor.machine.watchdog import Task
 
 

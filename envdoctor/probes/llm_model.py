@@ -3,10 +3,10 @@ cache, read through the Context (no network). Not found here is a normal answer:
 then try envdoctor's catalog."""
 from __future__ import annotations
 
-from envdoctor.machine.context import Context
-from envdoctor.probes.engine import ProbeFailed, ProbeSkipped
 from envdoctor.core.facts import ModelFacts
 from envdoctor.core.results import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeFailed, ProbeSkipped
 
 
 def probe(ctx: Context, _facts: Facts) -> ModelFacts:

@@ -12,15 +12,26 @@ from dataclasses import replace
 from typing import Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
-from envdoctor.machine.context import Context
-from envdoctor.machine.net import Net
 from envdoctor.core.facts import ConfigProblem, NetStep, NetTarget, NetworkFacts, PythonEnvFacts
 from envdoctor.core.results import Facts
-from envdoctor.redact import Redactor
-from envdoctor.probes.net_config import (CaChoice, PipSettings, Setting, conda_channels, env_route,
-                         parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,
-                         requests_ca, uv_ca)
+from envdoctor.machine.context import Context
+from envdoctor.machine.net import Net
+from envdoctor.probes.net_config import (
+    CaChoice,
+    PipSettings,
+    Setting,
+    conda_channels,
+    env_route,
+    parse_proxy,
+    pip_ca,
+    pip_route,
+    read_pip_settings,
+    read_uv_settings,
+    requests_ca,
+    uv_ca,
+)
 from envdoctor.probes.net_trace import LIGHT_BYTES, LIGHT_HEAD_RESERVE, TargetSpec, TlsContext, Tracer
+from envdoctor.redact import Redactor
 
 JOIN_GRACE = 0.3
 HF_DEFAULT_ENDPOINT = "https://huggingface.co"  # huggingface_hub constants: HF_ENDPOINT's default

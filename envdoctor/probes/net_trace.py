@@ -289,7 +289,8 @@ class Tracer:
     # --- HTTP --------------------------------------------------------------------------
 
     def request(self, url: str, step: str, headers: Sequence[Tuple[str, str]] = (),
-                head_timeout: float = HEAD_TIMEOUT, silence: Optional[str] = None) -> Tuple[Conn, Head, str, str, float]:
+                head_timeout: float = HEAD_TIMEOUT,
+                silence: Optional[str] = None) -> Tuple[Conn, Head, str, str, float]:
         """GET `url`, following redirects; (conn with the body unread, head, final URL,
         host label, when the final request was sent). `silence` renames the problem of
         a head that did not come in time."""

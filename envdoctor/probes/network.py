@@ -11,10 +11,10 @@ All are traced in parallel (net_check.py), each step under its own timeout
 """
 from __future__ import annotations
 
-from envdoctor.machine.context import Context
-from envdoctor.probes.engine import ProbeOutOfTime, ProbeSkipped
 from envdoctor.core.facts import NetworkFacts
 from envdoctor.core.results import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeOutOfTime, ProbeSkipped
 
 BUDGET = 4.0  # seconds of wall time for the whole area
 PROBE_TIMEOUT = BUDGET + 1.5  # the engine's limit: the budget, the pip child and the joins

@@ -12,12 +12,10 @@ import os
 import re
 from typing import Optional, Tuple
 
-
-
-from envdoctor.machine.context import Context
-from envdoctor.probes.engine import ProbeFailed, ProbeTimeout, require_linux
 from envdoctor.core.facts import Distribution, PythonEnvFacts, TorchBuild, canonicalize_name
 from envdoctor.core.results import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeFailed, ProbeTimeout, require_linux
 
 CHILD_TIMEOUT = 5.0
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from envdoctor.machine.context import Context
-from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
 from envdoctor.core.facts import TorchDevice, TorchRuntimeFacts
 from envdoctor.core.results import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
 from envdoctor.probes.python_env import child_source
 
 CHILD_TIMEOUT = 15.0

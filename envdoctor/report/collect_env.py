@@ -25,8 +25,17 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from envdoctor.core.facts import (CudaToolkitFacts, Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts,
-                    TorchBuild, TorchRuntimeFacts, canonicalize_name)
+from envdoctor.core.facts import (
+    CudaToolkitFacts,
+    Distribution,
+    DriverFacts,
+    Gpu,
+    PlatformFacts,
+    PythonEnvFacts,
+    TorchBuild,
+    TorchRuntimeFacts,
+    canonicalize_name,
+)
 from envdoctor.core.results import Facts, ProbeResult
 
 MAX_REPORT_BYTES = 16 << 20  # a real report is a few KB; a huge file is the wrong file

@@ -108,7 +108,8 @@ def findings(parsed: ParsedReport, text: str, matrices, have: Sequence[Finding])
     """The report-only findings, less the codes the rules already found."""
     seen = {f.code for f in have}
     out = []
-    for f in from_log_signatures(text, parsed.source, matrices) + torch_cpu_build(parsed) + wsl2(parsed) + macos(parsed):
+    found = from_log_signatures(text, parsed.source, matrices) + torch_cpu_build(parsed) + wsl2(parsed) + macos(parsed)
+    for f in found:
         if f.code not in seen:
             seen.add(f.code)
             out.append(f)

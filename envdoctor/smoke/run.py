@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from envdoctor.check.run import run_check
-from envdoctor.machine.context import Context
 from envdoctor.core.results import Finding
-from envdoctor.redact import Redactor
+from envdoctor.machine.context import Context
 from envdoctor.machine.stream import Line, run_streaming
+from envdoctor.redact import Redactor
 from envdoctor.smoke.parse import ChildOutput, parse_lines, phases
 from envdoctor.smoke.settings import Setting
 

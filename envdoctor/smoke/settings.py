@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from envdoctor.compat.tables import Matrices
 from envdoctor.core.facts import DriverFacts
 from envdoctor.fit.calc import FitPlan, ModelShape
-from envdoctor.compat.tables import Matrices
 
 SMOKE_CONTEXT = 2048  # tokens: a prompt and a few dozen generated tokens fit many times over
 SMALL_CARD_MIB = 8 * 1024  # below this, CUDA graphs cost memory the KV cache needs

@@ -112,7 +112,8 @@ def _fetch(url: str, dest: str, sha256: Optional[str], session, policy: Policy,
                 elif resp.status_code in (408, 429) or resp.status_code >= 500:
                     raise requests.ConnectionError(f"HTTP {resp.status_code}")
                 else:
-                    raise DownloadError("network", f"{_short(url)}: HTTP {resp.status_code} {resp.reason or ''}".strip())
+                    raise DownloadError("network",
+                                        f"{_short(url)}: HTTP {resp.status_code} {resp.reason or ''}".strip())
                 if resp.status_code != 416:
                     fetched += _stream(resp, part, have, total, policy, progress)
         except DownloadError:

@@ -18,11 +18,21 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional
 
+from envdoctor.fix.apply.download import Policy
+from envdoctor.fix.apply.wheelhouse import (
+    REPORT_PIP,
+    Artifact,
+    StepError,
+    classify,
+    download_all,
+    failure,
+    important_lines,
+    install_offline,
+    pip_version,
+    resolve,
+)
 from envdoctor.fix.plan import Plan, Step
 from envdoctor.machine.runner import Runner
-from envdoctor.fix.apply.download import Policy
-from envdoctor.fix.apply.wheelhouse import (REPORT_PIP, Artifact, StepError, classify, download_all, failure, important_lines,
-                         install_offline, pip_version, resolve)
 
 COMMAND_TIMEOUT = 3600.0
 CHECK_TIMEOUT = 600.0
@@ -70,6 +80,9 @@ class Reporter:
     def step(self, index: int, total: int, step: Step, status: str, detail: str = "") -> None: ...
 
     def download(self, artifact: Artifact, got: int, total: Optional[int]) -> None: ...
+
+
+SILENT = Reporter()  # tells nothing: the default of apply()
 
 
 def state_path(state_dir: str, env: str) -> str:
@@ -121,7 +134,7 @@ def child_env(environ: Mapping[str, str]) -> Dict[str, str]:
 
 
 def apply(plan: Plan, opts: Options, runner: Runner, environ: Mapping[str, str],
-          reporter: Reporter = Reporter(), session=None) -> Result:
+          reporter: Reporter = SILENT, session=None) -> Result:
     state = load_state(opts.state_dir, plan.env)
     check_target(plan, environ, state)
     env = child_env(environ)

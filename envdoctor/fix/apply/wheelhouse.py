@@ -2,22 +2,24 @@
 
 pip itself resolves the step (`pip install --dry-run --report`), reading only index pages and PEP 658
 metadata (pip >= 25.3; older pips download every file during a dry run, so apply lets them install
-as the plan's commands say, with pip's own retries); the report names every file with the URL and the SHA-256 the index published.
+as the plan's commands say, with pip's own retries); the report names every file with the URL and the
+SHA-256 the index published.
 envdoctor downloads those files itself (download.py: resume, watchdog, hash check), then runs
 `pip install --no-index --find-links WHEELHOUSE FILE...`, which cannot reach the network at all.
 Only wheels are accepted: a step that would build from source is not a known-good plan.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
+from envdoctor.fix.apply.download import DownloadError, Fetched, Policy, fetch
 from envdoctor.fix.plan import Install
 from envdoctor.machine.runner import CommandResult, Runner
-from envdoctor.fix.apply.download import DownloadError, Fetched, Policy, fetch
 
 REPORT_PIP = (25, 3)  # --report since pip 22.2; a metadata-only --dry-run since 25.3 (pip NEWS.rst #12603)
 RESOLVE_TIMEOUT = 900.0
@@ -54,7 +56,8 @@ def pip_version(runner: Runner, python: str, env: Mapping[str, str]) -> Optional
         return None
 
 
-def resolve(runner: Runner, python: str, install: Install, flags: Sequence[str], env: Mapping[str, str]) -> List[Artifact]:
+def resolve(runner: Runner, python: str, install: Install, flags: Sequence[str],
+            env: Mapping[str, str]) -> List[Artifact]:
     with tempfile.TemporaryDirectory(prefix="envdoctor-report-") as tmp:
         report = os.path.join(tmp, "report.json")
         argv = [python, "-m", "pip", "install", "--dry-run", "--quiet", "--report", report,
@@ -140,7 +143,7 @@ def download_all(artifacts: Sequence[Artifact], wheelhouse: str, policy: Policy,
                                        "wheel file name: refused (a broken or hostile index)", (a.url,))
         try:
             done.append(fetch(a.url, dest, a.sha256, session=session, policy=policy,
-                              progress=(lambda got, total, a=a: progress(a, got, total)) if progress else None))
+                              progress=functools.partial(progress, a) if progress else None))
         except DownloadError as exc:
             raise StepError("network", str(exc), (f"{a.name} {a.version}: {a.url}",)) from None
     return done
