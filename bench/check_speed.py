@@ -31,9 +31,11 @@ def main() -> None:
     ap.add_argument("--python", default=sys.executable, help="interpreter with torch, for collect_env")
     args = ap.parse_args()
     cache = tempfile.mkdtemp(prefix="envdoctor-bench-cache-")
-    env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""), XDG_CACHE_HOME=cache)
+    env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               XDG_CACHE_HOME=cache)
     envdoctor = [sys.executable, "-m", "envdoctor"]
-    check = envdoctor + ["check", "--json", "--python", args.python, "--deadline", "60"]  # time the work, not the deadline
+    # time the work, not the deadline
+    check = envdoctor + ["check", "--json", "--python", args.python, "--deadline", "60"]
     commands = {
         "envdoctor --version": (envdoctor + ["--version"], (0,), False),
         "envdoctor --help": (envdoctor + ["--help"], (0,), False),
@@ -67,7 +69,8 @@ def main() -> None:
     if has_torch:
         ratio = statistics.median(pairs)
         full, fresh = med["envdoctor check --json --offline"], med["envdoctor check --json --offline --fresh"]
-        print(f"collect_env / quick, paired = {ratio:.1f}x faster   (target >= 10x: {'met' if ratio >= 10 else 'NOT met'})")
+        met = "met" if ratio >= 10 else "NOT met"
+        print(f"collect_env / quick, paired = {ratio:.1f}x faster   (target >= 10x: {met})")
         print(f"full check (--offline), torch answer cached = {full:.3f} s (target < 1 s: "
               f"{'met' if full < 1 else 'NOT met'}); with --fresh {fresh:.3f} s; collect_env {med[collect]:.3f} s")
     else:

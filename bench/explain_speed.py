@@ -22,17 +22,25 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED_LOG = os.path.join(HERE, "tests", "data", "seed", "docker-build.log")
 
 NOISE = [
-    "#12 16.15 Downloading ninja-1.11.1.1-py2.py3-none-manylinux1_x86_64.manylinux_2_5_x86_64.whl (307 kB)\n",
-    "#12 7.680 Collecting nvidia-cuda-nvrtc-cu12==12.1.105 (from torch->mamba-ssm>=1.2.2->-r requirements-mamba.txt (line 2))\n",
-    "Requirement already satisfied: numpy>=1.17 in /usr/local/lib/python3.10/dist-packages (from transformers) (1.26.4)\n",
-    " => CACHED [build  4/15] COPY csrc csrc                                                                            0.0s\n",
-    "[1/200] /usr/local/cuda/bin/nvcc -I/workspace/csrc -DTORCH_EXTENSION_NAME=_C -O3 -gencode arch=compute_86,code=sm_86 "
+    "#12 16.15 Downloading ninja-1.11.1.1-py2.py3-none-manylinux1_x86_64.manylinux_2_5_x86_64.whl "
+    "(307 kB)\n",
+    "#12 7.680 Collecting nvidia-cuda-nvrtc-cu12==12.1.105 (from torch->mamba-ssm>=1.2.2->-r "
+    "requirements-mamba.txt (line 2))\n",
+    "Requirement already satisfied: numpy>=1.17 in /usr/local/lib/python3.10/dist-packages (from transformers) "
+    "(1.26.4)\n",
+    " => CACHED [build  4/15] COPY csrc csrc                                                          "
+    "                  0.0s\n",
+    "[1/200] /usr/local/cuda/bin/nvcc -I/workspace/csrc -DTORCH_EXTENSION_NAME=_C -O3 "
+    "-gencode arch=compute_86,code=sm_86 "
     "-c csrc/attention/attention_kernels.cu -o CMakeFiles/_C.dir/csrc/attention/attention_kernels.cu.o\n",
     "\x1b[32mINFO\x1b[0m 07-23 10:12:31 model_runner.py:160] Loading model weights took 2.8876 GB\n",
     "INFO 07-23 10:12:33 gpu_executor.py:83] # GPU blocks: 1571, # CPU blocks: 9362\r\n",
-    "   \u2501\u2501\u2501\u2501\u2501\u2501 120.3/797.2 MB 9.1 MB/s eta 0:01:15\r   \u2501\u2501\u2501\u2501\u2501\u2501\u2501 130.1/797.2 MB 9.3 MB/s eta 0:01:12\n",
-    "model-00001-of-00002.safetensors:  45%|\u2588\u2588\u2588\u2588\u258c     | 1.40G/3.09G [02:13<02:39, 10.5MB/s]\r",
-    "Processed prompts: 100%|\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588| 8/8 [00:01<00:00,  5.12it/s]\n",
+    "   \u2501\u2501\u2501\u2501\u2501\u2501 120.3/797.2 MB 9.1 MB/s eta 0:01:15\r"
+    "   \u2501\u2501\u2501\u2501\u2501\u2501\u2501 130.1/797.2 MB 9.3 MB/s eta 0:01:12\n",
+    "model-00001-of-00002.safetensors:  45%|\u2588\u2588\u2588\u2588\u258c     | 1.40G/3.09G "
+    "[02:13<02:39, 10.5MB/s]\r",
+    "Processed prompts: 100%|\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588| 8/8 "
+    "[00:01<00:00,  5.12it/s]\n",
 ]
 
 

@@ -22,15 +22,15 @@ import sys
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, HERE)
 
-from envdoctor.fit import calc as fit  # noqa: E402
 from envdoctor.compat.tables import Matrices  # noqa: E402
+from envdoctor.fit import calc as fit  # noqa: E402
 from envdoctor.fit.model_config import absolute, find_model  # noqa: E402
 from envdoctor.machine.fs import RootedFS  # noqa: E402
 
 
 def total_from_nvml() -> int:
-    from envdoctor.machine.context import live_context
     from envdoctor.core.results import Facts
+    from envdoctor.machine.context import live_context
     from envdoctor.probes import nvidia
 
     driver = nvidia.probe(live_context({}), Facts())

@@ -56,15 +56,15 @@ def main() -> None:
         serve()
         return
     from envdoctor.check.run import evaluate
-    from envdoctor.machine.context import Context, Host
-    from envdoctor.core.facts import PlatformFacts, PythonEnvFacts, TorchBuild
     from envdoctor.compat.tables import Matrices
+    from envdoctor.core.facts import PlatformFacts, PythonEnvFacts, TorchBuild
     from envdoctor.core.results import Facts, ProbeResult
-    from envdoctor.probes import network
-    from envdoctor.rules import ALL_RULES
+    from envdoctor.machine.context import Context, Host
     from envdoctor.machine.fs import RootedFS
     from envdoctor.machine.net import SystemNet
     from envdoctor.machine.runner import SubprocessRunner
+    from envdoctor.probes import network
+    from envdoctor.rules import ALL_RULES
 
     child = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
