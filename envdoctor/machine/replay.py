@@ -242,9 +242,12 @@ def recording_context(live: Context) -> Context:
 
 def save_recording(ctx: Context, directory: str, redact) -> None:
     """Write what `ctx` (from recording_context) saw as a fixture directory."""
+    fs, env, runner, nvml = ctx.fs, ctx.env, ctx.runner, ctx.nvml
+    if not (isinstance(fs, RecordingFS) and isinstance(env, RecordingEnv) and isinstance(runner, RecordingRunner)
+            and isinstance(nvml, RecordingNvml)):
+        raise TypeError("save_recording needs a context made by recording_context()")
     root = os.path.join(directory, "root")
     os.makedirs(root, exist_ok=True)
-    fs: RecordingFS = ctx.fs  # type: ignore[assignment]
     for path, kind in sorted(fs.touched.items()):
         target = os.path.join(root, path.lstrip("/"))
         if kind == "dir":
@@ -263,7 +266,6 @@ def save_recording(ctx: Context, directory: str, redact) -> None:
         else:
             with open(target, "w", encoding="utf-8") as fh:
                 fh.write(redact(fs.texts.get(path, "")))
-    env: RecordingEnv = ctx.env  # type: ignore[assignment]
     machine = {
         "host": {"system": ctx.host.system, "machine": ctx.host.machine, "executable": ctx.host.executable},
         "env": {k: dict.get(env, k) for k in sorted(env.asked) if dict.get(env, k) is not None},
@@ -271,10 +273,9 @@ def save_recording(ctx: Context, directory: str, redact) -> None:
         # what was asked for on the command line that changes what the probes read
         "options": {k: v for k, v in ctx.options.items() if k == "python"},
     }
-    runner: RecordingRunner = ctx.runner  # type: ignore[assignment]
     commands = [_readable(c) for c in runner.commands]
     for name, data in (("machine.json", machine), ("commands.json", commands),
-                       ("nvml.json", ctx.nvml.data)):  # type: ignore[attr-defined]
+                       ("nvml.json", nvml.data)):
         with open(os.path.join(directory, name), "w", encoding="utf-8") as fh:
             json.dump(_redact_tree(data, redact), fh, indent=2, ensure_ascii=False)
             fh.write("\n")

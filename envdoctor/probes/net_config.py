@@ -321,7 +321,7 @@ def _toml_values(text: str, pyproject: bool) -> Dict[str, List[Tuple[str, bool]]
     """{key: [(string value, in a default=true [[index]] table)]} for the keys uv reads
     indexes from: tomllib on Python >= 3.11, toml_lines() before. Raises ValueError."""
     try:
-        import tomllib  # type: ignore[import-not-found]
+        import tomllib  # type: ignore[import-not-found]  # 3.11+; mypy checks as 3.10
     except ImportError:
         return toml_lines(text)
     data = tomllib.loads(text)  # tomllib.TOMLDecodeError is a ValueError

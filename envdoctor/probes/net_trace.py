@@ -18,7 +18,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, NoReturn, Optional, Sequence, Tuple, Union
 from urllib.parse import unquote, urljoin, urlsplit
 
 from envdoctor import __version__
@@ -150,7 +150,7 @@ class Tracer:
                                       self.redact(detail) if detail else None, problem, status))
 
     def fail(self, name: str, host: Optional[str], started: float, problem: str, detail: str,
-             status: Optional[int] = None) -> None:
+             status: Optional[int] = None) -> NoReturn:
         if problem in ("timeout", "silent") and self.deadline - self.clock() <= 0.05:
             # cut short by the area's budget, not by the step's own limit: no verdict
             problem, detail = "budget", f"{detail} (the network check's time budget ran out)"
@@ -197,7 +197,6 @@ class Tracer:
         if addresses and all(a[0] == socket.AF_INET6 for a in addresses):
             detail += " (the host has only IPv6 addresses)"
         self.fail(step, label, started, last.problem, f"{label}: {detail}")
-        raise AssertionError("unreachable")
 
     def _tls(self, step: str, sock: socket.socket, hostname: str, label: str, verify: bool) -> ssl.SSLSocket:
         started = self.clock()
@@ -206,7 +205,7 @@ class Tracer:
             sock.close()
             self.fail(step, label, started, "ca-bundle", context)
         try:
-            tls = self.net.tls(sock, hostname, context, self.left(TLS_TIMEOUT))  # type: ignore[arg-type]
+            tls = self.net.tls(sock, hostname, context, self.left(TLS_TIMEOUT))
         except NetError as exc:
             self.fail(step, label, started, exc.problem, f"{label}: {exc.detail}")
         self.record(step, label, started, detail=f"{tls.version() or 'TLS'}, certificate verified"
@@ -310,7 +309,7 @@ class Tracer:
             except HttpError as exc:
                 conn.close()
                 renamed = silence is not None and exc.problem == "silent"
-                self.fail(step, label, started, silence if renamed else exc.problem,  # type: ignore[arg-type]
+                self.fail(step, label, started, silence if silence is not None and renamed else exc.problem,
                           f"GET {self._short(url)}: {exc.detail}"
                           + (" (it had not started sending when the budget ran out)" if renamed else ""))
             location = head.get("location")
