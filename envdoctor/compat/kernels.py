@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
+from packaging.version import Version
+
 from envdoctor.compat.driver import cuda_key, xy_key
 from envdoctor.compat.tables import Matrices, VllmRelease
 
@@ -64,6 +66,16 @@ def torch_archs(version: str, cuda: str, m: Matrices,
             return tuple(archs), "torch.cuda.get_arch_list() on this machine"
     row = m.torch_archs(version, cuda)
     return (row.arch_list, "matrices/torch_archs.csv") if row is not None else None
+
+
+def nearest_release_for_cc(m: Matrices, cc: str, version: Version) -> Optional[str]:
+    """The release nearest to `version` whose minimum compute capability admits `cc`: the first
+    newer one, else the newest older one (min_cc is not monotonic: 0.4.0 needs 8.0, 0.4.0.post1 7.0)."""
+    fits = sorted((r.version for r in m.table("vllm") if r.min_cc and xy_key(r.min_cc) <= xy_key(cc)))
+    newer = [v for v in fits if v > version]
+    older = [v for v in fits if v < version]
+    pick = newer[0] if newer else (older[-1] if older else None)
+    return str(pick) if pick is not None else None
 
 
 def lowest_min_cc(m: Matrices) -> Optional[str]:
