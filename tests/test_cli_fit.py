@@ -18,7 +18,6 @@ def run(capsys, *argv):
 @pytest.fixture(autouse=True)
 def _no_user_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never the real hub: tests that need one serve it on 127.0.0.1
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
     monkeypatch.delenv("HF_TOKEN", raising=False)

@@ -21,8 +21,7 @@ def run(capsys, *args):
     return done.value.code, out, err
 
 
-def test_check_from_report_human(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_check_from_report_human(capsys):
     code, out, err = run(capsys, "check", "--from-report", os.path.join(REPORTS, "torch-2.4.0-cpu-build-vllm-0.6.1.md"))
     assert code == 2 and err == ""
     assert "vLLM collect_env report, classic layout" in out
