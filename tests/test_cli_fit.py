@@ -84,12 +84,15 @@ def test_no_gpu_here_asks_for_one(capsys, monkeypatch):
     from envdoctor.probes.engine import ProbeAbsent
     from envdoctor.probes import nvidia
 
+    # A reason no real probe gives: the test passes only through the stand-in, on any host.
+    why = "no NVIDIA driver: the stand-in driver probe of this test"
+
     def absent(ctx, facts):
-        raise ProbeAbsent("no NVIDIA driver: neither the NVML library nor nvidia-smi is installed")
+        raise ProbeAbsent(why)
 
     monkeypatch.setattr(nvidia, "probe", absent)
     code, _, err = run(capsys, "fit", "Qwen/Qwen2-1.5B-Instruct")
-    assert code == 4 and "pass --gpu NAME or --vram GB" in err and "no NVIDIA driver" in err
+    assert code == 4 and "pass --gpu NAME or --vram GB" in err and why in err
 
 
 def test_check_model_reports_an_unknown_model(capsys):
