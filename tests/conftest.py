@@ -1,5 +1,5 @@
 """Fixtures for every test: replayed fixture machines (check_machine), envdoctor's resolver knows
-no real host name (no_internet, autouse), and `netrun` runs the network probe on a temporary
+no real host name (no_internet, autouse), the terminal is pinned (plain_terminal, autouse), and `netrun` runs the network probe on a temporary
 machine (tests/netkit.py)."""
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def check_machine(name: str, **options) -> Tuple[Report, Dict, object]:
     report = run_check(ctx, Matrices())
     doc = document(report, ALL_PROBES, exit_code(report), Redactor(ctx.env))
     return report, doc, ctx
+
+
+# What the caller's terminal may say that changes CLI text; every test sees the same answer.
+TERMINAL = {"NO_COLOR": "1", "COLUMNS": "80", "LINES": "25"}
+TERMINAL_UNSET = ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+@pytest.fixture(autouse=True)
+def plain_terminal(monkeypatch):
+    """No colour and 80 columns for every test, whatever terminal runs the suite (hatch's habit)."""
+    for name, value in TERMINAL.items():
+        monkeypatch.setenv(name, value)
+    for name in TERMINAL_UNSET:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def test_a_throttled_index_gives_download_slow_with_a_projection(direct):
     assert 20_000 < t.throughput.bytes_per_second < 200_000
     assert t.throughput.projected_seconds > 600
     assert f"127.0.0.1:{servers['slow'].port}" in " ".join(found["download-slow"].evidence)
-    assert any("resume-retries" in c for c in found["download-slow"].fix)  # pip 25.2 in this env
+    assert any("resume-retries" in c for c in found["download-slow"].fix)  # netkit's fake pip 25.2, not the host's
 
 
 def test_a_transfer_that_stops_mid_body_is_a_stall_seen_by_the_watchdog(direct):

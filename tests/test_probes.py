@@ -84,10 +84,20 @@ def test_nvml_hang_with_nvidia_smi_falls_back(tmp_path):
     assert facts.source == "nvidia-smi" and "no answer" in facts.nvml_error and facts.gpus[0].name == "NVIDIA L4"
 
 
-def test_nvml_garbage_snapshot_falls_back(tmp_path):
+def test_nvml_garbage_snapshot_falls_back_to_nvidia_smi(tmp_path):
+    ctx = machine(tmp_path, execs=[SMI], nvml={"snapshot": {"gpus": "nonsense"}}, commands=[
+        {"argv": QUERY, "stdout": "0, NVIDIA L4, 8.9, 23034, 0, 22563, 550.54.15\n"},
+        {"argv": [SMI], "stdout": "CUDA Version: 12.4\n"}])
+    facts = nvidia.probe(ctx, Facts())
+    assert facts.source == "nvidia-smi" and facts.gpus[0].name == "NVIDIA L4" and facts.cuda_max == "12.4"
+    assert "cannot be read" in facts.nvml_error and ctx.runner.unexpected == []
+
+
+def test_nvml_garbage_without_nvidia_smi_is_a_failure_not_no_driver(tmp_path):
     ctx = machine(tmp_path, nvml={"snapshot": {"gpus": "nonsense"}})
-    with pytest.raises(ProbeFailed):
+    with pytest.raises(ProbeFailed) as err:
         nvidia.probe(ctx, Facts())
+    assert "cannot be read" in str(err.value) and "nvidia-smi is not installed" in str(err.value)
 
 
 def test_wslconfig_memory_is_read_under_wsl(tmp_path):
@@ -112,10 +122,20 @@ def test_outside_linux_the_linux_probes_skip(tmp_path):
     assert [f.code for f in report.findings] == ["native-windows-unsupported"]
 
 
-def test_without_any_sign_of_a_driver_nvml_is_not_even_loaded(monkeypatch):
-    from envdoctor.machine import nvml
+def test_without_any_sign_of_a_driver_nvml_is_not_even_loaded(monkeypatch, tmp_path):
+    from envdoctor.machine import nvml, runner
 
-    monkeypatch.setattr(nvml, "DRIVER_MARKS", ("/nonexistent/nvidiactl",))
+    class ChildStarted(Exception):
+        pass
+
+    def no_child(self, argv, *args, **kwargs):
+        raise ChildStarted(argv)
+
+    monkeypatch.setattr(runner.SubprocessRunner, "run", no_child)  # NVML is only ever loaded in a child
+    monkeypatch.setattr(nvml, "DRIVER_MARKS", (str(tmp_path / "nvidiactl"),))
     with pytest.raises(nvml.NvmlUnavailable) as err:
         nvml.SystemNvml().read(1.0)
     assert "not found" in str(err.value)  # the driver probe reads that as "no driver", not a failure
+    (tmp_path / "nvidiactl").write_text("")  # a sign of a driver: now the child is started
+    with pytest.raises(ChildStarted):
+        nvml.SystemNvml().read(1.0)

@@ -466,7 +466,7 @@ def matrices_refresh(index_url: Optional[str], packages: Tuple[str, ...], timeou
     try:
         url, where = resolve(os.environ, index_url)
     except NoIndex as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(redactor.text(str(exc))) from None
     checked_index_url(url, "--index-url" if index_url else f"the index ({where})")
     click.echo(redactor.text(f"index: {url} (from {where})"), err=True)
     try:

@@ -19,6 +19,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from envdoctor.machine.context import Context
+from envdoctor.machine.fs import RootedFS
 from envdoctor.core.facts import ConfigProblem, PipConfigFile
 
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
@@ -94,23 +95,28 @@ class PipSettings:
 
 
 def read_pip_settings(ctx: Context, prefix: Optional[str]) -> PipSettings:
+    """pip's effective options for `pip install` on the Context's machine."""
+    return pip_settings(ctx.env, ctx.host.system, ctx.fs, prefix)
+
+
+def pip_settings(env: Mapping[str, str], system: str, fs: RootedFS, prefix: Optional[str]) -> PipSettings:
     """pip's effective options for `pip install`: PIP_* variables over [install] over
     [global], each section from the last file that sets it (global < user < site <
-    PIP_CONFIG_FILE). A file that does not parse stops pip itself: it is a problem."""
-    env = ctx.env
+    PIP_CONFIG_FILE). A file that does not parse stops pip itself: it is a problem.
+    `prefix` is the environment whose pip runs (its site file)."""
     config_file = env.get("PIP_CONFIG_FILE")
-    levels = pip_config_files(env, ctx.host.system, prefix)
+    levels = pip_config_files(env, system, prefix)
     if config_file is not None:
         if config_file == os.devnull:
             levels = []  # pip loads no file at all
         else:
-            if ctx.fs.exists(config_file):  # then pip skips the user's files
+            if fs.exists(config_file):  # then pip skips the user's files
                 levels = [lv for lv in levels if lv[0] != "user"]
             levels.append(("PIP_CONFIG_FILE", config_file))
     files, problems = [], []
     sections: Dict[str, Dict[str, Setting]] = {"global": {}, "install": {}}
     for level, path in levels:
-        text = ctx.fs.read_text(path, limit=256 * 1024)
+        text = fs.read_text(path, limit=256 * 1024)
         files.append(PipConfigFile(path, level, text is not None))
         if text is None:
             continue
