@@ -2,8 +2,8 @@
 small tables made for them (the mini vLLM table's oldest pin is torch==3.0.0)."""
 from __future__ import annotations
 
-from envdoctor.facts import Distribution, PythonEnvFacts, TorchBuild
-from envdoctor.model import Facts, ProbeResult
+from envdoctor.core.facts import Distribution, PythonEnvFacts, TorchBuild
+from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.rules import torch
 
 from .compat_kit import mini_matrices
