@@ -33,6 +33,8 @@ def apply(found: List[Diagnosis], groups: Dict[str, list], markers: Dict[str, li
             d = _download(d, groups.get(d.finding.code, []))
         out.append(d)
     out = [_oom_other_process(d) if d.finding.code == "cuda-out-of-memory" else d for d in out]
+    if "shell-proxy" in markers:
+        out = [_daemon_ignores_shell_proxy(d, markers["shell-proxy"]) for d in out]
     out.extend(_unpinned_torch(groups, values, matrices))
     if "docker" in markers:
         out = [_docker_build(d, markers, values, out) if d.role == "cause" and d.category == "network" else d
@@ -141,6 +143,37 @@ def _oom_other_process(d: Diagnosis) -> Diagnosis:
         fix=("nvidia-smi",) + tuple(x for x in f.fix if x != "nvidia-smi"),
         notes=("Stop the process nvidia-smi lists, or lower --gpu-memory-utilization to what is free "
                f"(about {max(free + mine, 0.0) / total:.2f} of this GPU).",) + f.notes)
+    return dataclasses.replace(d, finding=finding)
+
+
+DAEMON = re.compile(r"error response from daemon", re.IGNORECASE)
+DOCKER_PROXY_DOCS = "https://docs.docker.com/engine/daemon/proxy/"
+
+
+def _daemon_ignores_shell_proxy(d: Diagnosis, proxy_lines) -> Diagnosis:
+    """The shell sets http(s)_proxy, then the docker daemon cannot reach a registry: the daemon
+    is a service started without that shell's environment, so it never used the proxy."""
+    if d.role != "cause" or d.category != "network" or not DAEMON.search(d.line.text):
+        return d
+    first = proxy_lines[0]
+    if first.line > d.line.number:
+        return d
+    f = d.finding
+    finding = dataclasses.replace(
+        f, code="proxy-env-mismatch",
+        title="The docker daemon did not use the proxy this shell sets, so it could not reach the registry",
+        evidence=(f"line {first.line}: the shell sets {first.groups.get('var') or 'a proxy variable'} "
+                  "(value not shown)",) + f.evidence,
+        why="`docker pull` and `docker login` only ask the daemon, a system service started without your shell's "
+            "environment: http_proxy / https_proxy exported in the shell reach the docker client, not dockerd, so "
+            "the daemon tries the registry directly and times out behind the proxy.",
+        fix=("sudo mkdir -p /etc/systemd/system/docker.service.d",
+             "printf '[Service]\\nEnvironment=\"HTTPS_PROXY=<proxy URL>\" \"HTTP_PROXY=<proxy URL>\"\\n' | "
+             "sudo tee /etc/systemd/system/docker.service.d/http-proxy.conf",
+             "sudo systemctl daemon-reload && sudo systemctl restart docker"),
+        notes=("Docker 23 and later also read \"proxies\" from /etc/docker/daemon.json; Docker Desktop takes the proxy "
+               "in Settings > Resources > Proxies.",) + f.notes,
+        docs=DOCKER_PROXY_DOCS)
     return dataclasses.replace(d, finding=finding)
 
 

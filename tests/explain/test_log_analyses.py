@@ -1,5 +1,7 @@
-"""An out-of-memory error whose own numbers show another process holding the GPU is
-gpu-memory-in-use, not the model being too large (real lines from the corpus's dev split)."""
+"""What the numbers and settings in a log say about its error (real logs of the corpus's dev
+split): an out-of-memory error whose numbers show another process holding the GPU is
+gpu-memory-in-use, not a model too large; a docker daemon timing out after the shell exported a
+proxy is the daemon not using that proxy."""
 from __future__ import annotations
 
 import os
@@ -26,3 +28,14 @@ def test_memory_held_elsewhere_is_named_with_its_size():
                                   "b-a1111-15020-oom-2gb.log"])  # 2 GiB total, 1.72 reserved, 0 free
 def test_a_gpu_this_process_fills_stays_out_of_memory(name):
     assert root(name).finding.code == "cuda-out-of-memory"
+
+
+def test_a_daemon_timeout_after_the_shell_exports_a_proxy_is_the_daemon_ignoring_it():
+    r = root("b-moby-22635-login-behind-proxy.log")  # export http(s)_proxy=..., then docker login times out
+    assert r.finding.code == "proxy-env-mismatch" and r.category == "network"
+    assert "docker.service.d" in " ".join(r.finding.fix)
+    assert not any("password" in e for e in r.finding.evidence)  # the proxy's value is never repeated
+
+
+def test_a_daemon_timeout_without_a_shell_proxy_stays_registry_unreachable():
+    assert root("b-bitrixdock-138-registry-dns.log").finding.code == "registry-unreachable"
