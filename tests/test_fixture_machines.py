@@ -34,7 +34,9 @@ EXPECTED = {
                                "gpu-compute-capability-too-low", "python-unsupported-by-vllm", "bf16-unsupported",
                                "cuda-toolkit-mismatch-for-build", "installing-into-system-python",
                                "cuda-toolkit-not-needed"},
-    "t4-cc75-bf16": {"torch-cpu-build-on-gpu-machine", "vllm-torch-mismatch", "missing-requirements",
+    # torchvision 0.20.1 (torch 2.5's) next to the torch 2.6.0+cpu that replaced torch 2.5.1
+    "t4-cc75-bf16": {"torch-cpu-build-on-gpu-machine", "vllm-torch-mismatch", "extension-torch-mismatch",
+                     "missing-requirements",
                      "bf16-unsupported", "gpu-memory-in-use"},
     "rtx5090-sm120-old-torch": {"torch-arch-missing-for-gpu", "torch-cuda-init-failed", "low-disk",
                                 "vllm-kernels-missing-for-gpu"},

@@ -224,7 +224,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
     ("other", r"chat template", "model-without-chat-template"),
     ("other", r"trust_remote_code", "trust-remote-code-required"),
-    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home)", "hf-cache-not-writable"),
+    # the hub cache's own layout (hub/models--org--name) names it wherever HF_HOME points
+    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home|hf_hub|/hub/(?:models|datasets)--)", "hf-cache-not-writable"),
     ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
 )
 # Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.

@@ -33,7 +33,8 @@ CLASSES: Dict[str, str] = {
 # step, pip's generic "ERROR: Exception:"); context: worth knowing, not why it failed;
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
-MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log", "torch-extension-build")
+MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log", "torch-extension-build",
+           "shell-proxy")
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
 # existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
@@ -45,7 +46,9 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "com
 # progress bars and repeated lines, searched for GATES and ERROR_WORDS only.
 RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "trust_remote_code",
               "must be divisible", "undefined symbol", "unknown flag", "too old", "flash", "reserved for kv cache",
-              "\u2500\u25b6")  # uv's "╰─▶" before each cause of an error
+              "\u2500\u25b6",  # uv's "╰─▶" before each cause of an error
+              "microsoft-standard",
+              "_proxy=")  # a shell setting http(s)_proxy: the docker daemon does not read it  # a WSL 2 kernel string (4.19 kernels lack the "-WSL2" suffix)
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.

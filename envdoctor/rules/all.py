@@ -17,6 +17,7 @@ ALL_RULES = (
     torch.arch_missing,
     torch.cuda_init_failed,
     torch.vllm_torch,
+    torch.companion_mismatch,
     packages.missing_requirements,
     packages.python_unsupported,
     packages.vllm_known_issue,
