@@ -12,12 +12,13 @@ from __future__ import annotations
 import configparser
 import os
 from typing import List, Mapping, Optional, Tuple
+from envdoctor.core.errors import UsageError
 
 
 SYSTEM_FILES = ("/etc/pip.conf",)
 
 
-class NoIndex(Exception):
+class NoIndex(UsageError):
     """No index URL could be found; the message says what to pass."""
 
 
