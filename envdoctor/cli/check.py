@@ -15,6 +15,7 @@ from envdoctor.cli.options import (areas, ci_option, color, context, deadline_op
                                    python_option, record_dir, record_option, replay_option, urls)
 from envdoctor.core.areas import AREAS
 from envdoctor.redact import Redactor
+from envdoctor.render.json_doc import document, dumps
 
 
 @click.command(short_help=summary("check"))
@@ -104,7 +105,6 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
     from envdoctor.probes import ALL_PROBES
     from envdoctor.render import gate as gate_view
     from envdoctor.render.human import render
-    from envdoctor.render.json_doc import document, dumps
 
     if model:
         options["model"] = model if replay else absolute(model)
@@ -183,7 +183,6 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     from envdoctor.probes import ALL_PROBES
     from envdoctor.render import from_report
     from envdoctor.render.human import render
-    from envdoctor.render.json_doc import document, dumps
     from envdoctor.report.collect_env import check_report
 
     report, parsed = check_report(path)
@@ -207,7 +206,6 @@ def _cluster(ray_address: Optional[str], cluster_dir: Optional[str], tp: Optiona
     from envdoctor.check.cluster.rules import Wish
     from envdoctor.compat.tables import Matrices
     from envdoctor.render import cluster as view
-    from envdoctor.render.json_doc import dumps
 
     matrices = Matrices()
     wish = Wish(tp, pp, model)

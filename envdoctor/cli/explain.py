@@ -12,6 +12,7 @@ import click
 from envdoctor.cli import summary
 from envdoctor.cli.options import color, json_option
 from envdoctor.redact import Redactor
+from envdoctor.render.json_doc import dumps
 
 
 @click.command(short_help=summary("explain"))
@@ -32,12 +33,11 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
     from envdoctor.compat.tables import Matrices
     from envdoctor.explain import codes, exit_code, explain_log
     from envdoctor.render import explain_human, explain_json
-    from envdoctor.render.json_doc import dumps
 
     matrices = Matrices()
     if list_codes:
-        for code, category, shared, text in codes(matrices):
-            click.echo(f"{code:36} {category:12} {'check' if shared else '':6} {text}")
+        for name, category, shared, text in codes(matrices):
+            click.echo(f"{name:36} {category:12} {'check' if shared else '':6} {text}")
         return 0
     if not log:
         raise click.UsageError("missing LOG: a log file, or - to read standard input")

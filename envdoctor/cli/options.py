@@ -102,7 +102,7 @@ def context(options: dict, python: Optional[str] = None, replay: Optional[str] =
 
 def areas(values: Tuple[str, ...]) -> Tuple[str, ...]:
     """--only/--skip: comma-separated or repeated area names, each one envdoctor knows."""
-    out = []
+    out: list = []
     for value in values:
         out.extend(v.strip() for v in value.split(",") if v.strip())
     bad = [a for a in out if a not in AREAS]

@@ -43,7 +43,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
         env = parsed.report.env_vars
         redactor = Redactor.for_sharing(os.environ, redact_paths=not no_redact_paths)
     else:
-        options = {"quick": quick, "torch_cache": not replay}
+        options: dict = {"quick": quick, "torch_cache": not replay}
         if offline:
             options["offline"] = "--offline"
         ctx = context(options, python, replay)

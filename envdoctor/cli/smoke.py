@@ -2,7 +2,6 @@
 shown as it happens (render/smoke_text), or one JSON document."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import click
