@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
@@ -143,6 +143,7 @@ def run_apply(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, 
         return EXIT_OK
     if not result.ok:
         err = result.error
+        assert err is not None and result.failed is not None  # apply's Result names both on a failure
         kind = "the network" if err.kind == "network" else "the environment"
         say(f"✗ stopped at step '{result.failed.title}': {err} [cause: {kind}]")
         if err.cause:
@@ -187,9 +188,9 @@ class _reporter:
 
     def __init__(self, say) -> None:
         self.say = say
-        self.progress = None
-        self.task = None
-        self.current = None
+        self.progress: Optional[Any] = None  # rich's Progress, on a terminal
+        self.task: Optional[Any] = None
+        self.current: Optional[str] = None
         if progress.wanted():
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
