@@ -40,7 +40,7 @@ def test_a_failing_command_shows_its_exception_not_its_stack():
 def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys, tmp_path, monkeypatch):
     from envdoctor.fix.apply import run as apply_run
     from envdoctor.fix.apply.wheelhouse import StepError
-    from envdoctor.cli.fix_apply import run_apply
+    from envdoctor.cli.fix import run_apply
     from envdoctor.fix.run import Inputs, plan_for
     from envdoctor.compat.tables import Matrices
     from envdoctor.core.results import Facts

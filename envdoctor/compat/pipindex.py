@@ -10,10 +10,11 @@ from __future__ import annotations
 import platform
 from typing import Mapping, Optional, Tuple
 
+from envdoctor.core.errors import UsageError
 from envdoctor.machine.fs import RootedFS
 
 
-class NoIndex(Exception):
+class NoIndex(UsageError):
     """No index URL could be found; the message says what to pass."""
 
 

@@ -16,6 +16,7 @@ from typing import Any, Dict, Mapping
 
 from envdoctor.core import facts as facts_mod
 from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.core.errors import InputError
 
 AREAS = {
     "platform": facts_mod.PlatformFacts,
@@ -30,7 +31,7 @@ AREAS = {
 }
 
 
-class FactsFileError(ValueError):
+class FactsFileError(InputError, ValueError):
     """The file is not a `check --json` document this version can read; one line saying why."""
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
+from envdoctor.core.errors import DataError  # noqa: F401 - its home until every user imports core.errors
+
 SEVERITIES = ("info", "warn", "error")
 SEVERITY_RANK = {"info": 0, "warn": 1, "error": 2}
-
-
-class DataError(Exception):
-    """A data file envdoctor ships or reads is corrupt; the message names file and line."""
 
 
 @dataclass(frozen=True)

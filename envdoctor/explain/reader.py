@@ -17,6 +17,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, List, Optional
+from envdoctor.core.errors import InputError
 
 CHUNK = 4 << 20
 MAX_LINE = 1 << 20  # a "line" longer than this is cut (a progress bar that never ends)
@@ -36,7 +37,7 @@ ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class LogInputError(Exception):
+class LogInputError(InputError):
     """The input cannot be read as a log; the message says why in one line."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from envdoctor.fix.resolve import Resolution, Stack
+from envdoctor.core.errors import UsageError
 
 RESUME_PIP = "25.1"  # the first pip with --resume-retries
 PLAN_PIP = "25.3"  # ... and the first whose --dry-run reads metadata only
@@ -91,7 +92,7 @@ def _py(code: str) -> str:
     return code.replace("'", '"')
 
 
-class PlanProblem(ValueError):
+class PlanProblem(UsageError, ValueError):
     """The plan cannot be made as asked (one line; a usage error)."""
 
 

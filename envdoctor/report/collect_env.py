@@ -28,6 +28,7 @@ from typing import Dict, List, Optional, Tuple
 from envdoctor.core.facts import (CudaToolkitFacts, Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts,
                     TorchBuild, TorchRuntimeFacts, canonicalize_name)
 from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.core.errors import InputError
 
 MAX_REPORT_BYTES = 16 << 20  # a real report is a few KB; a huge file is the wrong file
 
@@ -83,7 +84,7 @@ _BANNER = re.compile(r"^\s*={5,}\s*$")
 _NOISE = re.compile(r"^\s*(```|~~~|</?details>|</?summary>|<summary>.*</summary>|#{1,6}\s|>\s?$)")
 
 
-class ReportError(Exception):
+class ReportError(InputError):
     """The input is not a collect_env report (or cannot be read); one line says why."""
 
 

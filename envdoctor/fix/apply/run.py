@@ -23,6 +23,7 @@ from envdoctor.machine.runner import Runner
 from envdoctor.fix.apply.download import Policy
 from envdoctor.fix.apply.wheelhouse import (REPORT_PIP, Artifact, StepError, classify, download_all, failure, important_lines,
                          install_offline, pip_version, resolve)
+from envdoctor.core.errors import UsageError
 
 COMMAND_TIMEOUT = 3600.0
 CHECK_TIMEOUT = 600.0
@@ -33,7 +34,7 @@ CHECK_TIMEOUT = 600.0
 ENV_LAYOUT = {"bin", "include", "lib", "lib64", "pyvenv.cfg", "share", ".gitignore", "CACHEDIR.TAG", ".lock"}
 
 
-class Refused(Exception):
+class Refused(UsageError):
     """apply will not touch this target; one line (a usage error)."""
 
 
