@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
+from envdoctor.core.codes import checked
+
 SEVERITIES = ("info", "warn", "error")
 SEVERITY_RANK = {"info": 0, "warn": 1, "error": 2}
 
@@ -37,6 +39,9 @@ class Finding:
     fix: Tuple[str, ...] = ()  # shell commands, in order
     notes: Tuple[str, ...] = ()  # prose steps that are not commands
     docs: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        checked(self.code)  # kebab-case; in the catalogue (core/codes.py) when enforced
 
 
 @dataclass(frozen=True)
