@@ -24,6 +24,7 @@ class ProbeResult:
     facts: Any = None  # the area's facts dataclass, when status is ok
     error: Optional[str] = None  # one line: why not ok
     trace: Optional[str] = None  # a crash's traceback, shown only with --debug
+    reason: Optional[str] = None  # why not ok, as a value rules read (core/reasons.py), where the probe knows
 
 
 @dataclass(frozen=True)
