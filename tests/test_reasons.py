@@ -43,3 +43,55 @@ def test_a_recorded_nvml_error_replays_with_its_recorded_reason(data, reason):
     with pytest.raises(NvmlUnavailable) as err:
         ReplayNvml(data).read(1.0)
     assert err.value.reason is reason
+
+
+def _network(*targets, **net):
+    from envdoctor.core.facts import NetworkFacts
+
+    return Facts({"network": ProbeResult("network", "ok", facts=NetworkFacts(targets=targets, **net))})
+
+
+def _target(step, **extra):
+    from envdoctor.core.facts import NetTarget
+
+    return NetTarget("pip-index", "https://idx.example.test/simple", "PIP_INDEX_URL", required=True,
+                     steps=(step,), **extra)
+
+
+@pytest.mark.parametrize("auth, windows", [(("Basic", "NTLM"), True), (("Negotiate",), True), (("Basic",), False),
+                                           ((), False)])
+def test_the_proxy_auth_advice_reads_the_schemes_the_proxy_asked_for(auth, windows):
+    from envdoctor.core.facts import NetStep
+    from envdoctor.rules import network
+
+    # the detail's words do not count: only the schemes the probe read from Proxy-Authenticate
+    step = NetStep("tunnel", False, host="proxy.example.test", detail="407; it asks for: NTLM", problem="status",
+                   status=407, auth=auth)
+    t = _target(step, proxy="http://***@proxy.example.test:3128/", proxy_source="HTTPS_PROXY")
+    f = network.proxy_auth_required.evaluate(_network(t), Matrices())
+    assert any("NTLM/Negotiate" in n for n in f.notes) is windows
+    assert "The proxy proxy.example.test:3128/ (from HTTPS_PROXY)" in f.title  # credentials dropped, not the path
+
+
+def test_the_ipv6_advice_reads_the_step_flag():
+    from envdoctor.core.facts import NetStep
+    from envdoctor.rules import network
+
+    for flag in (True, False):
+        step = NetStep("tcp", False, host="v6.example.test", detail="only IPv6 words", problem="unreachable",
+                       ipv6_only=flag)
+        f = network.tcp_blocked.evaluate(_network(_target(step)), Matrices())
+        assert any("only IPv6 addresses" in n for n in f.notes) is flag
+
+
+def test_an_environment_proxy_winning_over_pips_own_is_a_mismatch():
+    from envdoctor.core.facts import NetStep
+    from envdoctor.rules import network
+
+    ok = NetStep("http", True, host="idx.example.test", status=200)
+    t = _target(ok, proxy="http://env-proxy:3128", proxy_source="HTTPS_PROXY", pip_proxy_overridden=True,
+                notes=("a note in other words",))
+    f = network.proxy_env_mismatch.evaluate(_network(t, pip_version="23.3", pip_proxy_source="/etc/pip.conf [global] proxy",
+                                                     proxy_env=(("HTTPS_PROXY", "http://env-proxy:3128"),)), Matrices())
+    assert ("pip 23.3 lets HTTPS_PROXY win over its own proxy (/etc/pip.conf [global] proxy); pip 24.1 reversed that"
+            in f.evidence)

@@ -17,3 +17,15 @@ class DriverReason(str, Enum):
     LIBRARY_MISSING = "library-missing"  # nvidia-smi is there but cannot load libnvidia-ml.so.1
     GARBAGE = "garbage"  # an answer that cannot be read
     FAILED = "failed"  # anything else: the message says what
+
+
+class ConfigKind(str, Enum):
+    """What kind of network configuration cannot be used (ConfigProblem.kind); the network rules
+    turn each kind into its finding."""
+
+    PIP_CONFIG = "pip-config"  # a pip configuration file does not parse
+    INDEX_URL = "index-url"  # pip's index-url, extra-index-url or find-links is not a URL
+    PROXY_URL = "proxy-url"  # a proxy variable or pip's proxy setting is not a proxy URL
+    CA_BUNDLE = "ca-bundle"  # the CA bundle a tool is told to use cannot be loaded
+    UV_CONFIG = "uv-config"  # a uv.toml (or pyproject.toml [tool.uv]) does not parse
+    CONDARC = "condarc"  # a .condarc does not parse

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from envdoctor.core.facts import NetStep, NetTarget, NetworkFacts
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import DataError, Facts
 from envdoctor.rules.base import Advice, in_wsl, rule, target_pip, version_or_none
 
@@ -32,6 +33,8 @@ PYPI_MIRRORS = (
 )
 HF_MIRROR = "https://hf-mirror.com"  # a community mirror of the Hugging Face hub, used through HF_ENDPOINT
 DEFAULT_SOURCES = ("pip's built-in default (read from pip)", "huggingface_hub's default")
+# Proxy authentication schemes of a Windows domain, which pip and requests cannot do (lowercase).
+WINDOWS_AUTH = {"ntlm", "negotiate", "kerberos"}
 CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # Debian/Ubuntu's system bundle, rebuilt by update-ca-certificates
 
 KIND_LABEL = {
@@ -87,7 +90,7 @@ def _net(facts: Facts) -> Optional[NetworkFacts]:
     return facts.get("network")
 
 
-def _problems(facts: Facts, kind: str) -> list:
+def _problems(facts: Facts, kind: ConfigKind) -> list:
     net = _net(facts)
     return [p for p in net.problems if p.kind == kind] if net else []
 
@@ -189,7 +192,7 @@ def _wheelhouse(facts: Facts) -> Tuple[str, ...]:
 
 @rule("index-url-invalid", "network", "pip's index-url, extra-index-url or find-links is not a usable URL")
 def index_url_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "index-url-invalid")
+    bad = _problems(facts, ConfigKind.INDEX_URL)
     if not bad:
         return None
     return Advice(
@@ -205,7 +208,7 @@ def index_url_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("proxy-invalid", "network", "A proxy variable or pip's proxy setting is not a usable URL")
 def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "proxy-invalid")
+    bad = _problems(facts, ConfigKind.PROXY_URL)
     if not bad:
         return None
     fix = []
@@ -228,7 +231,7 @@ def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("pip-config-invalid", "network", "A pip configuration file does not parse: every pip command fails")
 def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "pip-config-invalid")
+    bad = _problems(facts, ConfigKind.PIP_CONFIG)
     if not bad:
         return None
     return Advice(
@@ -242,9 +245,42 @@ def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
+@rule("uv-config-invalid", "network", "A uv configuration file does not parse: uv refuses to run")
+def uv_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    bad = _problems(facts, ConfigKind.UV_CONFIG)
+    if not bad:
+        return None
+    return Advice(  # warn: it blocks uv, and pip installs still work
+        "warn", "uv cannot read its configuration",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="uv reads uv.toml (and pyproject.toml's [tool.uv]) before any command; a file that is not valid "
+            "TOML makes every uv command stop with a parse error, before it touches the network.",
+        fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad if not p.where.endswith("pyproject.toml")),
+        notes=("Correct the file (TOML: `key = \"value\"`, tables as [[index]]), or run uv with "
+               "--no-config (UV_NO_CONFIG=1) to ignore it.",),
+        docs="https://docs.astral.sh/uv/concepts/configuration-files/",
+    )
+
+
+@rule("condarc-invalid", "network", "A .condarc does not parse: conda cannot read its channels")
+def condarc_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    bad = _problems(facts, ConfigKind.CONDARC)
+    if not bad:
+        return None
+    return Advice(  # warn: it blocks conda, and pip installs still work
+        "warn", "conda cannot read a .condarc",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="conda reads every .condarc before a command; one that is not valid YAML stops conda with a "
+            "parse error, and envdoctor cannot tell which channels it would use.",
+        fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad) + ("conda config --show-sources",),
+        notes=("Then set the channels again with `conda config --add channels NAME`.",),
+        docs="https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/use-condarc.html",
+    )
+
+
 @rule("ca-bundle-invalid", "network", "The CA bundle a tool is told to use cannot be loaded")
 def ca_bundle_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "ca-bundle-invalid")
+    bad = _problems(facts, ConfigKind.CA_BUNDLE)
     if not bad:
         return None
     fix = []
@@ -340,14 +376,15 @@ def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
     targets = _with(facts, "proxy-auth-required")
     if not targets:
         return None
-    detail = " ".join(t.failure.detail or "" for t in targets)
+    asks = {scheme.lower() for t in targets for scheme in t.failure.auth}
     notes = ["Percent-encode special characters in the password (@ is %40, : is %3A)."]
-    if "NTLM" in detail or "Negotiate" in detail or "Kerberos" in detail:
+    if asks & WINDOWS_AUTH:
         notes.insert(0, "This proxy asks for NTLM/Negotiate (Windows domain) authentication, which pip and "
                         "requests cannot do: run a local authenticating proxy (cntlm, or px on Windows) and "
                         "point the variables at it, e.g. http://127.0.0.1:3128.")
     proxy = next((t.proxy for t in targets if t.proxy), "http://HOST:PORT")
-    plain = proxy.replace("***@", "").split("://", 1)[-1]
+    authority, slash, path = proxy.split("://", 1)[-1].partition("/")
+    plain = authority.rpartition("@")[2] + slash + path  # host:port, without the (masked) credentials
     sources = sorted({t.proxy_source for t in targets if t.proxy_source})
     notes.append("If no proxy is needed here: " + " and ".join(f"`{c}`" for c in _proxy_fix(facts, targets)) + ".")
     return Advice(
@@ -412,10 +449,10 @@ def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
         if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in ("dns-failure", "tcp-blocked"):
             seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {t.failure.detail}")
             info_only = False
-        for note in t.notes:
-            if "win over" in note:
-                seen.append(note)
-                info_only = False
+        if t.pip_proxy_overridden:
+            seen.append(f"pip {net.pip_version} lets {t.proxy_source} win over its own proxy "
+                        f"({net.pip_proxy_source}); pip 24.1 reversed that")
+            info_only = False
     if net.pip_proxy:
         env_values = {v for n, v in net.proxy_env if n.lower() in ("https_proxy", "http_proxy")}
         if env_values and net.pip_proxy not in env_values:
@@ -522,7 +559,7 @@ def tcp_blocked(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     notes = ["A firewall, the ISP or a captive portal blocks the host; if your network needs a proxy, set it: "
              "`export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`."]
-    if any("only IPv6" in (t.failure.detail or "") for t in targets):
+    if any(t.failure.ipv6_only for t in targets):
         notes.append("The host has only IPv6 addresses and this machine cannot reach IPv6: use a mirror with "
                      "an IPv4 address, or enable IPv6 on this network.")
     return Advice(
