@@ -9,6 +9,7 @@ from typing import Optional
 import click
 
 from envdoctor.core.exitcodes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from envdoctor.core.reasons import FailureKind
 from envdoctor.fix.plan import Plan
 from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution
@@ -89,13 +90,13 @@ def run_apply(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, 
         return EXIT_OK
     if not result.ok:
         err = result.error
-        kind = "the network" if err.kind == "network" else "the environment"
+        kind = "the network" if err.kind is FailureKind.NETWORK else "the environment"
         say(f"✗ stopped at step '{result.failed.title}': {err} [cause: {kind}]")
         if err.cause:
-            say(f"  recognised: {err.cause}")
+            say(f"  recognised: {err.cause.title} [{err.cause.code}]")
         for line in err.lines:
             say(f"    {line}")
-        if err.kind == "network":
+        if err.kind is FailureKind.NETWORK:
             say("  Rerun the same command: finished downloads are kept and a broken one resumes.")
         elif os.path.lexists(plan.env):
             say(f"  {plan.env} is left as it is for inspection; the environment you use was not touched.")

@@ -29,3 +29,10 @@ class ConfigKind(str, Enum):
     CA_BUNDLE = "ca-bundle"  # the CA bundle a tool is told to use cannot be loaded
     UV_CONFIG = "uv-config"  # a uv.toml (or pyproject.toml [tool.uv]) does not parse
     CONDARC = "condarc"  # a .condarc does not parse
+
+
+class FailureKind(str, Enum):
+    """Whose fault a failed step is (fix --apply): rerun it, or change the environment."""
+
+    NETWORK = "network"  # rerunning helps: downloads resume
+    ENVIRONMENT = "environment"  # something on the machine must change first
