@@ -93,3 +93,12 @@ def test_the_module_prints_the_docs(capsys):
     assert codes.main(["--markdown"]) == 0
     assert capsys.readouterr().out == codes.markdown()
     assert codes.main(["--bogus"]) == 4
+
+
+def test_every_code_explains_evidence_layer_can_name_is_catalogued():
+    # the inferred diagnosis takes a code from a phrase table; a typo there would reach users unlisted
+    from envdoctor.explain import downloads, evidence
+
+    named = {code for _cls, _pattern, code in evidence.CODE_HINTS} | set(evidence.HUB_CODES.values()) \
+        | set(downloads.CODES)
+    assert named - set(catalogue()) == set()
