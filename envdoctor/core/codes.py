@@ -214,7 +214,10 @@ SECTIONS = {
     Command.SMOKE: ("Codes of `run-smoke`", "`run-smoke` reports what its log shows in explain's codes (below), "
                     "the check codes of its quick check that block a run, and these of its own:"),
     Command.REPORT: ("Codes only `check --from-report` reports", "`check --from-report` runs the check rules "
-                     "on the report's facts and reads the whole text with explain's signatures; besides those:"),
+                     "on the report's facts and reads the whole text with explain's signatures (an error printed "
+                     "above the report, or in place of it). It also reports `torch-cpu-build-on-gpu-machine` when "
+                     "the report's GPU lines say \"No CUDA\" because torch is a CPU build (whether there is a GPU "
+                     "stays unknown), and `no-nvidia-gpu` for a report from macOS. Besides those:"),
     Command.APPLY: ("Codes of `fix --apply`", ""),
     Command.EXPLAIN: ("Codes of `explain`", "The exact signatures live in `matrices/log_signatures.csv`, each row "
                       "with the public thread where its error text was seen; the same signatures read `run-smoke` "
