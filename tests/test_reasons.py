@@ -2,14 +2,14 @@
 probe decide on the reason, whatever words the message has (it will be translated)."""
 from __future__ import annotations
 
+import pytest
+
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.machine.nvml import NvmlUnavailable
 from envdoctor.machine.replay import ReplayNvml
 from envdoctor.rules import driver
-
-import pytest
 
 
 def _unreadable(status: str, error: str, reason=None):

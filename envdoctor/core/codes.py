@@ -211,21 +211,21 @@ Which fixture machine under `tests/fixtures/machines/` fires which check code is
 SECTIONS = {
     Command.CHECK: ("Codes of `envdoctor check`", ""),
     Command.CLUSTER: ("Cluster codes (`check --ray`, `check --cluster DIR`)", ""),
-    Command.SMOKE: ("Codes of `run-smoke`", "`run-smoke` reports what its log shows in explain's codes (below), "
-                    "the check codes of its quick check that block a run, and these of its own:"),
-    Command.REPORT: ("Codes only `check --from-report` reports", "`check --from-report` runs the check rules "
+    Command.SMOKE: ("Codes of `run-smoke`", ("`run-smoke` reports what its log shows in explain's codes (below), "
+                    "the check codes of its quick check that block a run, and these of its own:")),
+    Command.REPORT: ("Codes only `check --from-report` reports", ("`check --from-report` runs the check rules "
                      "on the report's facts and reads the whole text with explain's signatures (an error printed "
                      "above the report, or in place of it). It also reports `torch-cpu-build-on-gpu-machine` when "
                      "the report's GPU lines say \"No CUDA\" because torch is a CPU build (whether there is a GPU "
-                     "stays unknown), and `no-nvidia-gpu` for a report from macOS. Besides those:"),
+                     "stays unknown), and `no-nvidia-gpu` for a report from macOS. Besides those:")),
     Command.APPLY: ("Codes of `fix --apply`", ""),
-    Command.EXPLAIN: ("Codes of `explain`", "The exact signatures live in `matrices/log_signatures.csv`, each row "
+    Command.EXPLAIN: ("Codes of `explain`", ("The exact signatures live in `matrices/log_signatures.csv`, each row "
                       "with the public thread where its error text was seen; the same signatures read `run-smoke` "
                       "failures, the output of a failed `fix --apply` step, and the text of a report passed to "
                       "`check --from-report`. The area of an explain code is its class. Where no signature "
                       "matches, explain's second layer weighs the error vocabulary of each class and reports "
                       "`unrecognised-<class>-failure` with the decisive line and \"confidence: lower\"; where a "
-                      "line of that class names the problem itself it reports that problem's code instead."),
+                      "line of that class names the problem itself it reports that problem's code instead.")),
 }
 
 
@@ -266,6 +266,8 @@ def main(argv: Sequence[str]) -> int:
 if __name__ == "__main__":
     import sys
 
-    from envdoctor.core import codes as registry  # the imported module holds the registrations, not __main__
+    from envdoctor.core import (
+        codes as registry,  # the imported module holds the registrations, not __main__
+    )
 
     raise SystemExit(registry.main(sys.argv[1:]))
