@@ -13,6 +13,7 @@ import pytest
 
 from envdoctor.check.run import exit_code, run_check
 from envdoctor.compat.tables import Matrices
+from envdoctor.core import codes
 from envdoctor.core.results import Report
 from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
@@ -20,6 +21,8 @@ from envdoctor.render.json_doc import document
 from envdoctor.machine.replay import replay_context
 
 from .netkit import netrun, no_internet  # noqa: F401 - fixtures, found by pytest by name
+
+codes.enforce()  # a Finding whose code is in no catalogue entry fails the test that built it
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MACHINES = os.path.join(HERE, "fixtures", "machines")

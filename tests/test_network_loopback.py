@@ -149,7 +149,7 @@ def test_refused_unresolvable_and_ipv6_only_hosts(direct):
     assert target(net, f":{refused}/").failure.problem == "refused"
     assert target(net, "nowhere.test").failure.name == "dns"
     v6 = target(net, "v6only.test").failure
-    assert v6.name == "tcp" and "only IPv6" in v6.detail
+    assert v6.name == "tcp" and "only IPv6" in v6.detail and v6.ipv6_only
     assert f":{refused}" in " ".join(found["tcp-blocked"].evidence)
     assert "nowhere.test" in found["dns-failure"].title
     assert any("IPv6" in n for n in found["tcp-blocked"].notes)

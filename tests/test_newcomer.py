@@ -110,7 +110,11 @@ def test_n34_a_network_check_cut_by_the_deadline_says_so_and_exits_3(monkeypatch
 def test_n45_list_as_json(capsys):
     code, out, _ = run(capsys, "check", "--json", "--list")
     codes = json.loads(out)
-    assert code == 0 and {"code", "area", "summary"} <= set(codes[0]) and len(codes) == len(ALL_RULES)
+    from envdoctor.core.codes import catalogue
+
+    assert code == 0 and {"code", "area", "summary"} <= set(codes[0])
+    assert [c["code"] for c in codes][:len(ALL_RULES)] == [r.code for r in ALL_RULES]  # check's first, in order
+    assert sorted(c["code"] for c in codes) == sorted(catalogue())
 
 
 def test_n46_no_arguments_prints_the_help_and_summaries_fit(capsys):

@@ -142,16 +142,12 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
 def _list_codes(as_json: bool = False) -> None:
     import json
 
-    from envdoctor.check.cluster.rules import AREA, CLUSTER_RULES
-    from envdoctor.rules import ALL_RULES
+    from envdoctor.core import codes
 
     if as_json:
-        click.echo(json.dumps([{"code": r.code, "area": r.area, "summary": r.summary} for r in ALL_RULES], indent=2))
+        click.echo(json.dumps(codes.list_json(), indent=2))
         return
-    for r in ALL_RULES:
-        click.echo(f"{r.code:34} {r.area:10} {r.summary}")
-    for c in CLUSTER_RULES:
-        click.echo(f"{c.code:34} {AREA:10} {c.summary}")
+    click.echo("\n".join(codes.list_lines()))
 
 
 def _want(text: str) -> str:

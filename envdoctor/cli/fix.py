@@ -17,6 +17,7 @@ from envdoctor.cli import summary
 from envdoctor.cli.options import checked_index_url, color, known_cc, python_arg, python_option, replay_option
 from envdoctor.core.areas import DEFAULT_DEADLINE
 from envdoctor.core.exitcodes import EXIT_ERROR, EXIT_OK
+from envdoctor.core.reasons import FailureKind
 from envdoctor.redact import Redactor
 from envdoctor.render import progress
 
@@ -144,13 +145,13 @@ def run_apply(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, 
     if not result.ok:
         err = result.error
         assert err is not None and result.failed is not None  # apply's Result names both on a failure
-        kind = "the network" if err.kind == "network" else "the environment"
+        kind = "the network" if err.kind is FailureKind.NETWORK else "the environment"
         say(f"✗ stopped at step '{result.failed.title}': {err} [cause: {kind}]")
         if err.cause:
-            say(f"  recognised: {err.cause}")
+            say(f"  recognised: {err.cause.title} [{err.cause.code}]")
         for line in err.lines:
             say(f"    {line}")
-        if err.kind == "network":
+        if err.kind is FailureKind.NETWORK:
             say("  Rerun the same command: finished downloads are kept and a broken one resumes.")
         elif os.path.lexists(plan.env):
             say(f"  {plan.env} is left as it is for inspection; the environment you use was not touched.")

@@ -88,16 +88,17 @@ def from_document(doc: Any) -> Facts:
         if area not in AREAS:
             continue
         status, seconds, error = entry.get("status", "error"), entry.get("seconds") or 0.0, entry.get("error")
+        reason = entry.get("reason")
         if not isinstance(status, str) or not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
-                or not (error is None or isinstance(error, str)):
-            raise FactsFileError(f"probes[{i}] ({area}): status, seconds or error of the wrong type")
+                or not (error is None or isinstance(error, str)) or not (reason is None or isinstance(reason, str)):
+            raise FactsFileError(f"probes[{i}] ({area}): status, seconds, error or reason of the wrong type")
         raw = doc["facts"].get(area)
         gpus = raw.get("gpus") if area == "driver" and status == "ok" and isinstance(raw, dict) else None
         if isinstance(gpus, list) and len(gpus) > facts_mod.MAX_GPUS:  # before reading each one
             raise FactsFileError(f"{len(gpus)} GPUs: more than one machine has")
         value = _read(AREAS[area], raw, area) if status == "ok" and raw is not None else None
         results[area] = ProbeResult(area, status if value is not None or status != "ok" else "error",
-                                    float(seconds), value, error)
+                                    float(seconds), value, error, reason=reason)
     if not results:
         raise FactsFileError("no probe of this envdoctor's areas in 'probes'")
     return Facts(results)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 from envdoctor.core.errors import DataError  # noqa: F401 - its home until every user imports core.errors
+from envdoctor.core.codes import checked
 
 SEVERITIES = ("info", "warn", "error")
 SEVERITY_RANK = {"info": 0, "warn": 1, "error": 2}
@@ -20,6 +21,7 @@ class ProbeResult:
     facts: Any = None  # the area's facts dataclass, when status is ok
     error: Optional[str] = None  # one line: why not ok
     trace: Optional[str] = None  # a crash's traceback, shown only with --debug
+    reason: Optional[str] = None  # why not ok, as a value rules read (core/reasons.py), where the probe knows
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Finding:
     fix: Tuple[str, ...] = ()  # shell commands, in order
     notes: Tuple[str, ...] = ()  # prose steps that are not commands
     docs: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        checked(self.code)  # kebab-case; in the catalogue (core/codes.py) when enforced
 
 
 @dataclass(frozen=True)

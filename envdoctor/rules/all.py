@@ -40,6 +40,8 @@ ALL_RULES = (
     network.index_url_invalid,
     network.proxy_invalid,
     network.ca_bundle_invalid,
+    network.uv_config_invalid,
+    network.condarc_invalid,
     network.proxy_refused,
     network.proxy_unresponsive,
     network.proxy_auth_required,
