@@ -146,7 +146,7 @@ def test_n54_gpu_table_has_numbers_only_sorted(capsys):
 def test_n41_report_offline_and_a_summary_of_fixes_worst_first(capsys):
     code, out, _ = run(capsys, "report", "--offline", "--replay", machine_dir("wsl2-rtx3050-laptop"))
     assert code == 0
-    plan = out.split("## Plan summary", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    plan = out.split("## Fixes, in order", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     lines = plan.splitlines()
     assert lines[0].startswith("# error: ")
     assert not any(line.startswith(("curl ", "getent ", "nslookup ")) for line in lines)

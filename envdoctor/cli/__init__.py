@@ -186,7 +186,6 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
     ctx = _context(options, python, replay, record)
     redactor = Redactor(ctx.env)
     from envdoctor.check.run import exit_code, run_check
-    from envdoctor.probes import ALL_PROBES
 
     with _progress(as_json, ci) as on_tick:
         report = run_check(ctx, only=only, skip=skip, deadline=deadline, on_tick=on_tick)
@@ -209,7 +208,7 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
     if as_json:
         from envdoctor.render.json_doc import document, dumps
 
-        doc = document(report, ALL_PROBES, code, redactor)
+        doc = document(report, code, redactor)
         if gate is not None:
             doc["want"] = redactor.data(gate.document())
         click.echo(dumps(doc))
@@ -217,7 +216,7 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
         from envdoctor.check.run import process_seconds
         from envdoctor.render.human import render
 
-        render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
+        render(report, code, redactor, verbose=verbose, ci=ci, debug=debug,
                color=False if ci or os.environ.get("NO_COLOR") else None, wall=process_seconds())
         for line in gate.lines() if gate is not None else ():
             click.echo(redactor.text(line))
@@ -563,7 +562,6 @@ def _load_report(path: str, as_json: bool = False):
 
 def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug: bool) -> int:
     from envdoctor.check.run import exit_code
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.redact import Redactor
 
     loaded = _load_report(path, as_json)
@@ -577,13 +575,13 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     if as_json:
         from envdoctor.render.json_doc import document, dumps
 
-        doc = document(report, ALL_PROBES, code, redactor)
+        doc = document(report, code, redactor)
         doc["from_report"] = redactor.data(from_report.document(parsed))
         click.echo(dumps(doc))
     else:
         from envdoctor.render.human import render
 
-        render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug,
+        render(report, code, redactor, verbose=verbose, ci=ci, debug=debug,
                color=False if ci or os.environ.get("NO_COLOR") else None,
                title=from_report.title(parsed), footer=from_report.footer(parsed, verbose))
     return code
@@ -610,7 +608,6 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     """A shareable, redacted report of `check` (facts, findings, plan summary) for a bug
     report or a forum post. Exit code 0 once written; 3 if it could not be made."""
     from envdoctor.check.run import exit_code, run_check
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.redact import Redactor
 
     source = None
@@ -642,7 +639,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     if fmt == "json":
         from envdoctor.render.json_doc import document, dumps
 
-        doc = document(result, ALL_PROBES, code, redactor)
+        doc = document(result, code, redactor)
         if from_report:
             from envdoctor.render import from_report as fr
 
@@ -651,7 +648,7 @@ def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: 
     else:
         from envdoctor.render.markdown import render as markdown
 
-        text = markdown(result, ALL_PROBES, code, redactor, env=env, source=source, extra=extra,
+        text = markdown(result, code, redactor, env=env, source=source, extra=extra,
                         redacted_paths=not no_redact_paths)
     if output:
         from envdoctor.machine.files import NotARegularFile, write_file

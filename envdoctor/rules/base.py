@@ -117,10 +117,6 @@ def in_wsl(facts: Facts) -> bool:
     return bool(platform and platform.wsl)
 
 
-def gib(n_bytes: Optional[int]) -> str:
-    return "?" if n_bytes is None else f"{n_bytes / 1024 ** 3:.1f} GiB"
-
-
 def target_pip(facts: Facts) -> str:
     """`python -m pip` of the target interpreter, so fixes install where envdoctor looked."""
     env = facts.get("python")

@@ -5,7 +5,8 @@ from typing import Optional
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
-from envdoctor.rules.base import Advice, gib, in_wsl, rule
+from envdoctor.core.units import gib
+from envdoctor.rules.base import Advice, in_wsl, rule
 
 GIB = 1024 ** 3
 # A CUDA torch with its nvidia-* wheels unpacks to several GB, vLLM adds about 1 GB, pip
