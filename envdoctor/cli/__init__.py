@@ -416,7 +416,7 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
         return run_apply(resolution, plan, redactor, yes=yes, dry_run=dry_run, cache_dir=cache_dir)
     from envdoctor.cli.fix_apply import render_plan
 
-    return render_plan(resolution, plan, fmt, redactor, matrices_)
+    return render_plan(resolution, plan, fmt, redactor)
 
 
 @cli.group(short_help="The compatibility data envdoctor ships.")

@@ -14,7 +14,7 @@ from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution
 
 
-def render_plan(resolution: Resolution, plan: Optional[Plan], fmt: str, redactor: Redactor, matrices) -> int:
+def render_plan(resolution: Resolution, plan: Optional[Plan], fmt: str, redactor: Redactor) -> int:
     code = EXIT_OK if plan is not None else EXIT_ERROR
     if fmt == "json":
         from envdoctor.render.plan_json import document, dumps
@@ -38,7 +38,7 @@ def render_plan(resolution: Resolution, plan: Optional[Plan], fmt: str, redactor
 
             from envdoctor.render.plan_dockerfile import run_line
 
-            click.echo(redactor.text(dockerfile(plan, matrices)), nl=False)
+            click.echo(redactor.text(dockerfile(plan)), nl=False)
             click.echo(f"build: DOCKER_BUILDKIT=1 docker build -t vllm-{plan.stack.vllm.version} .\n"
                        f"run:   {run_line(plan)}", err=True)
     else:

@@ -80,4 +80,4 @@ def plan_for(inputs: Inputs, wishes: Wishes, matrices: Matrices, model: Optional
         tool = env_tool_for(resolution.target.python_kind, env_tool, uv_made(inputs))
     except PlanProblem as exc:
         raise UsageProblem(str(exc)) from None
-    return resolution, make_plan(resolution, path, tool, index_url, torch_index_url, model)
+    return resolution, make_plan(resolution, path, tool, index_url, torch_index_url, model, matrices)
