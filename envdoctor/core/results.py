@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from envdoctor.core.areas import Area, StrEnum, area as area_entry
 
@@ -46,7 +46,7 @@ class DataError(Exception):
 @dataclass(frozen=True)
 class ProbeResult:
     area: str
-    status: ProbeStatus  # a plain string is accepted and checked
+    status: str  # a ProbeStatus: a plain string is accepted, checked and turned into one
     seconds: float = 0.0
     facts: Any = None  # the area's facts dataclass, when status is ok
     error: Optional[str] = None  # one line: why not ok
@@ -61,7 +61,7 @@ class Finding:
     """Advice: what was seen, why it matters, and the exact commands that fix it."""
 
     code: str  # stable kebab-case, a contract for CI
-    severity: Severity  # a plain string is accepted and checked
+    severity: str  # a Severity: a plain string is accepted, checked and turned into one
     area: str
     title: str  # one line
     evidence: Tuple[str, ...] = ()
@@ -85,7 +85,7 @@ class Facts:
         result = self.results.get(area)
         return result.facts if result is not None and result.status == "ok" else None
 
-    def status(self, area: str) -> Optional[ProbeStatus]:
+    def status(self, area: str) -> Optional[str]:
         result = self.results.get(area)
         return result.status if result is not None else None
 
@@ -138,7 +138,7 @@ class Report:
     def counts(self) -> Dict[str, int]:
         return {s: sum(1 for f in self.findings if f.severity == s) for s in ("error", "warn", "info")}
 
-    def worst(self) -> Optional[Severity]:
+    def worst(self) -> Optional[str]:
         if not self.findings:
             return None
         return max((f.severity for f in self.findings), key=SEVERITY_RANK.__getitem__)
@@ -148,10 +148,10 @@ class Report:
         failing (the registry says how bad that is for the area), else "ok", or "skip" when
         its probe was skipped or found nothing."""
         result = self.facts.results.get(area)
-        mine = [f.severity.value for f in self.findings if f.area == area]
+        mine: List[str] = [f.severity for f in self.findings if f.area == area]
         entry = area_entry(area)
-        if result is not None and result.status.failed:
-            mine.append(entry.info.failed if entry is not None else Severity.WARN.value)
+        if result is not None and ProbeStatus(result.status).failed:
+            mine.append(entry.info.failed if entry is not None else Severity.WARN)
         if not mine:
             return "skip" if result is not None and result.status in (ProbeStatus.SKIPPED, ProbeStatus.ABSENT) else "ok"
         return max(mine, key=SEVERITY_RANK.__getitem__)

@@ -71,7 +71,7 @@ def area_line(result: ProbeResult) -> str:
     """The area's one line: its facts' own summary, or why there are none."""
     if result.status == "ok" and hasattr(result.facts, "summary"):
         return str(result.facts.summary())
-    return result.error or result.status.value
+    return result.error or str(result.status)
 
 
 def fact_lines(result: ProbeResult) -> List[str]:

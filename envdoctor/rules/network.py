@@ -80,7 +80,7 @@ def _dns_server_down(net: Optional[NetworkFacts]) -> bool:
 
 
 def _net(facts: Facts) -> Optional[NetworkFacts]:
-    return facts.get("network")
+    return facts.network
 
 
 def _problems(facts: Facts, kind: str) -> list:
@@ -126,7 +126,7 @@ def _mirror_code(t: NetTarget, facts: Facts) -> Optional[str]:
 
 
 def _torch_pin(facts: Facts, matrices: Matrices) -> str:
-    env = facts.get("python")
+    env = facts.python
     if env is not None and env.torch is not None:
         return env.torch.version.split("+", 1)[0]
     try:

@@ -92,7 +92,7 @@ def model_cached(ctx: Context, model: Optional[str]) -> Optional[bool]:
 
 
 def extras(ctx: Context, report: Report, model: Optional[str]) -> NodeExtras:
-    driver = report.facts.get("driver")
+    driver = report.facts.driver
     gpus = len(driver.gpus) if driver is not None else 0
     return NodeExtras(interfaces(ctx), ctx.env.get("NCCL_SOCKET_IFNAME"), ctx.env.get("GLOO_SOCKET_IFNAME"),
                       p2p_blocked(ctx, gpus), model_cached(ctx, model))
