@@ -18,6 +18,7 @@ from .conftest import MACHINE_NAMES, check_machine
 EXPECTED = {
     "cpu-only": {"no-nvidia-gpu": "error", "cuda-toolkit-not-needed": "info"},
     "linux-h100-server": {},
+    "linux-h200-server": {},
     "wsl2-rtx3050-laptop": {"missing-requirements": "error", "vllm-known-issue": "warn", "gpu-memory-in-use": "warn",
                             "low-ram": "warn", "cuda-toolkit-not-needed": "info"},
     "wsl2-linux-driver-installed": {"wsl-linux-driver-installed": "error", "nvidia-driver-unreadable": "error",
@@ -42,6 +43,7 @@ EXPECTED = {
 STATUSES = {
     "cpu-only": "ok skipped absent ok ok ok ok skipped",
     "linux-h100-server": "ok skipped ok ok ok ok ok skipped",
+    "linux-h200-server": "ok skipped ok ok ok ok ok skipped",
     "wsl2-rtx3050-laptop": "ok ok ok ok ok ok ok skipped",
     "wsl2-linux-driver-installed": "ok ok error absent ok ok ok skipped",
     "wsl2-no-windows-driver": "ok ok absent absent ok absent ok skipped",
