@@ -39,6 +39,7 @@ class AreaInfo:
     timeout: Optional[float] = None  # seconds; None: the probe module's PROBE_TIMEOUT
     needs: Tuple[str, ...] = ()  # areas whose facts the probe reads
     failed: str = "warn"  # the severity of this area's probe failing (error, timeout, crash)
+    asked_by: Optional[str] = None  # the context option without which the area is not probed (model: --model)
 
 
 class Area(StrEnum):
@@ -67,7 +68,8 @@ class Area(StrEnum):
                               "envdoctor.probes.torch_runtime:probe", 16.0, needs=("python",))
     RESOURCES = "resources", AreaInfo("Resources", "envdoctor.core.facts:ResourceFacts",
                                       "envdoctor.probes.resources:probe", 2.0, needs=("platform",))
-    MODEL = "model", AreaInfo("Model", "envdoctor.core.facts:ModelFacts", "envdoctor.probes.llm_model:probe", 2.0)
+    MODEL = "model", AreaInfo("Model", "envdoctor.core.facts:ModelFacts", "envdoctor.probes.llm_model:probe", 2.0,
+                              asked_by="model")
     NETWORK = "network", AreaInfo("Network", "envdoctor.core.facts:NetworkFacts", "envdoctor.probes.network:probe",
                                   needs=("platform", "python"))
 
