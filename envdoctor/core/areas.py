@@ -93,10 +93,8 @@ AREAS: Tuple[str, ...] = tuple(a.value for a in Area)
 
 def area(name: str) -> Optional[Area]:
     """The registry entry of `name`, or None for a name this version does not know."""
-    try:
-        return Area(name)
-    except ValueError:
-        return None
+    found = Area._value2member_map_.get(name)
+    return found if isinstance(found, Area) else None
 
 
 def title(name: str) -> str:

@@ -130,6 +130,12 @@ def has_resume_retries(python: str) -> bool:
     return tuple(int(p) for p in python.split(".")) >= (3, 9)
 
 
+def _cuda(text: str) -> Tuple[int, int]:
+    version = cuda_tuple(text)
+    assert version is not None, f"cuda_images.csv: {text!r} (checked when the table loads)"
+    return version
+
+
 def base_image(resolution: Resolution, stack: Stack, m: Matrices) -> BaseImage:
     """The newest CUDA image at or below both the stack's CUDA and the driver's: nvidia/cuda images set
     NVIDIA_REQUIRE_CUDA=cuda>=X.Y and the NVIDIA container runtime refuses to start them on an older
@@ -141,11 +147,11 @@ def base_image(resolution: Resolution, stack: Stack, m: Matrices) -> BaseImage:
     driver_cuda = cuda_tuple(resolution.target.driver_cuda)
     if driver_cuda is not None and driver_cuda < cap:
         cap = driver_cuda
-    rows = [r for r in m.table("cuda_images") if cuda_tuple(r.cuda) <= cap and cuda_tuple(r.cuda)[0] == need[0]]
+    rows = [r for r in m.table("cuda_images") if _cuda(r.cuda) <= cap and _cuda(r.cuda)[0] == need[0]]
     if not rows:
         return BaseImage(PLAIN_IMAGE, PLAIN_PYTHON, f"no CUDA {need[0]}.x base image in envdoctor's data at or below "
                                                    f"CUDA {'.'.join(map(str, cap))}", cuda=False)
-    row = max(rows, key=lambda r: cuda_tuple(r.cuda))
+    row = max(rows, key=lambda r: _cuda(r.cuda))
     t = resolution.target
     why = (f"CUDA {row.cuda}: driver {t.driver} runs it" if t.driver else
            f"CUDA {row.cuda}: the stack's CUDA; the host driver must run it")
