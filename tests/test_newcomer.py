@@ -8,7 +8,7 @@ import os
 from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
                              ResourceFacts)
 from envdoctor.compat.tables import Matrices
-from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.core.results import Facts, ProbeResult, Report
 from envdoctor.rules import ALL_RULES
 from .conftest import machine_dir
 from .test_cli import run
@@ -46,9 +46,8 @@ def test_n43_one_venv_convention_with_fix():
 
 
 def test_n24_torch_not_installed_is_absent_not_a_tick():
-    from envdoctor.render.human import area_mark
-
-    assert area_mark(ProbeResult("torch", "absent", error="torch is not installed"), ()) == "skip"
+    report = Report(Facts({"torch": ProbeResult("torch", "absent", error="torch is not installed")}), ())
+    assert report.area_state("torch") == "skip"
 
 
 def test_n30_wsl_memory_cap_is_edited_before_wsl_shutdown_and_no_missing_list_is_cited():
