@@ -15,7 +15,6 @@ from envdoctor.check.run import exit_code, run_check
 from envdoctor.compat.tables import Matrices
 from envdoctor.core import codes
 from envdoctor.core.results import Report
-from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import document
 from envdoctor.machine.replay import replay_context
@@ -37,7 +36,7 @@ def check_machine(name: str, **options) -> Tuple[Report, Dict, object]:
     """Replay a fixture machine through the real check; returns (report, JSON doc, context)."""
     ctx = replay_context(machine_dir(name), options)
     report = run_check(ctx, Matrices())
-    doc = document(report, ALL_PROBES, exit_code(report), Redactor(ctx.env))
+    doc = document(report, exit_code(report), Redactor(ctx.env))
     return report, doc, ctx
 
 

@@ -55,7 +55,7 @@ def isolated(monkeypatch, tmp_path):
 
 def seed_facts(tmp_path) -> str:
     """The seed machine's saved report, with this interpreter's Python in a venv."""
-    with open(os.path.join(machine_dir("wsl2-rtx3050-laptop"), "expected.json"), encoding="utf-8") as fh:
+    with open(os.path.join(machine_dir("wsl2-rtx3050-laptop"), "report.json"), encoding="utf-8") as fh:
         doc = json.load(fh)
     doc["facts"]["python"].update(version=f"{PY}.0", kind="venv", prefix="/home/angel/venv", base_prefix="/usr")
     path = tmp_path / "facts.json"

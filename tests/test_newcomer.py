@@ -8,7 +8,7 @@ import os
 from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
                              ResourceFacts)
 from envdoctor.compat.tables import Matrices
-from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.core.results import Facts, ProbeResult, Report
 from envdoctor.rules import ALL_RULES
 from .conftest import machine_dir
 from .test_cli import run
@@ -46,9 +46,8 @@ def test_n43_one_venv_convention_with_fix():
 
 
 def test_n24_torch_not_installed_is_absent_not_a_tick():
-    from envdoctor.render.human import area_mark
-
-    assert area_mark(ProbeResult("torch", "absent", error="torch is not installed"), ()) == "skip"
+    report = Report(Facts({"torch": ProbeResult("torch", "absent", error="torch is not installed")}), ())
+    assert report.area_state("torch") == "skip"
 
 
 def test_n30_wsl_memory_cap_is_edited_before_wsl_shutdown_and_no_missing_list_is_cited():
@@ -150,7 +149,7 @@ def test_n54_gpu_table_has_numbers_only_sorted(capsys):
 def test_n41_report_offline_and_a_summary_of_fixes_worst_first(capsys):
     code, out, _ = run(capsys, "report", "--offline", "--replay", machine_dir("wsl2-rtx3050-laptop"))
     assert code == 0
-    plan = out.split("## Plan summary", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    plan = out.split("## Fixes, in order", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     lines = plan.splitlines()
     assert lines[0].startswith("# error: ")
     assert not any(line.startswith(("curl ", "getent ", "nslookup ")) for line in lines)

@@ -117,9 +117,10 @@ def test_wslconfig_memory_is_read_under_wsl(tmp_path):
 def test_outside_linux_the_linux_probes_skip(tmp_path):
     ctx = machine(tmp_path, system="Windows", env={"PATH": "C:\\Windows"})
     report = run_check(ctx)
-    assert {a: r.status for a, r in report.facts.results.items() if a != "driver"} == {
-        "platform": "ok", "wsl": "skipped", "cuda": "skipped", "python": "skipped", "torch": "skipped",
-        "resources": "skipped", "network": "skipped"}
+    # the platform is read everywhere and the driver's NVML too; every other area needs Linux
+    statuses = {a: r.status for a, r in report.facts.results.items() if a not in ("platform", "driver")}
+    assert report.facts.status("platform") == "ok" and len(statuses) >= 6
+    assert set(statuses.values()) == {"skipped"}, statuses
     assert [f.code for f in report.findings] == ["native-windows-unsupported"]
 
 

@@ -102,7 +102,6 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
     from envdoctor.compat.tables import Matrices
     from envdoctor.fit.model_config import absolute
     from envdoctor.machine.replay import save_recording
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.render import gate as gate_view
     from envdoctor.render.human import render
 
@@ -127,12 +126,12 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
         gate = decide(report, code, wish, Matrices())
         code = gate.code
     if as_json:
-        doc = document(report, ALL_PROBES, code, redactor)
+        doc = document(report, code, redactor)
         if gate is not None:
             doc["want"] = redactor.data(gate_view.document(gate))
         click.echo(dumps(doc))
     else:
-        render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug, color=color(ci),
+        render(report, code, redactor, verbose=verbose, ci=ci, debug=debug, color=color(ci),
                wall=process_seconds())
         for line in gate_view.lines(gate) if gate is not None else ():
             click.echo(redactor.text(line))
@@ -176,7 +175,6 @@ def _want(text: str) -> str:
 
 def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug: bool) -> int:
     from envdoctor.check.run import exit_code
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.render import from_report
     from envdoctor.render.human import render
     from envdoctor.report.collect_env import check_report
@@ -185,11 +183,11 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
     code = exit_code(report)
     redactor = Redactor(os.environ)
     if as_json:
-        doc = document(report, ALL_PROBES, code, redactor)
+        doc = document(report, code, redactor)
         doc["from_report"] = redactor.data(from_report.document(parsed))
         click.echo(dumps(doc))
     else:
-        render(report, ALL_PROBES, code, redactor, verbose=verbose, ci=ci, debug=debug, color=color(ci),
+        render(report, code, redactor, verbose=verbose, ci=ci, debug=debug, color=color(ci),
                title=from_report.title(parsed), footer=from_report.footer(parsed, verbose))
     return code
 

@@ -79,11 +79,10 @@ def fix(mode: str, fmt: str, vllm_version: Optional[str], model: Optional[str], 
             raise click.UsageError(f"this plan is for another machine ({', '.join(elsewhere)}): render it with "
                                    "--format sh and run it there")
         return run_apply(resolution, plan, redactor, yes=yes, dry_run=dry_run, cache_dir=cache_dir)
-    return render_plan(resolution, plan, fmt, redactor, matrices)
+    return render_plan(resolution, plan, fmt, redactor)
 
 
-def render_plan(resolution: Resolution, plan: Optional[Plan], fmt: str, redactor: Redactor,
-                matrices: Matrices) -> int:
+def render_plan(resolution: Resolution, plan: Optional[Plan], fmt: str, redactor: Redactor) -> int:
     from envdoctor.render import plan_dockerfile, plan_json, plan_md, plan_sh, plan_text
 
     code = EXIT_OK if plan is not None else EXIT_ERROR
@@ -99,7 +98,7 @@ def render_plan(resolution: Resolution, plan: Optional[Plan], fmt: str, redactor
         if fmt == "sh":
             click.echo(redactor.text(plan_sh.render(plan)), nl=False)
         else:
-            click.echo(redactor.text(plan_dockerfile.render(plan, matrices)), nl=False)
+            click.echo(redactor.text(plan_dockerfile.render(plan)), nl=False)
             click.echo(f"build: DOCKER_BUILDKIT=1 docker build -t vllm-{plan.stack.vllm.version} .\n"
                        f"run:   {plan_dockerfile.run_line(plan)}", err=True)
     else:

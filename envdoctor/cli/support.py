@@ -8,7 +8,6 @@ import sys
 
 import click
 
-from envdoctor import __version__
 from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK
 
 
@@ -28,10 +27,9 @@ def cannot_read(message: str, as_json: bool) -> int:
     """Input that cannot be read: one line on stderr, and under --json still one document."""
     click.echo(f"envdoctor: {message}", err=True)
     if as_json:
-        from envdoctor.render.json_doc import SCHEMA_VERSION, dumps  # a renderer: not for `envdoctor --help`
+        from envdoctor.render.json_doc import dumps, envelope  # a renderer: not for `envdoctor --help`
 
-        click.echo(dumps({"schema_version": SCHEMA_VERSION, "tool": {"name": "envdoctor", "version": __version__},
-                          "exit_code": EXIT_CANNOT_CHECK, "error": message}))
+        click.echo(dumps(envelope({"exit_code": EXIT_CANNOT_CHECK, "error": message})))
     return EXIT_CANNOT_CHECK
 
 

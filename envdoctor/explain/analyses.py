@@ -10,6 +10,7 @@ import re
 from typing import Dict, List, Optional
 
 from envdoctor.core.results import Finding
+from envdoctor.core.units import megabytes
 from envdoctor.explain import downloads
 from envdoctor.explain.types import Diagnosis, LogLine
 
@@ -57,10 +58,6 @@ def _first_download(matches) -> Optional[tuple]:
     return next(((m, m.download) for m in matches if m.download is not None), None)
 
 
-def _mb(value: float) -> str:
-    return f"{value:.1f} MB"
-
-
 def _download(d: Diagnosis, matches) -> Diagnosis:
     hit = _first_download(matches)
     if hit is None:
@@ -73,11 +70,11 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     if ctx.progress_text is not None:
         evidence.append(f"line {m.line - ctx.progress_lines_back}: {ctx.progress_text.strip()}")
     if ctx.average_mb_s is not None:
-        evidence.append(f"{_mb(ctx.done_mb)} in {ctx.progress_at - ctx.started_at:.1f} s by the log's "
+        evidence.append(f"{megabytes(ctx.done_mb)} in {ctx.progress_at - ctx.started_at:.1f} s by the log's "
                         f"timestamps: {ctx.average_mb_s:.1f} MB/s on average")
-    done = f" at {_mb(ctx.done_mb)} of {ctx.size_text} ({ctx.percent:.0f} %)" if ctx.done_mb is not None else ""
+    done = f" at {megabytes(ctx.done_mb)} of {ctx.size_text} ({ctx.percent:.0f} %)" if ctx.done_mb is not None else ""
     rate = f"{ctx.rate_mb_s:.1f} MB/s" if ctx.rate_mb_s is not None else None
-    lost = (f" The {_mb(ctx.done_mb)} already received were thrown away: pip before 25.2 does not resume, "
+    lost = (f" The {megabytes(ctx.done_mb)} already received were thrown away: pip before 25.2 does not resume, "
             "so a rerun starts from zero." if ctx.done_mb else "")
     if code == "download-slow":
         title = f"The {what} wheel ({ctx.size_text}) downloaded too slowly and timed out{done}"

@@ -72,4 +72,4 @@ def plan_for(inputs: Inputs, wishes: Wishes, matrices: Matrices, model: Optional
     home = inputs.env.get("HOME") or os.path.expanduser("~")
     path = os.path.abspath(os.path.expanduser(env_path)) if env_path else default_env_path(home, resolution.stack)
     tool = env_tool_for(resolution.target.python_kind, env_tool, uv_made(inputs))
-    return resolution, make_plan(resolution, path, tool, index_url, torch_index_url, model)
+    return resolution, make_plan(resolution, path, tool, index_url, torch_index_url, model, matrices)

@@ -57,10 +57,13 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
     for GPU and driver whether or not the machine has one."""
     if not cpu_torch(parsed.report.fields):
         return []
-    driver = parsed.facts.get("driver")
+    driver = parsed.facts.driver
     if (driver is not None and driver.gpus) or parsed.facts.status("driver") == "absent":
         return []  # the GPU is listed (check's own rule speaks), or there is none (macOS: no-nvidia-gpu)
-    torch = parsed.facts.get("python").torch
+    env = parsed.facts.python
+    torch = env.torch if env is not None else None
+    if torch is None:
+        return []  # no torch build read: nothing to say about it
     said = parsed.report.fields.get("gpus") or parsed.report.fields.get("driver") or ""
     # The same code as check's rule: the problem is the same, only the GPU is unconfirmed.
     return [Finding(
@@ -78,7 +81,7 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
 
 
 def wsl2(parsed: ParsedReport) -> List[Finding]:
-    platform = parsed.facts.get("platform")
+    platform = parsed.facts.platform
     if platform is None or platform.wsl != 2:
         return []
     gpus = parsed.report.gpus
@@ -104,7 +107,7 @@ def wsl2(parsed: ParsedReport) -> List[Finding]:
 
 def macos(parsed: ParsedReport) -> List[Finding]:
     """check's no-nvidia-gpu rule judges Linux only; a report from macOS says as much."""
-    platform = parsed.facts.get("platform")
+    platform = parsed.facts.platform
     if platform is None or platform.system != "Darwin":
         return []
     return [Finding(

@@ -110,24 +110,20 @@ def driver_runs_cuda(driver: DriverFacts, cuda: str, matrices: Matrices, target_
 
 
 def target_os(facts: Facts) -> str:
-    platform = facts.get("platform")
+    platform = facts.platform
     if platform is None:
         return "linux"
     return "wsl2" if platform.wsl else ("windows" if platform.system == "Windows" else "linux")
 
 
 def in_wsl(facts: Facts) -> bool:
-    platform = facts.get("platform")
+    platform = facts.platform
     return bool(platform and platform.wsl)
-
-
-def gib(n_bytes: Optional[int]) -> str:
-    return "?" if n_bytes is None else f"{n_bytes / 1024 ** 3:.1f} GiB"
 
 
 def target_pip(facts: Facts) -> str:
     """`python -m pip` of the target interpreter, so fixes install where envdoctor looked."""
-    env = facts.get("python")
+    env = facts.python
     return f"{env.executable} -m pip" if env is not None else "python -m pip"
 
 

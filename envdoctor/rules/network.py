@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from envdoctor.core.facts import NetStep, NetTarget, NetworkFacts
+from envdoctor.core.facts import KIND_LABEL, NetStep, NetTarget, NetworkFacts
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import DataError, Facts
+from envdoctor.core.units import binary_size, duration, rate
 from envdoctor.rules.base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
@@ -59,11 +60,6 @@ DEFAULT_SOURCES = ("pip's built-in default (read from pip)", "huggingface_hub's 
 WINDOWS_AUTH = {"ntlm", "negotiate", "kerberos"}
 CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # Debian/Ubuntu's system bundle, rebuilt by update-ca-certificates
 
-KIND_LABEL = {
-    "pip-index": "pip index", "pip-extra-index": "pip extra index", "pip-find-links": "pip find-links",
-    "torch-index": "PyTorch index", "uv-index": "uv index", "uv-find-links": "uv find-links",
-    "conda-channel": "conda channel", "hf": "Hugging Face", "modelscope": "ModelScope", "url": "--url",
-}
 HUBS = ("hf", "modelscope")
 
 
@@ -71,7 +67,7 @@ def code_for(target: NetTarget) -> Optional[str]:
     """The finding code of a target's first failing step (None: reached, no verdict, or a
     target nothing uses). A failure at the proxy is the proxy's, whatever the target."""
     step = target.failure
-    if step is None or step.problem in ("budget", "crashed") or target.unused:
+    if step is None or not target.failed:
         return None
     if step.name == "proxy":
         return PROXY_INVALID
@@ -109,7 +105,7 @@ def _dns_server_down(net: Optional[NetworkFacts]) -> bool:
 
 
 def _net(facts: Facts) -> Optional[NetworkFacts]:
-    return facts.get("network")
+    return facts.network
 
 
 def _problems(facts: Facts, kind: ConfigKind) -> list:
@@ -155,7 +151,7 @@ def _mirror_code(t: NetTarget, facts: Facts) -> Optional[str]:
 
 
 def _torch_pin(facts: Facts, matrices: Matrices) -> str:
-    env = facts.get("python")
+    env = facts.python
     if env is not None and env.torch is not None:
         return env.torch.version.split("+", 1)[0]
     try:
@@ -709,24 +705,6 @@ def hf_endpoint_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 # --- throughput ------------------------------------------------------------------------
 
-def rate_text(bps: Optional[float]) -> str:
-    if not bps:
-        return "?"
-    return f"{bps / 1e6:.1f} MB/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kB/s"
-
-
-def size_text(n: int) -> str:
-    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.0f} KiB"
-
-
-def duration_text(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "?"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
-
-
 def _slow(facts: Facts) -> List[NetTarget]:
     """Targets reached whose rate makes the torch wheel take over SLOW_SECONDS. A small
     sample's rate is a floor (TCP has not ramped up): only a decisively slow one counts."""
@@ -743,15 +721,15 @@ def download_slow(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not slow:
         return None
     evidence = tuple(
-        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate_text(t.throughput.bytes_per_second)} from "
-        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over {size_text(t.throughput.bytes)} in "
+        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate(t.throughput.bytes_per_second)} from "
+        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over {binary_size(t.throughput.bytes)} in "
         f"{t.throughput.seconds:.1f} s: a {t.throughput.projected_bytes / 1e6:.0f} MB torch wheel would take "
-        f"{duration_text(t.throughput.projected_seconds)}" for t in slow)
+        f"{duration(t.throughput.projected_seconds)}" for t in slow)
     if net.pip_timeout:
         evidence += (f"pip timeout: {net.pip_timeout} s",)
     return Advice(
-        "warn", f"Downloads run at {rate_text(min(t.throughput.bytes_per_second for t in slow))}: "
-                f"a torch wheel takes {duration_text(max(t.throughput.projected_seconds for t in slow))}",
+        "warn", f"Downloads run at {rate(min(t.throughput.bytes_per_second for t in slow))}: "
+                f"a torch wheel takes {duration(max(t.throughput.projected_seconds for t in slow))}",
         evidence=evidence,
         why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
             "wheel over, and a build that downloads it again and again can hang for hours.",

@@ -18,7 +18,7 @@ from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cud
 
 @rule("torch-cpu-build-on-gpu-machine", "torch", "torch is a CPU-only build although an NVIDIA GPU is present")
 def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
-    driver, env = facts.get("driver"), facts.get("python")
+    driver, env = facts.driver, facts.python
     if driver is None or not driver.gpus or env is None or env.torch is None:
         return None
     if env.torch.cuda or env.torch.hip:
@@ -47,8 +47,8 @@ def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
     """torch's arch list: what torch.cuda.get_arch_list() said here, else compat's data for the build."""
     from envdoctor.compat.installed import machine_of
 
-    env = facts.get("python")
-    runtime = facts.get("torch")
+    env = facts.python
+    runtime = facts.torch
     if runtime is not None and runtime.arch_list:
         return runtime.arch_list, "torch.cuda.get_arch_list()"
     if env is not None and env.torch is not None and env.torch.cuda:
@@ -60,7 +60,7 @@ def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
 
 @rule("torch-arch-missing-for-gpu", "torch", "torch has no kernels (SASS or PTX) for this GPU's architecture")
 def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
-    driver = facts.get("driver")
+    driver = facts.driver
     archs, where = _arch_list(facts, m)
     if driver is None or not archs:
         return None
@@ -71,7 +71,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
     g, cc = missing[0]
     sm = "sm_" + cc.replace(".", "")
     covering = sorted({r.torch for r in m.table("torch_archs") if arch_supported(cc, r.arch_list)})
-    env = facts.get("python")
+    env = facts.python
     fix = ()
     notes = []
     if covering:
@@ -81,7 +81,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
         notes.append(f"torch {first} ({cuda_tag(row.cuda)}) is the oldest release in envdoctor's data "
                      f"with {sm} kernels; pick the vLLM release that pins a torch at least that new "
                      "(`envdoctor fix --plan`).")
-    runtime = facts.get("torch")
+    runtime = facts.torch
     evidence = [f"GPU {g.index}: {g.name}, compute capability {cc} ({sm})",
                 f"torch {env.torch.version if env and env.torch else '?'} has: {' '.join(archs)} (from {where})"]
     if runtime is not None:
@@ -98,7 +98,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 @rule("torch-cuda-init-failed", "torch", "torch is a CUDA build but CUDA failed to initialise")
 def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    runtime, driver = facts.get("torch"), facts.get("driver")
+    runtime, driver = facts.torch, facts.driver
     if runtime is None or not runtime.cuda:
         return None
     if runtime.cuda_available and not runtime.error:
@@ -117,15 +117,15 @@ def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 
 def _python(facts: Facts) -> str:
-    env = facts.get("python")
+    env = facts.python
     return env.executable if env is not None else "python"
 
 
 def torch_pin(facts: Facts) -> Optional[Tuple[str, str]]:
     """(vLLM's torch requirement, installed vLLM version) when vLLM is installed."""
-    env = facts.get("python")
+    env = facts.python
     vllm = env.dist("vllm") if env is not None else None
-    if vllm is None:
+    if env is None or vllm is None:
         return None
     for text in vllm.requires:
         try:
@@ -175,7 +175,7 @@ def older_than_every_vllm(facts: Facts, m: Matrices) -> Optional[Advice]:
 @rule("vllm-torch-mismatch", "torch", "The installed torch does not satisfy vLLM's exact torch pin")
 def vllm_torch(facts: Facts, m: Matrices) -> Optional[Advice]:
     pin = torch_pin(facts)
-    env = facts.get("python")
+    env = facts.python
     if env is not None and env.dist("vllm") is None:
         return older_than_every_vllm(facts, m)
     if pin is None or env is None:

@@ -154,7 +154,7 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
     redactor = Redactor(ctx.env)
     quick = replace(ctx, options=dict(ctx.options, quick=True, model=opts.model))
     report = run_check(quick, only=CHECK_AREAS)
-    env, driver = report.facts.get("python"), report.facts.get("driver")
+    env, driver = report.facts.python, report.facts.driver
     python = env.executable if env is not None else None
     blocking = [f for f in report.findings if f.code in BLOCKING and not (opts.force and f.code in FORCEABLE)]
     if env is None:
@@ -178,7 +178,7 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
         shape = find_model(ctx.fs, ctx.env, matrices, opts.model)
     except (ModelNotFound, ModelConfigError) as exc:
         return _not_run(python, opts, [Finding(MODEL_NOT_FOUND, "error", "model", str(exc))], start)
-    platform = report.facts.get("platform")
+    platform = report.facts.platform
     settings, _plan = choose(shape, driver, matrices, wsl=bool(platform and platform.wsl),
                              vllm_version=vllm.version, overrides=opts.overrides)
     log_path = _log_path(ctx, opts)

@@ -119,7 +119,7 @@ def test_report_markdown_has_plan_summary(capsys):
     code, out, _ = run(capsys, "report", "--from-report", os.path.join(REPORTS, "vllm-0.10.1.1-sectioned-torch-mismatch.txt"))
     assert code == 0
     assert "## Findings" in out and "### ❌ ERROR `vllm-torch-mismatch`" in out
-    plan = out.split("## Plan summary", 1)[1]
+    plan = out.split("## Fixes, in order", 1)[1]
     assert "```sh\n# error: vllm 0.10.1.1 needs torch==2.7.1, found torch 2.8.0+cu128 [vllm-torch-mismatch]\n" \
            "python -m pip install --force-reinstall torch==2.7.1" in plan
     assert "<summary>All facts (JSON)</summary>" in out

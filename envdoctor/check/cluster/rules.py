@@ -79,7 +79,7 @@ def gpus_insufficient(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
     need = (wish.tensor_parallel or 1) * (wish.pipeline_parallel or 1)
     counts = []
     for n in reached(nodes):
-        driver = n.report.facts.get("driver")
+        driver = n.report.facts.driver
         counts.append((n.name, len(driver.gpus) if driver is not None else None))
     have = sum(c or 0 for _, c in counts)
     unknown = [name for name, c in counts if c is None]
@@ -117,8 +117,8 @@ def _interface_unset(code: str, variable: str, library: str) -> Callable[[Sequen
 def p2p_unavailable(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
     evidence = []
     for n in reached(nodes):
-        platform = n.report.facts.get("platform")
-        driver = n.report.facts.get("driver")
+        platform = n.report.facts.platform
+        driver = n.report.facts.driver
         gpus = len(driver.gpus) if driver is not None else 0
         if platform is not None and platform.wsl == 2 and gpus > 1:
             evidence.append(f"{n.name}: {gpus} GPUs under WSL 2, which gives CUDA no peer access between them")
