@@ -22,7 +22,6 @@ from envdoctor.redact import Redactor
 from envdoctor.render import progress
 
 if TYPE_CHECKING:
-    from envdoctor.compat.tables import Matrices
     from envdoctor.fix.plan import Plan
     from envdoctor.fix.resolve import Resolution
 
