@@ -30,12 +30,14 @@ TESTED_PAGES = ("index.md", "ci.md", "wsl2.md", "network.md")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 FENCE_INFO = re.compile(r"^```([^\n]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-DOC_TEST = re.compile(r"<!-- doc-test ([^>]*?) -->\s*\n```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+DOC_TEST = re.compile(r"<!-- doc-test (.*?) -->\s*\n```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 ATTR = re.compile(r'(\w+)=(?:"([^"]*)"|(\S+))')
 CODE_TAG = re.compile(r"\[([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\]")
 CI_LINE = re.compile(r"^(?:error|warn|info)\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)+):", re.MULTILINE)
 EXIT = re.compile(r"exit(?: code)? (\d+)\)?\s*$", re.MULTILINE)
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# A command at the start of a shell line or a CI step (`run: `, `- `), envdoctor by name or path.
+COMMAND = re.compile(r"^(?:run:\s+|-\s+)?(?:\S*/)?envdoctor\s+([a-z].*)$")
 
 
 def pages(*, zh: bool = True) -> List[str]:
@@ -164,9 +166,10 @@ def command_lines() -> List[Tuple[str, str]]:
                     text = text[2:]
                 text = re.sub(r"^(?:[A-Z_]+=\S+ )+", "", text)  # VAR=value envdoctor ...
                 for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", text):
-                    part = re.sub(r"^\S*/envdoctor(?= )", "envdoctor", part.strip())
-                    if part.startswith("envdoctor "):
-                        out.append((name, re.split(r"\s+#", part)[0].strip()))
+                    found = COMMAND.search(part)  # also `run: /tmp/envdoctor/bin/envdoctor ...` in YAML
+                    if found:
+                        line = re.split(r"\s+\d?>", found.group(1))[0]  # a redirection is the shell's
+                        out.append((name, "envdoctor " + re.split(r"\s+#", line)[0].strip()))
     return out
 
 
