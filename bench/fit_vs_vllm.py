@@ -22,15 +22,15 @@ import sys
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, HERE)
 
-from envdoctor import fit  # noqa: E402
-from envdoctor.matrices import Matrices  # noqa: E402
-from envdoctor.modelcfg import absolute, find_model  # noqa: E402
-from envdoctor.system.fs import RootedFS  # noqa: E402
+from envdoctor.fit import calc as fit  # noqa: E402
+from envdoctor.compat.tables import Matrices  # noqa: E402
+from envdoctor.fit.model_config import absolute, find_model  # noqa: E402
+from envdoctor.machine.fs import RootedFS  # noqa: E402
 
 
 def total_from_nvml() -> int:
-    from envdoctor.context import live_context
-    from envdoctor.model import Facts
+    from envdoctor.machine.context import live_context
+    from envdoctor.core.results import Facts
     from envdoctor.probes import nvidia
 
     driver = nvidia.probe(live_context({}), Facts())
@@ -41,7 +41,7 @@ def recorded(runs_dir: str) -> int:
     """Predicted vs logged for runs written by bench/fit_shapes_gpu.py."""
     import json
 
-    from envdoctor.modelcfg import shape_from_config
+    from envdoctor.fit.model_config import shape_from_config
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from fit_shapes_gpu import config_for  # what each run's config.json was

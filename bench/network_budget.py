@@ -55,16 +55,16 @@ def main() -> None:
     if args.serve:
         serve()
         return
-    from envdoctor.check import evaluate
-    from envdoctor.context import Context, Host
-    from envdoctor.facts import PlatformFacts, PythonEnvFacts, TorchBuild
-    from envdoctor.matrices import Matrices
-    from envdoctor.model import Facts, ProbeResult
+    from envdoctor.check.run import evaluate
+    from envdoctor.machine.context import Context, Host
+    from envdoctor.core.facts import PlatformFacts, PythonEnvFacts, TorchBuild
+    from envdoctor.compat.tables import Matrices
+    from envdoctor.core.results import Facts, ProbeResult
     from envdoctor.probes import network
     from envdoctor.rules import ALL_RULES
-    from envdoctor.system.fs import RootedFS
-    from envdoctor.system.net import SystemNet
-    from envdoctor.system.runner import SubprocessRunner
+    from envdoctor.machine.fs import RootedFS
+    from envdoctor.machine.net import SystemNet
+    from envdoctor.machine.runner import SubprocessRunner
 
     child = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)

@@ -1,3 +1,3 @@
-from .start import main
+from envdoctor.start import main
 
 main()

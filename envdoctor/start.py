@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from . import __version__
+from envdoctor import __version__
 
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
         sys.stdout.write(f"envdoctor, version {__version__}\n")
         sys.exit(0)
-    from .cli import main as cli_main
+    from envdoctor.cli import main as cli_main
 
     cli_main()

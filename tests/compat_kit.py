@@ -7,9 +7,9 @@ import os
 import shutil
 from typing import Optional, Sequence, Tuple
 
-from envdoctor.facts import Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
-from envdoctor.matrices import Matrices, default_dir
-from envdoctor.model import Facts, ProbeResult
+from envdoctor.core.facts import Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
+from envdoctor.compat.tables import Matrices, default_dir
+from envdoctor.core.results import Facts, ProbeResult
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MINI = os.path.join(HERE, "data", "compat", "mini")

@@ -11,13 +11,13 @@ from typing import Dict, Tuple
 
 import pytest
 
-from envdoctor.check import exit_code, run_check
-from envdoctor.matrices import Matrices
-from envdoctor.model import Report
+from envdoctor.check.run import exit_code, run_check
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Report
 from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import document
-from envdoctor.system.replay import replay_context
+from envdoctor.machine.replay import replay_context
 
 from .netkit import netrun, no_internet  # noqa: F401 - fixtures, found by pytest by name
 

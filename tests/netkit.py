@@ -10,16 +10,16 @@ from typing import Dict, Mapping, Optional
 
 import pytest
 
-from envdoctor.check import evaluate
-from envdoctor.context import Context, Host
-from envdoctor.facts import NetworkFacts, PlatformFacts, PythonEnvFacts, TorchBuild
-from envdoctor.matrices import Matrices
-from envdoctor.model import Facts, ProbeResult
+from envdoctor.check.run import evaluate
+from envdoctor.machine.context import Context, Host
+from envdoctor.core.facts import NetworkFacts, PlatformFacts, PythonEnvFacts, TorchBuild
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.probes import network
 from envdoctor.rules import ALL_RULES
-from envdoctor.system.fs import RootedFS
-from envdoctor.system.net import SystemNet
-from envdoctor.system.runner import SubprocessRunner
+from envdoctor.machine.fs import RootedFS
+from envdoctor.machine.net import SystemNet
+from envdoctor.machine.runner import SubprocessRunner
 
 HOME = "/home/user"
 BUDGET_GRACE = 0.6  # a target's threads may finish this much after the budget
@@ -104,4 +104,4 @@ def netrun(tmp_path) -> NetRun:
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch):
     """Whatever a test builds, envdoctor's own resolver knows no real host name."""
-    monkeypatch.setattr("envdoctor.system.net.system_resolver", resolver())
+    monkeypatch.setattr("envdoctor.machine.net.system_resolver", resolver())

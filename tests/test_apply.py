@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from envdoctor.apply.download import CHUNK
+from envdoctor.fix.apply.download import CHUNK
 from envdoctor.cli import main
 
 from .conftest import machine_dir
@@ -181,8 +181,8 @@ def test_apply_dry_run_changes_nothing(isolated, capsys):
 def test_a_failed_pip_step_is_classified_by_explains_signatures():
     """fix --apply reads pip's output with the signatures `envdoctor explain` uses (here a real
     pip log from the corpus's dev split: a hash mismatch of a torch download)."""
-    from envdoctor.apply.wheelhouse import failure
-    from envdoctor.system.runner import CommandResult
+    from envdoctor.fix.apply.wheelhouse import failure
+    from envdoctor.machine.runner import CommandResult
 
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "data", "corpus", "logs", "a-ootd-torch201-hash-mismatch.log"), encoding="utf-8") as fh:

@@ -10,9 +10,9 @@ import pytest
 
 from envdoctor.compat.builds import builds
 from envdoctor.compat.python import choose, stack_pythons
-from envdoctor.facts import Distribution, TorchBuild
-from envdoctor.model import Facts
-from envdoctor.resolve import Wishes, evaluate_build, target_from
+from envdoctor.core.facts import Distribution, TorchBuild
+from envdoctor.core.results import Facts
+from envdoctor.fix.resolve import Wishes, evaluate_build, target_from
 from envdoctor.rules import ALL_RULES
 
 from .conftest import MACHINE_NAMES, check_machine

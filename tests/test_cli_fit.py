@@ -82,7 +82,7 @@ def test_bad_input_is_one_line_and_exit_4(capsys, argv, message):
 
 
 def test_no_gpu_here_asks_for_one(capsys, monkeypatch):
-    from envdoctor.engine import ProbeAbsent
+    from envdoctor.probes.engine import ProbeAbsent
     from envdoctor.probes import nvidia
 
     def absent(ctx, facts):

@@ -154,7 +154,7 @@ def test_a_vanished_active_venv_is_named(capsys, tmp_path, monkeypatch):
 
 def test_an_internal_error_names_a_debug_switch_every_command_has(capsys, monkeypatch):
     # Other defects: fix has no --debug, yet its internal errors said "rerun with --debug".
-    import envdoctor.fixcmd as fixcmd
+    import envdoctor.fix.run as fixcmd
 
     def broken(*_a, **_k):
         raise RuntimeError("boom")

@@ -13,7 +13,7 @@ from envdoctor.compat import driver as drv
 from envdoctor.compat.builds import builds
 from envdoctor.compat.judge import GpuSeen, Machine, judge
 from envdoctor.compat.kernels import lowest_min_cc
-from envdoctor.matrices import TABLES, Matrices
+from envdoctor.compat.tables import TABLES, Matrices
 
 M = Matrices()
 SOURCE = re.compile(r"https?://|package metadata|package index|sdist|code index|RELEASE\.md|\w+\.(csv|md|py|txt)\b")
@@ -95,7 +95,7 @@ def test_variant_builds_exist_where_the_docs_say():
 
 def test_first_users_machine_from_every_real_windows_driver():
     """vLLM 0.5.3 on WSL 2 with the RTX 3050 Laptop: torch 2.3.1 cu121, no toolkit, the 0.5.4 advice."""
-    from envdoctor.resolve import Wishes, resolve
+    from envdoctor.fix.resolve import Wishes, resolve
 
     from .compat_kit import machine_facts
 

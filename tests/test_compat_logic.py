@@ -10,7 +10,7 @@ from envdoctor.compat import driver as drv
 from envdoctor.compat.builds import builds
 from envdoctor.compat.judge import GpuSeen, Machine, judge
 from envdoctor.compat.kernels import vllm_has
-from envdoctor.resolve import Wishes, resolve
+from envdoctor.fix.resolve import Wishes, resolve
 
 from .compat_kit import machine_facts, mini_matrices
 
@@ -197,7 +197,7 @@ def test_jetson_is_not_planned(m):
 
 
 def test_plan_steps_for_a_variant_wheel_uv_and_docker(m, tmp_path):
-    from envdoctor.plan import make_plan
+    from envdoctor.fix.plan import make_plan
     from envdoctor.render import plan_dockerfile
 
     r = plan(m, driver="570.26")  # 1.2.0+cu129 from the GitHub release
@@ -227,7 +227,7 @@ def _with(facts, *dists):
     """The machine's environment with these distributions added (name, version)."""
     import dataclasses
 
-    from envdoctor.facts import Distribution
+    from envdoctor.core.facts import Distribution
 
     env = facts.get("python")
     more = env.distributions + tuple(Distribution(n, v) for n, v in dists)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from envdoctor.apply.download import CHUNK, DownloadError, Policy, fetch, sha256_of
+from envdoctor.fix.apply.download import CHUNK, DownloadError, Policy, fetch, sha256_of
 
 from .loopback_index import LoopbackIndex, make_wheel
 

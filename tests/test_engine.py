@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-from envdoctor.check import evaluate, exit_code, run_check
-from envdoctor.engine import Probe, ProbeFailed, ProbeRun, ProbeSkipped, select
-from envdoctor.matrices import Matrices
-from envdoctor.model import Facts, Report
+from envdoctor.check.run import evaluate, exit_code, run_check
+from envdoctor.probes.engine import Probe, ProbeFailed, ProbeRun, ProbeSkipped, select
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts, Report
 from envdoctor.rules import ALL_RULES
-from envdoctor.system.replay import replay_context
+from envdoctor.machine.replay import replay_context
 
 from .conftest import machine_dir
 

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from envdoctor import fit
-from envdoctor.fit import GiB, MiB
-from envdoctor.matrices import Matrices, default_dir
-from envdoctor.model_fit import gpu_from_catalog, plan_for
-from envdoctor.modelcfg import from_catalog
+from envdoctor.fit import calc as fit
+from envdoctor.fit.calc import GiB, MiB
+from envdoctor.compat.tables import Matrices, default_dir
+from envdoctor.fit.sizing import gpu_from_catalog, plan_for
+from envdoctor.fit.model_config import from_catalog
 
 # A real H100 run (vLLM 0.26.0, Qwen2-1.5B-Instruct shape, dummy weights, gpu_memory_utilization
 # 0.5, enforce_eager, max_model_len 2048) logged these two lines:
@@ -233,7 +233,7 @@ def test_every_quantization_method_is_sized_from_its_layout(m):
 
 
 def test_quantization_configs_as_published_are_read(m):
-    from envdoctor.modelcfg import shape_from_config
+    from envdoctor.fit.model_config import shape_from_config
 
     cfg = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
            "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 128256,
@@ -277,7 +277,7 @@ def test_moe_parameters_count_every_expert():
     # Mixtral-8x7B's config (8 local experts, 2 per token) and its published total: 46,702,792,704
     # parameters (keras-hub's Mixtral preset "mixtral_8_7b_en": params 46702792704; a training log
     # "Created model with total parameters: 46702792704 (46.70 B)").
-    from envdoctor.modelcfg import shape_from_config
+    from envdoctor.fit.model_config import shape_from_config
 
     mixtral = shape_from_config({
         "architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 4096,

@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from envdoctor import fit
-from envdoctor.modelcfg import shape_from_config
+from envdoctor.fit import calc as fit
+from envdoctor.fit.model_config import shape_from_config
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures", "fit")
 # The runner that made the runs knows each run's config.json (a "-awq" / "-fp8" / "-graphs" run is its

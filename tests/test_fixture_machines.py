@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from envdoctor.matrices import Matrices
+from envdoctor.compat.tables import Matrices
 from envdoctor.rules import ALL_RULES
 
 from .conftest import MACHINE_NAMES, check_machine, machine_dir

@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
     import sre_parse  # type: ignore[no-redef]
 
 from envdoctor.compat import gpu
-from envdoctor.matrices import GpuSpec, Matrices
+from envdoctor.compat.tables import GpuSpec, Matrices
 
 REAL = os.path.join(os.path.dirname(__file__), "data", "real", "gpu_names.csv")
 CC_OF_ARCH = {

@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
-from envdoctor.check import exit_code, run_check
-from envdoctor.context import Context, Host
-from envdoctor.matrices import Matrices
-from envdoctor.system.fs import RootedFS
-from envdoctor.system.runner import SubprocessRunner
+from envdoctor.check.run import exit_code, run_check
+from envdoctor.machine.context import Context, Host
+from envdoctor.compat.tables import Matrices
+from envdoctor.machine.fs import RootedFS
+from envdoctor.machine.runner import SubprocessRunner
 
 from .processes import alive as _alive
 
@@ -24,7 +24,7 @@ class HangingNvml:
 
     def read(self, timeout):
         # Like the real reader: the call runs in a watchdog thread that is abandoned.
-        from envdoctor.system.watchdog import call_with_timeout
+        from envdoctor.machine.watchdog import call_with_timeout
         outcome = call_with_timeout(lambda: self.release.wait(600), timeout)
         raise TimeoutError(f"NVML gave no answer in {timeout:.1f} s") if outcome.status == "timeout" else AssertionError
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from envdoctor.system.http1 import Conn, HttpError, dechunk, parse_head
-from envdoctor.system.x509 import issuer_and_subject
+from envdoctor.machine.http1 import Conn, HttpError, dechunk, parse_head
+from envdoctor.machine.x509 import issuer_and_subject
 from .netservers import TLS_DIR
 
 

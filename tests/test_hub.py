@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from envdoctor import hub
+from envdoctor.fit import hub
 from envdoctor.cli import main
 from tests.loopback_hub import LoopbackHub, Repo, silent_server
 

@@ -50,8 +50,8 @@ def test_ctrl_c_while_the_main_thread_waits_on_a_child_kills_it(tmp_path):
     pidfile = tmp_path / "pid"
     script = (
         "import sys\n"
-        "from envdoctor.cli_support import interrupted\n"
-        "from envdoctor.system.runner import SubprocessRunner\n"
+        "from envdoctor.cli.support import interrupted\n"
+        "from envdoctor.machine.runner import SubprocessRunner\n"
         "try:\n"
         f"    SubprocessRunner().run(['sh', '-c', 'echo $$ > {pidfile}; exec sleep 600'], 600)\n"
         "except KeyboardInterrupt as exc:\n"

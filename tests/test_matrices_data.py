@@ -6,9 +6,9 @@ from dataclasses import replace
 import pytest
 from packaging.version import Version
 
-from envdoctor.fit import count_parameters, kv_bytes_per_token
-from envdoctor.matrices import Matrices
-from envdoctor.modelcfg import shape_from_spec
+from envdoctor.fit.calc import count_parameters, kv_bytes_per_token
+from envdoctor.compat.tables import Matrices
+from envdoctor.fit.model_config import shape_from_spec
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def m():
 
 
 def test_every_row_of_every_table_names_a_source(m):
-    from envdoctor.matrices import TABLES
+    from envdoctor.compat.tables import TABLES
 
     for name in TABLES:
         for row in m.table(name):

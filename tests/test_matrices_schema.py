@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from envdoctor.matrices import TABLES, MatrixError, Matrices, default_dir
+from envdoctor.compat.tables import TABLES, MatrixError, Matrices, default_dir
 
 
 @pytest.fixture()

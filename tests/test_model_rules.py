@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from envdoctor.check import evaluate
-from envdoctor.context import Context, Host
-from envdoctor.engine import ProbeSkipped
-from envdoctor.facts import DriverFacts, Gpu, ModelFacts, PlatformFacts
-from envdoctor.matrices import Matrices
-from envdoctor.model import Facts, ProbeResult
-from envdoctor.probes import model as model_probe
+from envdoctor.check.run import evaluate
+from envdoctor.machine.context import Context, Host
+from envdoctor.probes.engine import ProbeSkipped
+from envdoctor.core.facts import DriverFacts, Gpu, ModelFacts, PlatformFacts
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.probes import llm_model as model_probe
 from envdoctor.rules import ALL_RULES
-from envdoctor.system.fs import RootedFS
-from envdoctor.system.runner import SubprocessRunner
+from envdoctor.machine.fs import RootedFS
+from envdoctor.machine.runner import SubprocessRunner
 
 MODEL_CODES = {"model-does-not-fit", "model-fits-with-settings", "kv-cache-too-small-for-context", "model-not-found",
                "model-no-gpu"}

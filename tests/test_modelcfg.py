@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from envdoctor.fit import weight_bytes
-from envdoctor.matrices import Matrices
-from envdoctor.modelcfg import (ModelConfigError, ModelNotFound, find_local, find_model, hub_cache_dir,
+from envdoctor.fit.calc import weight_bytes
+from envdoctor.compat.tables import Matrices
+from envdoctor.fit.model_config import (ModelConfigError, ModelNotFound, find_local, find_model, hub_cache_dir,
                                 variants_for)
-from envdoctor.system.fs import RootedFS
+from envdoctor.machine.fs import RootedFS
 
 # The values of the Qwen2-1.5B-Instruct config copy cited in matrices/models.csv.
 QWEN2_1_5B = {

@@ -172,7 +172,7 @@ def test_targets_come_from_configuration_and_pip_itself(netrun):
 
 
 def test_the_newest_default_cuda_build_when_the_env_has_no_cuda_torch(netrun):
-    from envdoctor.matrices import Matrices
+    from envdoctor.compat.tables import Matrices
 
     newest = max(Matrices().table("torch"), key=lambda r: r.version)
     tag = "cu" + newest.default_cuda.replace(".", "")
@@ -220,11 +220,11 @@ def test_pick_wheel_prefers_a_torch_wheel_for_this_machine():
 
 
 def test_no_network_in_a_recorded_machine():
-    from envdoctor.context import Context, Host
-    from envdoctor.engine import ProbeSkipped
-    from envdoctor.model import Facts
-    from envdoctor.system.fs import RootedFS
-    from envdoctor.system.runner import SubprocessRunner
+    from envdoctor.machine.context import Context, Host
+    from envdoctor.probes.engine import ProbeSkipped
+    from envdoctor.core.results import Facts
+    from envdoctor.machine.fs import RootedFS
+    from envdoctor.machine.runner import SubprocessRunner
 
     replayed = Context(runner=SubprocessRunner(), fs=RootedFS("/"), env={}, nvml=None,
                        host=Host("Linux", "x86_64", sys.executable))  # net=None, as replay_context builds it

@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from envdoctor.matrices import Matrices, default_dir
-from envdoctor.resolve import Wishes, resolve
+from envdoctor.compat.tables import Matrices, default_dir
+from envdoctor.fix.resolve import Wishes, resolve
 
 from .conftest import MACHINE_NAMES, check_machine
 from .test_fixture_machines import EXPECTED

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 
-from envdoctor.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
+from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
                              ResourceFacts)
-from envdoctor.matrices import Matrices
-from envdoctor.model import Facts, ProbeResult
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.rules import ALL_RULES
 from .conftest import machine_dir
 from .test_cli import run
@@ -17,7 +17,7 @@ GiB = 1024 ** 3
 
 
 def findings(**areas):
-    from envdoctor.check import evaluate
+    from envdoctor.check.run import evaluate
 
     facts = Facts({a: ProbeResult(a, "ok", facts=f) for a, f in areas.items()})
     found, crashes = evaluate(facts, Matrices(), ALL_RULES)
@@ -94,9 +94,9 @@ def test_n33_skip_python_reports_nothing_about_python(capsys):
 def test_n34_a_network_check_cut_by_the_deadline_says_so_and_exits_3(monkeypatch):
     import time
 
-    from envdoctor.check import exit_code, run_check
-    from envdoctor.context import live_context
-    from envdoctor.engine import Probe
+    from envdoctor.check.run import exit_code, run_check
+    from envdoctor.machine.context import live_context
+    from envdoctor.probes.engine import Probe
     from envdoctor.probes import network
 
     probes = [Probe("python", "Python", lambda c, d: time.sleep(0.45), 2),
@@ -183,7 +183,7 @@ def test_n35_explain_and_run_smoke_say_their_exit_codes(capsys):
 def test_n18_the_header_counts_start_up_too(capsys):
     import time
 
-    from envdoctor.check import process_seconds
+    from envdoctor.check.run import process_seconds
 
     before = process_seconds()
     time.sleep(0.05)

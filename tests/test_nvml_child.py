@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from envdoctor.system import nvml
+from envdoctor.machine import nvml
 
 FAKE_PYNVML = '''
 import os, signal, time

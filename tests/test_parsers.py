@@ -12,7 +12,7 @@ from envdoctor.probes.platform import parse_os_release, wsl_version
 from envdoctor.probes.python_env import parse_torch_version_py, torch_build
 from envdoctor.probes.resources import parse_meminfo
 from envdoctor.probes.wsl import installed_driver_packages, parse_ldconfig
-from envdoctor.facts import Distribution
+from envdoctor.core.facts import Distribution
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "nvidia-smi")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import pytest
 
-from envdoctor.facts_json import FactsFileError, from_document
-from envdoctor.fixcmd import Inputs, uv_made
-from envdoctor.modelcfg import from_catalog
-from envdoctor.plan import PlanProblem, env_tool_for, make_plan
-from envdoctor.resolve import Wishes, resolve
-from envdoctor.system.fs import RootedFS
+from envdoctor.core.facts_from_json import FactsFileError, from_document
+from envdoctor.fix.run import Inputs, uv_made
+from envdoctor.fit.model_config import from_catalog
+from envdoctor.fix.plan import PlanProblem, env_tool_for, make_plan
+from envdoctor.fix.resolve import Wishes, resolve
+from envdoctor.machine.fs import RootedFS
 
 from .conftest import MACHINE_NAMES, check_machine
 

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from envdoctor.resolve import Wishes, resolve
+from envdoctor.fix.resolve import Wishes, resolve
 
 from .compat_kit import machine_facts
 

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from envdoctor.check import run_check
-from envdoctor.engine import ProbeFailed
-from envdoctor.model import Facts
+from envdoctor.check.run import run_check
+from envdoctor.probes.engine import ProbeFailed
+from envdoctor.core.results import Facts
 from envdoctor.probes import nvidia, platform, resources
-from envdoctor.system.replay import replay_context
+from envdoctor.machine.replay import replay_context
 
 SMI = "/usr/bin/nvidia-smi"
 QUERY = [SMI, "--query-gpu=" + ",".join(nvidia.QUERY_FIELDS), "--format=csv,noheader,nounits"]
@@ -94,8 +94,8 @@ def test_wslconfig_memory_is_read_under_wsl(tmp_path):
     ctx = machine(tmp_path, files={
         "/proc/meminfo": "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n",
         "/mnt/c/Users/angel/.wslconfig": "[wsl2]\nprocessors=4\nmemory=6GB\n"})
-    from envdoctor.facts import PlatformFacts
-    from envdoctor.model import ProbeResult
+    from envdoctor.core.facts import PlatformFacts
+    from envdoctor.core.results import ProbeResult
 
     deps = Facts({"platform": ProbeResult("platform", "ok", facts=PlatformFacts("Linux", "x86_64", wsl=2))})
     facts = resources.probe(ctx, deps)
@@ -113,7 +113,7 @@ def test_outside_linux_the_linux_probes_skip(tmp_path):
 
 
 def test_without_any_sign_of_a_driver_nvml_is_not_even_loaded(monkeypatch):
-    from envdoctor.system import nvml
+    from envdoctor.machine import nvml
 
     monkeypatch.setattr(nvml, "DRIVER_MARKS", ("/nonexistent/nvidiactl",))
     with pytest.raises(nvml.NvmlUnavailable) as err:

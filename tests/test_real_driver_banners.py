@@ -26,7 +26,7 @@ from typing import Dict, List
 import pytest
 
 from envdoctor.compat.driver import cuda_for_driver
-from envdoctor.matrices import Matrices
+from envdoctor.compat.tables import Matrices
 
 CSV = os.path.join(os.path.dirname(__file__), "data", "real", "driver_banners.csv")
 

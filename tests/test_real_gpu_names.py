@@ -18,7 +18,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from envdoctor.compat import gpu
-from envdoctor.matrices import Matrices
+from envdoctor.compat.tables import Matrices
 
 REAL = os.path.join(os.path.dirname(__file__), "data", "real")
 

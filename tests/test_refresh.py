@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from envdoctor.cli import main
-from envdoctor.matrices import default_dir
-from envdoctor.pipindex import config_files, pip_default, resolve
+from envdoctor.compat.tables import default_dir
+from envdoctor.compat.pipindex import config_files, pip_default, resolve
 
 PAD = 3 * 1024 * 1024  # incompressible filler: reading a wheel whole would show in the byte count
 
@@ -197,7 +197,7 @@ def test_an_index_that_ignores_range_is_not_downloaded_whole(capsys, index, data
     code, out, err = run(capsys, "matrices", "refresh", "--package", "vllm", "--timeout", "5")
     assert code == 3 and "ignored the Range header" in err and "PEP 658" in err
     # The client gives up on the answer's headers: not one byte of the body is read.
-    from envdoctor.refresh import Http, RefreshError, metadata_by_range
+    from envdoctor.compat.refresh import Http, RefreshError, metadata_by_range
 
     http = Http(5)
     wheel = next(p for p in index.files if p.startswith("/files/vllm-0.35.0") and p.endswith(".whl"))
@@ -234,9 +234,9 @@ def test_a_stalled_index_times_out(capsys, data_dir, monkeypatch):
 
 @pytest.fixture()
 def no_system_pip_conf(monkeypatch):
-    import envdoctor.pipindex
+    import envdoctor.compat.pipindex
 
-    monkeypatch.setattr(envdoctor.pipindex, "SYSTEM_FILES", ())
+    monkeypatch.setattr(envdoctor.compat.pipindex, "SYSTEM_FILES", ())
 
 
 def test_index_resolution_order(tmp_path, no_system_pip_conf):

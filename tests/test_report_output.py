@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from envdoctor.cli import main
-from envdoctor.system.files import NotARegularFile, write_file
+from envdoctor.machine.files import NotARegularFile, write_file
 
 
 def run(capsys, *args):

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from envdoctor.model import Facts, ProbeResult
+from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.compat.python import wheel_has_python
-from envdoctor.resolve import UsageProblem, Wishes, resolve
+from envdoctor.fix.resolve import UsageProblem, Wishes, resolve
 
 from .compat_kit import mini_matrices
 from .conftest import check_machine

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from envdoctor.facts import (DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, ResourceFacts, Disk,
+from envdoctor.core.facts import (DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, ResourceFacts, Disk,
                              TorchBuild, Distribution, TorchRuntimeFacts)
-from envdoctor.fit import MiB, utilization_for
-from envdoctor.matrices import Matrices
-from envdoctor.model import Facts, ProbeResult
+from envdoctor.fit.calc import MiB, utilization_for
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.rules import driver, packages, resources, torch
 
 M = Matrices()

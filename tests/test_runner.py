@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from envdoctor.system.runner import SubprocessRunner
+from envdoctor.machine.runner import SubprocessRunner
 
 from .processes import alive as _alive
 
@@ -116,7 +116,7 @@ def test_children_write_no_bytecode(tmp_path):
 def test_kill_all_ends_running_children_and_their_escaped_grandchildren(tmp_path):
     import threading
 
-    from envdoctor.system import children
+    from envdoctor.machine import children
 
     pids = tmp_path / "pids"
     script = f"echo $$ >> {pids}; setsid sh -c 'echo $$ >> {pids}; exec sleep 60' & exec sleep 60"

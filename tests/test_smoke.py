@@ -11,9 +11,9 @@ import time
 import pytest
 
 from envdoctor.cli import main
-from envdoctor.context import live_context
+from envdoctor.machine.context import live_context
 from envdoctor.smoke.run import SmokeOptions, run_smoke
-from envdoctor.system.replay import ReplayNvml
+from envdoctor.machine.replay import ReplayNvml
 
 from .processes import alive as _alive
 
@@ -191,9 +191,9 @@ def test_the_parser_reads_the_real_h100_run_as_envdoctor_reported_it():
 
 
 def test_the_fit_calculator_agrees_with_the_real_kv_cache_within_two_percent():
-    from envdoctor import fit
-    from envdoctor.matrices import Matrices
-    from envdoctor.modelcfg import from_catalog
+    from envdoctor.fit import calc as fit
+    from envdoctor.compat.tables import Matrices
+    from envdoctor.fit.model_config import from_catalog
 
     doc = json.load(open(FIXTURE + ".json"))
     kwargs = doc["spec"]["llm_kwargs"]

@@ -10,7 +10,7 @@ import textwrap
 import time
 
 from envdoctor.smoke.run import SmokeOptions, run_smoke
-from envdoctor.system.stream import LINE_LIMIT, run_streaming
+from envdoctor.machine.stream import LINE_LIMIT, run_streaming
 
 from .processes import alive as _alive
 from .test_smoke import ctx_for
@@ -30,7 +30,7 @@ def test_ctrl_c_kills_the_vllm_child_and_writes_the_log(fake_env, tmp_path):
         import os, sys
         sys.path.insert(0, {os.path.dirname(HERE)!r})
         from envdoctor.smoke.run import SmokeOptions, run_smoke
-        from envdoctor.system.children import kill_all
+        from envdoctor.machine.children import kill_all
         from tests.test_smoke import ctx_for
         try:
             run_smoke(ctx_for({fake_env!r}, "hang", cache={str(tmp_path / 'cache')!r}),

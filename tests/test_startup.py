@@ -9,7 +9,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HEAVY = ("packaging", "rich", "csv", "envdoctor.matrices", "envdoctor.facts", "envdoctor.rules", "requests")
+HEAVY = ("packaging", "rich", "csv", "envdoctor.compat.tables", "envdoctor.core.facts", "envdoctor.rules", "requests")
 
 
 def imported(*args: str) -> set:

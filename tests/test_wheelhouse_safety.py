@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
-from envdoctor.apply.download import Policy, sha256_of
-from envdoctor.apply.wheelhouse import Artifact, StepError, download_all, resolve
-from envdoctor.plan import Install
-from envdoctor.system.runner import CommandResult
+from envdoctor.fix.apply.download import Policy, sha256_of
+from envdoctor.fix.apply.wheelhouse import Artifact, StepError, download_all, resolve
+from envdoctor.fix.plan import Install
+from envdoctor.machine.runner import CommandResult
 
 from .loopback_index import LoopbackIndex, make_wheel
 

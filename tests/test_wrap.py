@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import shlex
 
-from envdoctor.matrices import Matrices
+from envdoctor.compat.tables import Matrices
 from envdoctor.render.wrap import prose_lines
 from .conftest import machine_dir
 
@@ -19,10 +19,10 @@ def test_prose_wraps_indented_under_its_text():
 
 
 def _plan_text(width):
-    from envdoctor.fixcmd import gather, plan_for
+    from envdoctor.fix.run import gather, plan_for
     from envdoctor.redact import Redactor
     from envdoctor.render.plan_text import render
-    from envdoctor.resolve import Wishes
+    from envdoctor.fix.resolve import Wishes
 
     import contextlib
     inputs = gather(None, machine_dir("wsl2-rtx3050-laptop"), None, 8.0)
@@ -51,11 +51,11 @@ def test_fix_plan_commands_stay_on_one_line_at_60_columns():
 def test_check_on_a_60_column_terminal_wraps_prose_not_commands(monkeypatch):
     import re
 
-    from envdoctor.check import exit_code, run_check
+    from envdoctor.check.run import exit_code, run_check
     from envdoctor.probes import ALL_PROBES
     from envdoctor.redact import Redactor
     from envdoctor.render.human import render
-    from envdoctor.system.replay import replay_context
+    from envdoctor.machine.replay import replay_context
 
     monkeypatch.setenv("COLUMNS", "60")
     report = run_check(replay_context(machine_dir("wsl2-rtx3050-laptop")), Matrices())

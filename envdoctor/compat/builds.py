@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from ..matrices import TORCH_INDEX, Matrices, TorchRelease, VllmRelease
-from .driver import cuda_key
+from envdoctor.compat.tables import TORCH_INDEX, Matrices, TorchRelease, VllmRelease
+from envdoctor.compat.driver import cuda_key
 
 RELEASES = "https://github.com/vllm-project/vllm/releases/download"
 
@@ -70,7 +70,7 @@ class Build:
 
 def builds(release: VllmRelease, m: Matrices) -> List[Build]:
     """Every build of a release, the package index's first. Empty when its torch pin is not in the data."""
-    from ..rules.base import pinned_version
+    from envdoctor.rules.base import pinned_version
 
     pin = pinned_version(release.torch)
     torch = m.torch(pin) if pin else None

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ..matrices import DriverBranch, Matrices
+from envdoctor.compat.tables import DriverBranch, Matrices
 
 # NVIDIA: "applications built with a newer toolkit run with a limited feature set"; code that
 # JIT-compiles PTX newer than the driver fails ("the provided PTX was compiled with an unsupported

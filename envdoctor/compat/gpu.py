@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..matrices import GpuSpec, Matrices
+from envdoctor.compat.tables import GpuSpec, Matrices
 
 _PREFIX = re.compile(r"(?:NVIDIA\s+)+", re.IGNORECASE)  # newer drivers prefix names drivers before R495 did not
 _MIG = re.compile(r"\s+MIG\s+(\d+g\.(\d+)gb)$", re.IGNORECASE)  # "NVIDIA H100 NVL MIG 3g.47gb": an instance

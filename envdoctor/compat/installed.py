@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..matrices import Matrices
-from ..model import Facts
-from .builds import Build, builds, cuda_of_tag
-from .judge import GpuSeen, Machine
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts
+from envdoctor.compat.builds import Build, builds, cuda_of_tag
+from envdoctor.compat.judge import GpuSeen, Machine
 
 
 def machine_of(facts: Facts, m: Matrices) -> Machine:
-    from ..rules.base import gpu_cc, target_os
-    from .gpu import identify
-    from .known import glibc_of
+    from envdoctor.rules.base import gpu_cc, target_os
+    from envdoctor.compat.gpu import identify
+    from envdoctor.compat.known import glibc_of
 
     platform, driver, env, runtime = facts.get("platform"), facts.get("driver"), facts.get("python"), facts.get("torch")
     arch = {"AMD64": "x86_64", "arm64": "aarch64"}.get(platform.machine, platform.machine) if platform else "x86_64"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from ..matrices import Matrices
-from . import driver as drv
-from .builds import Build
-from .kernels import arch_supported, lowest_min_cc, torch_archs, vllm_has
+from envdoctor.compat.tables import Matrices
+from envdoctor.compat import driver as drv
+from envdoctor.compat.builds import Build
+from envdoctor.compat.kernels import arch_supported, lowest_min_cc, torch_archs, vllm_has
 
 NVIDIA_DRIVERS = "https://www.nvidia.com/Download/index.aspx"
 FIND_CC = "nvidia-smi --query-gpu=name,compute_cap --format=csv"
@@ -68,7 +68,7 @@ def platform_problems(mach: Machine, build: Build) -> List[Problem]:
 
 
 def glibc_problems(mach: Machine, build: Build) -> List[Problem]:
-    from .known import glibc_floor
+    from envdoctor.compat.known import glibc_floor
 
     need = glibc_floor(build.platforms, mach.arch)
     if need and mach.glibc and drv.cuda_key(mach.glibc) < drv.cuda_key(need):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from ..matrices import Matrices
-from .driver import cuda_key
+from envdoctor.compat.tables import Matrices
+from envdoctor.compat.driver import cuda_key
 
 
 def compilable(cc: str, cuda: str, m: Matrices) -> bool:

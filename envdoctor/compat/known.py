@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence
 
-from ..matrices import KnownIssue, Matrices
-from .driver import cuda_key
+from envdoctor.compat.tables import KnownIssue, Matrices
+from envdoctor.compat.driver import cuda_key
 
 LEGACY = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
 

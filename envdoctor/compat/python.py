@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence, Tuple
 
-from ..matrices import Matrices
+from envdoctor.compat.tables import Matrices
 
 # vLLM documents "Python: 3.10 -- 3.13" and its releases page uses `uv venv --python 3.12`; older
 # Pythons only where a stack allows nothing newer, 3.14 last (audit F16).
@@ -88,7 +88,7 @@ def describe(parts: Sequence[Tuple[str, Sequence[str]]]) -> List[str]:
 def stack_pythons(build, m: Matrices, arch: str) -> Tuple[List[str], List[Tuple[str, List[str]]]]:
     """(Pythons every wheel of the stack runs on, (package, its Pythons) for each package), from each
     package's Requires-Python and the wheels that exist for it (vLLM, torch, the companions)."""
-    from ..rules.base import pinned_version
+    from envdoctor.rules.base import pinned_version
 
     row, torch = build.release, build.torch
     parts = [(f"vllm {row.version}", allowed(row.python_requires, _vllm_tags(build, m), m)),

@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import BinaryIO, Callable, List, Optional, Tuple
 
-from ..matrices import Matrices
-from .diagnose import diagnose
-from .model import Diagnosis, Explanation, LogLine
-from .reader import DEFAULT_MAX_BYTES, LogInputError, open_log
-from .scan import Scanner
-from .signatures import load
+from envdoctor.compat.tables import Matrices
+from envdoctor.explain.diagnose import diagnose
+from envdoctor.explain.types import Diagnosis, Explanation, LogLine
+from envdoctor.explain.reader import DEFAULT_MAX_BYTES, LogInputError, open_log
+from envdoctor.explain.scan import Scanner
+from envdoctor.explain.signatures import load
 
 __all__ = ["Diagnosis", "Explanation", "LogInputError", "LogLine", "codes", "exit_code", "explain_log",
            "explain_text"]
@@ -60,8 +60,8 @@ def explain_text(text: str, *, source: str = "text", matrices: Optional[Matrices
 def exit_code(e: Explanation) -> int:
     """2: an error-level problem; 1: only warnings; 0: nothing to report; 3: error-like
     lines that no signature explains (could not diagnose exactly: a class inferred at most)."""
-    from ..exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
-    from ..model import SEVERITY_RANK
+    from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
+    from envdoctor.core.results import SEVERITY_RANK
 
     if e.root is not None and e.root.confidence == "inferred":
         return EXIT_CANNOT_CHECK
@@ -74,9 +74,9 @@ def exit_code(e: Explanation) -> int:
 
 def codes(matrices: Optional[Matrices] = None) -> List[Tuple[str, str, bool, str]]:
     """(code, class, shared with check, summary) for every code explain can report."""
-    from . import analyses, evidence
-    from .diagnose import check_codes
-    from .signatures import fill
+    from envdoctor.explain import analyses, evidence
+    from envdoctor.explain.diagnose import check_codes
+    from envdoctor.explain.signatures import fill
 
     shared = check_codes()
     out = {}

@@ -9,9 +9,9 @@ import dataclasses
 import re
 from typing import Dict, List, Optional
 
-from ..model import Finding
-from . import downloads
-from .model import Diagnosis, LogLine
+from envdoctor.core.results import Finding
+from envdoctor.explain import downloads
+from envdoctor.explain.types import Diagnosis, LogLine
 
 PIP_RESUME = "pip 25.2 and later resume an interrupted download by themselves (pip 25.1 added --resume-retries)"
 PIP_NEWS = "https://raw.githubusercontent.com/pypa/pip/refs/tags/25.2/NEWS.rst"
@@ -99,7 +99,7 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
 def _vllm_pin(version: Optional[str], matrices) -> Optional[str]:
     if not version or matrices is None:
         return None
-    from ..rules.base import pinned_version
+    from envdoctor.rules.base import pinned_version
 
     row = matrices.vllm(version.lstrip("v"))
     return pinned_version(row.torch) if row is not None else None
@@ -108,7 +108,7 @@ def _vllm_pin(version: Optional[str], matrices) -> Optional[str]:
 def _pinning(torch: str, matrices) -> List[str]:
     if matrices is None:
         return []
-    from ..rules.base import pinned_version
+    from envdoctor.rules.base import pinned_version
 
     return [str(r.version) for r in matrices.table("vllm") if pinned_version(r.torch) == torch]
 

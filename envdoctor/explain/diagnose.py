@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from ..model import Finding
-from . import analyses, evidence
-from .model import Diagnosis, Explanation, LogLine
-from .scan import Match, ScanResult
-from .signatures import LogSignature, derive, fill
+from envdoctor.core.results import Finding
+from envdoctor.explain import analyses, evidence
+from envdoctor.explain.types import Diagnosis, Explanation, LogLine
+from envdoctor.explain.scan import Match, ScanResult
+from envdoctor.explain.signatures import LogSignature, derive, fill
 
 EVIDENCE = 4  # matched lines listed per problem besides the first
 ERROR_LINES = 8
@@ -23,7 +23,7 @@ EXCEPTION_LINE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s+)?[\w.]*(?:Error|Exception)
 
 
 def check_codes() -> Set[str]:
-    from ..rules import ALL_RULES
+    from envdoctor.rules import ALL_RULES
 
     return {r.code for r in ALL_RULES}
 

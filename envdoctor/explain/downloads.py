@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import unquote
 
-from .reader import clean_line
+from envdoctor.explain.reader import clean_line
 
 CODES = ("download-stalled", "download-slow", "download-interrupted", "download-corrupted")
 UNITS = {"": 1e-6, "b": 1e-6, "k": 1e-3, "kb": 1e-3, "kib": 1.024e-3, "m": 1.0, "mb": 1.0, "mib": 1.048576,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional, Sequence, Tuple
 
-from ..model import Finding
-from .model import Diagnosis, LogLine
+from envdoctor.core.results import Finding
+from envdoctor.explain.types import Diagnosis, LogLine
 
 # (class, weight, pattern): case-blind, searched in one line. Specific phrases weigh more
 # than the words that merely tend to go with a class.
@@ -313,7 +313,7 @@ def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
 
 
 def score(text: str) -> int:
-    from .diagnose import _score
+    from envdoctor.explain.diagnose import _score
 
     return _score(text)
 

@@ -197,7 +197,7 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
         source = LogSource("<stdin>", io.BufferedReader(raw) if not hasattr(raw, "peek") else raw,
                            limit=max_bytes)
     else:
-        from ..system.files import open_input
+        from envdoctor.machine.files import open_input
 
         try:
             fh, size = open_input(path)  # a FIFO with no writer must not block here

@@ -14,9 +14,9 @@ import collections
 from dataclasses import dataclass, field
 from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import downloads
-from .reader import clean_line
-from .signatures import ERROR_WORDS, GATES, RARE_ERROR_WORDS, RARE_GATES, LogSignature
+from envdoctor.explain import downloads
+from envdoctor.explain.reader import clean_line
+from envdoctor.explain.signatures import ERROR_WORDS, GATES, RARE_ERROR_WORDS, RARE_GATES, LogSignature
 
 KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from ..matrices import Matrices, Table
-from ..model import SEVERITIES
+from envdoctor.compat.tables import Matrices, Table
+from envdoctor.core.results import SEVERITIES
 
 CLASSES: Dict[str, str] = {
     "network": "network",

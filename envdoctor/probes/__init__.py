@@ -1,10 +1,10 @@
 """Probes gather facts; they never judge or print. ALL_PROBES is the fixed render order."""
 from __future__ import annotations
 
-from ..areas import AREAS
-from ..engine import Probe
-from . import cuda_toolkit, model, network, nvidia, platform, python_env, resources, torch_runtime, wsl
-
+from envdoctor.core.areas import AREAS
+from envdoctor.probes.engine import Probe
+from envdoctor.probes import cuda_toolkit, network, nvidia, platform, python_env, resources, torch_runtime, wsl
+from envdoctor.probes import llm_model as model
 ALL_PROBES = (
     Probe("platform", "Platform", platform.probe, timeout=1.5),
     Probe("wsl", "WSL GPU plumbing", wsl.probe, timeout=2.5, needs=("platform",)),

@@ -10,10 +10,10 @@ import os
 import re
 from typing import Optional
 
-from ..context import Context
-from ..engine import ProbeAbsent, ProbeTimeout, require_linux
-from ..facts import CudaToolkitFacts, Toolkit
-from ..model import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeAbsent, ProbeTimeout, require_linux
+from envdoctor.core.facts import CudaToolkitFacts, Toolkit
+from envdoctor.core.results import Facts
 
 NVCC_TIMEOUT = 3.0
 

@@ -12,14 +12,14 @@ from dataclasses import replace
 from typing import Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
-from ..context import Context
-from ..facts import ConfigProblem, NetStep, NetTarget, NetworkFacts, PythonEnvFacts
-from ..model import Facts
-from ..redact import Redactor
-from .net_config import (CaChoice, PipSettings, Setting, conda_channels, env_route,
+from envdoctor.machine.context import Context
+from envdoctor.core.facts import ConfigProblem, NetStep, NetTarget, NetworkFacts, PythonEnvFacts
+from envdoctor.core.results import Facts
+from envdoctor.redact import Redactor
+from envdoctor.probes.net_config import (CaChoice, PipSettings, Setting, conda_channels, env_route,
                          parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,
                          requests_ca, uv_ca)
-from .net_trace import LIGHT_BYTES, LIGHT_HEAD_RESERVE, TargetSpec, TlsContext, Tracer
+from envdoctor.probes.net_trace import LIGHT_BYTES, LIGHT_HEAD_RESERVE, TargetSpec, TlsContext, Tracer
 
 JOIN_GRACE = 0.3
 HF_DEFAULT_ENDPOINT = "https://huggingface.co"  # huggingface_hub constants: HF_ENDPOINT's default
@@ -67,12 +67,12 @@ def local_target(ctx: Context, kind: str, setting: Setting, path: str, redact) -
 
 def _torch_tag(env: Optional[PythonEnvFacts]) -> Tuple[Optional[str], str]:
     """(cuXYZ, why): the target env's torch build, else the newest torch's default build."""
-    from ..rules.base import cuda_tag
+    from envdoctor.rules.base import cuda_tag
 
     if env is not None and env.torch is not None and env.torch.cuda:
         return cuda_tag(env.torch.cuda), f"torch {env.torch.version} in {env.executable}"
-    from ..matrices import Matrices
-    from ..model import DataError
+    from envdoctor.compat.tables import Matrices
+    from envdoctor.core.results import DataError
 
     try:
         newest = max(Matrices().table("torch"), key=lambda r: r.version)
@@ -166,7 +166,7 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
 
     tag, why = _torch_tag(env_facts)
     if tag:
-        from ..rules.base import TORCH_INDEX
+        from envdoctor.rules.base import TORCH_INDEX
 
         url = f"{TORCH_INDEX}/{tag}"
         plan.add("torch-index", Setting(url, why), (f"{url}/torch/",), links=True, **pip_kw(url))

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
-from ..context import Context
-from ..facts import ConfigProblem, PipConfigFile
+from envdoctor.machine.context import Context
+from envdoctor.core.facts import ConfigProblem, PipConfigFile
 
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
 PROXY_DEFAULT_PORT = {"http": 80, "https": 443}

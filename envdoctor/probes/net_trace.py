@@ -4,7 +4,7 @@ Direct: dns -> tcp -> tls -> http -> (transfer) -> sample. Through a proxy:
 proxy-connect -> (proxy-tls) -> tunnel (CONNECT) -> tls -> http -> ... Each step has
 its own timeout, cut short by the area's deadline, so a black-holed host costs seconds,
 never minutes. Throughput is a bounded Range sample; a stall is "no byte for
-STALL_SECONDS", seen by the read's own watchdog window (system/http1.py).
+STALL_SECONDS", seen by the read's own watchdog window (machine/http1.py).
 
 By default a target gets a share of LIGHT_BYTES (about 1 MiB for the whole check): a
 Range of its page and a Range of one file, enough for the headers, the time to the first
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .. import __version__
-from ..facts import NetStep, NetTarget, Throughput
-from ..system.http1 import Body, Conn, Head, HttpError, request
-from ..system.net import Address, Net, NetError, describe
-from ..system.x509 import issuer_and_subject
-from .net_config import CaChoice, ProxyChoice, proxy_address, proxy_credentials
+from envdoctor import __version__
+from envdoctor.core.facts import NetStep, NetTarget, Throughput
+from envdoctor.machine.http1 import Body, Conn, Head, HttpError, request
+from envdoctor.machine.net import Address, Net, NetError, describe
+from envdoctor.machine.x509 import issuer_and_subject
+from envdoctor.probes.net_config import CaChoice, ProxyChoice, proxy_address, proxy_credentials
 
 DNS_TIMEOUT = 2.0
 TCP_TIMEOUT = 1.5

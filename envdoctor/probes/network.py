@@ -11,10 +11,10 @@ All are traced in parallel (net_check.py), each step under its own timeout
 """
 from __future__ import annotations
 
-from ..context import Context
-from ..engine import ProbeOutOfTime, ProbeSkipped
-from ..facts import NetworkFacts
-from ..model import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeOutOfTime, ProbeSkipped
+from envdoctor.core.facts import NetworkFacts
+from envdoctor.core.results import Facts
 
 BUDGET = 4.0  # seconds of wall time for the whole area
 PROBE_TIMEOUT = BUDGET + 1.5  # the engine's limit: the budget, the pip child and the joins
@@ -29,6 +29,6 @@ def probe(ctx: Context, deps: Facts) -> NetworkFacts:
     if budget < 0.5:
         raise ProbeOutOfTime("not checked: the global deadline left no time for the network checks "
                              "(raise --deadline)")
-    from .net_check import run  # sockets, ssl and config parsers load only here
+    from envdoctor.probes.net_check import run  # sockets, ssl and config parsers load only here
 
     return run(ctx, deps, budget)

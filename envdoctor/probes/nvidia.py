@@ -11,11 +11,11 @@ import io
 import re
 from typing import List, Optional, Tuple
 
-from ..context import Context
-from ..engine import ProbeAbsent, ProbeFailed, ProbeTimeout
-from ..facts import MAX_GPUS, DriverFacts, Gpu, GpuProcess
-from ..model import Facts
-from ..system.nvml import NvmlUnavailable
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeTimeout
+from envdoctor.core.facts import MAX_GPUS, DriverFacts, Gpu, GpuProcess
+from envdoctor.core.results import Facts
+from envdoctor.machine.nvml import NvmlUnavailable
 
 MIB = 1024 * 1024
 NVML_TIMEOUT = 2.5

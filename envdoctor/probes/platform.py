@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional
 
-from ..context import Context
-from ..facts import PlatformFacts
-from ..model import Facts
+from envdoctor.machine.context import Context
+from envdoctor.core.facts import PlatformFacts
+from envdoctor.core.results import Facts
 
 
 def parse_os_release(text: str) -> Dict[str, str]:

@@ -14,10 +14,10 @@ from typing import Optional, Tuple
 
 
 
-from ..context import Context
-from ..engine import ProbeFailed, ProbeTimeout, require_linux
-from ..facts import Distribution, PythonEnvFacts, TorchBuild, canonicalize_name
-from ..model import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeFailed, ProbeTimeout, require_linux
+from envdoctor.core.facts import Distribution, PythonEnvFacts, TorchBuild, canonicalize_name
+from envdoctor.core.results import Facts
 
 CHILD_TIMEOUT = 5.0
 

@@ -8,10 +8,10 @@ import os
 import re
 from typing import Dict, Optional, Tuple
 
-from ..context import Context
-from ..engine import require_linux
-from ..facts import Disk, ResourceFacts
-from ..model import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import require_linux
+from envdoctor.core.facts import Disk, ResourceFacts
+from envdoctor.core.results import Facts
 
 
 def parse_meminfo(text: str) -> Dict[str, int]:

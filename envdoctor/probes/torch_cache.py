@@ -10,8 +10,8 @@ import json
 import os
 from typing import Mapping, Optional
 
-from ..context import Context
-from .python_env import child_source
+from envdoctor.machine.context import Context
+from envdoctor.probes.python_env import child_source
 
 KEY_TIMEOUT = 3.0
 FORMAT = 1

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from ..context import Context
-from ..engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
-from ..facts import TorchDevice, TorchRuntimeFacts
-from ..model import Facts
-from .python_env import child_source
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
+from envdoctor.core.facts import TorchDevice, TorchRuntimeFacts
+from envdoctor.core.results import Facts
+from envdoctor.probes.python_env import child_source
 
 CHILD_TIMEOUT = 15.0
 
@@ -43,7 +43,7 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
         raise ProbeSkipped("the Python environment could not be read")
     if env.torch is None:
         raise ProbeAbsent("torch is not installed in the target environment")
-    from . import torch_cache  # hashlib and the cache only when torch is really probed
+    from envdoctor.probes import torch_cache  # hashlib and the cache only when torch is really probed
 
     directory = torch_cache.cache_dir(ctx.env) if ctx.options.get("torch_cache") else None
     digest = torch_cache.key(ctx, env.executable) if directory else None

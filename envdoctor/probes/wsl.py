@@ -10,10 +10,10 @@ import os
 import re
 from typing import List, Optional, Tuple
 
-from ..context import Context
-from ..engine import ProbeSkipped
-from ..facts import WslFacts
-from ..model import Facts
+from envdoctor.machine.context import Context
+from envdoctor.probes.engine import ProbeSkipped
+from envdoctor.core.facts import WslFacts
+from envdoctor.core.results import Facts
 
 WSL_LIB = "/usr/lib/wsl/lib"
 LINUX_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib")

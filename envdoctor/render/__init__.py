@@ -1,0 +1,1 @@
+"""Renderers: words, tables and documents for findings, plans, fits and explanations. They decide nothing."""

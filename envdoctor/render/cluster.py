@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from .. import __version__
-from ..cluster import drift
-from ..cluster.judge import ClusterReport
-from ..redact import Redactor
-from .human import SEVERITY_STYLE, finding_body
-from .json_doc import SCHEMA_VERSION, plain
+from envdoctor import __version__
+from envdoctor.check.cluster import drift
+from envdoctor.check.cluster.judge import ClusterReport
+from envdoctor.redact import Redactor
+from envdoctor.render.human import SEVERITY_STYLE, finding_body
+from envdoctor.render.json_doc import SCHEMA_VERSION, plain
 
 CLUSTER_SCHEMA_VERSION = 1
 
@@ -33,7 +33,7 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
 
 def render(report: ClusterReport, code: int, redactor: Redactor, *, verbose: bool = False, ci: bool = False,
            color: Optional[bool] = None, file=None) -> None:
-    from .console import Console
+    from envdoctor.render.console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,

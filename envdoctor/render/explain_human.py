@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..explain.model import Diagnosis, Explanation
-from ..explain.signatures import CLASSES
-from .human import finding_body
-from ..redact import Redactor
+from envdoctor.explain.types import Diagnosis, Explanation
+from envdoctor.explain.signatures import CLASSES
+from envdoctor.render.human import finding_body
+from envdoctor.redact import Redactor
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
 CLASS_MEANING = {
@@ -29,7 +29,7 @@ def summary_line(e: Explanation) -> str:
 
 def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[bool] = None,
            verbose: bool = False, file=None) -> None:
-    from .console import Console
+    from envdoctor.render.console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=color is False, highlight=False, soft_wrap=True,

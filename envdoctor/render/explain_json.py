@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from .. import __version__
-from ..explain.model import Diagnosis, Explanation
-from ..redact import Redactor
+from envdoctor import __version__
+from envdoctor.explain.types import Diagnosis, Explanation
+from envdoctor.redact import Redactor
 
 SCHEMA_VERSION = 1
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from ..fit import (CUDA_CONTEXT_BYTES, CUDA_GRAPH_BYTES, NON_TORCH_BYTES, Estimate, FitPlan, GiB, ModelShape,
+from envdoctor.fit.calc import (CUDA_CONTEXT_BYTES, CUDA_GRAPH_BYTES, NON_TORCH_BYTES, Estimate, FitPlan, GiB, ModelShape,
                    count_parameters, gib, smoke_options, weight_bytes)
 
 PROBLEM_TEXT = {
@@ -141,7 +141,7 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
         if p.alternative is not None:
             out.extend(arithmetic(p.alternative.chosen, p.alternative.model,
                                   f"{p.alternative.model.name} with the settings above"))
-        out.append("Assumptions (see envdoctor/fit.py): CUDA context "
+        out.append("Assumptions (see envdoctor/fit/calc.py): CUDA context "
                    f"{CUDA_CONTEXT_BYTES / GiB:.2f} GiB, non-torch {NON_TORCH_BYTES / GiB:.2f} GiB, CUDA-graph headroom "
                    f"{CUDA_GRAPH_BYTES / GiB:.2f} GiB; activations estimated from the profile run's shapes; "
                    "sliding-window layers counted in full.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List
 
-from ..report_parse import ParsedReport
+from envdoctor.report.collect_env import ParsedReport
 
 
 def title(parsed: ParsedReport) -> str:

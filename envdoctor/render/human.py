@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .. import __version__
-from ..engine import Probe
-from ..facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
+from envdoctor import __version__
+from envdoctor.probes.engine import Probe
+from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
                      ResourceFacts, TorchRuntimeFacts, WslFacts)
-from ..model import SEVERITY_RANK, Finding, ProbeResult, Report
-from ..redact import Redactor
-from ..rules.base import gib
+from envdoctor.core.results import SEVERITY_RANK, Finding, ProbeResult, Report
+from envdoctor.redact import Redactor
+from envdoctor.rules.base import gib
 
 MARKS = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
          "error": ("✗", "red"), "skip": ("-", "dim")}
@@ -78,13 +78,13 @@ def _model(f: ModelFacts) -> str:
     quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
     return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
 def _rate(tp) -> str:
-    from ..rules.network import rate_text
+    from envdoctor.rules.network import rate_text
 
     return ("≥ " if tp.small else "") + rate_text(tp.bytes_per_second)
 
 
 def _network(f: NetworkFacts) -> str:
-    from ..rules.network import KIND_LABEL, code_for, size_text
+    from envdoctor.rules.network import KIND_LABEL, code_for, size_text
 
     reached = [t for t in f.targets if t.failure is None]
     failed = [t for t in f.targets if code_for(t)]
@@ -107,7 +107,7 @@ def _network(f: NetworkFacts) -> str:
 
 def network_lines(f: NetworkFacts) -> List[str]:
     """One line per target: each step, where it stopped, what was read, and the throughput."""
-    from ..rules.network import KIND_LABEL, duration_text, size_text
+    from envdoctor.rules.network import KIND_LABEL, duration_text, size_text
 
     lines = []
     for t in f.targets:
@@ -205,12 +205,12 @@ def fact_lines(result: ProbeResult) -> List[str]:
 def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
            file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
-    from .console import Console
+    from envdoctor.render.console import Console
     from rich.text import Text
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)
-    from .wrap import prose_lines
+    from envdoctor.render.wrap import prose_lines
 
     wrap_at = console.width if console.is_terminal else None  # commands never wrap; piped text not at all
     titles = {p.area: p.title for p in probes}

@@ -5,12 +5,12 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any, Dict, Sequence
 
-from .. import __version__
+from envdoctor import __version__
 
 if TYPE_CHECKING:  # only for annotations: `fix --plan --format json` needs `plain`, not the engine
-    from ..engine import Probe
-    from ..model import Report
-    from ..redact import Redactor
+    from envdoctor.probes.engine import Probe
+    from envdoctor.core.results import Report
+    from envdoctor.redact import Redactor
 
 SCHEMA_VERSION = 1
 

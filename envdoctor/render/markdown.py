@@ -10,12 +10,12 @@ import json
 import re
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from .. import __version__
-from ..engine import Probe
-from ..model import Report
-from ..redact import MASK, SECRET_NAME, Redactor
-from .human import area_line, area_mark
-from .json_doc import plain
+from envdoctor import __version__
+from envdoctor.probes.engine import Probe
+from envdoctor.core.results import Report
+from envdoctor.redact import MASK, SECRET_NAME, Redactor
+from envdoctor.render.human import area_line, area_mark
+from envdoctor.render.json_doc import plain
 
 MARKS = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skip": "➖"}
 SEVERITY = {"error": "❌ ERROR", "warn": "⚠️ WARN", "info": "ℹ️ INFO"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..matrices import Matrices
+from envdoctor.compat.tables import Matrices
 
 
 

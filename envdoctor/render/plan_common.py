@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..resolve import Resolution, Stack
+from envdoctor.fix.resolve import Resolution, Stack
 
 
 def grouped_rejections(resolution: Resolution) -> List[str]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import shlex
 from typing import List, Optional, Sequence, Tuple
 
-from ..matrices import CudaImage, Matrices
-from ..plan import Plan
-from ..rules.base import cuda_tuple
-from .plan_common import summary
+from envdoctor.compat.tables import CudaImage, Matrices
+from envdoctor.fix.plan import Plan
+from envdoctor.rules.base import cuda_tuple
+from envdoctor.render.plan_common import summary
 
 ENV = "/opt/vllm"
 CACHE = "--mount=type=cache,target=/root/.cache/pip"

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from .. import __version__
-from ..plan import Plan
-from ..redact import Redactor
-from ..resolve import Resolution, Stack
-from .json_doc import plain
+from envdoctor import __version__
+from envdoctor.fix.plan import Plan
+from envdoctor.redact import Redactor
+from envdoctor.fix.resolve import Resolution, Stack
+from envdoctor.render.json_doc import plain
 
 SCHEMA_VERSION = 1
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import shlex
 from typing import List, Optional
 
-from ..plan import Plan
-from ..resolve import Resolution
-from .plan_common import grouped_rejections, size, target_line
+from envdoctor.fix.plan import Plan
+from envdoctor.fix.resolve import Resolution
+from envdoctor.render.plan_common import grouped_rejections, size, target_line
 
 
 def render(resolution: Resolution, plan: Optional[Plan]) -> str:

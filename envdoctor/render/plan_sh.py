@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import List
 
-from ..plan import Plan
-from .plan_common import size, summary, target_line
+from envdoctor.fix.plan import Plan
+from envdoctor.render.plan_common import size, summary, target_line
 
 
 def _arg(arg: str, env: str) -> str:

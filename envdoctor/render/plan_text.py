@@ -5,18 +5,18 @@ from __future__ import annotations
 import shlex
 from typing import Optional
 
-from ..plan import Plan
-from ..redact import Redactor
-from ..resolve import Resolution
-from .plan_common import grouped_rejections, size, summary, target_line
+from envdoctor.fix.plan import Plan
+from envdoctor.redact import Redactor
+from envdoctor.fix.resolve import Resolution
+from envdoctor.render.plan_common import grouped_rejections, size, summary, target_line
 
 
 def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, color: Optional[bool] = None,
            width: Optional[int] = None) -> None:
-    from .console import Console
+    from envdoctor.render.console import Console
     from rich.markup import escape
 
-    from .wrap import prose_lines
+    from envdoctor.render.wrap import prose_lines
 
     console = Console(no_color=color is False, force_terminal=color, width=width, highlight=False, soft_wrap=True)
     wrap_at = (width or console.width) if (width or console.is_terminal) else None
@@ -71,7 +71,7 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         f = resolution.fit
         say()
         style = {"fits": "green", "fits-with-settings": "yellow"}.get(f.verdict, "red")
-        from .fit_text import VERDICT_WORDS
+        from envdoctor.render.fit_text import VERDICT_WORDS
 
         say(f"Model {f.model.name} on {f.gpu.name}: {f.blocker or VERDICT_WORDS[f.verdict]}", f"bold {style}")
         if f.verdict != "does-not-fit":

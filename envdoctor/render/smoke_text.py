@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from .. import __version__
-from ..redact import Redactor
-from .human import finding_body
-from .json_doc import SCHEMA_VERSION, plain
+from envdoctor import __version__
+from envdoctor.redact import Redactor
+from envdoctor.render.human import finding_body
+from envdoctor.render.json_doc import SCHEMA_VERSION, plain
 
 PHASE_LABELS = {"start": "interpreter started", "imported": "import vllm", "engine_ready": "engine init",
                 "first_token": "first token", "generated": "generation"}

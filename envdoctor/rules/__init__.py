@@ -8,7 +8,7 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "ALL_RULES":
-        from .all import ALL_RULES
+        from envdoctor.rules.all import ALL_RULES
 
         return ALL_RULES
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,9 @@
 """Every rule, in the order findings are listed within a severity."""
 from __future__ import annotations
 
-from . import driver, model, network, packages, platform, probes, resources, toolkit, torch, wsl
+from envdoctor.rules import driver, network, packages, platform, probes, resources, toolkit, torch, wsl
 
+from envdoctor.rules import llm_model as model
 ALL_RULES = (
     platform.native_windows,
     platform.wsl1,

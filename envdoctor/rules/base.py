@@ -13,9 +13,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
-    from ..facts import DriverFacts, Gpu
-from ..matrices import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
-from ..model import Facts, Finding
+    from envdoctor.core.facts import DriverFacts, Gpu
+from envdoctor.compat.tables import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
+from envdoctor.core.results import Facts, Finding
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def gpu_cc(gpu: Gpu, matrices: Matrices) -> Optional[str]:
 def driver_max_cuda(driver: DriverFacts, matrices: Matrices, target_os: str = "linux") -> Optional[str]:
     """The newest CUDA the driver runs: as it reported it, else from NVIDIA's Table 3 and its branch
     (compat.driver; a WSL or Windows machine reports a Windows driver number)."""
-    from ..compat.driver import cuda_for_driver, os_of
+    from envdoctor.compat.driver import cuda_for_driver, os_of
 
     if driver.cuda_max:
         return driver.cuda_max
@@ -99,7 +99,7 @@ def driver_max_cuda(driver: DriverFacts, matrices: Matrices, target_os: str = "l
 def driver_runs_cuda(driver: DriverFacts, cuda: str, matrices: Matrices, target_os: str = "linux") -> Optional[bool]:
     """Can this driver run code built for `cuda`? Natively, or through minor-version compatibility
     (compat.driver.runs). None: unknown."""
-    from ..compat.driver import os_of, runs
+    from envdoctor.compat.driver import os_of, runs
 
     verdict = runs(driver.driver_version, os_of(target_os), cuda, matrices, driver.cuda_max)
     return None if verdict is None else verdict != "no"

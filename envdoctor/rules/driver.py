@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ..matrices import Matrices
-from ..model import Facts
-from .base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts
+from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
                    gpu_cc, in_wsl, rule, target_os, target_pip)
 
 DRIVERS_URL = "https://www.nvidia.com/Download/index.aspx"
@@ -76,8 +76,8 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("driver-too-old-for-torch", "driver", "The driver's CUDA is older than the CUDA build of torch (or of vLLM's kernels)")
 def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
-    from ..compat.driver import floor as driver_floor
-    from ..compat.installed import installed_build
+    from envdoctor.compat.driver import floor as driver_floor
+    from envdoctor.compat.installed import installed_build
 
     driver, env = facts.get("driver"), facts.get("python")
     if driver is None or env is None or env.torch is None or not env.torch.cuda:
@@ -133,9 +133,9 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
 def judged(facts: Facts, m: Matrices, codes: Tuple[str, ...], installed_only: bool = False):
     """(problems of compat.judge with these codes, the vLLM build judged): the installed stack, else
     the newest release's index build (what `pip install vllm` would fetch)."""
-    from ..compat.builds import builds
-    from ..compat.installed import installed_build, machine_of
-    from ..compat.judge import judge
+    from envdoctor.compat.builds import builds
+    from envdoctor.compat.installed import installed_build, machine_of
+    from envdoctor.compat.judge import judge
 
     build = installed_build(facts, m)
     if build is None:
@@ -152,7 +152,7 @@ def judged(facts: Facts, m: Matrices, codes: Tuple[str, ...], installed_only: bo
 
 @rule("gpu-compute-capability-too-low", "driver", "The GPU's compute capability is below what vLLM supports")
 def cc_too_low(facts: Facts, m: Matrices) -> Optional[Advice]:
-    from ..compat.kernels import lowest_min_cc
+    from envdoctor.compat.kernels import lowest_min_cc
 
     driver = facts.get("driver")
     if driver is None or not driver.gpus:
@@ -251,7 +251,7 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
         evidence.extend(f"  pid {p.pid} {p.name or '?'}: {p.used_mib if p.used_mib is not None else '?'} MiB"
                         for p in g.processes)
     tightest = min(busy, key=lambda g: (g.memory_free_mib or 0) / g.memory_total_mib)
-    from ..fit import MiB, utilization_for  # the one figure the model's sizing advises too (N37)
+    from envdoctor.fit.calc import MiB, utilization_for  # the one figure the model's sizing advises too (N37)
 
     util = max(0.05, utilization_for(tightest.memory_total_mib * MiB, (tightest.memory_free_mib or 0) * MiB))
     return Advice(

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from ..facts import NetStep, NetTarget, NetworkFacts
-from ..matrices import Matrices
-from ..model import DataError, Facts
-from .base import Advice, in_wsl, rule, target_pip, version_or_none
+from envdoctor.core.facts import NetStep, NetTarget, NetworkFacts
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import DataError, Facts
+from envdoctor.rules.base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
 SLOW_SECONDS = 600.0  # projected time for the torch wheel above which a download is "slow"

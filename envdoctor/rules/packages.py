@@ -8,12 +8,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from packaging.version import InvalidVersion, Version
 
-from ..facts import canonicalize_name
-from ..matrices import Matrices, VllmRelease
-from ..model import Facts
-from ..compat.python import choose, span
-from .base import Advice, rule, target_pip
-from .torch import applies
+from envdoctor.core.facts import canonicalize_name
+from envdoctor.compat.tables import Matrices, VllmRelease
+from envdoctor.core.results import Facts
+from envdoctor.compat.python import choose, span
+from envdoctor.rules.base import Advice, rule, target_pip
+from envdoctor.rules.torch import applies
 
 # Requirers whose unmet needs break vLLM itself rather than some side tool.
 STACK = {"vllm", "torch", "xformers", "vllm-flash-attn", "flashinfer-python", "transformers", "triton"}
@@ -84,7 +84,7 @@ def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
     problems" of old releases show as the unmet requirements themselves (missing-requirements)."""
     import re
 
-    from ..compat.known import issues
+    from envdoctor.compat.known import issues
 
     env = facts.get("python")
     vllm = env.dist("vllm") if env is not None else None
@@ -146,7 +146,7 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     env = facts.get("python")
     if env is None:
         return None
-    from ..compat.installed import installed_build, machine_of
+    from envdoctor.compat.installed import installed_build, machine_of
 
     python = env.version
     installed = env.dist("vllm")
@@ -187,13 +187,13 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 
 def _builds(row: VllmRelease, m: Matrices):
-    from ..compat.builds import builds
+    from envdoctor.compat.builds import builds
 
     return builds(row, m)
 
 
 def _stack_range(row: VllmRelease, m: Matrices, build=None, arch: str = "x86_64"):
-    from ..compat.python import describe, stack_pythons
+    from envdoctor.compat.python import describe, stack_pythons
 
     if build is None:
         options = _builds(row, m)

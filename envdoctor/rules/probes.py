@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..matrices import Matrices
-from ..model import Facts
-from .base import Advice, rule
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts
+from envdoctor.rules.base import Advice, rule
 
 HANDLED_ELSEWHERE = {"driver"}  # nvidia-driver-unreadable explains the driver's failures
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..matrices import Matrices
-from ..model import Facts
-from .base import Advice, gib, in_wsl, rule
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts
+from envdoctor.rules.base import Advice, gib, in_wsl, rule
 
 GIB = 1024 ** 3
 # A CUDA torch with its nvidia-* wheels unpacks to several GB, vLLM adds about 1 GB, pip

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..matrices import Matrices
-from ..model import Facts
-from .base import Advice, cuda_tuple, driver_max_cuda, rule, target_os
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts
+from envdoctor.rules.base import Advice, cuda_tuple, driver_max_cuda, rule, target_os
 
 
 def _toolkit_versions(tk) -> list:

@@ -8,10 +8,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ..compat.kernels import arch_supported, torch_archs
-from ..matrices import Matrices
-from ..model import Facts
-from .base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cuda, gpu_cc, target_os,
+from envdoctor.compat.kernels import arch_supported, torch_archs
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts
+from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cuda, gpu_cc, target_os,
                    pinned_version, rule, target_pip, version_or_none)
 
 
@@ -44,7 +44,7 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
     """torch's arch list: what torch.cuda.get_arch_list() said here, else compat's data for the build."""
-    from ..compat.installed import machine_of
+    from envdoctor.compat.installed import machine_of
 
     env = facts.get("python")
     runtime = facts.get("torch")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence, Tuple
 
-from ..model import Finding
-from .parse import ChildOutput
+from envdoctor.core.results import Finding
+from envdoctor.smoke.parse import ChildOutput
 
 PHASE_HINTS = {
     "import vllm": "Importing vLLM reads thousands of files: from a Windows drive (/mnt/c) under WSL 2 this "
@@ -44,7 +44,7 @@ def _stalled_download(out: ChildOutput, limit: float, log_path: str):
 def _explained(log_path: str, vllm: str) -> Tuple[List[Finding], Tuple[str, ...], Optional[str]]:
     """The causes explain's exact signatures find in the log, the most error-like lines, and
     the class explain's evidence layer infers when no signature matched."""
-    from ..explain import LogInputError, explain_log
+    from envdoctor.explain import LogInputError, explain_log
 
     try:
         explanation = explain_log(log_path, vllm=vllm)

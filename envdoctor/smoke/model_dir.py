@@ -12,9 +12,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from ..fit import ModelShape
-from ..modelcfg import cached_snapshot, looks_like_repo_id
-from ..system.fs import RootedFS
+from envdoctor.fit.calc import ModelShape
+from envdoctor.fit.model_config import cached_snapshot, looks_like_repo_id
+from envdoctor.machine.fs import RootedFS
 
 # model_type -> the class its published config.json names in "architectures"
 # (transformers' model classes; e.g. Qwen/Qwen2-1.5B-Instruct/config.json: Qwen2ForCausalLM).

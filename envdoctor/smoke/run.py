@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..check import run_check
-from ..context import Context
-from ..model import Finding
-from ..redact import Redactor
-from ..system.stream import Line, run_streaming
-from .parse import ChildOutput, parse_lines, phases
-from .settings import Setting
+from envdoctor.check.run import run_check
+from envdoctor.machine.context import Context
+from envdoctor.core.results import Finding
+from envdoctor.redact import Redactor
+from envdoctor.machine.stream import Line, run_streaming
+from envdoctor.smoke.parse import ChildOutput, parse_lines, phases
+from envdoctor.smoke.settings import Setting
 
 DEFAULT_MODEL = "Qwen/Qwen2-1.5B-Instruct"  # the first user's model
 CHECK_AREAS = ("platform", "driver", "python", "model")
@@ -160,10 +160,10 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
     if blocking or driver is None or not driver.gpus:
         return _not_run(python, opts, blocking or [f for f in report.findings if f.area == "driver"], start)
 
-    from ..matrices import Matrices
-    from ..modelcfg import ModelConfigError, ModelNotFound, find_model
-    from .model_dir import ModelPrepError, prepare
-    from .settings import choose
+    from envdoctor.compat.tables import Matrices
+    from envdoctor.fit.model_config import ModelConfigError, ModelNotFound, find_model
+    from envdoctor.smoke.model_dir import ModelPrepError, prepare
+    from envdoctor.smoke.settings import choose
 
     matrices = Matrices()
     try:
@@ -222,7 +222,7 @@ def _result(opts, python, gpu, prepared, settings, stream, out: ChildOutput, log
     imported = out.markers.get("imported", {})
     findings: Tuple[Finding, ...] = ()
     if not ok:
-        from .classify import classify
+        from envdoctor.smoke.classify import classify
 
         findings = classify(status, out, stream, opts, log_path, check_findings)
     tail = tuple(t for t in out.log if t.strip())[-15:] if not ok else ()

@@ -2,7 +2,7 @@
 
 A smoke test needs one short request, not a server: a short context, few sequences, and
 memory sized from what is FREE on the card (vLLM takes gpu_memory_utilization of the
-TOTAL and refuses to start when that much is not free). The fit calculator (fit.py) does
+TOTAL and refuses to start when that much is not free). The fit calculator (fit/calc.py) does
 the arithmetic; every value can be overridden from the command line.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..facts import DriverFacts
-from ..fit import FitPlan, ModelShape
-from ..matrices import Matrices
+from envdoctor.core.facts import DriverFacts
+from envdoctor.fit.calc import FitPlan, ModelShape
+from envdoctor.compat.tables import Matrices
 
 SMOKE_CONTEXT = 2048  # tokens: a prompt and a few dozen generated tokens fit many times over
 SMALL_CARD_MIB = 8 * 1024  # below this, CUDA graphs cost memory the KV cache needs
@@ -29,7 +29,7 @@ class Setting:
 def choose(shape: ModelShape, driver: DriverFacts, matrices: Matrices, *, wsl: bool,
            vllm_version: Optional[str], overrides: Mapping[str, Any]) -> Tuple[Tuple[Setting, ...], FitPlan]:
     """The LLM(...) settings for a smoke run on GPU 0, and the fit plan they came from."""
-    from ..model_fit import gpu_from_fact, plan_for
+    from envdoctor.fit.sizing import gpu_from_fact, plan_for
 
     gpu = gpu_from_fact(driver.gpus[0], matrices)
     context = min(SMOKE_CONTEXT, shape.max_positions)

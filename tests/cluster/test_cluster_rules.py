@@ -2,13 +2,13 @@
 uniform cluster, and says which node and which field."""
 from __future__ import annotations
 
-from envdoctor.cluster import drift
-from envdoctor.cluster.judge import ClusterReport, judge_cluster
-from envdoctor.cluster.node import Node, NodeExtras, parse_p2p
-from envdoctor.cluster.rules import Wish, judge
-from envdoctor.facts import DriverFacts, Distribution, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
-from envdoctor.matrices import Matrices
-from envdoctor.model import Facts, ProbeResult, Report
+from envdoctor.check.cluster import drift
+from envdoctor.check.cluster.judge import ClusterReport, judge_cluster
+from envdoctor.check.cluster.node import Node, NodeExtras, parse_p2p
+from envdoctor.check.cluster.rules import Wish, judge
+from envdoctor.core.facts import DriverFacts, Distribution, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
+from envdoctor.compat.tables import Matrices
+from envdoctor.core.results import Facts, ProbeResult, Report
 
 
 def node(name, driver="580.65.06", torch="2.8.0+cu128", cuda="12.8", vllm="0.11.0", python="3.12.3",

@@ -107,7 +107,7 @@ def test_ray_and_cluster_are_exclusive_and_tp_needs_them(capsys, tmp_path):
 
 
 def test_every_cluster_code_is_listed_and_documented(capsys):
-    from envdoctor.cluster.rules import CLUSTER_RULES
+    from envdoctor.check.cluster.rules import CLUSTER_RULES
 
     listed = run(capsys, "--list").output
     docs = open(os.path.join(os.path.dirname(HERE), "docs", "findings.md")).read()

@@ -114,7 +114,7 @@ def explain_case(case: LogCase) -> LogResult:
 
 
 def report_codes(case: ReportCase) -> Tuple[str, ...]:
-    from envdoctor.report_parse import ReportError, check_report
+    from envdoctor.report.collect_env import ReportError, check_report
 
     try:
         report, _ = check_report(os.path.join(CORPUS, case.file))

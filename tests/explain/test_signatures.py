@@ -10,7 +10,7 @@ import pytest
 
 from envdoctor.explain import codes
 from envdoctor.explain.signatures import CLASSES, GATES, TABLE, fill, load
-from envdoctor.matrices import Matrices, MatrixError, default_dir
+from envdoctor.compat.tables import Matrices, MatrixError, default_dir
 
 
 def test_table_loads_with_every_class_and_sources():

@@ -15,8 +15,8 @@ import socket
 import pytest
 
 from envdoctor.cli import main
-from envdoctor.facts import DriverFacts, Gpu, PlatformFacts, PythonEnvFacts
-from envdoctor.model import Facts, Finding, ProbeResult, Report
+from envdoctor.core.facts import DriverFacts, Gpu, PlatformFacts, PythonEnvFacts
+from envdoctor.core.results import Facts, Finding, ProbeResult, Report
 from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
 from envdoctor.render import human, json_doc, markdown

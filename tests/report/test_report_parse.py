@@ -7,9 +7,9 @@ import os
 import pytest
 
 from envdoctor.compat.gpu import identify
-from envdoctor.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
-from envdoctor.matrices import Matrices
-from envdoctor.report_parse import ReportError, check_report, parse_report, read_report
+from envdoctor.core.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
+from envdoctor.compat.tables import Matrices
+from envdoctor.report.collect_env import ReportError, check_report, parse_report, read_report
 
 HERE = os.path.join(os.path.dirname(__file__), "..", "data", "reports")
 

@@ -1,0 +1,1 @@
+"""Plain data every layer shares, with no I/O: the areas, facts, findings, results and exit codes."""

@@ -1,0 +1,1 @@
+"""`envdoctor fix`: resolve a known-good set (resolve.py), make it a Plan (plan.py), run it (apply/)."""
