@@ -96,6 +96,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("environment", 6, r"找不到指定的模块|找不到指定的程序|specified (?:module|procedure) could not be found"),
     ("other", 5, r"通常每个套接字地址|only one usage of each socket address"),
     ("build", 6, r"致命错误|编译中断"),
+    # A package manager that cannot find the NVIDIA container toolkit: its repository is not set up.
+    ("docker", 6, r"(?:unable to locate package|无法定位软件包|没有可用软件包|no package) nvidia-container"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -219,7 +221,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("build", r"cuda compiler|cmake_cuda_compiler", "cmake-cuda-compiler-unknown"),
     ("build", r"microsoft visual c\+\+|msvc", "msvc-build-tools-missing"),
     ("build", r"'ninja'|ninja is required", "ninja-missing"),
-    ("docker", r"could not select device driver", "nvidia-container-toolkit-missing"),
+    ("docker", r"could not select device driver|(?:unable to locate package|无法定位软件包|没有可用软件包|no package) "
+               r"nvidia-container", "nvidia-container-toolkit-missing"),
     ("docker", r"cannot connect to the docker daemon|is the docker daemon running", "docker-daemon-not-running"),
     ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
     ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
