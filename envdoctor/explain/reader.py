@@ -38,6 +38,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Chinese characters and the full-width punctuation Chinese text uses (，。：).
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CHINESE_SHARE = 0.8
+GBK_SHARE = 0.5  # of a sample's non-ASCII characters that are not UTF-8, for the whole log to be GBK
 
 
 class LogInputError(Exception):
@@ -80,15 +81,15 @@ def _chinese_share(text: str) -> float:
 
 
 def _gb18030(sample: bytes) -> bool:
-    """A sample that is not UTF-8 but is clean GB18030 text with Chinese in it: a log saved by
-    cmd.exe or PowerShell 5 on a Chinese Windows (code page 936)."""
+    """A sample that is mostly not UTF-8 but is clean GB18030 text with Chinese in it: a log saved
+    by cmd.exe or PowerShell 5 on a Chinese Windows (code page 936). A UTF-8 log with a few GBK
+    lines in it (a Windows program's output under WSL) stays UTF-8: those lines are decoded one
+    by one (_decode)."""
     if sample.isascii():
         return False
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    wide = [ch for ch in sample.decode("utf-8", "replace") if ord(ch) > 127]
+    if wide.count("\ufffd") < GBK_SHARE * len(wide):
         return False
-    except UnicodeDecodeError:
-        pass
     try:
         text = codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
     except UnicodeDecodeError:

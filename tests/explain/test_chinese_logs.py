@@ -93,6 +93,21 @@ def test_one_gbk_line_inside_a_utf8_log(tmp_path):
     assert e.root.line.text == lines[-1]
 
 
+def test_utf8_chinese_stays_utf8_when_one_line_is_gbk(tmp_path):
+    """UTF-8 Chinese and one GBK line from a Windows program: each is read in its own encoding."""
+    corpus = os.path.join(cs.CORPUS, "logs")
+    with open(os.path.join(corpus, "c-weclip-5-winerror-1455.log"), encoding="utf-8") as fh:
+        utf8 = fh.read()
+    with open(os.path.join(corpus, "c-diffusers-9778-winerror-10054.log"), encoding="utf-8") as fh:
+        reset = next(line for line in fh if "10054" in line).rstrip("\n")
+    mixed = tmp_path / "mixed.log"
+    mixed.write_bytes(reset.encode("gbk") + b"\n" + utf8.encode("utf-8"))
+    e = explain_log(str(mixed))
+    assert "decoded from GB18030" not in e.notes
+    assert e.root.finding.code == "windows-paging-file-too-small" and "页面文件太小" in e.root.line.text
+    assert reader.clean_line(reset.encode("gbk")) == reset
+
+
 def test_junk_is_not_read_as_chinese():
     assert "\ufffd" in reader.clean_line(b"\xff\xfe\xc3(")
     assert not reader._gb18030(bytes(range(256)) * 4)
