@@ -124,6 +124,15 @@ def run_as_shown(args: List[str], attrs: Dict[str, str], monkeypatch, capsys) ->
     return exited.value.code, capsys.readouterr().out
 
 
+def test_every_console_block_that_runs_envdoctor_is_run():
+    """A `$ envdoctor` console block shows output: it must be one that test_a_block_runs_as_shown runs."""
+    for name in TESTED_PAGES:
+        text = read(os.path.join(DOCS, name))
+        for found in re.finditer(r"^```console\n\$ envdoctor ", text, re.MULTILINE):
+            before = text[:found.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            assert before.startswith("<!-- doc-test "), f"{name}: a console block at offset {found.start()} is not run"
+
+
 def test_the_walk_through_is_tested():
     names = [name for name, _, _ in doc_tests()]
     assert names.count("index.md") >= 4 and "ci.md" in names
