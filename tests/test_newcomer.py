@@ -172,7 +172,9 @@ def test_n40_the_readme_lines_use_two_venvs_and_n10_the_test_command_downloads_n
 
 
 def test_n9_docs_install_from_the_repository_not_the_package_index():
-    for name in ["README.md"] + [os.path.join("docs", n) for n in os.listdir(os.path.join(ROOT, "docs"))]:
+    pages = [os.path.relpath(os.path.join(base, n), ROOT) for base, _, files in os.walk(os.path.join(ROOT, "docs"))
+             for n in files if n.endswith(".md")]
+    for name in ["README.md"] + pages:  # docs/zh/ too
         assert "pip install llm-envdoctor" not in _read(name), name
 
 

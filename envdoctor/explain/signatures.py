@@ -54,7 +54,11 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
 # in the first and the last chunk only.
 ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "cannot ")
 RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exception", "invalid", "refused",
-                    "could not", "couldn't", "abort")
+                    "could not", "couldn't", "abort",
+                    # The same words in Chinese, as Windows, gcc, git and glibc print them under a
+                    # Chinese locale (error, failed, cannot, refused, not found, not a command, too
+                    # little, too small, timed out, none available).
+                    "错误", "失败", "无法", "拒绝", "找不到", "不是内部或外部命令", "不足", "太小", "超时", "没有可用")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
 CONTEXT_NAMES = ("vllm_version", "pip", "model", "build_package")
