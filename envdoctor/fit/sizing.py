@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 from packaging.version import InvalidVersion, Version
 
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.errors import UsageError
 from envdoctor.core.facts import Gpu as GpuFact
 from envdoctor.fit import calc as fit
 from envdoctor.fit.model_config import variants_for
@@ -32,7 +33,7 @@ IDLE_NOTE = ("free memory not measured: assumed the card is idle. A desktop, WSL
              "process may hold some; run `envdoctor fit` on the machine, or pass --free GB")
 
 
-class UnknownGpu(Exception):
+class UnknownGpu(UsageError):
     """The GPU a person named is not in gpus.csv; the message says what to pass instead."""
 
 

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
 from envdoctor.core.facts import ConfigProblem, NetStep, NetTarget, NetworkFacts, PythonEnvFacts
+from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import Facts
 from envdoctor.machine.context import Context
 from envdoctor.machine.net import Net
@@ -160,7 +161,7 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
         """An index URL pip cannot even parse is a configuration problem, not a target to probe."""
         problem = _url_problem(setting.value)
         if problem:
-            problems.append(ConfigProblem("index-url-invalid", setting.source, f"{redact(setting.value)}: {problem}"))
+            problems.append(ConfigProblem(ConfigKind.INDEX_URL, setting.source, f"{redact(setting.value)}: {problem}"))
         return problem is None
 
     if not pip.no_index:
@@ -260,7 +261,7 @@ def proxy_facts(env, pip: PipSettings, redact) -> Tuple[Tuple[Tuple[str, str], .
     for where, value in candidates:
         _url, problem = parse_proxy(value)
         if problem:
-            problems.append(ConfigProblem("proxy-invalid", where, f"{redact(value)}: {problem}"))
+            problems.append(ConfigProblem(ConfigKind.PROXY_URL, where, f"{redact(value)}: {problem}"))
     return shown, conflicts, problems
 
 
@@ -312,7 +313,7 @@ def run(ctx: Context, net: Net, deps: Facts, budget: float) -> NetworkFacts:
         if isinstance(item, TargetSpec) and item.ca not in contexts:
             made = contexts[item.ca] = tls_context(item.ca)
             if isinstance(made, str) and any(urlsplit(p).scheme == "https" for p in item.pages):
-                problems.append(ConfigProblem("ca-bundle-invalid", item.ca.source, made))
+                problems.append(ConfigProblem(ConfigKind.CA_BUNDLE, item.ca.source, made))
 
     results: List[Optional[NetTarget]] = [i if isinstance(i, NetTarget) else None for i in plan.items]
     full = bool(ctx.options.get("speed"))

@@ -2,113 +2,22 @@
 with their fix commands. rich is imported only here, so --json never pays for it."""
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from envdoctor import __version__
-from envdoctor.probes.engine import Probe
-from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
-                     ResourceFacts, TorchRuntimeFacts, WslFacts)
-from envdoctor.core.results import SEVERITY_RANK, Finding, ProbeResult, Report
+from envdoctor.core.areas import title as area_title
+from envdoctor.core.facts import NetworkFacts
+from envdoctor.core.results import Finding, ProbeResult, Report
+from envdoctor.core.units import binary_size, duration
 from envdoctor.redact import Redactor
-from envdoctor.rules.base import gib
 
 MARKS = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
          "error": ("✗", "red"), "skip": ("-", "dim")}
 SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
 
 
-def _platform(f: PlatformFacts) -> str:
-    where = f.distro_name or f.system
-    if f.wsl:
-        where += f" on WSL {f.wsl}"
-    if f.container:
-        where += f" in {f.container}"
-    return f"{where} ({f.machine}, kernel {f.kernel})" if f.kernel else f"{where} ({f.machine})"
-
-
-def _wsl(f: WslFacts) -> str:
-    stub = "libcuda stub present" if f.libcuda_stub else "no libcuda stub"
-    loader = f"loader → {f.loader_libcuda}" if f.loader_libcuda else "loader finds no libcuda.so.1"
-    return f"{stub}; {loader}"
-
-
-def _driver(f: DriverFacts) -> str:
-    head = f"{f.driver_version} (CUDA {f.cuda_max or '?'}) via {f.source}"
-    gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
-                     + f"CC {g.compute_capability or '?'}" for g in f.gpus)
-    return f"{head} · {gpus or 'no GPU'}"
-
-
-def _cuda(f: CudaToolkitFacts) -> str:
-    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else "no nvcc on PATH"]
-    if f.toolkits:
-        parts.append("installed: " + ", ".join(t.version or t.path for t in f.toolkits))
-    return " · ".join(parts)
-
-
-def _python(f: PythonEnvFacts) -> str:
-    parts = [f"Python {f.version} ({f.kind}: {f.executable})", f"{len(f.distributions)} packages"]
-    vllm = f.dist("vllm")
-    if vllm:
-        parts.append(f"vllm {vllm.version}")
-    if f.torch:
-        parts.append(f"torch {f.torch.version}")
-    return " · ".join(parts)
-
-
-def _torch(f: TorchRuntimeFacts) -> str:
-    cached = " · cached (same torch, driver and GPUs; --fresh re-runs it)" if f.cached else ""
-    if not f.cuda:
-        return f"torch {f.version} (CPU build)" + cached
-    state = "CUDA available" if f.cuda_available and not f.error else "CUDA NOT available"
-    devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
-    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
-
-
-def _resources(f: ResourceFacts) -> str:
-    ram = f"RAM {gib(f.mem_total_bytes)} ({gib(f.mem_available_bytes)} available)"
-    disk = min(f.disks, key=lambda d: d.free_bytes, default=None)
-    return ram + (f" · disk {gib(disk.free_bytes)} free ({disk.purpose})" if disk else "")
-
-
-def _model(f: ModelFacts) -> str:
-    if f.shape is None:
-        return f"{f.query}: no config.json on this machine (envdoctor's catalog is tried)"
-    s = f.shape
-    quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
-    return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
-def _rate(tp) -> str:
-    from envdoctor.rules.network import rate_text
-
-    return ("≥ " if tp.small else "") + rate_text(tp.bytes_per_second)
-
-
-def _network(f: NetworkFacts) -> str:
-    from envdoctor.rules.network import KIND_LABEL, code_for, size_text
-
-    reached = [t for t in f.targets if t.failure is None]
-    failed = [t for t in f.targets if code_for(t)]
-    unused = [t for t in f.targets if t.unused and t.failure is not None]
-    unfinished = len(f.targets) - len(reached) - len(failed) - len(unused)  # cut by the budget: no verdict
-    parts = [f"{len(f.targets)} place(s) to fetch from: {len(reached)} reached"
-             + (f", {len(failed)} failed" if failed else "")
-             + (f", {len(unused)} unreachable but not used" if unused else "")
-             + (f", {unfinished} not finished in the budget" if unfinished else "")]
-    rates = [t for t in f.targets if t.throughput and t.throughput.bytes_per_second]
-    if rates:
-        best = max(rates, key=lambda t: t.throughput.bytes_per_second)
-        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {_rate(best.throughput)}")
-    proxies = sorted({t.proxy for t in f.targets if t.proxy})
-    if proxies:
-        parts.append("via " + ", ".join(proxies))
-    parts.append(f"read {size_text(f.bytes_read)}")
-    return " · ".join(parts + [f"{f.seconds:.1f} s of {f.budget_seconds:g} s"])
-
-
 def network_lines(f: NetworkFacts) -> List[str]:
     """One line per target: each step, where it stopped, what was read, and the throughput."""
-    from envdoctor.rules.network import KIND_LABEL, duration_text, size_text
-
     lines = []
     for t in f.targets:
         steps = []
@@ -116,15 +25,15 @@ def network_lines(f: NetworkFacts) -> List[str]:
             mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
             steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
         tp = t.throughput
-        read = f" · read {size_text(t.bytes_read)}" if t.bytes_read else ""
+        read = f" · read {binary_size(t.bytes_read)}" if t.bytes_read else ""
         rate = ""
         if tp and tp.bytes_per_second and tp.projected_bytes:
-            rate = (f" · {_rate(tp)} over {size_text(tp.bytes)}"
+            rate = (f" · {tp.rate_text()} over {binary_size(tp.bytes)}"
                     + (f", first byte after {tp.first_byte_seconds:.2f} s" if tp.first_byte_seconds is not None else "")
                     + f": the {tp.projected_bytes / 1e6:.0f} MB torch wheel would take "
-                    + ("at most " if tp.small else "") + duration_text(tp.projected_seconds))
+                    + ("at most " if tp.small else "") + duration(tp.projected_seconds))
         via = f" via {t.proxy}" if t.proxy else ""
-        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{read}{rate}")
+        lines.append(f"{t.label} {t.url}{via} ({t.source}): {' -> '.join(steps)}{read}{rate}")
         lines += [f"  {t.failure.detail}"] if t.failure and t.failure.detail else []
         lines += [f"  not used: {t.unused}"] if t.unused else []
         lines += [f"  note: {n}" for n in t.notes]
@@ -137,18 +46,12 @@ def network_lines(f: NetworkFacts) -> List[str]:
     if f.nameservers:
         lines.append(f"nameservers: {', '.join(f.nameservers)}")
     if f.full_sample:
-        lines.append(f"fetched {size_text(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
+        lines.append(f"fetched {binary_size(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
                      "file per host, read for up to 2 s (--speed, or --only network -v)")
     else:
-        lines.append(f"fetched {size_text(f.bytes_read)} in all: a Range of each page and of one file per host, "
+        lines.append(f"fetched {binary_size(f.bytes_read)} in all: a Range of each page and of one file per host, "
                      "at most 1 MiB together; --speed samples up to 32 MiB per host")
     return lines
-
-
-SUMMARIES: Dict[str, Callable] = {
-    "platform": _platform, "wsl": _wsl, "driver": _driver, "cuda": _cuda,
-    "python": _python, "torch": _torch, "resources": _resources, "model": _model, "network": _network,
-}
 
 
 def finding_body(f: Finding) -> List[Tuple[str, str]]:
@@ -165,18 +68,10 @@ def finding_body(f: Finding) -> List[Tuple[str, str]]:
 
 
 def area_line(result: ProbeResult) -> str:
-    if result.status == "ok" and result.area in SUMMARIES:
-        return SUMMARIES[result.area](result.facts)
-    return result.error or result.status
-
-
-def area_mark(result: ProbeResult, findings: Sequence[Finding]) -> str:
-    mine = [f.severity for f in findings if f.area == result.area]
-    if result.status in ("error", "timeout", "crashed"):
-        mine.append("error" if result.area == "driver" else "warn")
-    if not mine:
-        return "skip" if result.status in ("skipped", "absent") else "ok"
-    return max(mine, key=SEVERITY_RANK.__getitem__)
+    """The area's one line: its facts' own summary, or why there are none."""
+    if result.status == "ok" and hasattr(result.facts, "summary"):
+        return str(result.facts.summary())
+    return result.error or str(result.status)
 
 
 def fact_lines(result: ProbeResult) -> List[str]:
@@ -202,7 +97,7 @@ def fact_lines(result: ProbeResult) -> List[str]:
     return lines
 
 
-def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
+def render(report: Report, code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
            file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
     from envdoctor.render.console import Console
@@ -213,7 +108,6 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
     from envdoctor.render.wrap import prose_lines
 
     wrap_at = console.width if console.is_terminal else None  # commands never wrap; piped text not at all
-    titles = {p.area: p.title for p in probes}
     out = console.print
 
     def line(text: str, style: str = "") -> None:
@@ -234,10 +128,10 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
          + (f" ({wall:.2f} s with start-up)" if wall is not None else ""), "bold")
     out()
     for area, result in report.facts.results.items():
-        mark, style = MARKS[area_mark(result, report.findings)]
+        mark, style = MARKS[report.area_state(area)]
         text = Text()
         text.append(f"[{mark}] ", style=style)
-        text.append(titles.get(area, area), style="bold")
+        text.append(area_title(area), style="bold")
         text.append(": " + redactor.text(area_line(result)))
         if verbose:
             text.append(f"  ({result.seconds:.2f} s)", style="dim")

@@ -4,13 +4,10 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from envdoctor import __version__
 from envdoctor.fix.plan import Plan
 from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution, Stack
-from envdoctor.render.json_doc import plain
-
-SCHEMA_VERSION = 1
+from envdoctor.render.json_doc import envelope, plain
 
 
 def _stack(s: Stack) -> Dict[str, Any]:
@@ -44,10 +41,7 @@ def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -
                 "download_bytes": s.download_bytes, "download_note": s.download_note or None,
                 "needs_root": s.needs_root, "network": s.network,
             })
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "envdoctor-fix-plan",
-        "tool": {"name": "envdoctor", "version": __version__},
+    doc = envelope({
         "ok": resolution.ok,
         "wanted": resolution.wanted,
         "target": plain(resolution.target),
@@ -62,7 +56,7 @@ def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -
         "steps": steps,
         "download_bytes": plan.download_bytes if plan else None,
         "next": list(plan.next_steps) if plan else [],
-    }
+    }, kind="envdoctor-fix-plan")
     return redactor.data(doc)
 
 

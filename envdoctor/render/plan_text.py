@@ -8,7 +8,8 @@ from typing import Optional
 from envdoctor.fix.plan import Plan
 from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution
-from envdoctor.render.plan_common import grouped_rejections, size, summary, target_line
+from envdoctor.core.units import download_size
+from envdoctor.render.plan_common import grouped_rejections, summary, target_line
 
 
 def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, color: Optional[bool] = None,
@@ -49,7 +50,7 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
             "(minor-version compatibility)")
         for n in s.notes + resolution.notes:
             say(f"  • {n}")
-        say(f"  new environment: {plan.env} ({plan.env_tool}); download about {size(plan.download_bytes)} "
+        say(f"  new environment: {plan.env} ({plan.env_tool}); download about {download_size(plan.download_bytes)} "
             "plus dependencies")
         for i, step in enumerate(plan.steps, 1):
             say()
