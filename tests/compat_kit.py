@@ -7,8 +7,8 @@ import os
 import shutil
 from typing import Optional, Sequence, Tuple
 
-from envdoctor.core.facts import Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.compat.tables import Matrices, default_dir
+from envdoctor.core.facts import Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.core.results import Facts, ProbeResult
 
 HERE = os.path.dirname(os.path.abspath(__file__))

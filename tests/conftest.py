@@ -15,9 +15,9 @@ from envdoctor.check.run import exit_code, run_check
 from envdoctor.compat.tables import Matrices
 from envdoctor.core import codes
 from envdoctor.core.results import Report
+from envdoctor.machine.replay import replay_context
 from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import document
-from envdoctor.machine.replay import replay_context
 
 from .netkit import netrun, no_internet  # noqa: F401 - fixtures, found by pytest by name
 

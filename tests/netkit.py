@@ -11,15 +11,15 @@ from typing import Dict, Mapping, Optional
 import pytest
 
 from envdoctor.check.run import evaluate
-from envdoctor.machine.context import Context, Host
-from envdoctor.core.facts import NetworkFacts, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import NetworkFacts, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.core.results import Facts, ProbeResult
-from envdoctor.probes import network
-from envdoctor.rules import ALL_RULES
+from envdoctor.machine.context import Context, Host
 from envdoctor.machine.fs import RootedFS
 from envdoctor.machine.net import SystemNet
 from envdoctor.machine.runner import SubprocessRunner
+from envdoctor.probes import network
+from envdoctor.rules import ALL_RULES
 
 HOME = "/home/user"
 BUDGET_GRACE = 0.6  # a target's threads may finish this much after the budget

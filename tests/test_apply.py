@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from envdoctor.fix.apply.download import CHUNK
 from envdoctor.cli import main
+from envdoctor.fix.apply.download import CHUNK
 
 from .conftest import machine_dir
 from .loopback_index import LoopbackIndex, make_wheel, metadata_text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from envdoctor.fix.apply.wheelhouse import important_lines
 from envdoctor.cli import main
+from envdoctor.fix.apply.wheelhouse import important_lines
 
 
 def run(capsys, *args):
@@ -38,15 +38,15 @@ def test_a_failing_command_shows_its_exception_not_its_stack():
 
 
 def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys, tmp_path, monkeypatch):
-    from envdoctor.fix.apply import run as apply_run
-    from envdoctor.core.reasons import FailureKind
-    from envdoctor.fix.apply.wheelhouse import StepError
     from envdoctor.cli.fix import run_apply
-    from envdoctor.fix.run import Inputs, plan_for
     from envdoctor.compat.tables import Matrices
+    from envdoctor.core.reasons import FailureKind
     from envdoctor.core.results import Facts
-    from envdoctor.redact import Redactor
+    from envdoctor.fix.apply import run as apply_run
+    from envdoctor.fix.apply.wheelhouse import StepError
     from envdoctor.fix.resolve import Wishes
+    from envdoctor.fix.run import Inputs, plan_for
+    from envdoctor.redact import Redactor
 
     env = tmp_path / "newenv"
     resolution, plan = plan_for(Inputs(Facts(), None, {}), Wishes("0.5.3", "3.10", "550.54.15", "RTX 3050 Laptop", None,
@@ -65,11 +65,11 @@ def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys
 
 def test_a_rerun_never_deletes_what_someone_put_into_a_half_made_env(tmp_path):
     # Other defects: after an interrupted apply a rerun rmtree'd --env, even once the user filled it.
-    from envdoctor.fix.apply.run import Refused, check_target
-    from envdoctor.fix.run import Inputs, plan_for
     from envdoctor.compat.tables import Matrices
     from envdoctor.core.results import Facts
+    from envdoctor.fix.apply.run import Refused, check_target
     from envdoctor.fix.resolve import Wishes
+    from envdoctor.fix.run import Inputs, plan_for
 
     env = tmp_path / "newenv"
     _, plan = plan_for(Inputs(Facts(), None, {}), Wishes("0.5.3", "3.10", "550.54.15", "RTX 3050 Laptop", None,

@@ -8,7 +8,8 @@ import typing
 
 import pytest
 
-from envdoctor.core import facts as facts_mod, results
+from envdoctor.core import facts as facts_mod
+from envdoctor.core import results
 from envdoctor.core.areas import AREAS, Area, area, title
 from envdoctor.core.facts_from_json import FactsFileError, from_document
 from envdoctor.core.results import Facts, Finding, ProbeResult, ProbeStatus, Severity

@@ -81,8 +81,8 @@ def test_bad_input_is_one_line_and_exit_4(capsys, argv, message):
 
 
 def test_no_gpu_here_asks_for_one(capsys, monkeypatch):
-    from envdoctor.probes.engine import ProbeAbsent
     from envdoctor.probes import nvidia
+    from envdoctor.probes.engine import ProbeAbsent
 
     # A reason no real probe gives: the test passes only through the stand-in, on any host.
     why = "no NVIDIA driver: the stand-in driver probe of this test"

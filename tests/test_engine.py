@@ -6,11 +6,11 @@ import threading
 import time
 
 from envdoctor.check.run import evaluate, exit_code, run_check
-from envdoctor.probes.engine import Probe, ProbeFailed, ProbeRun, ProbeSkipped, select
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts, Report
-from envdoctor.rules import ALL_RULES
 from envdoctor.machine.replay import replay_context
+from envdoctor.probes.engine import Probe, ProbeFailed, ProbeRun, ProbeSkipped, select
+from envdoctor.rules import ALL_RULES
 
 from .conftest import machine_dir
 

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
+from envdoctor.compat.tables import Matrices, default_dir
 from envdoctor.fit import calc as fit
 from envdoctor.fit.calc import GiB, MiB
-from envdoctor.compat.tables import Matrices, default_dir
-from envdoctor.fit.sizing import gpu_from_catalog, plan_for
 from envdoctor.fit.model_config import from_catalog
+from envdoctor.fit.sizing import gpu_from_catalog, plan_for
 
 # A real H100 run (vLLM 0.26.0, Qwen2-1.5B-Instruct shape, dummy weights, gpu_memory_utilization
 # 0.5, enforce_eager, max_model_len 2048) logged these two lines:

@@ -4,7 +4,6 @@ No whole documents: how a report is written is pinned once per renderer (tests/t
 """
 from __future__ import annotations
 
-
 import pytest
 
 from envdoctor.compat.tables import Matrices

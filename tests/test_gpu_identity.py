@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from envdoctor.compat import gpu
-from envdoctor.compat.tables import MatrixError, Matrices
+from envdoctor.compat.tables import Matrices, MatrixError
 
 TABLES = os.path.join(os.path.dirname(__file__), "fixtures", "gpu_tables")
 

@@ -10,7 +10,8 @@ from typing import Iterator, List
 import pytest
 
 try:  # the regular-expression parser; public as sre_parse before Python 3.11
-    from re import _constants as C, _parser as sre_parse  # type: ignore[attr-defined]
+    from re import _constants as C  # type: ignore[attr-defined]
+    from re import _parser as sre_parse
 except ImportError:  # pragma: no cover
     import sre_constants as C  # type: ignore[no-redef]
     import sre_parse  # type: ignore[no-redef]

@@ -7,13 +7,12 @@ import threading
 import time
 
 from envdoctor.check.run import exit_code, run_check
-from envdoctor.machine.context import Context, Host
 from envdoctor.compat.tables import Matrices
+from envdoctor.machine.context import Context, Host
 from envdoctor.machine.fs import RootedFS
 from envdoctor.machine.runner import SubprocessRunner
 
 from .processes import alive as _alive
-
 
 FAKE = "#!/bin/sh\nsleep 600 &\necho $! >> \"{pids}\"\necho $$ >> \"{pids}\"\nexec sleep 600\n"
 

@@ -11,6 +11,7 @@ import pytest
 
 from envdoctor.machine.http1 import Conn, HttpError, dechunk, parse_head
 from envdoctor.machine.x509 import issuer_and_subject
+
 from .netservers import TLS_DIR
 
 

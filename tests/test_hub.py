@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from envdoctor.fit import hub
 from envdoctor.cli import main
+from envdoctor.fit import hub
 from tests.loopback_hub import LoopbackHub, Repo, silent_server
 
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"

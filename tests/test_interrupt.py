@@ -13,7 +13,6 @@ import pytest
 
 from .processes import alive as _alive
 
-
 FAKE = "#!/bin/sh\necho $$ >> \"{pids}\"\nsetsid sh -c 'echo $$ >> \"{pids}\"; exec sleep 600' &\nexec sleep 600\n"
 
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from envdoctor.compat.driver import branch_of, floor
-from envdoctor.compat.tables import TABLES, MatrixError, Matrices, default_dir, parse_table
+from envdoctor.compat.tables import TABLES, Matrices, MatrixError, default_dir, parse_table
 
 
 def test_shipped_tables_load_and_every_row_has_a_source():

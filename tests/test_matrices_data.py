@@ -6,8 +6,8 @@ from dataclasses import replace
 import pytest
 from packaging.version import Version
 
-from envdoctor.fit.calc import count_parameters, kv_bytes_per_token
 from envdoctor.compat.tables import Matrices
+from envdoctor.fit.calc import count_parameters, kv_bytes_per_token
 from envdoctor.fit.model_config import shape_from_spec
 
 

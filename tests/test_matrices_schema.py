@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from envdoctor.compat.tables import TABLES, MatrixError, Matrices, default_dir
+from envdoctor.compat.tables import TABLES, Matrices, MatrixError, default_dir
 
 
 @pytest.fixture()

@@ -7,15 +7,15 @@ import json
 import pytest
 
 from envdoctor.check.run import evaluate
-from envdoctor.machine.context import Context, Host
-from envdoctor.probes.engine import ProbeSkipped
-from envdoctor.core.facts import DriverFacts, Gpu, ModelFacts, PlatformFacts
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import DriverFacts, Gpu, ModelFacts, PlatformFacts
 from envdoctor.core.results import Facts, ProbeResult
-from envdoctor.probes import llm_model as model_probe
-from envdoctor.rules import ALL_RULES
+from envdoctor.machine.context import Context, Host
 from envdoctor.machine.fs import RootedFS
 from envdoctor.machine.runner import SubprocessRunner
+from envdoctor.probes import llm_model as model_probe
+from envdoctor.probes.engine import ProbeSkipped
+from envdoctor.rules import ALL_RULES
 
 MODEL_CODES = {"model-does-not-fit", "model-fits-with-settings", "kv-cache-too-small-for-context", "model-not-found",
                "model-no-gpu"}

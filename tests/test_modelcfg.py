@@ -6,10 +6,16 @@ import json
 
 import pytest
 
-from envdoctor.fit.calc import weight_bytes
 from envdoctor.compat.tables import Matrices
-from envdoctor.fit.model_config import (ModelConfigError, ModelNotFound, find_local, find_model, hub_cache_dir,
-                                variants_for)
+from envdoctor.fit.calc import weight_bytes
+from envdoctor.fit.model_config import (
+    ModelConfigError,
+    ModelNotFound,
+    find_local,
+    find_model,
+    hub_cache_dir,
+    variants_for,
+)
 from envdoctor.machine.fs import RootedFS
 
 # The values of the Qwen2-1.5B-Instruct config copy cited in matrices/models.csv.

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from envdoctor.cli import main
+
 from .netservers import TLS_DIR, Loopback, index, proxy, tls_server_context
 
 PROXY_SECRET = "Pr0xyS3cretPw"

@@ -6,13 +6,24 @@ import sys
 
 import pytest
 
-from .netkit import HOME, findings, python_facts, target
 from envdoctor.core.reasons import ConfigKind
 from envdoctor.probes import network
-from envdoctor.probes.net_config import (Setting, env_proxies, env_route, no_proxy_match, parse_condarc,
-                                         parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,
-                                         toml_lines)
+from envdoctor.probes.net_config import (
+    Setting,
+    env_proxies,
+    env_route,
+    no_proxy_match,
+    parse_condarc,
+    parse_proxy,
+    pip_ca,
+    pip_route,
+    read_pip_settings,
+    read_uv_settings,
+    toml_lines,
+)
 from envdoctor.probes.net_trace import pick_wheel
+
+from .netkit import HOME, findings, python_facts, target
 
 
 def test_pip_settings_follow_pips_precedence(netrun):
@@ -221,11 +232,11 @@ def test_pick_wheel_prefers_a_torch_wheel_for_this_machine():
 
 
 def test_no_network_in_a_recorded_machine():
-    from envdoctor.machine.context import Context, Host
-    from envdoctor.probes.engine import ProbeSkipped
     from envdoctor.core.results import Facts
+    from envdoctor.machine.context import Context, Host
     from envdoctor.machine.fs import RootedFS
     from envdoctor.machine.runner import SubprocessRunner
+    from envdoctor.probes.engine import ProbeSkipped
 
     replayed = Context(runner=SubprocessRunner(), fs=RootedFS("/"), env={}, nvml=None,
                        host=Host("Linux", "x86_64", sys.executable))  # net=None, as replay_context builds it

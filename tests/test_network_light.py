@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from envdoctor.probes.net_trace import LIGHT_BYTES, SAMPLE_RANGE, STALL_SECONDS
+
 from .netkit import findings, target
 from .netservers import TORCH_WHEEL, Loopback, index
 from .test_network_cli import machine, run  # noqa: F401 - machine is a fixture

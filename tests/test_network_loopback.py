@@ -7,11 +7,22 @@ import threading
 
 import pytest
 
-from .netkit import BUDGET_GRACE, NetRun, findings, python_facts, target
 from envdoctor.core.facts import PlatformFacts
 from envdoctor.probes.net_trace import SAMPLE_RANGE, STALL_SECONDS
-from .netservers import (TLS_DIR, TORCH_SIZE, Loopback, black_hole, endless_body, endless_headers, index,
-                        proxy, refused_port, tls_server_context)
+
+from .netkit import BUDGET_GRACE, NetRun, findings, python_facts, target
+from .netservers import (
+    TLS_DIR,
+    TORCH_SIZE,
+    Loopback,
+    black_hole,
+    endless_body,
+    endless_headers,
+    index,
+    proxy,
+    refused_port,
+    tls_server_context,
+)
 
 INDEX_SECRET = "IdxS3cretPw"
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import os
 
-from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
-                             ResourceFacts)
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import (
+    CudaToolkitFacts,
+    DriverFacts,
+    Gpu,
+    GpuProcess,
+    PlatformFacts,
+    PythonEnvFacts,
+    ResourceFacts,
+)
 from envdoctor.core.results import Facts, ProbeResult, Report
 from envdoctor.rules import ALL_RULES
+
 from .conftest import machine_dir
 from .test_cli import run
 
@@ -95,8 +103,8 @@ def test_n34_a_network_check_cut_by_the_deadline_says_so_and_exits_3(monkeypatch
 
     from envdoctor.check.run import exit_code, run_check
     from envdoctor.machine.context import live_context
-    from envdoctor.probes.engine import Probe
     from envdoctor.probes import network
+    from envdoctor.probes.engine import Probe
 
     probes = [Probe("python", "Python", lambda c, d: time.sleep(0.45), 2),
               Probe("network", "Network", network.probe, 5, needs=("python",))]

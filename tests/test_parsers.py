@@ -6,13 +6,13 @@ import os
 
 import pytest
 
+from envdoctor.core.facts import Distribution
 from envdoctor.probes.cuda_toolkit import parse_nvcc_version
 from envdoctor.probes.nvidia import QUERY_FIELDS, parse_banner_cuda, parse_query_csv
 from envdoctor.probes.platform import parse_os_release, wsl_version
 from envdoctor.probes.python_env import parse_torch_version_py, torch_build
 from envdoctor.probes.resources import parse_meminfo
 from envdoctor.probes.wsl import installed_driver_packages, parse_ldconfig
-from envdoctor.core.facts import Distribution
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "nvidia-smi")
 

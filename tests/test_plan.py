@@ -3,13 +3,14 @@ saved report read back as the same facts."""
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from envdoctor.core.facts_from_json import FactsFileError, from_document
-from envdoctor.fix.run import Inputs, uv_made
 from envdoctor.fit.model_config import from_catalog
 from envdoctor.fix.plan import PlanProblem, env_tool_for, make_plan
 from envdoctor.fix.resolve import Wishes, resolve
+from envdoctor.fix.run import Inputs, uv_made
 from envdoctor.machine.fs import RootedFS
 
 from .conftest import MACHINE_NAMES, check_machine

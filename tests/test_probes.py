@@ -6,11 +6,11 @@ import json
 import pytest
 
 from envdoctor.check.run import run_check
-from envdoctor.probes.engine import ProbeFailed
 from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
-from envdoctor.probes import nvidia, platform, resources
 from envdoctor.machine.replay import replay_context
+from envdoctor.probes import nvidia, platform, resources
+from envdoctor.probes.engine import ProbeFailed
 
 SMI = "/usr/bin/nvidia-smi"
 QUERY = [SMI, "--query-gpu=" + ",".join(nvidia.QUERY_FIELDS), "--format=csv,noheader,nounits"]

@@ -10,6 +10,7 @@ import pytest
 
 from envdoctor.probes.engine import Probe, ProbeRun
 from envdoctor.render.progress import StatusLine, check_line, wanted
+
 from .test_apply import isolated, run, seed_facts  # noqa: F401 - isolated is a fixture
 from .test_engine import _ctx
 

@@ -51,6 +51,7 @@ def test_ordinary_text_is_untouched():
 def _secret_machine(tmp_path):
     """A fixture machine whose tools print secrets (a proxy URL in an error, a token)."""
     import shutil
+
     from .conftest import machine_dir
 
     d = tmp_path / "m"

@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from envdoctor.cli import main
-from envdoctor.compat.tables import default_dir
 from envdoctor.compat.pipindex import NoIndex, pip_default, resolve
+from envdoctor.compat.tables import default_dir
 from envdoctor.machine.fs import RootedFS
 
 PAD = 3 * 1024 * 1024  # incompressible filler: reading a wheel whole would show in the byte count

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.compat.python import wheel_has_python
+from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.fix.resolve import UsageProblem, Wishes, resolve
 
 from .compat_kit import mini_matrices

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from envdoctor.core.facts import (DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, ResourceFacts, Disk,
-                             TorchBuild, Distribution, TorchRuntimeFacts)
-from envdoctor.fit.calc import MiB, utilization_for
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import (
+    Disk,
+    Distribution,
+    DriverFacts,
+    Gpu,
+    PlatformFacts,
+    PythonEnvFacts,
+    ResourceFacts,
+    TorchBuild,
+    TorchRuntimeFacts,
+)
 from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.fit.calc import MiB, utilization_for
 from envdoctor.rules import driver, packages, resources, torch
 
 M = Matrices()

@@ -12,12 +12,11 @@ import pytest
 
 from envdoctor.cli import main
 from envdoctor.machine.context import live_context
-from envdoctor.smoke.run import SmokeOptions, run_smoke
 from envdoctor.machine.replay import ReplayNvml
+from envdoctor.smoke.run import SmokeOptions, run_smoke
 
 from .hosts import gpu_less_host
 from .processes import alive as _alive
-
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIB = 1024 * 1024
@@ -193,8 +192,8 @@ def test_the_parser_reads_the_real_h100_run_as_envdoctor_reported_it():
 
 
 def test_the_fit_calculator_agrees_with_the_real_kv_cache_within_two_percent():
-    from envdoctor.fit import calc as fit
     from envdoctor.compat.tables import Matrices
+    from envdoctor.fit import calc as fit
     from envdoctor.fit.model_config import from_catalog
 
     doc = json.load(open(FIXTURE + ".json"))

@@ -9,8 +9,8 @@ import sys
 import textwrap
 import time
 
-from envdoctor.smoke.run import SmokeOptions, run_smoke
 from envdoctor.machine.stream import LINE_LIMIT, run_streaming
+from envdoctor.smoke.run import SmokeOptions, run_smoke
 
 from .processes import alive as _alive
 from .test_smoke import ctx_for

@@ -7,6 +7,7 @@ import shlex
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.render.wrap import prose_lines
+
 from .conftest import machine_dir
 
 
@@ -19,12 +20,12 @@ def test_prose_wraps_indented_under_its_text():
 
 
 def _plan_text(width):
+    import contextlib
+
+    from envdoctor.fix.resolve import Wishes
     from envdoctor.fix.run import gather, plan_for
     from envdoctor.redact import Redactor
     from envdoctor.render.plan_text import render
-    from envdoctor.fix.resolve import Wishes
-
-    import contextlib
     inputs = gather(None, machine_dir("wsl2-rtx3050-laptop"), None, 8.0)
     resolution, plan = plan_for(inputs, Wishes("0.5.3", None, None, None, None, None), Matrices(), None, None, None,
                                 None, None)
@@ -52,9 +53,9 @@ def test_check_on_a_60_column_terminal_wraps_prose_not_commands(monkeypatch):
     import re
 
     from envdoctor.check.run import exit_code, run_check
+    from envdoctor.machine.replay import replay_context
     from envdoctor.redact import Redactor
     from envdoctor.render.human import render
-    from envdoctor.machine.replay import replay_context
 
     monkeypatch.setenv("COLUMNS", "60")
     report = run_check(replay_context(machine_dir("wsl2-rtx3050-laptop")), Matrices())

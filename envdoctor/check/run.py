@@ -6,11 +6,11 @@ import traceback
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 from envdoctor.core.areas import DEFAULT_DEADLINE, Area
-from envdoctor.machine.context import Context
 from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
-from envdoctor.probes.engine import Probe, ProbeRun, select
 from envdoctor.core.results import Facts, Finding, Report
+from envdoctor.machine.context import Context
 from envdoctor.probes import ALL_PROBES
+from envdoctor.probes.engine import Probe, ProbeRun, select
 
 
 def evaluate(facts: Facts, matrices, rules: Sequence) -> Tuple[List[Finding], List[str]]:

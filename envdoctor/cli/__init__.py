@@ -90,7 +90,7 @@ def main(argv: Optional[list] = None) -> None:
         # Text from a child or a file may hold lone surrogates (a non-UTF-8 path, "\ud800" in
         # JSON): they print as \udcXX escapes, which also keeps --json one valid document.
         try:
-            getattr(stream, "reconfigure")(errors="backslashreplace")
+            stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):
             pass
     asked: dict = {}  # what the options told main(): {"json": True} under --json (options.json_option)

@@ -11,8 +11,20 @@ from typing import Mapping, Optional, Tuple
 import click
 
 from envdoctor.cli import summary
-from envdoctor.cli.options import (areas, ci_option, color, context, deadline_option, json_option, progress,
-                                   python_option, record_dir, record_option, replay_option, urls)
+from envdoctor.cli.options import (
+    areas,
+    ci_option,
+    color,
+    context,
+    deadline_option,
+    json_option,
+    progress,
+    python_option,
+    record_dir,
+    record_option,
+    replay_option,
+    urls,
+)
 from envdoctor.core.areas import AREAS
 from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import document, dumps

@@ -14,8 +14,8 @@ from envdoctor.cli.options import Number, context
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.errors import UsageError
 from envdoctor.core.results import Facts
-from envdoctor.fit.model_config import absolute, find_model
 from envdoctor.fit.calc import Gpu
+from envdoctor.fit.model_config import absolute, find_model
 from envdoctor.fit.sizing import gpu_from_catalog, gpu_from_fact, plan_for
 from envdoctor.machine.fs import RootedFS
 from envdoctor.probes import nvidia

@@ -13,7 +13,8 @@ from envdoctor.redact import Redactor
 from envdoctor.render import smoke_text
 from envdoctor.render.json_doc import dumps
 from envdoctor.render.progress import StatusLine, wanted
-from envdoctor.smoke.run import SmokeOptions, run_smoke as smoke
+from envdoctor.smoke.run import SmokeOptions
+from envdoctor.smoke.run import run_smoke as smoke
 
 
 @click.command("run-smoke", short_help=summary("run-smoke"))

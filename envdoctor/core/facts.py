@@ -6,8 +6,8 @@ Optional fields are None when the machine did not say, never a guess.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 from envdoctor.core.units import binary_size, gib, rate

@@ -4,13 +4,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from envdoctor.core.errors import DataError  # noqa: F401 - its home until every user imports core.errors
+from envdoctor.core.areas import Area, StrEnum
+from envdoctor.core.areas import area as area_entry
 from envdoctor.core.codes import checked
-from envdoctor.core.areas import Area, StrEnum, area as area_entry
+from envdoctor.core.errors import DataError  # noqa: F401 - its home until every user imports core.errors
 
 if TYPE_CHECKING:  # facts.py is not needed to hold results, only to read them
-    from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts,
-                                      PythonEnvFacts, ResourceFacts, TorchRuntimeFacts, WslFacts)
+    from envdoctor.core.facts import (
+        CudaToolkitFacts,
+        DriverFacts,
+        ModelFacts,
+        NetworkFacts,
+        PlatformFacts,
+        PythonEnvFacts,
+        ResourceFacts,
+        TorchRuntimeFacts,
+        WslFacts,
+    )
 
 
 class Severity(StrEnum):

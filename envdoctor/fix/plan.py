@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Tuple
 
-from envdoctor.fix.resolve import Resolution, Stack
 from envdoctor.core.errors import UsageError
+from envdoctor.fix.resolve import Resolution, Stack
 from envdoctor.rules.base import cuda_tuple
 
 if TYPE_CHECKING:

@@ -33,8 +33,9 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
 
 def render(report: ClusterReport, code: int, redactor: Redactor, *, verbose: bool = False, ci: bool = False,
            color: Optional[bool] = None, file=None) -> None:
-    from envdoctor.render.console import Console
     from rich.text import Text
+
+    from envdoctor.render.console import Console
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)

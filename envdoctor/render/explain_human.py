@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from envdoctor.explain.types import Diagnosis, Explanation
 from envdoctor.explain.signatures import CLASSES
-from envdoctor.render.human import finding_body
+from envdoctor.explain.types import Diagnosis, Explanation
 from envdoctor.redact import Redactor
+from envdoctor.render.human import finding_body
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
 CLASS_MEANING = {
@@ -29,8 +29,9 @@ def summary_line(e: Explanation) -> str:
 
 def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[bool] = None,
            verbose: bool = False, file=None) -> None:
-    from envdoctor.render.console import Console
     from rich.text import Text
+
+    from envdoctor.render.console import Console
 
     console = Console(file=file, no_color=color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)

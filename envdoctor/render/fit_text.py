@@ -3,8 +3,19 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from envdoctor.fit.calc import (CUDA_CONTEXT_BYTES, CUDA_GRAPH_BYTES, NON_TORCH_BYTES, Estimate, FitPlan, GiB, ModelShape,
-                   count_parameters, gib, smoke_options, weight_bytes)
+from envdoctor.fit.calc import (
+    CUDA_CONTEXT_BYTES,
+    CUDA_GRAPH_BYTES,
+    NON_TORCH_BYTES,
+    Estimate,
+    FitPlan,
+    GiB,
+    ModelShape,
+    count_parameters,
+    gib,
+    smoke_options,
+    weight_bytes,
+)
 
 PROBLEM_TEXT = {
     "start": "vLLM would stop at start-up: the memory it requests is more than is free",

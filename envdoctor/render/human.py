@@ -100,8 +100,9 @@ def fact_lines(result: ProbeResult) -> List[str]:
 def render(report: Report, code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
            file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
-    from envdoctor.render.console import Console
     from rich.text import Text
+
+    from envdoctor.render.console import Console
 
     console = Console(file=file, no_color=ci or color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)

@@ -6,7 +6,6 @@ from typing import Any, Dict, List, Optional, Sequence
 from envdoctor.compat.tables import Matrices
 
 
-
 def _s(value: Any) -> str:
     if value is None:
         return ""

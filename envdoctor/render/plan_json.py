@@ -5,8 +5,8 @@ import json
 from typing import Any, Dict, List, Optional
 
 from envdoctor.fix.plan import Plan
-from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution, Stack
+from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import envelope, plain
 
 

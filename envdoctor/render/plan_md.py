@@ -4,9 +4,9 @@ from __future__ import annotations
 import shlex
 from typing import List, Optional
 
+from envdoctor.core.units import download_size
 from envdoctor.fix.plan import Plan
 from envdoctor.fix.resolve import Resolution
-from envdoctor.core.units import download_size
 from envdoctor.render.plan_common import grouped_rejections, target_line
 
 

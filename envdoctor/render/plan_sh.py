@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import List
 
-from envdoctor.fix.plan import Plan
 from envdoctor.core.units import download_size
+from envdoctor.fix.plan import Plan
 from envdoctor.render.plan_common import summary, target_line
 
 

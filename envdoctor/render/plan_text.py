@@ -5,18 +5,18 @@ from __future__ import annotations
 import shlex
 from typing import Optional
 
-from envdoctor.fix.plan import Plan
-from envdoctor.redact import Redactor
-from envdoctor.fix.resolve import Resolution
 from envdoctor.core.units import download_size
+from envdoctor.fix.plan import Plan
+from envdoctor.fix.resolve import Resolution
+from envdoctor.redact import Redactor
 from envdoctor.render.plan_common import grouped_rejections, summary, target_line
 
 
 def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, color: Optional[bool] = None,
            width: Optional[int] = None) -> None:
-    from envdoctor.render.console import Console
     from rich.markup import escape
 
+    from envdoctor.render.console import Console
     from envdoctor.render.wrap import prose_lines
 
     console = Console(no_color=color is False, force_terminal=color, width=width, highlight=False, soft_wrap=True)

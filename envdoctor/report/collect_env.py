@@ -25,6 +25,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from envdoctor.core.errors import InputError
 from envdoctor.core.facts import (
     CudaToolkitFacts,
     Distribution,
@@ -37,7 +38,6 @@ from envdoctor.core.facts import (
     canonicalize_name,
 )
 from envdoctor.core.results import Facts, ProbeResult
-from envdoctor.core.errors import InputError
 
 MAX_REPORT_BYTES = 16 << 20  # a real report is a few KB; a huge file is the wrong file
 
@@ -496,7 +496,9 @@ def _vllm_version(raw: _Raw) -> Optional[str]:
 
 def build(raw: _Raw, matrices=None) -> Tuple[Facts, List[str], List[str]]:
     """Facts, what stays unknown, and the rule codes that must not run on them."""
-    from envdoctor.rules import driver as driver_rules, packages, toolkit, torch as torch_rules
+    from envdoctor.rules import driver as driver_rules
+    from envdoctor.rules import packages, toolkit
+    from envdoctor.rules import torch as torch_rules
 
     results: Dict[str, ProbeResult] = {}
     unknown: List[str] = []

@@ -9,7 +9,8 @@ from typing import List, Sequence
 from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
 from envdoctor.report.collect_env import ParsedReport
-from envdoctor.rules import driver, torch as torch_rules
+from envdoctor.rules import driver
+from envdoctor.rules import torch as torch_rules
 
 # vLLM turns pinned memory off under WSL 2 (vllm/utils.py is_pin_memory_available at v0.5.3,
 # vllm/platforms at later releases; VLLM_WSL2_ENABLE_PIN_MEMORY since v0.24.0), citing the

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from envdoctor.rules import driver, network, packages, platform, probes, resources, toolkit, torch, wsl
-
 from envdoctor.rules import llm_model as model
+
 ALL_RULES = (
     platform.native_windows,
     platform.wsl1,

@@ -7,8 +7,18 @@ from typing import List, Optional, Tuple
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
-from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
-                   gpu_cc, in_wsl, rule, target_os, target_pip)
+from envdoctor.rules.base import (
+    TORCH_INDEX,
+    Advice,
+    cuda_tuple,
+    driver_max_cuda,
+    driver_runs_cuda,
+    gpu_cc,
+    in_wsl,
+    rule,
+    target_os,
+    target_pip,
+)
 
 DRIVERS_URL = "https://www.nvidia.com/Download/index.aspx"
 # Another process holding this share of a card's memory leaves vLLM too little for the

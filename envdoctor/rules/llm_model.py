@@ -15,8 +15,8 @@ DOCS = "https://docs.vllm.ai/en/latest/configuration/conserving_memory.html"
 
 
 def fit_plan(facts: Facts, m: Matrices) -> Optional[FitPlan]:
-    from envdoctor.fit.sizing import gpu_from_fact, plan_for
     from envdoctor.fit.model_config import from_catalog
+    from envdoctor.fit.sizing import gpu_from_fact, plan_for
 
     found, driver = facts.model, facts.driver
     if found is None or driver is None or not driver.gpus:

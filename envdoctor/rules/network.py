@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from envdoctor.core.facts import KIND_LABEL, NetStep, NetTarget, NetworkFacts
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import KIND_LABEL, NetStep, NetTarget, NetworkFacts, Throughput
 from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import DataError, Facts
 from envdoctor.core.units import binary_size, duration, rate
@@ -106,6 +106,23 @@ def _dns_server_down(net: Optional[NetworkFacts]) -> bool:
 
 def _net(facts: Facts) -> Optional[NetworkFacts]:
     return facts.network
+
+
+def _failed(t: NetTarget) -> NetStep:
+    """The failed step of a target _with() picked: its code came from that step."""
+    step = t.failure
+    if step is None:
+        raise ValueError(f"{t.url}: no step failed")
+    return step
+
+
+def _measured(t: NetTarget) -> Tuple[Throughput, float, int, float]:
+    """(throughput, bytes per second, wheel bytes, wheel seconds) of a target _slow() picked: the
+    projection is made from a measured rate."""
+    tp = t.throughput
+    if tp is None or tp.bytes_per_second is None or tp.projected_bytes is None or tp.projected_seconds is None:
+        raise ValueError(f"{t.url}: no measured rate")
+    return tp, tp.bytes_per_second, tp.projected_bytes, tp.projected_seconds
 
 
 def _problems(facts: Facts, kind: ConfigKind) -> list:
@@ -394,7 +411,7 @@ def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
     targets = _with(facts, PROXY_AUTH_REQUIRED)
     if not targets:
         return None
-    asks = {scheme.lower() for t in targets for scheme in t.failure.auth}
+    asks = {scheme.lower() for t in targets for scheme in _failed(t).auth}
     notes = ["Percent-encode special characters in the password (@ is %40, : is %3A)."]
     if asks & WINDOWS_AUTH:
         notes.insert(0, "This proxy asks for NTLM/Negotiate (Windows domain) authentication, which pip and "
@@ -465,7 +482,7 @@ def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
             fix.append(f"export NO_PROXY=\"${{NO_PROXY:+$NO_PROXY,}}{host}\" no_proxy=\"${{NO_PROXY:+$NO_PROXY,}}{host}\"")
             info_only = False
         if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in (DNS_FAILURE, TCP_BLOCKED):
-            seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {t.failure.detail}")
+            seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {_failed(t).detail}")
             info_only = False
         if t.pip_proxy_overridden:
             seen.append(f"pip {net.pip_version} lets {t.proxy_source} win over its own proxy "
@@ -531,9 +548,9 @@ def _dns_fix(facts: Facts, host: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]
 @rule(DNS_FAILURE, "network", "A package index or the model hub cannot be resolved (DNS)")
 def dns_failure(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, DNS_FAILURE)
-    if not targets:
-        return None
     net = _net(facts)
+    if net is None or not targets:
+        return None
     fix, notes = _dns_fix(facts, _host(targets[0]))
     hosts = ", ".join(sorted({_host(t) for t in targets}))
     if _dns_server_down(net):
@@ -558,7 +575,7 @@ def dns_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
     net = _net(facts)
     slow = [(t, s) for t in (net.targets if net else ()) for s in t.steps
             if s.name == "dns" and s.ok and s.seconds > DNS_SLOW_SECONDS]
-    if not slow:
+    if net is None or not slow:
         return None
     fix, notes = _dns_fix(facts, slow[0][1].host or "")
     return Advice(
@@ -577,7 +594,7 @@ def tcp_blocked(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     notes = ["A firewall, the ISP or a captive portal blocks the host; if your network needs a proxy, set it: "
              "`export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`."]
-    if any(t.failure.ipv6_only for t in targets):
+    if any(_failed(t).ipv6_only for t in targets):
         notes.append("The host has only IPv6 addresses and this machine cannot reach IPv6: use a mirror with "
                      "an IPv4 address, or enable IPv6 on this network.")
     return Advice(
@@ -604,7 +621,7 @@ def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
         if t.ca_bundle:
             evidence.append(f"CA bundle used for {_host(t)}: {t.ca_bundle} ({t.ca_source})")
     issuers = sorted({t.tls_issuer for t in targets if t.tls_issuer})
-    details = " ".join(t.failure.detail or "" for t in targets)
+    details = " ".join(_failed(t).detail or "" for t in targets)
     special = []
     if "mismatch" in details or "not valid for" in details:
         special.append("The certificate is for another host name: a captive portal (log in through a "
@@ -663,12 +680,12 @@ def index_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     pip = target_pip(facts)
     notes = []
-    if any(t.failure.status == 404 for t in targets):
+    if any(_failed(t).status == 404 for t in targets):
         notes.append("404: the URL is not a simple index: pip's index-url usually ends in /simple "
                      "(`pip config list` shows where it is set).")
-    if any((t.failure.status or 0) >= 500 for t in targets):
+    if any((_failed(t).status or 0) >= 500 for t in targets):
         notes.append("5xx: the server (or a mirror's upstream) is failing; retry later or use another index.")
-    if any(t.failure.problem in ("timeout", "silent") for t in targets):
+    if any(_failed(t).problem in ("timeout", "silent") for t in targets):
         notes.append("The server accepted the connection but never answered: a dead server, or a firewall "
                      "that lets the connection open and then drops everything.")
     if any(t.local for t in targets):
@@ -718,18 +735,19 @@ def _slow(facts: Facts) -> List[NetTarget]:
 def download_slow(facts: Facts, m: Matrices) -> Optional[Advice]:
     net = _net(facts)
     slow = _slow(facts)
-    if not slow:
+    if net is None or not slow:
         return None
+    measured = [(t, *_measured(t)) for t in slow]
     evidence = tuple(
-        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate(t.throughput.bytes_per_second)} from "
-        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over {binary_size(t.throughput.bytes)} in "
-        f"{t.throughput.seconds:.1f} s: a {t.throughput.projected_bytes / 1e6:.0f} MB torch wheel would take "
-        f"{duration(t.throughput.projected_seconds)}" for t in slow)
+        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate(bps)} from "
+        f"{urlsplit(tp.url).netloc.rpartition('@')[2]} over {binary_size(tp.bytes)} in "
+        f"{tp.seconds:.1f} s: a {wheel / 1e6:.0f} MB torch wheel would take "
+        f"{duration(wheel_s)}" for t, tp, bps, wheel, wheel_s in measured)
     if net.pip_timeout:
         evidence += (f"pip timeout: {net.pip_timeout} s",)
     return Advice(
-        "warn", f"Downloads run at {rate(min(t.throughput.bytes_per_second for t in slow))}: "
-                f"a torch wheel takes {duration(max(t.throughput.projected_seconds for t in slow))}",
+        "warn", f"Downloads run at {rate(min(bps for _t, _tp, bps, _w, _ws in measured))}: "
+                f"a torch wheel takes {duration(max(ws for _t, _tp, _bps, _w, ws in measured))}",
         evidence=evidence,
         why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
             "wheel over, and a build that downloads it again and again can hang for hours.",
@@ -743,9 +761,9 @@ def download_slow(facts: Facts, m: Matrices) -> Optional[Advice]:
 @rule(DOWNLOAD_STALLED, "network", "A transfer stopped mid-body: no bytes for 1.5 s")
 def download_stalled(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, DOWNLOAD_STALLED)
-    if not targets:
-        return None
     net = _net(facts)
+    if net is None or not targets:
+        return None
     timeout = net.pip_timeout or "15 (the default)"
     return Advice(
         _severity(targets), "Downloads stall: " + ", ".join(sorted({_host(t) for t in targets})),

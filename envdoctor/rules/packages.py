@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
-
 from packaging.version import InvalidVersion, Version
 
-from envdoctor.core.facts import canonicalize_name
-from envdoctor.compat.tables import Matrices, VllmRelease
-from envdoctor.core.results import Facts
 from envdoctor.compat.python import choose, span
+from envdoctor.compat.tables import Matrices, VllmRelease
+from envdoctor.core.facts import canonicalize_name
+from envdoctor.core.results import Facts
 from envdoctor.rules.base import Advice, rule, target_pip
 from envdoctor.rules.torch import applies
 

@@ -12,8 +12,18 @@ from packaging.version import Version
 from envdoctor.compat.kernels import arch_supported, torch_archs
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
-from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cuda, gpu_cc, target_os,
-                   pinned_version, rule, target_pip, version_or_none)
+from envdoctor.rules.base import (
+    TORCH_INDEX,
+    Advice,
+    cuda_tag,
+    driver_runs_cuda,
+    gpu_cc,
+    pinned_version,
+    rule,
+    target_os,
+    target_pip,
+    version_or_none,
+)
 
 
 @rule("torch-cpu-build-on-gpu-machine", "torch", "torch is a CPU-only build although an NVIDIA GPU is present")

@@ -6,8 +6,8 @@ from envdoctor.check.cluster import drift
 from envdoctor.check.cluster.judge import ClusterReport, judge_cluster
 from envdoctor.check.cluster.node import Node, NodeExtras, parse_p2p
 from envdoctor.check.cluster.rules import Wish, judge
-from envdoctor.core.facts import DriverFacts, Distribution, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.core.results import Facts, ProbeResult, Report
 
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import os
 
+import corpus_score as cs
 import pytest
 
-from envdoctor.explain import explain_log
-from envdoctor.explain import reader
+from envdoctor.explain import explain_log, reader
 from envdoctor.explain.scan import Scanner
-
-import corpus_score as cs
 
 INDEX = os.path.join(cs.CORPUS, "logs-c.csv")
 

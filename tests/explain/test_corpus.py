@@ -12,10 +12,9 @@ import io
 import os
 from urllib.parse import urlsplit
 
-import pytest
-
 import conftest
 import corpus_score as cs
+import pytest
 
 GOAL = {"class": 0.90, "code": 0.75, "reports": 0.90}
 # Measured, rounded down to the percent: (class, code on high+medium, reports). Reports marked

@@ -6,13 +6,11 @@ import io
 import os
 import time
 
-import pytest
-
-from envdoctor.explain import LogInputError, exit_code, explain_log
-from envdoctor.explain import reader, scan
-
 import conftest
+import pytest
 from corpus_accuracy import evaluate, report
+
+from envdoctor.explain import LogInputError, exit_code, explain_log, reader, scan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED = os.path.join(ROOT, "tests", "data", "seed", "docker-build.log")

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
+from envdoctor.compat.tables import Matrices, MatrixError, default_dir
 from envdoctor.explain import codes
 from envdoctor.explain.signatures import CLASSES, GATES, TABLE, fill, load
-from envdoctor.compat.tables import Matrices, MatrixError, default_dir
 
 
 def test_table_loads_with_every_class_and_sources():

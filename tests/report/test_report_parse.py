@@ -7,8 +7,8 @@ import os
 import pytest
 
 from envdoctor.compat.gpu import identify
-from envdoctor.core.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.facts import CudaToolkitFacts, DriverFacts, PlatformFacts, PythonEnvFacts, TorchRuntimeFacts
 from envdoctor.report.collect_env import ReportError, check_report, parse_report, read_report
 
 HERE = os.path.join(os.path.dirname(__file__), "..", "data", "reports")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import List, Sequence, Tuple
 
-from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
-from envdoctor.core.results import Finding, Report
 from envdoctor.check.cluster.node import Node
 from envdoctor.check.cluster.rules import Wish, judge
+from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
+from envdoctor.core.results import Finding, Report
 
 PER_NODE_SKIPPED = ("model",)  # sized for one machine; the cluster rules say where the model is
 

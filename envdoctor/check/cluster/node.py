@@ -11,8 +11,8 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from envdoctor.machine.context import Context
 from envdoctor.core.results import Report
+from envdoctor.machine.context import Context
 
 NET_SYSFS = "/sys/class/net"
 # NCCL leaves out the loopback and docker interfaces by itself (NCCL_SOCKET_IFNAME's default,

@@ -8,10 +8,10 @@ import sys
 import time
 from typing import Any, Dict, List, Mapping, Optional
 
-from envdoctor.core.facts_from_json import FactsFileError, from_document
-from envdoctor.core.results import Report
 from envdoctor.check.cluster.node import Node, extras_from_document, probe
 from envdoctor.core.errors import EnvdoctorError, UsageError
+from envdoctor.core.facts_from_json import FactsFileError, from_document
+from envdoctor.core.results import Report
 
 INSTALL_HINT = "check --ray needs Ray: pip install 'llm-envdoctor[ray]' (or pip install ray)"
 

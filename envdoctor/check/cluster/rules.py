@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from envdoctor.core.codes import Command, register
-from envdoctor.core.results import Finding
 from envdoctor.check.cluster import drift
 from envdoctor.check.cluster.node import Node
+from envdoctor.core.codes import Command, register
+from envdoctor.core.results import Finding
 
 AREA = "cluster"
 RAY_DOCS = "https://docs.vllm.ai/en/latest/serving/parallelism_scaling.html"

@@ -5,9 +5,9 @@ import json
 import os
 from typing import List
 
-from envdoctor.core.results import Report
 from envdoctor.check.cluster.node import Node, NodeExtras, extras_from_document
 from envdoctor.core.errors import UsageError
+from envdoctor.core.results import Report
 
 READABLE = (".json", ".txt", ".md", ".log")
 
