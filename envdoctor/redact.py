@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional
 
 MASK = "***"
@@ -79,9 +80,11 @@ _PATTERNS = (
 _COMMON_HOSTS = {"localhost", "ubuntu", "debian", "fedora", "linux", "docker", "wsl", "host", "server",
                  "computer", "desktop", "laptop", "nvidia", "cuda", "python", "vllm", "torch", "root", "none"}
 
+EMPTY_ENV: Mapping[str, str] = MappingProxyType({})  # the default: no environment to mask values of
+
 
 class Redactor:
-    def __init__(self, env: Mapping[str, str] = (), *, home: Optional[str] = None,
+    def __init__(self, env: Mapping[str, str] = EMPTY_ENV, *, home: Optional[str] = None,
                  hostname: Optional[str] = None) -> None:
         values = set()
         for name, value in dict(env).items():

@@ -75,11 +75,11 @@ class Area(StrEnum):
 
     @property
     def facts_type(self) -> type:
-        return _load(self.info.facts)  # type: ignore[no-any-return]
+        return _load(self.info.facts)
 
     @property
     def probe_function(self) -> Callable[..., Any]:
-        return _load(self.info.probe)  # type: ignore[no-any-return]
+        return _load(self.info.probe)
 
     @property
     def timeout(self) -> float:

@@ -13,7 +13,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 from envdoctor import __version__
 from envdoctor.core.areas import title
 from envdoctor.core.results import Report
-from envdoctor.redact import MASK, SECRET_NAME, Redactor
+from envdoctor.redact import EMPTY_ENV, MASK, SECRET_NAME, Redactor
 from envdoctor.render.human import area_line
 from envdoctor.render.json_doc import plain
 
@@ -80,7 +80,7 @@ def fix_commands(report: Report) -> List[str]:
 
 
 def render(report: Report, code: int, redactor: Redactor, *,
-           env: Mapping[str, str] = (), source: Optional[str] = None, extra: Sequence[str] = (),
+           env: Mapping[str, str] = EMPTY_ENV, source: Optional[str] = None, extra: Sequence[str] = (),
            now: Optional[datetime.datetime] = None, redacted_paths: bool = True) -> str:
     now = now or datetime.datetime.now(datetime.timezone.utc)
     counts = report.counts()

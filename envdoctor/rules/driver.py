@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
+from envdoctor.compat.driver import xy_key
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.rules.base import (
     TORCH_INDEX,
     Advice,
-    cuda_tuple,
     driver_max_cuda,
     driver_runs_cuda,
     gpu_cc,
@@ -97,8 +97,9 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     bad = [c for c in needs if driver_runs_cuda(driver, c, m, os_name) is False]
     if not bad:
         return None
-    cuda = max(bad, key=cuda_tuple)
-    what = f"torch built with CUDA {cuda}" if cuda == env.torch.cuda else f"vllm {build.version}'s kernels (CUDA {cuda})"
+    cuda = max(bad, key=xy_key)
+    what = f"torch built with CUDA {cuda}" if cuda == env.torch.cuda or build is None else \
+        f"vllm {build.version}'s kernels (CUDA {cuda})"
     have = driver_max_cuda(driver, m, os_name)
     wsl = in_wsl(facts)
     f = driver_floor(cuda, m)
@@ -170,11 +171,11 @@ def cc_too_low(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not problems:
         return None
     row = build.release
-    low = [(g, gpu_cc(g, m)) for g in driver.gpus]
-    low = [(g, cc) for g, cc in low if cc and cuda_tuple(cc) < cuda_tuple(row.min_cc)]
+    seen = [(g, gpu_cc(g, m)) for g in driver.gpus]
+    low = [(g, cc) for g, cc in seen if cc and xy_key(cc) < xy_key(row.min_cc)]
     severity = "error" if len(low) == len(driver.gpus) else "warn"
-    worst = min((cc for _, cc in low), key=cuda_tuple)
-    older = [r for r in m.table("vllm") if r.min_cc and cuda_tuple(worst) >= cuda_tuple(r.min_cc)]
+    worst = min((cc for _, cc in low), key=xy_key)
+    older = [r for r in m.table("vllm") if r.min_cc and xy_key(worst) >= xy_key(r.min_cc)]
     if older:
         newest_ok = max(older, key=lambda r: r.version)
         notes = [f"vllm {newest_ok.version} is the newest release that supports compute capability {worst}."]
@@ -230,7 +231,7 @@ def bf16(facts: Facts, m: Matrices) -> Optional[Advice]:
     if driver is None:
         return None
     old = [(g, gpu_cc(g, m)) for g in driver.gpus]
-    old = [(g, cc) for g, cc in old if cc and cuda_tuple(cc) < (8, 0)]
+    old = [(g, cc) for g, cc in old if cc and xy_key(cc) < (8, 0)]
     if not old:
         return None
     return Advice(
@@ -259,10 +260,12 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
                         f"{g.memory_free_mib} MiB free")
         evidence.extend(f"  pid {p.pid} {p.name or '?'}: {p.used_mib if p.used_mib is not None else '?'} MiB"
                         for p in g.processes)
-    tightest = min(busy, key=lambda g: (g.memory_free_mib or 0) / g.memory_total_mib)
+    # busy GPUs have a total: (free share, total, free) of each, the tightest first
+    tightest = min((((g.memory_free_mib or 0) / total, total, g.memory_free_mib or 0)
+                    for g in busy if (total := g.memory_total_mib)), key=lambda s: s[0])
     from envdoctor.fit.calc import MiB, utilization_for  # the one figure the model's sizing advises too (N37)
 
-    util = max(0.05, utilization_for(tightest.memory_total_mib * MiB, (tightest.memory_free_mib or 0) * MiB))
+    util = max(0.05, utilization_for(tightest[1] * MiB, tightest[2] * MiB))
     return Advice(
         "warn", "GPU memory is already in use by other processes",
         evidence=tuple(evidence),

@@ -2,7 +2,7 @@
 measured free memory, sized the way vLLM sizes them at start-up (envdoctor/fit/calc.py)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
@@ -98,7 +98,8 @@ def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
                              "this one: envdoctor fix --plan).",), docs=DOCS)
     from envdoctor.fit.calc import gib, weight_bytes
 
-    fix, notes = (), ["Run `envdoctor fit MODEL -v` for the arithmetic."]
+    fix: Tuple[str, ...] = ()
+    notes = ["Run `envdoctor fit MODEL -v` for the arithmetic."]
     if p.alternative is not None:
         alt = p.alternative
         fix = (_command(alt.chosen, alt.model.name),)

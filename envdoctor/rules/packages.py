@@ -24,7 +24,7 @@ def unmet_requirements(facts: Facts) -> List[Tuple[str, Requirement, Optional[st
     if env is None:
         return []
     installed: Dict[str, str] = {canonicalize_name(d.name): d.version for d in env.distributions}
-    out = []
+    out: List[Tuple[str, Requirement, Optional[str]]] = []
     for dist in env.distributions:
         for text in dist.requires:
             try:

@@ -51,7 +51,7 @@ def mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
     have, want = cuda_tuple(tk.nvcc_version), cuda_tuple(env.torch.cuda)
     if have is None or want is None or have[0] == want[0]:
         return None
-    match = [t for t in tk.toolkits if cuda_tuple(t.version) and cuda_tuple(t.version)[0] == want[0]]
+    match = [t for t in tk.toolkits if (v := cuda_tuple(t.version)) and v[0] == want[0]]
     fix = ((f"export CUDA_HOME={match[-1].path}", f"export PATH={match[-1].path}/bin:$PATH") if match else ())
     return Advice(
         "warn", f"nvcc is CUDA {tk.nvcc_version} but torch is built for CUDA {env.torch.cuda}",

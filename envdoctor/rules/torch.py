@@ -35,7 +35,7 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     public = env.torch.version.split("+")[0]
     row = m.torch(public)
-    fix = ()
+    fix: Tuple[str, ...] = ()
     if row is not None:
         builds = [b for b in row.cuda_builds if driver_runs_cuda(driver, f"{b[2:-1]}.{b[-1]}", m, target_os(facts))]
         if builds:
@@ -82,7 +82,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
     sm = "sm_" + cc.replace(".", "")
     covering = sorted({r.torch for r in m.table("torch_archs") if arch_supported(cc, r.arch_list)})
     env = facts.python
-    fix = ()
+    fix: Tuple[str, ...] = ()
     notes = []
     if covering:
         first = covering[0]
@@ -164,8 +164,8 @@ def older_than_every_vllm(facts: Facts, m: Matrices) -> Optional[Advice]:
     installed = version_or_none(env.torch.version) if env is not None and env.torch else None
     if installed is None:
         return None
-    pins = [(pinned_version(r.torch), r) for r in m.table("vllm") if r.torch]
-    pins = [(Version(v), r) for v, r in pins if version_or_none(v) is not None]
+    pinned = [(pinned_version(r.torch), r) for r in m.table("vllm") if r.torch]
+    pins = [(v, r) for text, r in pinned if (v := version_or_none(text)) is not None]
     if not pins:
         return None
     oldest, row = min(pins, key=lambda p: p[0])
@@ -236,7 +236,7 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
         problems.append(f"torch is the {tag_torch.group(1)} build, torchvision the {tag_vision.group(1)} build")
     if not problems:
         return None
-    fix = ()
+    fix: Tuple[str, ...] = ()
     if want is not None:
         index = f" --index-url {TORCH_INDEX}/{tag_torch.group(1)}" if tag_torch else ""
         fix = (f"{target_pip(facts)} install --force-reinstall --no-deps 'torchvision=={want}.*'{index}",)
