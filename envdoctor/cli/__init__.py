@@ -89,9 +89,11 @@ def main(argv: Optional[list] = None) -> None:
     for stream in (sys.stdout, sys.stderr):
         # Text from a child or a file may hold lone surrogates (a non-UTF-8 path, "\ud800" in
         # JSON): they print as \udcXX escapes, which also keeps --json one valid document.
+        reconfigure = getattr(stream, "reconfigure", None)  # a replaced stream may have none
         try:
-            stream.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError):
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+        except ValueError:
             pass
     asked: dict = {}  # what the options told main(): {"json": True} under --json (options.json_option)
     try:

@@ -115,7 +115,7 @@ def _read(tp: Any, value: Any, where: str) -> Any:
         if value is None:
             return None
         return _read(next(a for a in args if a is not type(None)), value, where)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise FactsFileError(f"{where}: expected an object, got {type(value).__name__}")
         hints = _hints(tp)

@@ -152,8 +152,8 @@ def render(report: Report, code: int, redactor: Redactor, *,
         head.append(redactor.text(f.title), style="bold")
         head.append(f"  [{f.code}]", style="dim")
         out(head)
-        for text, style in finding_body(f):
-            for piece in [text] if text.lstrip().startswith("$ ") else prose_lines(text, wrap_at):
+        for body, style in finding_body(f):
+            for piece in [body] if body.lstrip().startswith("$ ") else prose_lines(body, wrap_at):
                 line(piece, style)
     for crash in report.internal_errors:
         out()

@@ -58,10 +58,10 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
             say(f"   {step.why}", "dim")
             for w in step.writes:
                 say(f"   write {w.path}: {w.content.strip()}")
-            for c in step.commands:
-                say(f"   $ {' '.join(shlex.quote(a) for a in c)}", command=True)
-            for c in step.verify:
-                say(f"   check: {c.what}", "dim")
+            for argv in step.commands:
+                say(f"   $ {' '.join(shlex.quote(a) for a in argv)}", command=True)
+            for check in step.verify:
+                say(f"   check: {check.what}", "dim")
         say()
         say("Then prove it with a real generation:", "bold")
         for n in plan.next_steps:

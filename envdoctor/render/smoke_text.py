@@ -1,11 +1,14 @@
 """run-smoke output: live phase lines while it runs (stderr), then the result."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from envdoctor.redact import Redactor
 from envdoctor.render.human import finding_body
 from envdoctor.render.json_doc import envelope, plain
+
+if TYPE_CHECKING:
+    import threading
 
 PHASE_LABELS = {"start": "interpreter started", "imported": "import vllm", "engine_ready": "engine init",
                 "first_token": "first token", "generated": "generation"}
@@ -26,7 +29,7 @@ class PhaseTicker:
         self.lock = threading.Lock()
         self.phase, self.since = "start", self.clock()
         self.stopped = threading.Event()
-        self.thread = None
+        self.thread: Optional[threading.Thread] = None
 
     def text(self) -> str:
         return f"run-smoke: {PHASE_LABELS[self.phase]}… {self.clock() - self.since:.0f} s"
@@ -54,7 +57,7 @@ class PhaseTicker:
             self.line.clear()
 
 
-def live_printer(console, redactor: Redactor, ticker: "PhaseTicker" = None):
+def live_printer(console, redactor: Redactor, ticker: Optional[PhaseTicker] = None):
     """on_event callback: one line per phase as the child reports it (and the ticker's
     status line under them, on a terminal)."""
     def on_event(kind: str, data: Dict[str, Any]) -> None:
@@ -65,8 +68,8 @@ def live_printer(console, redactor: Redactor, ticker: "PhaseTicker" = None):
             _print(kind, data)
             if kind == "settings":
                 ticker.begin()
-            elif kind == "phase":
-                ticker.done(data.get("phase"))
+            elif kind == "phase" and isinstance(data.get("phase"), str):
+                ticker.done(data["phase"])
 
     def _print(kind: str, data: Dict[str, Any]) -> None:
         if kind == "settings":

@@ -123,7 +123,8 @@ def probe(options: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def extras_from_document(doc: Mapping[str, Any]) -> NodeExtras:
-    raw = doc.get("node") if isinstance(doc.get("node"), dict) else {}
+    node = doc.get("node")
+    raw: Mapping[str, Any] = node if isinstance(node, dict) else {}
 
     def names(key: str) -> Optional[Tuple[str, ...]]:
         value = raw.get(key)

@@ -8,7 +8,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from envdoctor.check.cluster import drift
 from envdoctor.check.cluster.node import Node
 from envdoctor.core.codes import Command, register
-from envdoctor.core.results import Finding
+from envdoctor.core.results import Finding, Report
 
 AREA = "cluster"
 RAY_DOCS = "https://docs.vllm.ai/en/latest/serving/parallelism_scaling.html"
@@ -36,6 +36,11 @@ def reached(nodes: Sequence[Node]) -> List[Node]:
     return [n for n in nodes if n.report is not None]
 
 
+def reports(nodes: Sequence[Node]) -> List[Tuple[Node, Report]]:
+    """The nodes that answered, each with its report."""
+    return [(n, n.report) for n in nodes if n.report is not None]
+
+
 def unreachable(nodes: Sequence[Node], _wish: Wish) -> Optional[Finding]:
     lost = [n for n in nodes if n.report is None]
     if not lost:
@@ -57,7 +62,7 @@ def unreachable(nodes: Sequence[Node], _wish: Wish) -> Optional[Finding]:
 
 
 def version_drift(nodes: Sequence[Node], _wish: Wish) -> Optional[Finding]:
-    seen = [(n.name, drift.values(n.report.facts)) for n in reached(nodes)]
+    seen = [(n.name, drift.values(report.facts)) for n, report in reports(nodes)]
     evidence = []
     for key, label in drift.FIELDS:
         odd = drift.odd_ones([(name, vals[key]) for name, vals in seen])
@@ -78,8 +83,8 @@ def gpus_insufficient(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
         return None
     need = (wish.tensor_parallel or 1) * (wish.pipeline_parallel or 1)
     counts = []
-    for n in reached(nodes):
-        driver = n.report.facts.driver
+    for n, report in reports(nodes):
+        driver = report.facts.driver
         counts.append((n.name, len(driver.gpus) if driver is not None else None))
     have = sum(c or 0 for _, c in counts)
     unknown = [name for name, c in counts if c is None]
@@ -99,13 +104,13 @@ def _interface_unset(code: str, variable: str, library: str) -> Callable[[Sequen
     def judge(nodes: Sequence[Node], _wish: Wish) -> Optional[Finding]:
         if len(reached(nodes)) < 2:
             return None
-        many = [n for n in reached(nodes) if n.extras.interfaces is not None and len(n.extras.interfaces) > 1
+        many = [(n, names) for n in reached(nodes) if (names := n.extras.interfaces) is not None and len(names) > 1
                 and not getattr(n.extras, variable.lower())]
         if not many:
             return None
-        first = many[0].extras.interfaces[0]
+        first = many[0][1][0]
         return Finding(code, "warn", AREA, f"{variable} is unset on node(s) with several network interfaces",
-                       tuple(f"{n.name}: {', '.join(n.extras.interfaces)}" for n in many),
+                       tuple(f"{n.name}: {', '.join(names)}" for n, names in many),
                        f"{library} picks an interface by itself; on a node with several it can pick one the other "
                        "nodes cannot reach, and the job hangs at its first collective.",
                        (f"export {variable}={first}",),
@@ -116,9 +121,9 @@ def _interface_unset(code: str, variable: str, library: str) -> Callable[[Sequen
 
 def p2p_unavailable(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
     evidence = []
-    for n in reached(nodes):
-        platform = n.report.facts.platform
-        driver = n.report.facts.driver
+    for n, report in reports(nodes):
+        platform = report.facts.platform
+        driver = report.facts.driver
         gpus = len(driver.gpus) if driver is not None else 0
         if platform is not None and platform.wsl == 2 and gpus > 1:
             evidence.append(f"{n.name}: {gpus} GPUs under WSL 2, which gives CUDA no peer access between them")

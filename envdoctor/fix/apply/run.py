@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Protocol
 
 from envdoctor.core.errors import UsageError
 from envdoctor.core.reasons import FailureKind
@@ -76,7 +76,7 @@ class Result:
         return self.failed is None
 
 
-class Reporter:
+class Reporter(Protocol):
     """What apply tells as it goes; the CLI draws it with rich, tests record it."""
 
     def step(self, index: int, total: int, step: Step, status: str, detail: str = "") -> None: ...
@@ -84,7 +84,17 @@ class Reporter:
     def download(self, artifact: Artifact, got: int, total: Optional[int]) -> None: ...
 
 
-SILENT = Reporter()  # tells nothing: the default of apply()
+class _Silent:
+    """Tells nothing: the default of apply()."""
+
+    def step(self, index: int, total: int, step: Step, status: str, detail: str = "") -> None:
+        pass
+
+    def download(self, artifact: Artifact, got: int, total: Optional[int]) -> None:
+        pass
+
+
+SILENT: Reporter = _Silent()
 
 
 def state_path(state_dir: str, env: str) -> str:
