@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 from envdoctor.compat.tables import Matrices
 from envdoctor.compat import driver as drv
 from envdoctor.compat.builds import Build
-from envdoctor.compat.kernels import arch_supported, lowest_min_cc, torch_archs, vllm_has
+from envdoctor.compat.kernels import arch_supported, lowest_min_cc, nearest_release_for_cc, torch_archs, vllm_has
 
 NVIDIA_DRIVERS = "https://www.nvidia.com/Download/index.aspx"
 FIND_CC = "nvidia-smi --query-gpu=name,compute_cap --format=csv"
@@ -102,8 +102,8 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
             out.append(Problem("gpu", f"needs compute capability >= {release.min_cc}; {g.name} is {g.cc}",
                                f"use a GPU with compute capability {lowest} or higher (no vLLM release supports "
                                f"{g.cc})" if drv.cuda_key(g.cc) < drv.cuda_key(lowest) else
-                               f"pick an older vLLM release (compute capability {g.cc} is supported from "
-                               f"{lowest})", "cc-too-low"))
+                               f"pick another vLLM release: vllm {nearest_release_for_cc(m, g.cc, release.version)} "
+                               f"supports compute capability {g.cc}", "cc-too-low"))
             continue
         has = vllm_has(release, build.vllm_cuda, g.cc, m, variant=bool(build.variant)) if release.min_cc else True
         if has is None:
