@@ -605,7 +605,7 @@ def _check_from_report(path: str, as_json: bool, verbose: bool, ci: bool, debug:
               help="Report on a recorded fixture machine instead of this one.")
 def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: Optional[str], quick: bool,
            offline: bool, python: Optional[str], deadline: float, replay: Optional[str]) -> int:
-    """A shareable, redacted report of `check` (facts, findings, plan summary) for a bug
+    """A shareable, redacted report of `check` (facts, findings, their fixes in order) for a bug
     report or a forum post. Exit code 0 once written; 3 if it could not be made."""
     from envdoctor.check.run import exit_code, run_check
     from envdoctor.redact import Redactor
