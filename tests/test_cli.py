@@ -65,8 +65,7 @@ def test_ci_output_is_plain_and_short(capsys):
     assert "error missing-requirements:" in out
 
 
-def test_human_output_shows_areas_and_fixes(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_human_output_shows_areas_and_fixes(capsys):
     code, out, _ = run(capsys, "check", "-v", "--replay", machine_dir("wsl2-linux-driver-installed"))
     assert "\x1b[" not in out
     assert "[✗] WSL GPU plumbing" in out and "[✓] Platform: Ubuntu 22.04.4 LTS on WSL 2" in out

@@ -81,8 +81,7 @@ def test_dockerfile_base_image_follows_the_driver_and_python(capsys):
     assert "RUN --mount=type=cache,target=/root/.cache/pip" in out
 
 
-def test_human_view(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_human_view(capsys):
     code, out, _ = run(capsys, "fix", "--replay", machine_dir("t4-cc75-bf16"), "--model", "Qwen/Qwen2-1.5B-Instruct")
     assert code == 0 and re.search(r"✓ vllm [0-9.]+(\+cu\d+)? \+ torch [0-9.]+ \(cu\d+\)", out)
     assert "Model Qwen/Qwen2-1.5B-Instruct on Tesla T4:" in out

@@ -34,6 +34,8 @@ EXPECTED = {
                                "cuda-toolkit-mismatch-for-build": "warn", "installing-into-system-python": "warn",
                                "python-unsupported-by-vllm": "info", "cuda-toolkit-not-needed": "info"},
     "t4-cc75-bf16": {"torch-cpu-build-on-gpu-machine": "error", "vllm-torch-mismatch": "error",
+                     # torchvision 0.20.1 (torch 2.5's) next to the torch 2.6.0+cpu that replaced torch 2.5.1
+                     "extension-torch-mismatch": "error",
                      "missing-requirements": "error", "bf16-unsupported": "warn", "gpu-memory-in-use": "warn"},
     "rtx5090-sm120-old-torch": {"torch-arch-missing-for-gpu": "error", "torch-cuda-init-failed": "error",
                                 "vllm-kernels-missing-for-gpu": "error", "low-disk": "error"},

@@ -245,6 +245,8 @@ class NetStep:
     detail: Optional[str] = None
     problem: Optional[str] = None  # why not ok: timeout, refused, no-such-host, verify, status, stall, ...
     status: Optional[int] = None  # HTTP status, for tunnel/http/sample
+    auth: Tuple[str, ...] = ()  # the authentication schemes a proxy asks for (its Proxy-Authenticate)
+    ipv6_only: bool = False  # a connect that failed to a host with only IPv6 addresses
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,7 @@ class NetTarget:
     seconds: float = 0.0
     bytes_read: int = 0  # body bytes of every page and sample, all hops together
     unused: Optional[str] = None  # why a failure here blocks nothing (HF_HUB_OFFLINE=1)
+    pip_proxy_overridden: bool = False  # pip < 24.1: the environment's proxy won over pip's own proxy setting
 
     @property
     def failure(self) -> Optional[NetStep]:
@@ -311,7 +314,7 @@ class NetTarget:
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    kind: str  # proxy-invalid, pip-config-invalid, ca-bundle-invalid, uv-config-invalid, condarc-invalid
+    kind: str  # a core.reasons.ConfigKind value: pip-config, index-url, proxy-url, ca-bundle, uv-config, condarc
     where: str  # the variable or file
     message: str
 

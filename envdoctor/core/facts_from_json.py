@@ -8,6 +8,7 @@ envdoctor wrote them); a wrong type stops loading with the field's path, never a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
@@ -16,10 +17,11 @@ from typing import Any, Dict, Mapping
 
 from envdoctor.core import facts as facts_mod
 from envdoctor.core.areas import area as area_entry
+from envdoctor.core.errors import InputError
 from envdoctor.core.results import Facts, ProbeResult, ProbeStatus
 
 
-class FactsFileError(ValueError):
+class FactsFileError(InputError, ValueError):
     """The file is not a `check --json` document this version can read; one line saying why."""
 
 
@@ -80,22 +82,24 @@ def from_document(doc: Any) -> Facts:
         if known is None:
             continue
         status, seconds, error = entry.get("status", "error"), entry.get("seconds") or 0.0, entry.get("error")
+        reason = entry.get("reason")
         if not isinstance(status, str) or status not in STATUSES or not isinstance(seconds, (int, float)) \
-                or isinstance(seconds, bool) or not (error is None or isinstance(error, str)):
-            raise FactsFileError(f"probes[{i}] ({area}): status, seconds or error of the wrong type")
+                or isinstance(seconds, bool) or not (error is None or isinstance(error, str)) \
+                or not (reason is None or isinstance(reason, str)):
+            raise FactsFileError(f"probes[{i}] ({area}): status, seconds, error or reason of the wrong type")
         raw = doc["facts"].get(area)
+        gpus = raw.get("gpus") if area == "driver" and status == "ok" and isinstance(raw, dict) else None
+        if isinstance(gpus, list) and len(gpus) > facts_mod.MAX_GPUS:  # before reading each one
+            raise FactsFileError(f"{len(gpus)} GPUs: more than one machine has")
         value = _read(known.facts_type, raw, area) if status == "ok" and raw is not None else None
         results[area] = ProbeResult(area, status if value is not None or status != "ok" else "error",
-                                    float(seconds), value, error)
+                                    float(seconds), value, error, reason=reason)
     if not results:
         raise FactsFileError("no probe of this envdoctor's areas in 'probes'")
-
-    driver = results.get("driver")
-    if driver is not None and driver.facts is not None and len(driver.facts.gpus) > facts_mod.MAX_GPUS:
-        raise FactsFileError(f"{len(driver.facts.gpus)} GPUs: more than one machine has")
     return Facts(results)
 
 
+@functools.lru_cache(maxsize=None)  # once per class, not once per GPU or package
 def _hints(cls: type) -> Dict[str, Any]:
     local = {}
     if cls is facts_mod.ModelFacts:  # facts.py names ModelShape only under TYPE_CHECKING; fit.py is slow to import

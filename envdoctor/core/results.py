@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
+from envdoctor.core.errors import DataError  # noqa: F401 - its home until every user imports core.errors
+from envdoctor.core.codes import checked
 from envdoctor.core.areas import Area, StrEnum, area as area_entry
 
 if TYPE_CHECKING:  # facts.py is not needed to hold results, only to read them
@@ -39,10 +41,6 @@ SEVERITIES = tuple(s.value for s in Severity)
 SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
 
 
-class DataError(Exception):
-    """A data file envdoctor ships or reads is corrupt; the message names file and line."""
-
-
 @dataclass(frozen=True)
 class ProbeResult:
     area: str
@@ -51,6 +49,7 @@ class ProbeResult:
     facts: Any = None  # the area's facts dataclass, when status is ok
     error: Optional[str] = None  # one line: why not ok
     trace: Optional[str] = None  # a crash's traceback, shown only with --debug
+    reason: Optional[str] = None  # why not ok, as a value rules read (core/reasons.py), where the probe knows
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ProbeStatus(self.status))
@@ -71,6 +70,7 @@ class Finding:
     docs: Optional[str] = None
 
     def __post_init__(self) -> None:
+        checked(self.code)  # kebab-case; in the catalogue (core/codes.py) when enforced
         object.__setattr__(self, "severity", Severity(self.severity))
 
 

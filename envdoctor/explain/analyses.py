@@ -22,6 +22,7 @@ REQUIREMENTS = re.compile(r"-r (\S+)")
 CODES = {
     "download-slow": ("network", "A large download ran below 1 MB/s and timed out: the line is slow, not stalled"),
     "torch-unpinned-in-build": ("environment", "A build step downloads an unpinned torch that vLLM does not use"),
+    "gpu-memory-in-use": ("resources", "CUDA ran out of memory while another process held much of the GPU"),
 }
 
 
@@ -32,6 +33,9 @@ def apply(found: List[Diagnosis], groups: Dict[str, list], markers: Dict[str, li
         if d.finding.code in downloads.CODES:
             d = _download(d, groups.get(d.finding.code, []))
         out.append(d)
+    out = [_oom_other_process(d) if d.finding.code == "cuda-out-of-memory" else d for d in out]
+    if "shell-proxy" in markers:
+        out = [_daemon_ignores_shell_proxy(d, markers["shell-proxy"]) for d in out]
     out.extend(_unpinned_torch(groups, values, matrices))
     if "docker" in markers:
         out = [_docker_build(d, markers, values, out) if d.role == "cause" and d.category == "network" else d
@@ -90,6 +94,83 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     notes = f.notes + (f"{PIP_RESUME}: python3 -m pip install --upgrade 'pip>=25.2' ({PIP_NEWS}).",)
     finding = dataclasses.replace(f, code=code, title=title, why=why, evidence=tuple(evidence) + f.evidence,
                                   notes=notes)
+    return dataclasses.replace(d, finding=finding)
+
+
+# torch's out-of-memory message, old and new: the GPU's total, what is free, and what this process
+# holds (reserved by PyTorch; or, newer, all of this process's memory). The rest is another process's.
+SIZE = r"([\d.]+) ([KMG])i?B"
+OOM_OLD = re.compile(rf"\(GPU \d+; {SIZE} total capacity; .*?; {SIZE} free; {SIZE} reserved in total by PyTorch\)")
+OOM_NEW = re.compile(rf"has a total capacity of {SIZE} of which {SIZE} is free\..*?this process has {SIZE} memory in use")
+OTHER_SHARE = 0.25  # of the GPU held elsewhere: more than a CUDA context and stray buffers
+GIB = {"K": 1 / 2 ** 20, "M": 1 / 1024, "G": 1.0}
+
+
+def _gib(number: str, unit: str) -> float:
+    return float(number) * GIB[unit]
+
+
+def _oom_other_process(d: Diagnosis) -> Diagnosis:
+    """CUDA ran out of memory because another process holds much of the GPU: the numbers in
+    torch's message say so (total - free - this process's share)."""
+    texts = [d.line.text] + [line.text for line in d.context]
+    for text in texts:
+        m = OOM_OLD.search(text)
+        if m:
+            total, free, mine = _gib(*m.group(1, 2)), _gib(*m.group(3, 4)), _gib(*m.group(5, 6))
+            break
+        m = OOM_NEW.search(text)
+        if m:
+            total, free, mine = _gib(*m.group(1, 2)), _gib(*m.group(3, 4)), _gib(*m.group(5, 6))
+            break
+    else:
+        return d
+    other = total - free - mine
+    if other < OTHER_SHARE * total or other < 1.0:
+        return d
+    f = d.finding
+    finding = dataclasses.replace(
+        f, code="gpu-memory-in-use",
+        title=f"The GPU ran out of memory because something else holds {other:.1f} GiB of its {total:.1f} GiB",
+        evidence=(f"torch's message: {total:.1f} GiB total, {free:.2f} GiB free, {mine:.1f} GiB held by this process: "
+                  f"{other:.1f} GiB belong to other processes (or another vLLM still running)",) + f.evidence,
+        why="Memory another process holds (a second vLLM, a notebook kernel, the desktop under WSL) is not free to "
+            "this one; vLLM sizes its KV cache from gpu_memory_utilization of the whole GPU, so it asks for more "
+            "than is left.",
+        fix=("nvidia-smi",) + tuple(x for x in f.fix if x != "nvidia-smi"),
+        notes=("Stop the process nvidia-smi lists, or lower --gpu-memory-utilization to what is free "
+               f"(about {max(free + mine, 0.0) / total:.2f} of this GPU).",) + f.notes)
+    return dataclasses.replace(d, finding=finding)
+
+
+DAEMON = re.compile(r"error response from daemon", re.IGNORECASE)
+DOCKER_PROXY_DOCS = "https://docs.docker.com/engine/daemon/proxy/"
+
+
+def _daemon_ignores_shell_proxy(d: Diagnosis, proxy_lines) -> Diagnosis:
+    """The shell sets http(s)_proxy, then the docker daemon cannot reach a registry: the daemon
+    is a service started without that shell's environment, so it never used the proxy."""
+    if d.role != "cause" or d.category != "network" or not DAEMON.search(d.line.text):
+        return d
+    first = proxy_lines[0]
+    if first.line > d.line.number:
+        return d
+    f = d.finding
+    finding = dataclasses.replace(
+        f, code="proxy-env-mismatch",
+        title="The docker daemon did not use the proxy this shell sets, so it could not reach the registry",
+        evidence=(f"line {first.line}: the shell sets {first.groups.get('var') or 'a proxy variable'} "
+                  "(value not shown)",) + f.evidence,
+        why="`docker pull` and `docker login` only ask the daemon, a system service started without your shell's "
+            "environment: http_proxy / https_proxy exported in the shell reach the docker client, not dockerd, so "
+            "the daemon tries the registry directly and times out behind the proxy.",
+        fix=("sudo mkdir -p /etc/systemd/system/docker.service.d",
+             "printf '[Service]\\nEnvironment=\"HTTPS_PROXY=<proxy URL>\" \"HTTP_PROXY=<proxy URL>\"\\n' | "
+             "sudo tee /etc/systemd/system/docker.service.d/http-proxy.conf",
+             "sudo systemctl daemon-reload && sudo systemctl restart docker"),
+        notes=("Docker 23 and later also read \"proxies\" from /etc/docker/daemon.json; Docker Desktop takes the proxy "
+               "in Settings > Resources > Proxies.",) + f.notes,
+        docs=DOCKER_PROXY_DOCS)
     return dataclasses.replace(d, finding=finding)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Tuple
 
 from envdoctor.fix.resolve import Resolution, Stack
+from envdoctor.core.errors import UsageError
 from envdoctor.rules.base import cuda_tuple
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def _py(code: str) -> str:
     return code.replace("'", '"')
 
 
-class PlanProblem(ValueError):
+class PlanProblem(UsageError, ValueError):
     """The plan cannot be made as asked (one line; a usage error)."""
 
 

@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from envdoctor.fit.calc import FitPlan, ModelShape
 
 from envdoctor.compat.judge import NVIDIA_DRIVERS  # noqa: E402,F401 - re-exported
+from envdoctor.core.errors import UsageError
 
 
-class UsageProblem(ValueError):
+class UsageProblem(UsageError, ValueError):
     """A wish that cannot be understood (exit code 4): one line naming the option."""
 
 

@@ -45,8 +45,9 @@ def document(report: Report, code: int, redactor: Redactor) -> Dict[str, Any]:
         "deadline_hit": report.deadline_hit,
         "seconds": report.seconds,
         "summary": report.counts(),
-        "probes": [{"area": a, "title": title(a), "status": r.status, "seconds": r.seconds,
-                    "error": r.error} for a, r in results.items()],
+        "probes": [dict({"area": a, "title": title(a), "status": r.status, "seconds": r.seconds,
+                         "error": r.error}, **({"reason": r.reason} if r.reason else {}))
+                   for a, r in results.items()],
         "facts": {a: plain(r.facts) for a, r in results.items()},
         "findings": [plain(f) for f in report.findings],
     })

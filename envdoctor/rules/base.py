@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 if TYPE_CHECKING:
     from envdoctor.core.facts import DriverFacts, Gpu
 from envdoctor.compat.tables import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
+from envdoctor.core.codes import Command, register
 from envdoctor.core.results import Facts, Finding
 
 
@@ -48,6 +49,9 @@ class Rule:
 
 
 def rule(code: str, area: str, summary: str) -> Callable[[Check], Rule]:
+    """Register a check rule; its code goes into the catalogue (core/codes.py) as check's."""
+    register(code, area, Command.CHECK, summary)
+
     def wrap(check: Check) -> Rule:
         return Rule(code, area, summary, check)
     return wrap

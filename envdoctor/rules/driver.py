@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
                    gpu_cc, in_wsl, rule, target_os, target_pip)
@@ -36,17 +37,15 @@ def no_gpu(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-def _unreadable_reason(status: str, error: str) -> str:
-    text = error.lower()
+# The probe's reason (core/reasons.py) as the title says it.
+REASON_WORDS = {DriverReason.NOT_LOADED.value: "not loaded", DriverReason.GARBAGE.value: "garbage",
+                DriverReason.LIBRARY_MISSING.value: "library missing"}
+
+
+def _unreadable_reason(status: str, reason: Optional[str]) -> str:
     if status == "timeout":
         return "timed out"
-    if "communicate" in text or "not loaded" in text or "driver/library version mismatch" in text:
-        return "not loaded"
-    if "cannot be read" in text:
-        return "garbage"
-    if "couldn't find libnvidia-ml" in text or "not found" in text:
-        return "library missing"
-    return "failed"
+    return REASON_WORDS.get(reason or "", "failed")
 
 
 @rule("nvidia-driver-unreadable", "driver", "The NVIDIA driver is installed but did not answer (not loaded, hung or garbage)")
@@ -54,7 +53,7 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
     result = facts.results.get("driver")
     if result is None or result.status not in ("error", "timeout", "crashed"):
         return None
-    reason = _unreadable_reason(result.status, result.error or "")
+    reason = _unreadable_reason(result.status, result.reason)
     why = {
         "not loaded": "The user-space tools are installed but the kernel driver is not running (a "
                       "driver update without reboot, Secure Boot refusing an unsigned module, or a "

@@ -144,12 +144,10 @@ def secret_collect_env(tmp_path):
 @pytest.fixture
 def sharing(monkeypatch):
     monkeypatch.setenv("HOME", HOME)
-    monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setattr(socket, "gethostname", lambda: HOST)
 
 
-def test_explain_text_and_json(capsys, secret_logs, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_explain_text_and_json(capsys, secret_logs):
     for fmt in ((), ("--json",)):
         outs = []
         for log in secret_logs:

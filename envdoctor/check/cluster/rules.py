@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from envdoctor.core.codes import Command, register
 from envdoctor.core.results import Finding
 from envdoctor.check.cluster import drift
 from envdoctor.check.cluster.node import Node
@@ -26,6 +27,9 @@ class ClusterRule:
     code: str
     summary: str
     judge: Callable[[Sequence[Node], Wish], Optional[Finding]]
+
+    def __post_init__(self) -> None:
+        register(self.code, AREA, Command.CLUSTER, self.summary)
 
 
 def reached(nodes: Sequence[Node]) -> List[Node]:
