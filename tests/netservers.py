@@ -280,7 +280,7 @@ def proxy(credentials: Optional[Tuple[str, str]] = None) -> Callable[[socket.soc
         else:
             lines = raw.decode("latin-1").split("\r\n")
             lines[0] = f"{method} /{path} HTTP/1.1"
-            lines = [l for l in lines if not l.lower().startswith("proxy-authorization")]
+            lines = [h for h in lines if not h.lower().startswith("proxy-authorization")]
             upstream.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         with server.lock:
             server.conns.add(upstream)

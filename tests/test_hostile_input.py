@@ -30,8 +30,8 @@ def test_a_fifo_without_a_writer_does_not_block(tmp_path, command):
 
 
 def test_a_gzip_bomb_of_error_lines_is_cut_by_time(tmp_path, monkeypatch):
-    line = next(l for l in open(os.path.join(HERE, "data", "logs", "pip-dns-failure.log"), "rb")
-                if l.startswith(b"ERROR: No matching distribution"))
+    line = next(x for x in open(os.path.join(HERE, "data", "logs", "pip-dns-failure.log"), "rb")
+                if x.startswith(b"ERROR: No matching distribution"))
     bomb = tmp_path / "bomb.log.gz"
     with gzip.open(bomb, "wb", compresslevel=1) as fh:
         block = line * ((1 << 20) // len(line) + 1)

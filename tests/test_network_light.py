@@ -55,7 +55,9 @@ def test_the_default_check_still_sees_a_stall(netrun):
     assert "download-stalled" in findings(net)
 
 
-def test_speed_and_only_network_verbose_take_the_full_sample_and_say_what_was_read(machine, monkeypatch, capsys):
+# `machine` is the fixture imported above, asked for by name (F811 reads it as a redefinition)
+def test_speed_and_only_network_verbose_take_the_full_sample_and_say_what_was_read(machine, monkeypatch,  # noqa: F811
+                                                                                    capsys):
     with Loopback(index()) as ok:
         monkeypatch.setenv("PIP_INDEX_URL", ok.url("/simple"))
         monkeypatch.setenv("HF_ENDPOINT", ok.url(""))

@@ -52,7 +52,8 @@ def test_a_piped_check_prints_no_progress(capsys):
     assert "\r" not in err and "checking" not in err
 
 
-def test_dry_run_says_what_each_step_would_run(isolated, capsys):
+# `isolated` is the fixture imported above, asked for by name (F811 reads it as a redefinition)
+def test_dry_run_says_what_each_step_would_run(isolated, capsys):  # noqa: F811
     tmp = isolated
     code, out, _ = run(capsys, "fix", "--apply", "--dry-run", "--from-json", seed_facts(tmp), "--env",
                        str(tmp / "newenv"), "--cache-dir", str(tmp / "cache"))

@@ -128,7 +128,10 @@ def test_python_unsupported_by_installed_vllm_is_an_error():
 
 def test_low_disk_thresholds():
     gib = 1024 ** 3
-    res = lambda free: ResourceFacts(16 * gib, 12 * gib, 0, (Disk("pip cache", "/c", free * gib, 500 * gib),))
+
+    def res(free):
+        return ResourceFacts(16 * gib, 12 * gib, 0, (Disk("pip cache", "/c", free * gib, 500 * gib),))
+
     assert resources.low_disk.evaluate(facts(resources=res(40)), M) is None
     assert resources.low_disk.evaluate(facts(resources=res(20)), M).severity == "warn"
     assert resources.low_disk.evaluate(facts(resources=res(5)), M).severity == "error"

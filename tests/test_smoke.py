@@ -93,7 +93,8 @@ def test_a_silent_hang_is_a_stall_named_by_its_phase_and_nothing_is_left(fake_en
     assert took < 2.0 + 4.0  # stall limit + the quick check and start-up, never the 60 s timeout
     finding = result.findings[0]
     assert finding.code == "smoke-stalled" and "engine init" in finding.title
-    pid = json.loads(next(l for l in open(result.log_path) if '"phase": "start"' in l).split("@@envdoctor ")[1])["pid"]
+    started = next(line for line in open(result.log_path) if '"phase": "start"' in line)
+    pid = json.loads(started.split("@@envdoctor ")[1])["pid"]
     assert not _alive(pid)
 
 
@@ -221,7 +222,8 @@ def test_the_overall_timeout_is_kept_within_two_seconds_and_leaves_nothing(fake_
     assert result.status == "timeout"
     # the quick check before the child is not part of the child's timeout: bound it generously
     assert took < 3 + 2 + 3
-    pid = json.loads(next(l for l in open(result.log_path) if '"phase": "start"' in l).split("@@envdoctor ")[1])["pid"]
+    started = next(line for line in open(result.log_path) if '"phase": "start"' in line)
+    pid = json.loads(started.split("@@envdoctor ")[1])["pid"]
     time.sleep(0.2)
     assert not _alive(pid)
 

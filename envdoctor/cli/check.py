@@ -130,7 +130,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
         try:
             save_recording(ctx, record, redactor.text)
         except OSError as exc:
-            raise click.BadParameter(f"cannot write into {record}: {exc.strerror or exc}", param_hint="--record")
+            raise click.BadParameter(f"cannot write into {record}: {exc.strerror or exc}",
+                                     param_hint="--record") from None
         files = sum(len(names) for _, _, names in os.walk(record))
         click.echo(f"envdoctor: recorded to {record} ({files} files, secrets redacted)", err=True)
     gate = None

@@ -10,9 +10,11 @@ from envdoctor.compat.tables import Matrices
 from envdoctor.core.facts import Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts, TorchBuild
 from envdoctor.core.results import Facts, ProbeResult, Report
 
+NO_EXTRAS = NodeExtras()  # frozen: one shared default
+
 
 def node(name, driver="580.65.06", torch="2.8.0+cu128", cuda="12.8", vllm="0.11.0", python="3.12.3",
-         nccl="2.27.3", gpus=2, wsl=None, extras=NodeExtras()):
+         nccl="2.27.3", gpus=2, wsl=None, extras=NO_EXTRAS):
     dists = [Distribution("torch", torch)]
     if vllm:
         dists.append(Distribution("vllm", vllm, requires=("torch==2.8.0",)))

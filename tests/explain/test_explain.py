@@ -274,7 +274,7 @@ def test_a_line_without_end_stays_bounded(tmp_path):
     """A 3 MB progress bar with no newline: memory stays bounded, the error after it is found."""
     log = tmp_path / "bar.log"
     with open(log, "wb") as fh:
-        for i in range(60000):
+        for _ in range(60000):
             fh.write(b"\rmodel.safetensors:  45%|####5     | 1.40G/3.09G [02:13<02:39, 10.5MB/s]")
         fh.write(b"\nOSError: [Errno 28] No space left on device\n")
     monkey_limit = reader.MAX_LINE
