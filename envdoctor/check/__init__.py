@@ -1,1 +1,2 @@
-"""`envdoctor check`: probe, judge with the rules, decide the exit code (run.py); the pre-install gate (gate.py); the cluster (cluster/)."""
+"""`envdoctor check`: probe, judge with the rules, decide the exit code (run.py); the pre-install gate
+(gate.py); the cluster (cluster/)."""

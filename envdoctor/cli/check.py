@@ -56,7 +56,8 @@ from envdoctor.render.json_doc import document, dumps
               help="Judge a pasted `python -m torch.utils.collect_env` or vLLM `collect-env` report "
                    "instead of this machine.")
 @click.option("--want", "want", metavar="vllm==X",
-              help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is an error.")
+              help="Pre-install gate: exit 0 only if `fix --plan` finds a working plan for this vLLM and nothing is "
+                   "an error.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
               help="Check every node of a Ray cluster (ADDRESS as for ray.init, default auto).")
 @click.option("--cluster", "cluster_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 @click.option("--apply", "mode", flag_value="apply", help="Carry the plan out in a NEW environment.")
 @click.option("--format", "fmt", type=click.Choice(["human", "sh", "json", "md", "dockerfile"]), default="human",
               show_default=True, help="How --plan prints the plan.")
-@click.option("--vllm", "vllm_version", metavar="VERSION|RANGE", help="The vLLM wanted (default: the newest that runs).")
+@click.option("--vllm", "vllm_version", metavar="VERSION|RANGE",
+              help="The vLLM wanted (default: the newest that runs).")
 @click.option("--model", metavar="ID_OR_DIR", help="Also size this model for the GPU (and pass it to run-smoke).")
 @click.option("--python-version", "python_version", metavar="X.Y", help="The Python the new environment must use.")
 @click.option("--driver", metavar="VERSION", help="Plan for this NVIDIA driver (another machine).")
@@ -41,9 +42,11 @@ if TYPE_CHECKING:
 @click.option("--from-json", "from_json", metavar="FILE", help="Plan from a saved `envdoctor check --json`.")
 @python_option()
 @click.option("--env", "env_path", metavar="PATH", help="The NEW environment's directory (default ~/venvs/vllm-X).")
-@click.option("--env-tool", type=click.Choice(["venv", "conda", "uv"]), help="How to create it (default: what you use).")
+@click.option("--env-tool", type=click.Choice(["venv", "conda", "uv"]),
+              help="How to create it (default: what you use).")
 @click.option("--index-url", metavar="URL", help="Package index for vLLM and its dependencies (default: pip's config).")
-@click.option("--torch-index-url", metavar="URL", help="Index for torch (default: its CUDA folder of the PyTorch index).")
+@click.option("--torch-index-url", metavar="URL",
+              help="Index for torch (default: its CUDA folder of the PyTorch index).")
 @click.option("--yes", is_flag=True, help="--apply: do not ask before starting.")
 @click.option("--dry-run", is_flag=True, help="--apply: say what would run (and what is already done); change nothing.")
 @click.option("--cache-dir", metavar="DIR", help="--apply: wheelhouse and resume state (default ~/.cache/envdoctor).")
@@ -200,7 +203,8 @@ class _reporter:
 
     def step(self, index, total, step, status, detail="") -> None:
         mark = {"done": "✓", "already-done": "✓", "failed": "✗", "running": "…", "would-run": "·"}[status]
-        words = {"already-done": "already done (checked)", "would-run": "would run", "running": "running"}.get(status, status)
+        words = {"already-done": "already done (checked)", "would-run": "would run",
+                 "running": "running"}.get(status, status)
         self.say(f"{mark} {index}/{total} {step.title}: {words}")
         if status == "would-run":
             for line in would_run(step):

@@ -2,8 +2,8 @@
 plans for a machine from its report (a colleague's laptop, a CI runner) without probing it.
 
 The document's `facts` are each area's facts dataclass (core/areas.py names it) written field by field
-(render/json_doc.py); this reads them back by the same type hints. Fields this version does not know are ignored (a newer
-envdoctor wrote them); a wrong type stops loading with the field's path, never a traceback.
+(render/json_doc.py); this reads them back by the same type hints. Fields this version does not know are
+ignored (a newer envdoctor wrote them); a wrong type stops loading with the field's path, never a traceback.
 """
 from __future__ import annotations
 

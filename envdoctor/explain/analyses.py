@@ -101,7 +101,8 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
 # holds (reserved by PyTorch; or, newer, all of this process's memory). The rest is another process's.
 SIZE = r"([\d.]+) ([KMG])i?B"
 OOM_OLD = re.compile(rf"\(GPU \d+; {SIZE} total capacity; .*?; {SIZE} free; {SIZE} reserved in total by PyTorch\)")
-OOM_NEW = re.compile(rf"has a total capacity of {SIZE} of which {SIZE} is free\..*?this process has {SIZE} memory in use")
+OOM_NEW = re.compile(rf"has a total capacity of {SIZE} of which {SIZE} is free\..*?"
+                     rf"this process has {SIZE} memory in use")
 OTHER_SHARE = 0.25  # of the GPU held elsewhere: more than a CUDA context and stray buffers
 GIB = {"K": 1 / 2 ** 20, "M": 1 / 1024, "G": 1.0}
 

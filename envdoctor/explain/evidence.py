@@ -174,7 +174,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
                 r"no such host|nameresolutionerror|dns", "dns-failure"),
     ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054|远程主机强迫关闭",
      "connection-reset"),
-    ("network", r"(?:winerror|errno) 10051|unreachable network|无法连接的网络|network is unreachable|网络不可达", "network-unreachable"),
+    ("network", r"(?:winerror|errno) 10051|unreachable network|无法连接的网络|network is unreachable|网络不可达",
+     "network-unreachable"),
     ("network", r"(?:winerror|errno) 10060|failed to respond|没有正确答复|连接尝试失败", "tcp-blocked"),
     ("network", r"eof occurred in violation|unexpected_eof|ssleoferror|sslzeroreturn", "tls-connection-eof"),
     ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
@@ -199,7 +200,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"bfloat16|\bbf16\b", "bf16-unsupported"),
     ("environment", r"ssl module is not available", "python-ssl-module-missing"),
     ("environment", r"ijit_notifyevent", "mkl-too-new-for-torch"),
-    ("environment", r"winerror 126|error loading .*\.dll|dll load failed|找不到指定的模块", "torch-windows-dll-missing"),
+    ("environment", r"winerror 126|error loading .*\.dll|dll load failed|找不到指定的模块",
+     "torch-windows-dll-missing"),
     ("environment", r"was built for|can't load c\+\+/cuda extensions", "extension-torch-mismatch"),
     ("environment", r"cannot import name .* from 'transformers'", "transformers-too-old"),
     ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)",
@@ -243,7 +245,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("wsl", r"pin_memory", "wsl-pin-memory-off"),
     ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
     ("wsl", r"/usr/lib/wsl.*libcuda|libcuda.*/usr/lib/wsl", "wsl-libcuda-not-on-loader-path"),
-    ("other", r"address already in use|bind: |only one usage of each socket address|(?:winerror|errno) 10048|通常每个套接字地址",
+    ("other", r"address already in use|bind: |only one usage of each socket address|(?:winerror|errno) 10048|"
+              r"通常每个套接字地址",
      "port-in-use"),
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
     ("other", r"longer than the maximum model length", "prompt-longer-than-max-model-len"),
@@ -253,7 +256,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"chat template", "model-without-chat-template"),
     ("other", r"trust_remote_code", "trust-remote-code-required"),
     # the hub cache's own layout (hub/models--org--name) names it wherever HF_HOME points
-    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home|hf_hub|/hub/(?:models|datasets)--)", "hf-cache-not-writable"),
+    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home|hf_hub|/hub/(?:models|datasets)--)",
+     "hf-cache-not-writable"),
     ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
 )
 # Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.

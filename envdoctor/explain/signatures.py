@@ -47,8 +47,9 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "com
 RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "trust_remote_code",
               "must be divisible", "undefined symbol", "unknown flag", "too old", "flash", "reserved for kv cache",
               "\u2500\u25b6",  # uv's "╰─▶" before each cause of an error
-              "microsoft-standard",
-              "_proxy=")  # a shell setting http(s)_proxy: the docker daemon does not read it  # a WSL 2 kernel string (4.19 kernels lack the "-WSL2" suffix)
+              "microsoft-standard",  # a WSL 2 kernel string (4.19 kernels lack the "-WSL2" suffix)
+              # a shell setting http(s)_proxy: the docker daemon does not read it
+              "_proxy=")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.

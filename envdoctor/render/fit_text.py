@@ -46,7 +46,8 @@ def headline(p: FitPlan) -> str:
 
 def python_args(est: Estimate, model: str) -> str:
     s = est.settings
-    args = [f'model="{model}"', f"max_model_len={est.context}", f"gpu_memory_utilization={s.gpu_memory_utilization:.2f}"]
+    args = [f'model="{model}"', f"max_model_len={est.context}",
+            f"gpu_memory_utilization={s.gpu_memory_utilization:.2f}"]
     if s.max_num_seqs != 256:
         args.append(f"max_num_seqs={s.max_num_seqs}")
     if s.enforce_eager:
@@ -153,7 +154,8 @@ def render(p: FitPlan, verbose: bool = False) -> List[str]:
             out.extend(arithmetic(p.alternative.chosen, p.alternative.model,
                                   f"{p.alternative.model.name} with the settings above"))
         out.append("Assumptions (see envdoctor/fit/calc.py): CUDA context "
-                   f"{CUDA_CONTEXT_BYTES / GiB:.2f} GiB, non-torch {NON_TORCH_BYTES / GiB:.2f} GiB, CUDA-graph headroom "
+                   f"{CUDA_CONTEXT_BYTES / GiB:.2f} GiB, non-torch {NON_TORCH_BYTES / GiB:.2f} GiB, "
+                   "CUDA-graph headroom "
                    f"{CUDA_GRAPH_BYTES / GiB:.2f} GiB; activations estimated from the profile run's shapes; "
                    "sliding-window layers counted in full.")
     out.extend(f"  note: {n}" for n in p.notes)

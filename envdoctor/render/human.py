@@ -23,7 +23,8 @@ def network_lines(f: NetworkFacts) -> List[str]:
         steps = []
         for s in t.steps:
             mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
-            steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
+            steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace(
+                "  ", " "))
         tp = t.throughput
         read = f" · read {binary_size(t.bytes_read)}" if t.bytes_read else ""
         rate = ""

@@ -45,14 +45,16 @@ def sections(m: Matrices, name: str) -> Dict[str, List[Dict[str, Any]]]:
             {"cuda": r.cuda, "release": r.release, "linux": r.min_driver_linux, "windows": r.min_driver_windows,
              "source": r.source} for r in m.table("cuda_driver")],
             "minor-version compatibility floors": [
-            {"cuda_major": r.cuda_major, "linux": r.min_driver_linux, "windows": r.min_driver_windows, "source": r.source}
+            {"cuda_major": r.cuda_major, "linux": r.min_driver_linux, "windows": r.min_driver_windows,
+             "source": r.source}
             for r in m.table("cuda_compat")],
             "driver branch -> newest CUDA": [
             {"branch": r.branch, "max_cuda": r.max_cuda, "source": r.source} for r in m.table("driver_branches")],
             "first CUDA that compiles an architecture": [
             {"cc": r.cc, "first_cuda": r.first_cuda, "source": r.source} for r in m.table("cuda_archs")],
             "glibc per distribution": [
-            {"distro": r.distro, "version": r.version, "glibc": r.glibc, "source": r.source} for r in m.table("distro_glibc")]}
+            {"distro": r.distro, "version": r.version, "glibc": r.glibc, "source": r.source}
+            for r in m.table("distro_glibc")]}
     if name == "gpu":
         return {"GPUs": [
             {"name": g.name, "nvml_pattern": g.nvml_pattern.pattern, "cc": g.compute_capability,

@@ -32,7 +32,8 @@ def target_line(resolution: Resolution) -> str:
     t = resolution.target
     gpus = ", ".join(f"{g.name} (compute capability {g.cc or '?'})" for g in t.gpus) if t.gpus else (
         "no NVIDIA GPU" if t.gpus == () else "GPU not known")
-    os_name = {"wsl2": "WSL 2", "wsl1": "WSL 1", "linux": "Linux", "windows": "Windows", "macos": "macOS"}.get(t.os, t.os)
+    os_name = {"wsl2": "WSL 2", "wsl1": "WSL 1", "linux": "Linux", "windows": "Windows",
+               "macos": "macOS"}.get(t.os, t.os)
     driver = f"driver {t.driver} (CUDA <= {t.driver_cuda or '?'})" if t.driver else "driver not known"
     return f"{os_name} {t.machine}, {gpus}, {driver}, Python {t.python or '?'}" + (
         f" [planned for: {', '.join(t.overridden)} given]" if t.overridden else "")

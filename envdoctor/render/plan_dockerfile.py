@@ -57,14 +57,16 @@ def render(plan: Plan, tag: Optional[str] = None) -> str:
         f"FROM {image.image}",
         "",
         "ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 "
-        f"PIP_DEFAULT_TIMEOUT={plan.pip_flags[1]} PIP_RETRIES={plan.pip_flags[3]} NVIDIA_DRIVER_CAPABILITIES=compute,utility",
+        f"PIP_DEFAULT_TIMEOUT={plan.pip_flags[1]} PIP_RETRIES={plan.pip_flags[3]} "
+        "NVIDIA_DRIVER_CAPABILITIES=compute,utility",
     ]
     if python == image_python:
         out.append("RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv "
                    "&& rm -rf /var/lib/apt/lists/*")
         venv = "python3"
     else:
-        out += [f"# Python {python}, the plan's choice (the wheels of this stack exist for {', '.join(stack.pythons)}); "
+        out += [f"# Python {python}, the plan's choice (the wheels of this stack exist for "
+                f"{', '.join(stack.pythons)}); "
                 f"the image's own is {image_python}",
                 "RUN apt-get update && apt-get install -y --no-install-recommends software-properties-common "
                 f"&& add-apt-repository -y {DEADSNAKES} && apt-get update "

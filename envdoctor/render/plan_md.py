@@ -23,10 +23,13 @@ def render(resolution: Resolution, plan: Optional[Plan]) -> str:
                 f"| torch | {s.torch.version}, CUDA {s.cuda} build (`{s.torch_index or 'default index'}`) |",
                 f"| Python | {s.python} (wheels exist for {', '.join(s.pythons)}) |",
                 f"| companions | {', '.join(f'`{c.pin}`' for c in s.companions) or 'none'} |",
-                f"| NVIDIA driver | >= {s.driver.linux or s.driver.compat_linux or '?'} on Linux, >= {s.driver.windows or s.driver.compat_windows or '?'} on Windows (WSL 2); "
-                f"CUDA {s.driver.cuda.split('.')[0]}.x runs on >= {s.driver.compat_text()} (minor-version compatibility) |",
+                f"| NVIDIA driver | >= {s.driver.linux or s.driver.compat_linux or '?'} on Linux, "
+                f">= {s.driver.windows or s.driver.compat_windows or '?'} on Windows (WSL 2); "
+                f"CUDA {s.driver.cuda.split('.')[0]}.x runs on >= {s.driver.compat_text()} "
+                "(minor-version compatibility) |",
                 "| CUDA toolkit | not needed |",
-                f"| download | about {download_size(plan.download_bytes)} (wheels of torch, vLLM and companions; their other dependencies come on top) |",
+                f"| download | about {download_size(plan.download_bytes)} (wheels of torch, vLLM and companions; "
+                "their other dependencies come on top) |",
                 ""]
         out += [f"- {n}" for n in s.notes + resolution.notes] + [""]
         out += [f"Environment: `{plan.env}` ({plan.env_tool}), created new.", ""]
@@ -37,7 +40,8 @@ def render(resolution: Resolution, plan: Optional[Plan]) -> str:
             if body:
                 out += ["```bash"] + body + ["```", ""]
             if step.verify:
-                out += ["Check:", "", "```bash"] + [" ".join(shlex.quote(a) for a in c.argv) for c in step.verify] + ["```", ""]
+                out += (["Check:", "", "```bash"] + [" ".join(shlex.quote(a) for a in c.argv) for c in step.verify]
+                        + ["```", ""])
         out += ["## Then", ""] + [f"```bash\n{n}\n```" for n in plan.next_steps] + [""]
     if resolution.fit is not None:
         f = resolution.fit

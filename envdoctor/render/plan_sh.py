@@ -45,7 +45,8 @@ def render(plan: Plan) -> str:
         out += ["", f'step {shlex.quote(f"{n}/{total} {step.title}")}']
         out += [f"# {line}" for line in _wrap(step.why)]
         if step.download_bytes:
-            out.append(f"# download: about {download_size(step.download_bytes)}" + (f" {step.download_note}" if step.download_note else ""))
+            out.append(f"# download: about {download_size(step.download_bytes)}"
+                       + (f" {step.download_note}" if step.download_note else ""))
         if step.needs_root:
             out.append("# needs root (sudo)")
         for w in step.writes:
@@ -53,7 +54,8 @@ def render(plan: Plan) -> str:
         out += [_line(c, env) for c in step.commands]
         for c in step.verify:
             out += [f"# check: {c.what}", f"verify {_line(c.argv, env)}"]
-    out += ["", 'echo', f'echo "Done. Prove it with a real generation: {plan.next_steps[0].replace(env, "$ENV_DIR")}"', ""]
+    prove = plan.next_steps[0].replace(env, "$ENV_DIR")
+    out += ["", 'echo', f'echo "Done. Prove it with a real generation: {prove}"', ""]
     return "\n".join(out)
 
 

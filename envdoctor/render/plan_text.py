@@ -45,9 +45,9 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         say(f"  torch wheels: {s.torch_index or 'the default package index'}")
         say(f"  Python {s.python}: wheels exist for {', '.join(s.pythons)} ({'; '.join(s.python_limits)})")
         floor = s.driver
-        say(f"  driver: >= {floor.linux or floor.compat_linux or '?'} (Linux) / >= {floor.windows or floor.compat_windows or '?'} "
-            f"(Windows, WSL 2) for CUDA {floor.cuda}; CUDA {floor.cuda.split('.')[0]}.x runs on >= {floor.compat_text()} "
-            "(minor-version compatibility)")
+        say(f"  driver: >= {floor.linux or floor.compat_linux or '?'} (Linux) / "
+            f">= {floor.windows or floor.compat_windows or '?'} (Windows, WSL 2) for CUDA {floor.cuda}; "
+            f"CUDA {floor.cuda.split('.')[0]}.x runs on >= {floor.compat_text()} (minor-version compatibility)")
         for n in s.notes + resolution.notes:
             say(f"  • {n}")
         say(f"  new environment: {plan.env} ({plan.env_tool}); download about {download_size(plan.download_bytes)} "

@@ -58,7 +58,8 @@ def _unreadable_reason(status: str, reason: Optional[str]) -> str:
     return REASON_WORDS.get(reason or "", "failed")
 
 
-@rule("nvidia-driver-unreadable", "driver", "The NVIDIA driver is installed but did not answer (not loaded, hung or garbage)")
+@rule("nvidia-driver-unreadable", "driver",
+      "The NVIDIA driver is installed but did not answer (not loaded, hung or garbage)")
 def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
     result = facts.results.get("driver")
     if result is None or result.status not in ("error", "timeout", "crashed"):
@@ -83,7 +84,8 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
                   evidence=(result.error or result.status,), why=why, fix=fix, notes=notes)
 
 
-@rule("driver-too-old-for-torch", "driver", "The driver's CUDA is older than the CUDA build of torch (or of vLLM's kernels)")
+@rule("driver-too-old-for-torch", "driver",
+      "The driver's CUDA is older than the CUDA build of torch (or of vLLM's kernels)")
 def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     from envdoctor.compat.driver import floor as driver_floor
     from envdoctor.compat.installed import installed_build
@@ -93,7 +95,8 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     os_name = target_os(facts)
     build = installed_build(facts, m)
-    needs = [env.torch.cuda] + ([build.vllm_cuda] if build and build.vllm_cuda and build.vllm_cuda != env.torch.cuda else [])
+    needs = [env.torch.cuda] + ([build.vllm_cuda] if build and build.vllm_cuda and build.vllm_cuda != env.torch.cuda
+                                else [])
     bad = [c for c in needs if driver_runs_cuda(driver, c, m, os_name) is False]
     if not bad:
         return None
@@ -114,7 +117,8 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     fix: List[str] = []
     need = f.least(os_key)
     notes = [f"Update the NVIDIA driver to {need or 'a newer release'} or newer"
-             + (f" ({f.native(os_key)} or newer runs CUDA {cuda} natively)" if f.native(os_key) and f.native(os_key) != need else "")
+             + (f" ({f.native(os_key)} or newer runs CUDA {cuda} natively)"
+                if f.native(os_key) and f.native(os_key) != need else "")
              + (" on Windows (WSL uses the Windows driver)." if wsl else ".")]
     torch_row = m.torch(env.torch.version)
     vllm = env.dist("vllm")
@@ -191,7 +195,8 @@ def cc_too_low(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("vllm-kernels-missing-for-gpu", "driver", "The installed vLLM build has no kernels for this GPU (Blackwell on a pre-CUDA-12.8 build)")
+@rule("vllm-kernels-missing-for-gpu", "driver",
+      "The installed vLLM build has no kernels for this GPU (Blackwell on a pre-CUDA-12.8 build)")
 def vllm_kernels_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
     problems, build = judged(facts, m, ("vllm-no-kernels",), installed_only=True)
     if not problems:

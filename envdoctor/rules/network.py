@@ -479,7 +479,8 @@ def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
         if t.proxy and host and _internal(host):
             seen.append(f"{host} ({KIND_LABEL.get(t.kind, t.kind)}) is an internal address, but NO_PROXY does "
                         f"not list it: the proxy is asked for it")
-            fix.append(f"export NO_PROXY=\"${{NO_PROXY:+$NO_PROXY,}}{host}\" no_proxy=\"${{NO_PROXY:+$NO_PROXY,}}{host}\"")
+            fix.append(f"export NO_PROXY=\"${{NO_PROXY:+$NO_PROXY,}}{host}\" "
+                       f"no_proxy=\"${{NO_PROXY:+$NO_PROXY,}}{host}\"")
             info_only = False
         if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in (DNS_FAILURE, TCP_BLOCKED):
             seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {_failed(t).detail}")
@@ -513,7 +514,8 @@ def _dns_evidence(net: NetworkFacts) -> List[str]:
     if net.nameservers:
         out.append(f"/etc/resolv.conf nameserver: {', '.join(net.nameservers)}")
     if net.wsl_generate_resolv_conf is not None:
-        out.append(f"/etc/wsl.conf generateResolvConf: {'true (WSL writes resolv.conf)' if net.wsl_generate_resolv_conf else 'false'}")
+        generate = "true (WSL writes resolv.conf)" if net.wsl_generate_resolv_conf else "false"
+        out.append(f"/etc/wsl.conf generateResolvConf: {generate}")
     if net.wsl_networking_mode:
         out.append(f"{net.wslconfig_path} networkingMode={net.wsl_networking_mode}")
     return out

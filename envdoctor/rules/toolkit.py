@@ -25,7 +25,8 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not versions or (torch_cuda and cuda_tuple(tk.nvcc_version) == cuda_tuple(torch_cuda)
                         and len(versions) == 1):
         return None  # one toolkit that matches torch: coherent, nothing to say
-    evidence = [f"toolkit(s): {', '.join(versions)}" + (f"; nvcc on PATH: {tk.nvcc_version}" if tk.nvcc_version else "")]
+    evidence = [f"toolkit(s): {', '.join(versions)}"
+                + (f"; nvcc on PATH: {tk.nvcc_version}" if tk.nvcc_version else "")]
     if torch_cuda:
         evidence.append(f"torch is built for CUDA {torch_cuda} and brings its own runtime libraries")
     driver = facts.driver
@@ -43,7 +44,8 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("cuda-toolkit-mismatch-for-build", "cuda", "nvcc's CUDA major version differs from torch's (matters for source builds)")
+@rule("cuda-toolkit-mismatch-for-build", "cuda",
+      "nvcc's CUDA major version differs from torch's (matters for source builds)")
 def mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
     tk, env = facts.cuda, facts.python
     if tk is None or env is None or env.torch is None or not env.torch.cuda or not tk.nvcc_version:

@@ -50,7 +50,8 @@ def libcuda_not_on_path(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("wsl-linux-driver-installed", "wsl", "A Linux NVIDIA driver is installed inside WSL 2 and shadows the Windows one")
+@rule("wsl-linux-driver-installed", "wsl",
+      "A Linux NVIDIA driver is installed inside WSL 2 and shadows the Windows one")
 def linux_driver(facts: Facts, _m: Matrices) -> Optional[Advice]:
     wsl = _wsl2(facts)
     if wsl is None:

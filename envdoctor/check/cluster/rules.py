@@ -153,7 +153,8 @@ def model_missing(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
                    "Every worker loads its shard from its own node: a node without the model downloads it at "
                    "start-up (slow, and fails offline), or fails when HF_HUB_OFFLINE=1.",
                    (f"huggingface-cli download {wish.model}",),
-                   ("Run the download on each node listed, or put the model on a shared file system and pass its path.",))
+                   ("Run the download on each node listed, or put the model on a shared file system and pass its "
+                    "path.",))
 
 
 CLUSTER_RULES: Tuple[ClusterRule, ...] = (

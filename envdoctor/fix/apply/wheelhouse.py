@@ -149,8 +149,9 @@ def download_all(artifacts: Sequence[Artifact], wheelhouse: str, policy: Policy,
                                            f"({a.filename}): building from source is not part of a known-good plan")
         dest = _inside(wheelhouse, a.filename)
         if dest is None:
-            raise StepError(FailureKind.NETWORK, f"{a.name} {a.version}: the index names its file {a.filename!r}, which is no "
-                                       "wheel file name: refused (a broken or hostile index)", (a.url,))
+            raise StepError(FailureKind.NETWORK, f"{a.name} {a.version}: the index names its file {a.filename!r}, "
+                                                 "which is no wheel file name: refused (a broken or hostile index)",
+                            (a.url,))
         try:
             done.append(fetch(a.url, dest, a.sha256, session=session, policy=policy,
                               progress=functools.partial(progress, a) if progress else None))
