@@ -1,6 +1,6 @@
 """Fixtures for every test: replayed fixture machines (check_machine), envdoctor's resolver knows
-no real host name (no_internet, autouse), the terminal is pinned (plain_terminal, autouse), and `netrun` runs the network probe on a temporary
-machine (tests/netkit.py)."""
+no real host name (no_internet, autouse), the terminal is pinned (plain_terminal, autouse), and
+`netrun` runs the network probe on a temporary machine (tests/netkit.py)."""
 from __future__ import annotations
 
 import os

@@ -28,8 +28,15 @@ def metadata_text(name: str, version: str, requires: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def make_wheel(directory: str, name: str, version: str, files: Dict[str, Union[str, bytes]], requires: Sequence[str] = (),
-               padding: int = 0, metadata: Optional[str] = None) -> str:
+def make_wheel(
+    directory: str,
+    name: str,
+    version: str,
+    files: Dict[str, Union[str, bytes]],
+    requires: Sequence[str] = (),
+    padding: int = 0,
+    metadata: Optional[str] = None,
+) -> str:
     """A minimal valid py3-none-any wheel; `padding` bytes of incompressible data make it big enough to
     be cut half-way."""
     dist = re.sub(r"[-_.]+", "_", name)
@@ -38,7 +45,9 @@ def make_wheel(directory: str, name: str, version: str, files: Dict[str, Union[s
     if padding:
         contents[f"{dist}_padding/blob.bin"] = os.urandom(padding)
     contents[f"{info}/METADATA"] = (metadata or metadata_text(name, version, requires)).encode()
-    contents[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: envdoctor-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n"
+    contents[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: envdoctor-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n"
+    )
     record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in contents.items()) + f"{info}/RECORD,,\n"
     contents[f"{info}/RECORD"] = record.encode()
     path = os.path.join(directory, f"{dist}-{version}-py3-none-any.whl")
@@ -175,8 +184,10 @@ class LoopbackIndex:
                 for f in files:
                     name = os.path.basename(f.path)
                     meta = "sha256=" + hashlib.sha256(f.metadata).hexdigest()
-                    links.append(f'<a href="{html.escape(owner.file_url(prefix, name))}#sha256={digest(f)}" '
-                                 f'data-dist-info-metadata="{meta}" data-core-metadata="{meta}">{html.escape(name)}</a>')
+                    links.append(
+                        f'<a href="{html.escape(owner.file_url(prefix, name))}#sha256={digest(f)}" '
+                        f'data-dist-info-metadata="{meta}" data-core-metadata="{meta}">{html.escape(name)}</a>'
+                    )
                 body = ("<!DOCTYPE html><html><body>" + "<br>".join(links) + "</body></html>").encode()
                 self._send(200, body, "text/html")
 

@@ -142,7 +142,8 @@ def index(rate: Optional[float] = None, stall_after: Optional[int] = None, statu
           credentials: Optional[Tuple[str, str]] = None, slow_start: bool = False
           ) -> Callable[[socket.socket, Loopback], None]:
     """A simple index with /simple/torch/ and /simple/pip/ pages and Range-capable files
-    (zeros), which also answers the Hugging Face hub's /<repo>/resolve/main/<file>. `rate` throttles file bytes per second; `stall_after` bytes of a file, then
+    (zeros), which also answers the Hugging Face hub's /<repo>/resolve/main/<file>. `rate` throttles
+    file bytes per second; `stall_after` bytes of a file, then
     silence; `status` answers every request with it; `credentials` demands Basic auth;
     `slow_start` files answer nothing (a caching proxy still fetching them upstream)."""
 

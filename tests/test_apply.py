@@ -103,8 +103,8 @@ def build_indexes(srv: LoopbackIndex, stack: dict, tmp_path) -> dict:
     pypi.add("vllm", make_wheel(str(wheels), "vllm", stack["vllm"],
                                 {"vllm/__init__.py": f"__version__ = '{stack['vllm']}'\nimport torch\n"},
                                 metadata=metadata_text("vllm", stack["vllm"], requires)))
-    return {"torch": os.path.basename(torch), "cudalib": os.path.basename(cudalib), "torch_size": os.path.getsize(torch),
-            "cudalib_size": os.path.getsize(cudalib)}
+    return {"torch": os.path.basename(torch), "cudalib": os.path.basename(cudalib),
+            "torch_size": os.path.getsize(torch), "cudalib_size": os.path.getsize(cudalib)}
 
 
 def test_apply_refuses_a_wrong_hash_then_resumes_a_dropped_download(isolated, capsys):
@@ -118,7 +118,8 @@ def test_apply_refuses_a_wrong_hash_then_resumes_a_dropped_download(isolated, ca
     with LoopbackIndex() as srv:
         names = build_indexes(srv, stack, tmp)
         args = ["fix", "--apply", "--yes", "--from-json", facts, "--python-version", PY, *want, "--env", env,
-                "--cache-dir", cache, "--index-url", srv.simple_url("pypi"), "--torch-index-url", srv.simple_url("torch")]
+                "--cache-dir", cache, "--index-url", srv.simple_url("pypi"),
+                "--torch-index-url", srv.simple_url("torch")]
 
         srv.wrong_hash.add(names["torch"])
         code, out, _ = run(capsys, *args)
@@ -187,7 +188,8 @@ def test_a_failed_pip_step_is_classified_by_explains_signatures():
     from envdoctor.machine.runner import CommandResult
 
     here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "data", "corpus", "logs", "a-ootd-torch201-hash-mismatch.log"), encoding="utf-8") as fh:
+    log = os.path.join(here, "data", "corpus", "logs", "a-ootd-torch201-hash-mismatch.log")
+    with open(log, encoding="utf-8") as fh:
         text = fh.read()
     err = failure("pip could not install", CommandResult(("pip",), "ok", 1, "", text))
     assert err.kind is FailureKind.NETWORK and err.cause.code == "download-corrupted"

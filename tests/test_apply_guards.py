@@ -30,9 +30,12 @@ def test_the_plan_for_another_machine_still_renders(capsys):
 
 
 def test_a_failing_command_shows_its_exception_not_its_stack():
-    text = ("Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n"
-            "  File \"/usr/lib/python3.11/subprocess.py\", line 548, in run\n    with Popen(*popenargs, **kwargs) as process:\n"
-            "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi'\n")
+    text = (
+        'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+        '  File "/usr/lib/python3.11/subprocess.py", line 548, in run\n'
+        "    with Popen(*popenargs, **kwargs) as process:\n"
+        "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi'\n"
+    )
     lines = important_lines(text)
     assert lines == ["FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi'"]
 
@@ -55,7 +58,9 @@ def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys
     assert plan is not None
 
     def failing(plan_, opts, runner, environ, reporter):
-        return apply_run.Result([], failed=plan_.steps[0], error=StepError(FailureKind.ENVIRONMENT, "venv could not start"))
+        return apply_run.Result(
+            [], failed=plan_.steps[0], error=StepError(FailureKind.ENVIRONMENT, "venv could not start")
+        )
 
     monkeypatch.setattr(apply_run, "apply", failing)
     code = run_apply(resolution, plan, Redactor({}), yes=True, dry_run=False, cache_dir=str(tmp_path / "cache"))

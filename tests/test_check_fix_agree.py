@@ -37,8 +37,10 @@ def installed(facts: Facts, build, python: str) -> Facts:
     results = dict(facts.results)
     env = results["python"].facts
     torch = f"{build.torch.version}+{build.torch_tag}"
-    dists = (Distribution("vllm", build.version, (f"torch=={build.torch.version}",), f"{build.release.python_requires}"),
-             Distribution("torch", torch))
+    dists = (
+        Distribution("vllm", build.version, (f"torch=={build.torch.version}",), f"{build.release.python_requires}"),
+        Distribution("torch", torch),
+    )
     marker = dict(env.marker_env, python_version=python)
     results["python"] = replace(results["python"], facts=replace(
         env, version=f"{python}.0", distributions=dists, torch=TorchBuild(torch, build.torch_cuda), marker_env=marker))
@@ -61,7 +63,9 @@ def verdicts(facts: Facts, m):
                 if fix_kinds & set(NOT_COMPARED):
                     continue
                 findings = [r.evaluate(with_stack, m) for r in ALL_RULES if r.code in CHECK_KIND]
-                check_kinds = {CHECK_KIND[f.code] for f in findings if f is not None and f.severity in ("error", "warn")}
+                check_kinds = {
+                    CHECK_KIND[f.code] for f in findings if f is not None and f.severity in ("error", "warn")
+                }
                 yield build.version, build.torch_tag, python, fix_kinds, check_kinds
 
 

@@ -43,7 +43,11 @@ def test_torch_rows_list_their_index_urls(capsys):
 
 def test_cuda_has_its_three_sections(capsys):
     _, out = run(capsys, "matrices", "show", "cuda")
-    for title in ("CUDA toolkit -> minimum driver", "minor-version compatibility floors", "driver branch -> newest CUDA"):
+    for title in (
+        "CUDA toolkit -> minimum driver",
+        "minor-version compatibility floors",
+        "driver branch -> newest CUDA",
+    ):
         assert title in out
 
 

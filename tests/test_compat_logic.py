@@ -179,7 +179,9 @@ def test_windows_driver_advice_uses_windows_floors(m):
 
 def test_no_gpu_says_so_without_nearest(m):
     r = plan(m, driver=None)
-    assert r.stack is None and r.changes == ("run on a machine with an NVIDIA GPU (or plan for one with --gpu NAME --driver X)",)
+    assert r.stack is None and r.changes == (
+        "run on a machine with an NVIDIA GPU (or plan for one with --gpu NAME --driver X)",
+    )
 
 
 def test_aarch64_skips_x86_only_builds(m):
@@ -203,11 +205,18 @@ def test_plan_steps_for_a_variant_wheel_uv_and_docker(m, tmp_path):
     r = plan(m, driver="570.26")  # 1.2.0+cu129 from the GitHub release
     p = make_plan(r, str(tmp_path / "env"), "uv")
     torch_step = next(s for s in p.steps if s.id == "torch")
-    assert torch_step.commands[0][:2] == ("uv", "pip") and torch_step.commands[0][-3:] == ("--torch-backend", "cu129", "torch==3.2.0")
+    assert torch_step.commands[0][:2] == ("uv", "pip") and torch_step.commands[0][-3:] == (
+        "--torch-backend",
+        "cu129",
+        "torch==3.2.0",
+    )
     vllm_step = next(s for s in p.steps if s.id == "vllm")
     url = "https://github.com/vllm-project/vllm/releases/download/v1.2.0/vllm-1.2.0+cu129-cp38-abi3-manylinux_2_28_x86_64.whl"
     assert url in vllm_step.commands[0]
-    assert "--extra-index-url" in vllm_step.commands[0] and "https://download.pytorch.org/whl/cu129" in vllm_step.commands[0]
+    assert (
+        "--extra-index-url" in vllm_step.commands[0]
+        and "https://download.pytorch.org/whl/cu129" in vllm_step.commands[0]
+    )
     # the Dockerfile runs the Python the plan chose (3.12 here; the image's own python3 is 3.10)
     docker = plan_dockerfile.render(make_plan(r, "/opt/venvs/x", "venv", matrices=m))
     assert "python3.12 -m venv /opt/vllm" in docker and "ppa:deadsnakes/ppa" in docker

@@ -138,15 +138,21 @@ def test_the_walk_through_is_tested():
     assert names.count("index.md") >= 4 and "ci.md" in names
 
 
-@pytest.mark.parametrize("page, attrs, block", doc_tests(), ids=lambda v: v if isinstance(v, str) and len(v) < 20 else "")
+@pytest.mark.parametrize(
+    "page, attrs, block", doc_tests(), ids=lambda v: v if isinstance(v, str) and len(v) < 20 else ""
+)
 def test_a_block_runs_as_shown(page, attrs, block, monkeypatch, capsys):
     args, expected = shown(block)
     code, out = run_as_shown(args, attrs, monkeypatch, capsys)
-    assert code == int(attrs["exit"]), f"{page}: `envdoctor {' '.join(args)}` exits {code}, the page says {attrs['exit']}"
+    assert code == int(attrs["exit"]), (
+        f"{page}: `envdoctor {' '.join(args)}` exits {code}, the page says {attrs['exit']}"
+    )
     want_codes, want_commands, want_exits = facts_of(expected)
     got_codes, got_commands, _ = facts_of(out)
     assert want_codes == got_codes, f"{page}: finding codes shown {sorted(want_codes)}, printed {sorted(got_codes)}"
-    assert want_commands <= got_commands, f"{page}: commands shown but not printed: {sorted(want_commands - got_commands)}"
+    assert want_commands <= got_commands, (
+        f"{page}: commands shown but not printed: {sorted(want_commands - got_commands)}"
+    )
     assert all(int(e) == code for e in want_exits), f"{page}: the block says exit {want_exits}, the run {code}"
 
 

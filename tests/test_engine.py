@@ -96,7 +96,9 @@ def test_select_pulls_in_needs_and_honours_skip():
 
 
 def test_probe_failure_becomes_a_probe_failed_finding():
-    facts, _ = ProbeRun(_ctx(), [Probe("python", "Python", lambda c, d: (_ for _ in ()).throw(ProbeFailed("no")), 2)], 5).wait()
+    facts, _ = ProbeRun(
+        _ctx(), [Probe("python", "Python", lambda c, d: (_ for _ in ()).throw(ProbeFailed("no")), 2)], 5
+    ).wait()
     findings, crashes = evaluate(facts, Matrices(), ALL_RULES)
     codes = [f.code for f in findings]
     assert codes == ["probe-failed"] and not crashes

@@ -145,7 +145,9 @@ def test_ci_gate(capsys, machine, want, code):
 
 
 def test_ci_gate_json_and_bad_want(capsys):
-    code, out, _ = run(capsys, "check", "--json", "--want", "vllm==0.33.0", "--replay", machine_dir("wsl2-rtx3050-laptop"))
+    code, out, _ = run(
+        capsys, "check", "--json", "--want", "vllm==0.33.0", "--replay", machine_dir("wsl2-rtx3050-laptop")
+    )
     doc = json.loads(out)
     assert code == 2 and doc["exit_code"] == 2 and doc["want"]["plan_found"] is False
     assert "driver 531.41 supports CUDA <= 12.1" in doc["want"]["rejected"][0]

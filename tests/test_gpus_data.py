@@ -88,7 +88,11 @@ def test_every_row_is_sourced(rows: List[GpuSpec]) -> None:
 
 def test_fields_are_well_formed(rows: List[GpuSpec]) -> None:
     for r in rows:
-        assert r.compute_capability in CC_OF_ARCH.get(r.architecture, ()), (r.name, r.architecture, r.compute_capability)
+        assert r.compute_capability in CC_OF_ARCH.get(r.architecture, ()), (
+            r.name,
+            r.architecture,
+            r.compute_capability,
+        )
         assert r.segment in SEGMENTS, r.name
         assert all(0 < gb <= 512 for gb in r.vram_options()), r.name  # sizes parse, in GB
         if r.segment == "embedded":

@@ -39,7 +39,8 @@ GOOD = ("0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,7.0 7.5,xformers==0.0.27,manyli
 
 
 @pytest.mark.parametrize("text, message", [
-    (VLLM_HEADER + "0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,,,manylinux1_x86_64,\n", "line 2: column 'source' is empty"),
+    (VLLM_HEADER + "0.5.3,2024-07-23,==2.3.1,>=3.8,12.1,7.0,,,manylinux1_x86_64,\n",
+     "line 2: column 'source' is empty"),
     (VLLM_HEADER + GOOD + GOOD, "line 3: duplicate version 0.5.3 (first on line 2)"),
     (VLLM_HEADER.replace("source", "source,maintainer") + GOOD.rstrip() + ",me\n", "unknown column(s) maintainer"),
     (VLLM_HEADER + GOOD.replace("0.5.3,", "zero.five,", 1), "line 2: column 'version': not a version: 'zero.five'"),
@@ -64,7 +65,8 @@ def test_corrupt_matrix_file_gives_one_line_and_exit_3(tmp_path, monkeypatch):
         fh.write("0.99.0,someday,==2.3.1,>=3.8,12.1,7.0,,manylinux1_x86_64,nowhere\n")
     monkeypatch.setenv("ENVDOCTOR_MATRICES_DIR", str(bad))
     with pytest.raises(SystemExit) as exit_info:
-        main(["check", "--json", "--replay", os.path.join(os.path.dirname(__file__), "fixtures", "machines", "cpu-only")])
+        main(["check", "--json", "--replay",
+              os.path.join(os.path.dirname(__file__), "fixtures", "machines", "cpu-only")])
     assert exit_info.value.code == 3
 
 

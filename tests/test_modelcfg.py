@@ -85,7 +85,9 @@ def test_local_folder_with_awq_quantization(machine):
 
 def test_old_gptq_uploads_keep_quantize_config_apart(machine):
     root, fs, env = machine
-    _cache(root, "Some/Model-GPTQ", QWEN2_1_5B, extra={"quantize_config.json": json.dumps({"bits": 8, "group_size": 128})})
+    _cache(
+        root, "Some/Model-GPTQ", QWEN2_1_5B, extra={"quantize_config.json": json.dumps({"bits": 8, "group_size": 128})}
+    )
     shape = find_local(fs, env, "Some/Model-GPTQ")
     assert (shape.quant_method, shape.quant_bits) == ("gptq", 8)
 

@@ -74,7 +74,10 @@ def test_offline_and_quick_skip_the_network(machine, capsys):
     assert "network" not in json.loads(out)["facts"]  # not asked for at all
     code, out = run(capsys, "check", "--offline", "--skip", "torch", "--json")
     probes = {p["area"]: p for p in json.loads(out)["probes"]}
-    assert (probes["network"]["status"], probes["network"]["error"]) == ("skipped", "--offline skips the network checks")
+    assert (probes["network"]["status"], probes["network"]["error"]) == (
+        "skipped",
+        "--offline skips the network checks",
+    )
     code, out = run(capsys, "check", "--quick", "--json")
     probes = {p["area"]: p for p in json.loads(out)["probes"]}
     assert probes["network"]["error"] == "--quick skips the network checks"

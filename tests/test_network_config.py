@@ -141,9 +141,11 @@ def test_uv_configuration_is_read(netrun):
 def test_the_toml_line_reader_for_pythons_without_tomllib():
     text = ('index-url = "https://a.example/simple"  # the default\nextra-index-url = [\n  "https://b.example/simple",'
             '\n  \'https://c.example/simple\',\n]\n\n[[index]]\nurl = "https://d.example/simple"\ndefault = true\n')
-    assert toml_lines(text) == {"index-url": [("https://a.example/simple", False)],
-                                "extra-index-url": [("https://b.example/simple", False), ("https://c.example/simple", False)],
-                                "index": [("https://d.example/simple", True)]}
+    assert toml_lines(text) == {
+        "index-url": [("https://a.example/simple", False)],
+        "extra-index-url": [("https://b.example/simple", False), ("https://c.example/simple", False)],
+        "index": [("https://d.example/simple", True)],
+    }
     for broken in ("[[index]\nurl = 1\n", "extra-index-url = [\n \"x\",\n", "just words\n"):
         with pytest.raises(ValueError):
             toml_lines(broken)

@@ -138,7 +138,9 @@ def test_an_intercepting_ca_on_the_hub_is_named(direct):
     hf = next(t for t in net.targets if t.kind == "hf")
     assert hf.tls_issuer == "O=Example Corp, CN=Example Corp TLS Inspection CA"
     assert hf.ca_source == "certifi (the requests default)"
-    assert "Example Corp TLS Inspection CA" in found["tls-intercepted"].title + " ".join(found["tls-intercepted"].evidence)
+    assert "Example Corp TLS Inspection CA" in found["tls-intercepted"].title + " ".join(
+        found["tls-intercepted"].evidence
+    )
     assert "hf-endpoint-unreachable" not in found  # the root cause is named once: the interception
 
 

@@ -41,7 +41,9 @@ def installed(tmp_path_factory):
     made = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     assert made.returncode == 0, made.stderr
     python = str(venv / "bin" / "python")
-    put = _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps", "-q", str(wheel)])
+    put = _run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps", "-q", str(wheel)]
+    )
     assert put.returncode == 0, put.stdout + put.stderr
     site = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     with open(os.path.join(site, "zz_test_venv_deps.pth"), "w") as fh:

@@ -32,7 +32,8 @@ def grid_facts(row):
 
 
 def row_id(row):
-    return f"{row['os']}-{row['driver'] or 'nogpu'}-{row['cc'] or 'x'}-{row['want_vllm'] or 'newest'}-{row['distro']}-{row['arch']}"
+    return (f"{row['os']}-{row['driver'] or 'nogpu'}-{row['cc'] or 'x'}-{row['want_vllm'] or 'newest'}-"
+            f"{row['distro']}-{row['arch']}")
 
 
 def test_grid_is_big_and_sourced():
@@ -43,7 +44,9 @@ def test_grid_is_big_and_sourced():
 
 @pytest.mark.parametrize("row", grid_rows(), ids=row_id)
 def test_grid_row(matrices, row):
-    r = resolve(grid_facts(row), Wishes(vllm=row["want_vllm"] or GRID_NEWEST, python=row["want_python"] or None), matrices)
+    r = resolve(
+        grid_facts(row), Wishes(vllm=row["want_vllm"] or GRID_NEWEST, python=row["want_python"] or None), matrices
+    )
     expect = row["expect_vllm"]
     if expect.startswith("blocker:"):
         assert r.stack is None, f"planned {r.stack and r.stack.vllm.version}"

@@ -31,7 +31,9 @@ def machine(tmp_path, files=None, commands=(), nvml=None, env=None, execs=(), sy
         "host": {"system": system, "machine": "x86_64", "executable": "/usr/bin/python3"},
         "env": env or {"PATH": "/usr/bin:/bin", "HOME": "/home/u"}}))
     (tmp_path / "commands.json").write_text(json.dumps(list(commands)))
-    (tmp_path / "nvml.json").write_text(json.dumps(nvml or {"error": "NVML Shared Library Not Found", "reason": "absent"}))
+    (tmp_path / "nvml.json").write_text(
+        json.dumps(nvml or {"error": "NVML Shared Library Not Found", "reason": "absent"})
+    )
     return replay_context(str(tmp_path))
 
 

@@ -27,7 +27,9 @@ def test_the_engine_names_the_probes_still_running_and_the_time_left():
     ProbeRun(_ctx(), probes, 5).wait(lambda running, left: ticks.append((tuple(running), left)))
     assert ticks and all("Platform" not in r for r, _l in ticks[-2:])
     assert any(r == ("torch runtime",) and 2.0 < left <= 3.0 for r, left in ticks)
-    assert check_line(["torch runtime", "Network"], 3.2) == "envdoctor: checking torch runtime, Network · at most 3 s left"
+    assert (
+        check_line(["torch runtime", "Network"], 3.2) == "envdoctor: checking torch runtime, Network · at most 3 s left"
+    )
 
 
 def test_progress_only_when_stdout_and_stderr_are_terminals(monkeypatch):

@@ -91,7 +91,14 @@ def test_an_environment_proxy_winning_over_pips_own_is_a_mismatch():
     ok = NetStep("http", True, host="idx.example.test", status=200)
     t = _target(ok, proxy="http://env-proxy:3128", proxy_source="HTTPS_PROXY", pip_proxy_overridden=True,
                 notes=("a note in other words",))
-    f = network.proxy_env_mismatch.evaluate(_network(t, pip_version="23.3", pip_proxy_source="/etc/pip.conf [global] proxy",
-                                                     proxy_env=(("HTTPS_PROXY", "http://env-proxy:3128"),)), Matrices())
+    f = network.proxy_env_mismatch.evaluate(
+        _network(
+            t,
+            pip_version="23.3",
+            pip_proxy_source="/etc/pip.conf [global] proxy",
+            proxy_env=(("HTTPS_PROXY", "http://env-proxy:3128"),),
+        ),
+        Matrices(),
+    )
     assert ("pip 23.3 lets HTTPS_PROXY win over its own proxy (/etc/pip.conf [global] proxy); pip 24.1 reversed that"
             in f.evidence)

@@ -266,7 +266,9 @@ def test_index_resolution_follows_pips_precedence(tmp_path):
     seen.append(url({SITE: _conf("install", "site"), "/ci.conf": _conf("install", "ci")},
                     {"VIRTUAL_ENV": "/venv", "PIP_CONFIG_FILE": "/ci.conf"}))
     # PIP_CONFIG_FILE naming a file replaces the user's files; the variable and the flag beat every file.
-    seen.append(url({USER: _conf("install", "user"), "/ci.conf": _conf("global", "ci")}, {"PIP_CONFIG_FILE": "/ci.conf"}))
+    seen.append(
+        url({USER: _conf("install", "user"), "/ci.conf": _conf("global", "ci")}, {"PIP_CONFIG_FILE": "/ci.conf"})
+    )
     seen.append(url({SYSTEM: _conf("install", "system")}, {"PIP_INDEX_URL": "http://127.0.0.1:1/env/ http://x/"}))
     seen.append(url({SYSTEM: _conf("install", "system")}, {"PIP_INDEX_URL": "http://127.0.0.1:1/env/"},
                     "http://127.0.0.1:1/flag/"))

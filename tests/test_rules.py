@@ -106,8 +106,10 @@ def test_memory_in_use_threshold():
 
 
 def test_missing_requirements_evaluates_markers_in_the_target():
-    dists = [Distribution("app", "1.0", ("tomli>=1; python_version < '3.11'", "numpy>=1.20", "pytest; extra == 'test'")),
-             Distribution("numpy", "1.19.0")]
+    dists = [
+        Distribution("app", "1.0", ("tomli>=1; python_version < '3.11'", "numpy>=1.20", "pytest; extra == 'test'")),
+        Distribution("numpy", "1.19.0"),
+    ]
     unmet = packages.unmet_requirements(facts(python=env(dists=dists, version="3.11.9")))
     assert [(who, str(req), have) for who, req, have in unmet] == [("app", "numpy>=1.20", "1.19.0")]
     unmet = packages.unmet_requirements(facts(python=env(dists=dists, version="3.10.12")))

@@ -105,7 +105,9 @@ def test_no_stray_space_in_a_filled_title():
 
 def test_a_failure_without_gate_words_is_read_from_the_last_lines():
     # deforum-stable-diffusion#130's line without its "RuntimeError:" prefix: no gate word in it.
-    e = explain_text("loading the model\nCUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 4.00 GiB total capacity)\n")
+    e = explain_text(
+        "loading the model\nCUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 4.00 GiB total capacity)\n"
+    )
     assert e.category == "resources" and e.root.confidence == "inferred"
     assert e.root.finding.code == "cuda-out-of-memory" and e.root.line.number == 2
     assert explain_text("step 1 done\nstep 2 done\n").category is None  # no error: no class

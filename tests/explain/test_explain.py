@@ -48,7 +48,9 @@ def test_seed_log_is_a_network_stall_with_its_numbers():
     # The download line and the last progress state, with their own line numbers.
     lines = seed_text().splitlines()
     download = next(x for x in root.finding.evidence if "Downloading torch-2.4.0" in x)
-    assert lines[int(download.split(":")[0].split()[1]) - 1].endswith("torch-2.4.0-cp310-cp310-manylinux1_x86_64.whl (797.2 MB)")
+    assert lines[int(download.split(":")[0].split()[1]) - 1].endswith(
+        "torch-2.4.0-cp310-cp310-manylinux1_x86_64.whl (797.2 MB)"
+    )
     assert any("3.0 MB/s on average" in x for x in root.finding.evidence)  # 658.2 MB over 233.1 - 16.63 s
 
 
@@ -138,10 +140,13 @@ def test_no_class_only_for_a_log_without_an_error(tmp_path):
 def test_several_problems_root_first(tmp_path):
     log = tmp_path / "two.log"
     log.write_text(
-        "WARNING 09-18 10:59:09 cache_engine.py:96] Using 'pin_memory=False' as WSL is detected. This may slow down the performance.\n"
-        "ValueError: Bfloat16 is only supported on GPUs with compute capability of at least 8.0. Your Tesla T4 GPU has compute capability 7.5.\n"
+        "WARNING 09-18 10:59:09 cache_engine.py:96] Using 'pin_memory=False' as WSL is detected. "
+        "This may slow down the performance.\n"
+        "ValueError: Bfloat16 is only supported on GPUs with compute capability of at least 8.0. "
+        "Your Tesla T4 GPU has compute capability 7.5.\n"
         "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n"
-        "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}\n")
+        "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}\n"
+    )
     e = explain_log(str(log))
     assert codes(e)[:2] == ["no-space-left", "bf16-unsupported"]  # priority 91 before 90
     assert codes(e)[-1] == "wsl-pin-memory-off"  # context after the causes

@@ -21,9 +21,11 @@ def test_n11_a_build_that_needs_torch_in_the_metadata_step_is_build_isolation():
 
 def test_n28_pip_skipping_versions_for_requires_python_points_at_that_line():
     # vllm-project/vllm#6497
-    e = explain_text("ERROR: Ignored the following versions that require a different python version: 1.6.2 "
-                     "Requires-Python >=3.7,<3.10; 1.6.3 Requires-Python >=3.7,<3.10\n"
-                     "ERROR: Could not find a version that satisfies the requirement xformers==0.0.23 (from versions: none)\n")
+    e = explain_text(
+        "ERROR: Ignored the following versions that require a different python version: 1.6.2 "
+        "Requires-Python >=3.7,<3.10; 1.6.3 Requires-Python >=3.7,<3.10\n"
+        "ERROR: Could not find a version that satisfies the requirement xformers==0.0.23 (from versions: none)\n"
+    )
     assert e.root.finding.code == "python-unsupported-by-vllm" and e.root.line.number == 1
     assert ">=3.7,<3.10" in e.root.finding.title
 

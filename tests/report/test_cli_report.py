@@ -116,7 +116,9 @@ def test_report_json_is_the_check_document(capsys, monkeypatch):
 
 
 def test_report_markdown_has_plan_summary(capsys):
-    code, out, _ = run(capsys, "report", "--from-report", os.path.join(REPORTS, "vllm-0.10.1.1-sectioned-torch-mismatch.txt"))
+    code, out, _ = run(
+        capsys, "report", "--from-report", os.path.join(REPORTS, "vllm-0.10.1.1-sectioned-torch-mismatch.txt")
+    )
     assert code == 0
     assert "## Findings" in out and "### ❌ ERROR `vllm-torch-mismatch`" in out
     plan = out.split("## Fixes, in order", 1)[1]
