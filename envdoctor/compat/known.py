@@ -12,6 +12,18 @@ from envdoctor.compat.driver import cuda_key
 LEGACY = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
 
 
+def known_text(issue: KnownIssue, head: bool = False):
+    """The row's text as a message (its Chinese is a column of the row); `head`: its first clause, for a title."""
+    from envdoctor.messages import Msg, register
+
+    texts = {"en": issue.text, "zh": issue.text_zh}
+    if head:
+        texts = {lang: re.split(r"[:(：（]", text)[0].strip() for lang, text in texts.items()}
+    msg_id = f"vllm-known.{issue.kind}.{issue.vllm}" + (".head" if head else "")
+    register({lang: {msg_id: text.replace("{", "{{").replace("}", "}}")} for lang, text in texts.items()})
+    return Msg(msg_id)
+
+
 def issues(version, m: Matrices) -> List[KnownIssue]:
     return [k for k in m.table("vllm_known") if k.vllm.contains(version, prereleases=True)]
 

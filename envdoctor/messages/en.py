@@ -1,0 +1,254 @@
+"""English messages, by id. Placeholders are {name}s filled from a Msg's parameters; a Chinese
+entry in zh_CN.py must fill the same ones (tests/test_messages.py)."""
+
+EN = {
+    "sep.list": "; ",  # between the clauses of a list parameter
+    # --- shared evidence lines ---------------------------------------------------------
+    "evidence.platform": "platform: {platform}",
+    "evidence.kernel": "kernel: {kernel}",
+    "evidence.interpreter": "interpreter: {python} (Python {version}, chosen by {selected_by})",
+    "evidence.prefix": "prefix: {prefix}",
+    "evidence.not-found": "{path}: not found",
+    "evidence.present": "present: {paths}",
+    "evidence.packages": "packages: {packages}",
+    "evidence.gpu-cc": "GPU {index}: {name}, compute capability {cc}",
+    "evidence.installed": "installed: {what}",
+    # --- platform ----------------------------------------------------------------------
+    "native-windows-unsupported.title": "vLLM does not run on native Windows",
+    "native-windows-unsupported.why": "vLLM supports Linux only; on Windows it runs inside WSL 2, which sees the "
+                                      "GPU through the Windows NVIDIA driver.",
+    "native-windows-unsupported.note.install": "Run the command in an administrator PowerShell, restart, open "
+                                               "Ubuntu, then install and run envdoctor there.",
+    "native-windows-unsupported.note.driver": "Keep only the Windows NVIDIA driver: never install a Linux driver "
+                                              "inside WSL.",
+    "wsl1-no-gpu.title": "{distro} runs under WSL 1, which has no CUDA",
+    "wsl1-no-gpu.why": "CUDA on WSL is for WSL 2 only (NVIDIA CUDA on WSL User Guide).",
+    "wsl1-no-gpu.note": "Run these in Windows PowerShell, not inside the distro; then reopen it.",
+    "installing-into-system-python.title": "{python} is {what}, not a virtual environment",
+    "installing-into-system-python.what.pyenv": "pyenv's base interpreter",
+    "installing-into-system-python.what.system": "the system Python",
+    "installing-into-system-python.what.base": "a base interpreter",
+    "installing-into-system-python.collide.pyenv": "every other project that uses this pyenv version",
+    "installing-into-system-python.collide.system": "what the distribution ships",
+    "installing-into-system-python.collide.base": "everything else installed into it",
+    "installing-into-system-python.why": "vLLM pins torch exactly and pulls in dozens of packages; installed into a "
+                                         "base interpreter they collide with {collide}.",
+    "installing-into-system-python.note.fresh": "A fresh environment can be deleted and rebuilt in minutes; a broken "
+                                                "system Python cannot, and upgrading its packages can break the OS's "
+                                                "own tools.",
+    "installing-into-system-python.note.pep668": "This Python is marked EXTERNALLY-MANAGED (PEP 668): pip refuses "
+                                                 "to install into it without --break-system-packages. Do not use "
+                                                 "that flag.",
+    "installing-into-system-python.note.selected": "envdoctor inspected {python} because it is {selected_by}. To "
+                                                   "check a venv instead: `envdoctor check --python .venv/bin/python` "
+                                                   "(or `source .venv/bin/activate` first).",
+    "installing-into-system-python.note.venv-package": "On Debian/Ubuntu, `sudo apt install python3-venv` first if "
+                                                       "venv is missing.",
+    # --- WSL ---------------------------------------------------------------------------
+    "wsl-libcuda-missing.title": "No libcuda.so in {lib}: WSL 2 cannot see an NVIDIA driver",
+    "wsl-libcuda-missing.why": "Under WSL 2 the Windows NVIDIA driver provides CUDA: it maps its libcuda.so into "
+                               "{lib}. Without it nothing in Linux can use the GPU.",
+    "wsl-libcuda-missing.note.driver": "Install the current NVIDIA driver for your GPU on Windows (GeForce Game "
+                                       "Ready/Studio or the notebook driver), then run the commands above in Windows "
+                                       "PowerShell and reopen the distro.",
+    "wsl-libcuda-missing.note.wslconf": "If /etc/wsl.conf has `[gpu] enabled=false`, remove that line.",
+    "wsl-libcuda-not-on-loader-path.title": "{lib} is not on the loader path: libcuda.so.1 will not load",
+    "wsl-libcuda-not-on-loader-path.evidence.ldconfig": "`ldconfig -p` lists no libcuda.so.1 and LD_LIBRARY_PATH "
+                                                        "does not name it",
+    "wsl-libcuda-not-on-loader-path.why": "torch and vLLM dlopen libcuda.so.1; WSL normally registers its folder in "
+                                          "/etc/ld.so.conf.d/ld.wsl.conf. When that is gone CUDA reports no device.",
+    "wsl-linux-driver-installed.title": "A Linux NVIDIA driver is installed inside WSL 2",
+    "wsl-linux-driver-installed.evidence.libcuda": "Linux libcuda: {paths}",
+    "wsl-linux-driver-installed.evidence.loader": "the loader resolves libcuda.so.1 to {path} ({source})",
+    "wsl-linux-driver-installed.evidence.proc": "/proc/driver/nvidia exists (a Linux kernel driver was loaded)",
+    "wsl-linux-driver-installed.why": "NVIDIA: the Windows driver is stubbed into WSL 2 as libcuda.so, \"therefore "
+                                      "users must not install any NVIDIA GPU Linux driver within WSL 2\". Its "
+                                      "libcuda.so shadows the stub and CUDA fails to initialise. The generic "
+                                      "cuda/cuda-toolkit packages pull one in.",
+    "wsl-linux-driver-installed.note.shutdown": "Run `wsl --shutdown` from Windows PowerShell. If a toolkit is needed "
+                                                "at all, install the WSL-Ubuntu `cuda-toolkit-X-Y` package, never "
+                                                "`cuda` or `cuda-drivers`.",
+    "wsl-linux-driver-installed.note.dpkg": "`dpkg -S` names the package that owns the file: purge that package.",
+    # --- driver and GPU ----------------------------------------------------------------
+    "evidence.driver-supports": "driver {driver} supports CUDA {cuda}",
+    "evidence.torch-built-for": "torch {torch} is built for CUDA {cuda}",
+    "evidence.vllm-built-for": "vllm {vllm}'s kernels are built for CUDA {cuda}",
+    "evidence.minor-compat": "CUDA {major}.x runs on drivers >= {driver} (minor-version compatibility)",
+    "evidence.vllm-problem": "vllm {vllm} {problem}",
+    "no-nvidia-gpu.title": "No NVIDIA GPU is visible",
+    "no-nvidia-gpu.evidence.no-gpu": "the driver reported no GPU",
+    "no-nvidia-gpu.why": "vLLM's default build runs on NVIDIA GPUs through the NVIDIA driver; without one it cannot "
+                         "start (CPU builds of vLLM exist but are a different install).",
+    "no-nvidia-gpu.note.wsl": "Under WSL 2 install the NVIDIA driver on Windows only; nothing inside Linux.",
+    "no-nvidia-gpu.note.ubuntu": "On Ubuntu, `sudo ubuntu-drivers install` installs the recommended driver; reboot "
+                                 "afterwards.",
+    "no-nvidia-gpu.note.container": "In a container, start it with `--gpus all` (NVIDIA Container Toolkit).",
+    "nvidia-driver-unreadable.title": "The NVIDIA driver could not be read ({reason})",
+    "nvidia-driver-unreadable.reason.not-loaded": "not loaded",
+    "nvidia-driver-unreadable.reason.timed-out": "timed out",
+    "nvidia-driver-unreadable.reason.garbage": "garbage",
+    "nvidia-driver-unreadable.reason.library-missing": "library missing",
+    "nvidia-driver-unreadable.reason.failed": "failed",
+    "nvidia-driver-unreadable.why.not-loaded": "The user-space tools are installed but the kernel driver is not "
+                                               "running (a driver update without reboot, Secure Boot refusing an "
+                                               "unsigned module, or a library/driver version mismatch).",
+    "nvidia-driver-unreadable.why.timed-out": "The driver did not answer in time: a wedged GPU or a driver stuck in "
+                                              "the kernel. vLLM would hang the same way.",
+    "nvidia-driver-unreadable.why.garbage": "nvidia-smi printed something that is not its normal output: a wrapper "
+                                            "script, a broken install or a mismatched driver.",
+    "nvidia-driver-unreadable.why.library-missing": "The driver's user-space library (libnvidia-ml.so.1) cannot be "
+                                                    "loaded: the dynamic loader does not know where it is.",
+    "nvidia-driver-unreadable.why.failed": "The driver query failed.",
+    "nvidia-driver-unreadable.note.wsl": "Update the NVIDIA driver on Windows, run `wsl --shutdown` in PowerShell and "
+                                         "reopen the distro.",
+    "nvidia-driver-unreadable.note.reboot": "After a driver install or update, reboot. With Secure Boot on, enroll "
+                                            "the driver's MOK key or use the distribution's signed driver packages.",
+    "driver-too-old-for-torch.title": "Driver {driver} is too old for {what}",
+    "driver-too-old-for-torch.what.torch": "torch built with CUDA {cuda}",
+    "driver-too-old-for-torch.what.vllm": "vllm {vllm}'s kernels (CUDA {cuda})",
+    "driver-too-old-for-torch.why": "A CUDA build runs only on a driver that supports that CUDA version (or, within "
+                                    "the same major version, on a driver above the minor-version-compatibility "
+                                    "floor). Otherwise torch.cuda.is_available() is False and vLLM fails at start-up.",
+    "driver-too-old-for-torch.note.update": "Update the NVIDIA driver to {need} or newer{native}.",
+    "driver-too-old-for-torch.note.update.wsl": "Update the NVIDIA driver to {need} or newer{native} on Windows (WSL "
+                                                "uses the Windows driver).",
+    "driver-too-old-for-torch.newer": "a newer release",
+    "driver-too-old-for-torch.native": " ({driver} or newer runs CUDA {cuda} natively)",
+    "driver-too-old-for-torch.note.other-build": "Or keep this driver and install the {build} build of the same torch "
+                                                 "(above).",
+    "driver-too-old-for-torch.note.vllm": "vllm {vllm}'s compiled kernels need the CUDA build it was made for: update "
+                                          "the driver rather than swapping torch's build (or `envdoctor fix --plan` for "
+                                          "a stack this driver runs).",
+    "gpu-compute-capability-too-low.title": "vllm {vllm} needs compute capability >= {cc}",
+    "gpu-compute-capability-too-low.why": "vLLM's kernels are compiled only for compute capability {cc} and up (its "
+                                          "install docs and CMakeLists CUDA_SUPPORTED_ARCHS).",
+    "gpu-compute-capability-too-low.note.older": "vllm {vllm} is the newest release that supports compute capability "
+                                                 "{cc}.",
+    "gpu-compute-capability-too-low.note.none": "No vLLM release supports this GPU; use a GPU with compute capability "
+                                                "{cc} or higher, or a CPU/other backend.",
+    "vllm-kernels-missing-for-gpu.title": "vllm {vllm} has no kernels for this GPU",
+    "vllm-kernels-missing-for-gpu.why": "vLLM's CUDA kernels are compiled for a list of architectures (CMakeLists "
+                                        "CUDA_SUPPORTED_ARCHS), cut to what its CUDA can compile: Blackwell (10.x, "
+                                        "12.x) needs a CUDA >= 12.8 build. Otherwise it fails with \"no kernel image "
+                                        "is available for execution on the device\".",
+    "vllm-kernels-missing-for-gpu.note": "`envdoctor fix --plan` picks a release whose builds have kernels for this "
+                                         "GPU.",
+    "bf16-unsupported.title": "This GPU cannot run bfloat16 models as they are: pass dtype=half",
+    "bf16-unsupported.why": "bfloat16 needs compute capability 8.0. Most current models (Qwen2, Llama 3, ...) ship in "
+                            "bfloat16, so vLLM's dtype=auto picks it and stops with \"Bfloat16 is only supported on "
+                            "GPUs with compute capability of at least 8.0\".",
+    "bf16-unsupported.note": "In Python: LLM(model=..., dtype=\"half\").",
+    "gpu-memory-in-use.title": "GPU memory is already in use by other processes",
+    "gpu-memory-in-use.evidence.gpu": "GPU {index}: {used} MiB of {total} MiB in use, {free} MiB free",
+    "gpu-memory-in-use.why": "vLLM reserves gpu_memory_utilization (0.9 by default) of the card's TOTAL memory and "
+                             "fails at start-up when that much is not free.",
+    "gpu-memory-in-use.why.wsl": "vLLM reserves gpu_memory_utilization (0.9 by default) of the card's TOTAL memory "
+                                 "and fails at start-up when that much is not free. Under WSL the Windows desktop "
+                                 "shares the card and its use is not listed.",
+    "gpu-memory-in-use.note.stop": "Or stop the processes listed above first.",
+    "gpu-memory-in-use.note.close": "Or close what holds the memory first (`nvidia-smi` lists it).",
+    "gpu-memory-in-use.note.close.wsl": "Or close what holds the memory first: under WSL that is Windows apps (Task "
+                                        "Manager, Performance, GPU shows their dedicated memory).",
+    # --- torch -------------------------------------------------------------------------
+    "torch-cpu-build-on-gpu-machine.title": "torch {torch} is a CPU-only build",
+    "torch-cpu-build-on-gpu-machine.evidence.torch": "torch {torch}: no CUDA in torch/version.py",
+    "torch-cpu-build-on-gpu-machine.evidence.gpu": "GPU: {gpu}, driver {driver}",
+    "torch-cpu-build-on-gpu-machine.why": "A CPU build of torch cannot use the GPU, and vLLM's CUDA kernels cannot "
+                                          "load against it. It comes from the CPU wheel index, a `+cpu` pin, or an "
+                                          "install that fell back to it.",
+    "torch-cpu-build-on-gpu-machine.note": "Install the CUDA build of torch that your vLLM version pins (see "
+                                           "`envdoctor fix --plan`).",
+    "torch-arch-missing-for-gpu.title": "torch has no kernels for {gpu} ({sm})",
+    "torch-arch-missing-for-gpu.evidence.gpu": "GPU {index}: {name}, compute capability {cc} ({sm})",
+    "torch-arch-missing-for-gpu.evidence.archs": "torch {torch} has: {archs} (from {where})",
+    "torch-arch-missing-for-gpu.why": "GPU code runs only if the build carries machine code for the GPU's "
+                                      "architecture (or PTX for an older one that the driver can compile). Otherwise "
+                                      "every kernel fails with \"no kernel image is available for execution on the "
+                                      "device\".",
+    "torch-arch-missing-for-gpu.note": "torch {torch} ({build}) is the oldest release in envdoctor's data with {sm} "
+                                       "kernels; pick the vLLM release that pins a torch at least that new "
+                                       "(`envdoctor fix --plan`).",
+    "torch-cuda-init-failed.title": "torch could not use CUDA",
+    "torch-cuda-init-failed.why": "This is the error vLLM will hit at start-up. Its text names the cause: an old "
+                                  "driver, a missing libcuda (WSL), a GPU without matching kernels, or "
+                                  "CUDA_VISIBLE_DEVICES hiding the GPU.",
+    "torch-cuda-init-failed.note": "The other findings above name the likely cause; fix those and run this command "
+                                   "again.",
+    "vllm-torch-mismatch.title": "vllm {vllm} needs torch{spec}, found {found}",
+    "vllm-torch-mismatch.no-torch": "no torch",
+    "vllm-torch-mismatch.why": "vLLM's compiled extension (vllm/_C.abi3.so) is linked against one exact torch; with "
+                               "any other it fails to import with \"undefined symbol\".",
+    "vllm-torch-mismatch.note.together": "Install both together so pip cannot swap torch again: `pip install "
+                                         "vllm=={vllm} torch{spec}`.",
+    "vllm-torch-mismatch.note.fresh": "If more than this is broken, a fresh environment is faster: `envdoctor fix "
+                                      "--plan`.",
+    # --- packages ----------------------------------------------------------------------
+    "evidence.more": "... and {count} more",
+    "missing-requirements.title": "{count} declared requirement(s) not met",
+    "missing-requirements.evidence.missing": "{who} needs {req}: not installed",
+    "missing-requirements.evidence.found": "{who} needs {req}: found {have}",
+    "missing-requirements.why": "A package whose requirements are missing fails at import time, one crash at a "
+                                "time: the \"tutorial forgot a package\" problem. pip only checks what it installs "
+                                "itself.",
+    "missing-requirements.note.conflicts": "Conflicts: installing one side may break the other. Run `pip check`; "
+                                           "when several stack packages conflict, a fresh environment is faster "
+                                           "(`envdoctor fix --plan`).",
+    "vllm-known-issue.title": "vllm {vllm} {problems}",
+    "vllm-known-issue.evidence.pin": "vllm {vllm} {problem}; found {found}",
+    "vllm-known-issue.why": "vLLM's own documentation lists this release's problem; it shows up at run time, not at "
+                            "install.",
+    "vllm-known-issue.note.offer": "vllm {offer} fixes it; `envdoctor fix --vllm {offer}` plans it in a new "
+                                   "environment (its torch pin differs, so an in-place upgrade swaps torch too).",
+    "python-unsupported-by-vllm.title": "Python {python} is not supported by {subject}",
+    "python-unsupported-by-vllm.installed": "vllm {vllm} (installed)",
+    "python-unsupported-by-vllm.newest": "the newest vllm ({vllm})",
+    "python-unsupported-by-vllm.evidence.target": "target: {executable} is Python {python}",
+    "python-unsupported-by-vllm.evidence.range": "vllm {vllm} runs on Python {span} ({limits})",
+    "python-unsupported-by-vllm.why": "pip can only install vLLM and its exactly pinned torch where wheels exist for "
+                                      "this Python; otherwise it fails, or silently picks an older release.",
+    "python-unsupported-by-vllm.note.newest": "vllm {vllm} is the newest release with wheels for Python {python}.",
+    "python-unsupported-by-vllm.note.none": "No vLLM release in envdoctor's data supports Python {python}.",
+    "python-unsupported-by-vllm.note.other": "Or create a venv with Python {python} by any other means (conda create "
+                                             "-n vllm python={python}, pyenv, deadsnakes).",
+    # --- CUDA toolkit ------------------------------------------------------------------
+    "cuda-toolkit-not-needed.title": "The CUDA toolkit is not needed to run vLLM from wheels",
+    "cuda-toolkit-not-needed.evidence.toolkits": "toolkit(s): {versions}",
+    "cuda-toolkit-not-needed.evidence.toolkits.nvcc": "toolkit(s): {versions}; nvcc on PATH: {nvcc}",
+    "cuda-toolkit-not-needed.evidence.torch": "torch is built for CUDA {cuda} and brings its own runtime libraries",
+    "cuda-toolkit-not-needed.evidence.driver": "driver supports CUDA {cuda}",
+    "cuda-toolkit-not-needed.why": "torch and vLLM wheels ship the CUDA runtime as pip packages "
+                                   "(nvidia-cuda-runtime-cu12, cuda-toolkit) and need only a new enough driver. The "
+                                   "toolkit version does not have to match anything unless you compile CUDA code; the "
+                                   "\"CUDA Version\" nvidia-smi prints{limit} is the driver's limit, not an install.",
+    "cuda-toolkit-not-needed.note": "Keep the toolkit only if you build vLLM or other CUDA extensions from source.",
+    "cuda-toolkit-mismatch-for-build.title": "nvcc is CUDA {nvcc} but torch is built for CUDA {torch}",
+    "cuda-toolkit-mismatch-for-build.why": "Building vLLM or any torch CUDA extension from source fails when nvcc's "
+                                           "major version differs from torch's (\"The detected CUDA version "
+                                           "mismatches the version that was used to compile PyTorch\"). Installing "
+                                           "from wheels is not affected.",
+    "cuda-toolkit-mismatch-for-build.note": "Install a CUDA {major}.x toolkit only if you build from source.",
+    # --- resources ---------------------------------------------------------------------
+    "disk.pip cache": "pip cache",
+    "disk.Hugging Face cache": "Hugging Face cache",
+    "disk.temp": "temp",
+    "low-disk.title": "Only {free} free where installs and models go",
+    "low-disk.evidence": "{purpose}: {path}: {free} free of {total}",
+    "low-disk.why": "A vLLM install downloads and unpacks several GB (torch with its CUDA libraries alone is over 4 "
+                    "GB), pip keeps a cached copy, and model weights come on top; below {limit} GiB installs fail "
+                    "half-way with \"No space left on device\".",
+    "low-disk.note": "Or point the caches at a bigger disk: export PIP_CACHE_DIR=/big/pip HF_HOME=/big/hf "
+                     "TMPDIR=/big/tmp",
+    "low-ram.title": "Only {available} of RAM available",
+    "low-ram.evidence": "RAM: {total} total, {available} available",
+    "low-ram.evidence.wslconfig": "{path}: [wsl2] memory={memory}",
+    "low-ram.not-set": "(not set: 50% of host RAM)",
+    "low-ram.why": "vLLM reads the weights through CPU memory and starts worker processes; with little RAM loading "
+                   "swaps heavily or the kernel's OOM killer ends it without a Python error.",
+    "low-ram.why.wsl": "vLLM reads the weights through CPU memory and starts worker processes; with little RAM "
+                       "loading swaps heavily or the kernel's OOM killer ends it without a Python error. WSL 2 gives "
+                       "Linux only half of the Windows RAM unless .wslconfig says otherwise.",
+    "low-ram.note": "Close other programs or add swap.",
+    "low-ram.note.wsl": "First raise the cap: in %UserProfile%\\.wslconfig under [wsl2] set memory=12GB (for example). "
+                        "Then, in Windows PowerShell, run `wsl --shutdown` and reopen the distro: the new cap applies "
+                        "only after that (`wsl --shutdown` alone does not raise it).",
+}

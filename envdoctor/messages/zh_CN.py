@@ -1,0 +1,234 @@
+"""简体中文消息，按 id 排列。占位符 {name} 与 en.py 中的英文原文一一对应；命令、版本号、路径和代码
+作为参数原样填入，从不翻译。术语取自 vLLM / PyTorch 中文社区的常用说法：显存、驱动、算力（compute
+capability）、镜像源、代理、虚拟环境、预编译包（wheel）。"""
+
+ZH = {
+    "sep.list": "；",
+    # --- 共用的证据行 -------------------------------------------------------------------
+    "evidence.platform": "平台：{platform}",
+    "evidence.kernel": "内核：{kernel}",
+    "evidence.interpreter": "解释器：{python}（Python {version}，由 {selected_by} 选中）",
+    "evidence.prefix": "前缀（prefix）：{prefix}",
+    "evidence.not-found": "{path}：未找到",
+    "evidence.present": "已存在：{paths}",
+    "evidence.packages": "软件包：{packages}",
+    "evidence.gpu-cc": "GPU {index}：{name}，算力 {cc}",
+    "evidence.installed": "已安装：{what}",
+    # --- 平台 ---------------------------------------------------------------------------
+    "native-windows-unsupported.title": "vLLM 不能在原生 Windows 上运行",
+    "native-windows-unsupported.why": "vLLM 只支持 Linux；在 Windows 上要跑在 WSL 2 里，WSL 2 通过 Windows 的 "
+                                      "NVIDIA 驱动使用 GPU。",
+    "native-windows-unsupported.note.install": "在管理员 PowerShell 中运行上面的命令，重启后打开 Ubuntu，再在里面"
+                                               "安装并运行 envdoctor。",
+    "native-windows-unsupported.note.driver": "只保留 Windows 上的 NVIDIA 驱动：千万不要在 WSL 里再装 Linux 驱动。",
+    "wsl1-no-gpu.title": "{distro} 运行在 WSL 1 下，WSL 1 没有 CUDA",
+    "wsl1-no-gpu.why": "WSL 上的 CUDA 只支持 WSL 2（见 NVIDIA《CUDA on WSL User Guide》）。",
+    "wsl1-no-gpu.note": "这些命令要在 Windows PowerShell 里运行，不是在发行版内部；运行完重新打开发行版。",
+    "installing-into-system-python.title": "{python} 是{what}，不是虚拟环境",
+    "installing-into-system-python.what.pyenv": " pyenv 的基础解释器",
+    "installing-into-system-python.what.system": "系统自带的 Python",
+    "installing-into-system-python.what.base": "一个基础解释器",
+    "installing-into-system-python.collide.pyenv": "所有使用这个 pyenv 版本的其他项目",
+    "installing-into-system-python.collide.system": "发行版自带的软件包",
+    "installing-into-system-python.collide.base": "里面已经装好的其他所有东西",
+    "installing-into-system-python.why": "vLLM 精确锁定 torch 版本，还会拉进几十个依赖包；装进基础解释器，它们会和"
+                                         "{collide}冲突。",
+    "installing-into-system-python.note.fresh": "新建的虚拟环境几分钟就能删掉重建；系统 Python 一旦弄坏就没法这样"
+                                                "恢复，升级其中的包还可能弄坏操作系统自己的工具。",
+    "installing-into-system-python.note.pep668": "这个 Python 标记了 EXTERNALLY-MANAGED（PEP 668）：不加 "
+                                                 "--break-system-packages，pip 会拒绝往里装包。不要加这个参数。",
+    "installing-into-system-python.note.selected": "envdoctor 检查的是 {python}，因为它是 {selected_by}。要改为"
+                                                   "检查某个虚拟环境：`envdoctor check --python .venv/bin/python`"
+                                                   "（或者先 `source .venv/bin/activate`）。",
+    "installing-into-system-python.note.venv-package": "Debian/Ubuntu 上如果缺 venv 模块，先运行 "
+                                                       "`sudo apt install python3-venv`。",
+    # --- WSL ----------------------------------------------------------------------------
+    "wsl-libcuda-missing.title": "{lib} 中没有 libcuda.so：WSL 2 看不到 NVIDIA 驱动",
+    "wsl-libcuda-missing.why": "在 WSL 2 下，CUDA 由 Windows 的 NVIDIA 驱动提供：驱动把自己的 libcuda.so 映射到 "
+                               "{lib}。没有它，Linux 里的任何程序都用不了 GPU。",
+    "wsl-libcuda-missing.note.driver": "在 Windows 上为你的 GPU 安装最新的 NVIDIA 驱动（GeForce Game Ready/Studio "
+                                       "驱动或笔记本驱动），然后在 Windows PowerShell 中运行上面的命令，再重新打开发行版。",
+    "wsl-libcuda-missing.note.wslconf": "如果 /etc/wsl.conf 里有 `[gpu] enabled=false`，删掉这一行。",
+    "wsl-libcuda-not-on-loader-path.title": "{lib} 不在动态链接器的搜索路径中：libcuda.so.1 无法加载",
+    "wsl-libcuda-not-on-loader-path.evidence.ldconfig": "`ldconfig -p` 中没有 libcuda.so.1，LD_LIBRARY_PATH 也"
+                                                        "没有包含它",
+    "wsl-libcuda-not-on-loader-path.why": "torch 和 vLLM 通过 dlopen 加载 libcuda.so.1；WSL 正常情况下会在 "
+                                          "/etc/ld.so.conf.d/ld.wsl.conf 中登记这个目录。这个文件没了，CUDA 就会报告"
+                                          "找不到设备。",
+    "wsl-linux-driver-installed.title": "WSL 2 里装了 Linux 版 NVIDIA 驱动",
+    "wsl-linux-driver-installed.evidence.libcuda": "Linux 版 libcuda：{paths}",
+    "wsl-linux-driver-installed.evidence.loader": "动态链接器把 libcuda.so.1 解析到 {path}（{source}）",
+    "wsl-linux-driver-installed.evidence.proc": "/proc/driver/nvidia 存在（加载过 Linux 内核驱动）",
+    "wsl-linux-driver-installed.why": "NVIDIA 官方说明：Windows 驱动以 libcuda.so 的形式映射进 WSL 2，"
+                                      "\"therefore users must not install any NVIDIA GPU Linux driver within WSL 2\""
+                                      "（因此不要在 WSL 2 里安装任何 Linux 版 NVIDIA 驱动）。Linux 驱动的 libcuda.so "
+                                      "会盖住这个映射，导致 CUDA 初始化失败。通用的 cuda / cuda-toolkit 软件包会顺带"
+                                      "装上一个。",
+    "wsl-linux-driver-installed.note.shutdown": "`wsl --shutdown` 要在 Windows PowerShell 中运行。如果确实需要 "
+                                                "CUDA 工具包，只装 WSL-Ubuntu 的 `cuda-toolkit-X-Y` 包，不要装 "
+                                                "`cuda` 或 `cuda-drivers`。",
+    "wsl-linux-driver-installed.note.dpkg": "`dpkg -S` 会列出拥有这个文件的软件包：卸载（purge）那个包。",
+    # --- 驱动与 GPU ---------------------------------------------------------------------
+    "evidence.driver-supports": "驱动 {driver} 最高支持 CUDA {cuda}",
+    "evidence.torch-built-for": "torch {torch} 是基于 CUDA {cuda} 构建的",
+    "evidence.vllm-built-for": "vllm {vllm} 的算子是基于 CUDA {cuda} 编译的",
+    "evidence.minor-compat": "CUDA {major}.x 可在 >= {driver} 的驱动上运行（小版本兼容）",
+    "evidence.vllm-problem": "vllm {vllm}：{problem}",
+    "no-nvidia-gpu.title": "看不到 NVIDIA GPU",
+    "no-nvidia-gpu.evidence.no-gpu": "驱动没有报告任何 GPU",
+    "no-nvidia-gpu.why": "vLLM 的默认版本通过 NVIDIA 驱动在 NVIDIA GPU 上运行；没有 GPU 就无法启动（vLLM 也有 CPU "
+                         "版本，但那是另一种安装方式）。",
+    "no-nvidia-gpu.note.wsl": "WSL 2 下只需在 Windows 上安装 NVIDIA 驱动，Linux 里什么都不用装。",
+    "no-nvidia-gpu.note.ubuntu": "Ubuntu 上用 `sudo ubuntu-drivers install` 安装推荐的驱动，装完重启。",
+    "no-nvidia-gpu.note.container": "在容器里的话，用 `--gpus all` 启动容器（需要 NVIDIA Container Toolkit）。",
+    "nvidia-driver-unreadable.title": "读取不到 NVIDIA 驱动的信息（{reason}）",
+    "nvidia-driver-unreadable.reason.not-loaded": "驱动未加载",
+    "nvidia-driver-unreadable.reason.timed-out": "超时",
+    "nvidia-driver-unreadable.reason.garbage": "输出无法解析",
+    "nvidia-driver-unreadable.reason.library-missing": "缺少驱动库",
+    "nvidia-driver-unreadable.reason.failed": "查询失败",
+    "nvidia-driver-unreadable.why.not-loaded": "用户态工具已经装好，但内核驱动没有运行（常见原因：更新驱动后没有"
+                                               "重启、Secure Boot 拒绝加载未签名的内核模块，或者驱动库与内核驱动版本"
+                                               "不一致）。",
+    "nvidia-driver-unreadable.why.timed-out": "驱动没有及时响应：GPU 卡死，或者驱动在内核里卡住了。vLLM 也会同样卡住。",
+    "nvidia-driver-unreadable.why.garbage": "nvidia-smi 输出的不是它正常的格式：可能是被包装脚本替换了、安装损坏，"
+                                            "或者驱动版本不匹配。",
+    "nvidia-driver-unreadable.why.library-missing": "无法加载驱动的用户态库（libnvidia-ml.so.1）：动态链接器不知道它"
+                                                    "在哪里。",
+    "nvidia-driver-unreadable.why.failed": "查询驱动失败。",
+    "nvidia-driver-unreadable.note.wsl": "在 Windows 上更新 NVIDIA 驱动，在 PowerShell 中运行 `wsl --shutdown`，"
+                                         "再重新打开发行版。",
+    "nvidia-driver-unreadable.note.reboot": "安装或更新驱动后要重启。如果开了 Secure Boot，需要登记（enroll）驱动的 "
+                                            "MOK 密钥，或者改用发行版提供的已签名驱动包。",
+    "driver-too-old-for-torch.title": "驱动 {driver} 太旧，跑不了{what}",
+    "driver-too-old-for-torch.what.torch": "基于 CUDA {cuda} 构建的 torch",
+    "driver-too-old-for-torch.what.vllm": " vllm {vllm} 的算子（CUDA {cuda}）",
+    "driver-too-old-for-torch.why": "CUDA 程序只能在支持对应 CUDA 版本的驱动上运行（同一个大版本内，驱动版本高于"
+                                    "小版本兼容的下限也可以）。否则 torch.cuda.is_available() 返回 False，vLLM 启动"
+                                    "失败。",
+    "driver-too-old-for-torch.note.update": "把 NVIDIA 驱动升级到 {need} 或更新的版本{native}。",
+    "driver-too-old-for-torch.note.update.wsl": "在 Windows 上把 NVIDIA 驱动升级到 {need} 或更新的版本{native}"
+                                                "（WSL 用的是 Windows 的驱动）。",
+    "driver-too-old-for-torch.newer": "更新的版本",
+    "driver-too-old-for-torch.native": "（{driver} 及以上可原生运行 CUDA {cuda}）",
+    "driver-too-old-for-torch.note.other-build": "或者保留当前驱动，改装同一版本 torch 的 {build} 构建（见上面的"
+                                                 "命令）。",
+    "driver-too-old-for-torch.note.vllm": "vllm {vllm} 编译好的算子需要它对应的 CUDA 构建：应该升级驱动，而不是换 "
+                                          "torch 的构建（或者用 `envdoctor fix --plan` 找一套这个驱动能跑的组合）。",
+    "gpu-compute-capability-too-low.title": "vllm {vllm} 要求算力 >= {cc}",
+    "gpu-compute-capability-too-low.why": "vLLM 的算子只针对算力 {cc} 及以上编译（见它的安装文档和 CMakeLists 中的 "
+                                          "CUDA_SUPPORTED_ARCHS）。",
+    "gpu-compute-capability-too-low.note.older": "vllm {vllm} 是支持算力 {cc} 的最新版本。",
+    "gpu-compute-capability-too-low.note.none": "没有任何 vLLM 版本支持这块 GPU；请换一块算力 {cc} 及以上的 GPU，"
+                                                "或者改用 CPU 或其他后端。",
+    "vllm-kernels-missing-for-gpu.title": "vllm {vllm} 没有适用于这块 GPU 的算子",
+    "vllm-kernels-missing-for-gpu.why": "vLLM 的 CUDA 算子只针对一组架构编译（CMakeLists 中的 CUDA_SUPPORTED_ARCHS），"
+                                        "并受限于所用 CUDA 能编译的范围：Blackwell（10.x、12.x）需要 CUDA >= 12.8 "
+                                        "的构建。否则会报错 \"no kernel image is available for execution on the "
+                                        "device\"。",
+    "vllm-kernels-missing-for-gpu.note": "`envdoctor fix --plan` 会挑一个带有这块 GPU 算子的版本。",
+    "bf16-unsupported.title": "这块 GPU 不支持 bfloat16，模型不能原样运行：请加 dtype=half",
+    "bf16-unsupported.why": "bfloat16 需要算力 8.0。现在大多数模型（Qwen2、Llama 3 等）以 bfloat16 发布，vLLM 的 "
+                            "dtype=auto 会选它，然后报错退出：\"Bfloat16 is only supported on GPUs with compute "
+                            "capability of at least 8.0\"。",
+    "bf16-unsupported.note": "在 Python 中：LLM(model=..., dtype=\"half\")。",
+    "gpu-memory-in-use.title": "显存已被其他进程占用",
+    "gpu-memory-in-use.evidence.gpu": "GPU {index}：已用 {used} MiB / 共 {total} MiB，空闲 {free} MiB",
+    "gpu-memory-in-use.why": "vLLM 按 gpu_memory_utilization（默认 0.9）预留整张卡总显存的这一比例，空闲显存不够"
+                             "时启动就会失败。",
+    "gpu-memory-in-use.why.wsl": "vLLM 按 gpu_memory_utilization（默认 0.9）预留整张卡总显存的这一比例，空闲显存"
+                                 "不够时启动就会失败。在 WSL 下 Windows 桌面和你共用这张卡，它占用的显存不会列出来。",
+    "gpu-memory-in-use.note.stop": "或者先结束上面列出的进程。",
+    "gpu-memory-in-use.note.close": "或者先关掉占用显存的程序（`nvidia-smi` 会列出来）。",
+    "gpu-memory-in-use.note.close.wsl": "或者先关掉占用显存的程序：在 WSL 下就是 Windows 上的应用（任务管理器 → "
+                                        "性能 → GPU 里能看到它们占用的专用显存）。",
+    # --- torch --------------------------------------------------------------------------
+    "torch-cpu-build-on-gpu-machine.title": "torch {torch} 是纯 CPU 版本",
+    "torch-cpu-build-on-gpu-machine.evidence.torch": "torch {torch}：torch/version.py 中没有 CUDA",
+    "torch-cpu-build-on-gpu-machine.evidence.gpu": "GPU：{gpu}，驱动 {driver}",
+    "torch-cpu-build-on-gpu-machine.why": "CPU 版的 torch 用不了 GPU，vLLM 的 CUDA 算子也无法在它上面加载。它通常来自 "
+                                          "CPU 的 wheel 源、`+cpu` 版本锁定，或者安装时回退到了 CPU 版。",
+    "torch-cpu-build-on-gpu-machine.note": "安装你的 vLLM 版本锁定的那个 CUDA 版 torch（见 `envdoctor fix --plan`）。",
+    "torch-arch-missing-for-gpu.title": "torch 没有适用于 {gpu}（{sm}）的算子",
+    "torch-arch-missing-for-gpu.evidence.gpu": "GPU {index}：{name}，算力 {cc}（{sm}）",
+    "torch-arch-missing-for-gpu.evidence.archs": "torch {torch} 支持：{archs}（来自 {where}）",
+    "torch-arch-missing-for-gpu.why": "只有当构建里带有这块 GPU 架构的机器码（或者驱动能即时编译的较老架构的 PTX）时，"
+                                      "GPU 代码才能运行。否则每个算子都会报错 \"no kernel image is available for "
+                                      "execution on the device\"。",
+    "torch-arch-missing-for-gpu.note": "在 envdoctor 的数据中，torch {torch}（{build}）是最早带有 {sm} 算子的版本；"
+                                       "请选一个锁定的 torch 不低于这个版本的 vLLM（`envdoctor fix --plan`）。",
+    "torch-cuda-init-failed.title": "torch 无法使用 CUDA",
+    "torch-cuda-init-failed.why": "vLLM 启动时也会遇到这个错误。报错信息指出了原因：驱动太旧、缺少 libcuda（WSL）、"
+                                  "GPU 没有匹配的算子，或者 CUDA_VISIBLE_DEVICES 把 GPU 屏蔽了。",
+    "torch-cuda-init-failed.note": "上面的其他检查结果给出了最可能的原因；先解决它们，再运行一次这条命令。",
+    "vllm-torch-mismatch.title": "vllm {vllm} 需要 torch{spec}，实际是 {found}",
+    "vllm-torch-mismatch.no-torch": "没有安装 torch",
+    "vllm-torch-mismatch.why": "vLLM 编译好的扩展（vllm/_C.abi3.so）链接的是某一个确定版本的 torch；换成其他任何"
+                               "版本，导入时都会报 \"undefined symbol\"。",
+    "vllm-torch-mismatch.note.together": "两者一起安装，pip 就不会再把 torch 换掉：`pip install vllm=={vllm} "
+                                         "torch{spec}`。",
+    "vllm-torch-mismatch.note.fresh": "如果坏掉的不止这一处，新建一个环境更快：`envdoctor fix --plan`。",
+    # --- 软件包 -------------------------------------------------------------------------
+    "evidence.more": "……还有 {count} 条",
+    "missing-requirements.title": "有 {count} 个声明的依赖没有满足",
+    "missing-requirements.evidence.missing": "{who} 需要 {req}：未安装",
+    "missing-requirements.evidence.found": "{who} 需要 {req}：实际是 {have}",
+    "missing-requirements.why": "缺少依赖的包会在 import 时报错，而且一次只报一个：这就是\"教程漏写了一个包\"的问题。"
+                                "pip 只检查它自己这次安装的包。",
+    "missing-requirements.note.conflicts": "存在版本冲突：装好一边可能弄坏另一边。先运行 `pip check`；如果多个核心包"
+                                           "互相冲突，新建一个环境更快（`envdoctor fix --plan`）。",
+    "vllm-known-issue.title": "vllm {vllm} {problems}",
+    "vllm-known-issue.evidence.pin": "vllm {vllm} {problem}；实际是 {found}",
+    "vllm-known-issue.why": "vLLM 官方文档列出了这个版本的问题；它在运行时才会出现，安装时看不出来。",
+    "vllm-known-issue.note.offer": "vllm {offer} 修复了这个问题；`envdoctor fix --vllm {offer}` 会在新环境里规划"
+                                   "安装（它锁定的 torch 版本不同，原地升级会连 torch 一起换掉）。",
+    "python-unsupported-by-vllm.title": "{subject}不支持 Python {python}",
+    "python-unsupported-by-vllm.installed": "已安装的 vllm {vllm} ",
+    "python-unsupported-by-vllm.newest": "最新的 vllm（{vllm}）",
+    "python-unsupported-by-vllm.evidence.target": "目标解释器：{executable} 是 Python {python}",
+    "python-unsupported-by-vllm.evidence.range": "vllm {vllm} 支持 Python {span}（{limits}）",
+    "python-unsupported-by-vllm.why": "只有这个 Python 版本有对应的预编译包（wheel）时，pip 才能装上 vLLM 和它精确"
+                                      "锁定的 torch；否则会安装失败，或者悄悄选一个更旧的版本。",
+    "python-unsupported-by-vllm.note.newest": "vllm {vllm} 是提供 Python {python} 预编译包的最新版本。",
+    "python-unsupported-by-vllm.note.none": "envdoctor 的数据中没有任何 vLLM 版本支持 Python {python}。",
+    "python-unsupported-by-vllm.note.other": "或者用其他方式创建 Python {python} 的虚拟环境（conda create -n vllm "
+                                             "python={python}、pyenv、deadsnakes）。",
+    # --- CUDA 工具包 --------------------------------------------------------------------
+    "cuda-toolkit-not-needed.title": "用预编译包（wheel）运行 vLLM 不需要 CUDA 工具包",
+    "cuda-toolkit-not-needed.evidence.toolkits": "已装的工具包：{versions}",
+    "cuda-toolkit-not-needed.evidence.toolkits.nvcc": "已装的工具包：{versions}；PATH 中的 nvcc：{nvcc}",
+    "cuda-toolkit-not-needed.evidence.torch": "torch 基于 CUDA {cuda} 构建，自带运行时库",
+    "cuda-toolkit-not-needed.evidence.driver": "驱动最高支持 CUDA {cuda}",
+    "cuda-toolkit-not-needed.why": "torch 和 vLLM 的 wheel 以 pip 包的形式自带 CUDA 运行时（nvidia-cuda-runtime-cu12、"
+                                   "cuda-toolkit），只要求驱动足够新。除非你要编译 CUDA 代码，工具包的版本不需要和任何"
+                                   "东西对应；nvidia-smi 显示的 \"CUDA Version\"{limit} 是驱动支持的上限，不代表装了"
+                                   "什么。",
+    "cuda-toolkit-not-needed.note": "只有从源码编译 vLLM 或其他 CUDA 扩展时才需要保留工具包。",
+    "cuda-toolkit-mismatch-for-build.title": "nvcc 是 CUDA {nvcc}，而 torch 基于 CUDA {torch} 构建",
+    "cuda-toolkit-mismatch-for-build.why": "nvcc 的大版本和 torch 的不一致时，从源码编译 vLLM 或任何 torch CUDA 扩展"
+                                           "都会失败（\"The detected CUDA version mismatches the version that was "
+                                           "used to compile PyTorch\"）。用 wheel 安装不受影响。",
+    "cuda-toolkit-mismatch-for-build.note": "只有要从源码编译时，才需要装 CUDA {major}.x 的工具包。",
+    # --- 资源 ---------------------------------------------------------------------------
+    "disk.pip cache": "pip 缓存",
+    "disk.Hugging Face cache": "Hugging Face 缓存",
+    "disk.temp": "临时目录",
+    "low-disk.title": "安装和模型所在的磁盘只剩 {free}",
+    "low-disk.evidence": "{purpose}：{path}：剩余 {free} / 共 {total}",
+    "low-disk.why": "安装 vLLM 要下载并解压好几个 GB（光是带 CUDA 库的 torch 就超过 4 GB），pip 还会缓存一份，模型"
+                    "权重另算；低于 {limit} GiB 时，安装常常进行到一半就报 \"No space left on device\"。",
+    "low-disk.note": "或者把缓存指到更大的磁盘上：export PIP_CACHE_DIR=/big/pip HF_HOME=/big/hf TMPDIR=/big/tmp",
+    "low-ram.title": "可用内存只有 {available}",
+    "low-ram.evidence": "内存：共 {total}，可用 {available}",
+    "low-ram.evidence.wslconfig": "{path}：[wsl2] memory={memory}",
+    "low-ram.not-set": "（未设置：宿主机内存的 50%）",
+    "low-ram.why": "vLLM 通过 CPU 内存读取权重，还会启动工作进程；内存太小时，加载模型会大量换页，或者被内核的 OOM "
+                   "killer 直接杀掉，连 Python 报错都没有。",
+    "low-ram.why.wsl": "vLLM 通过 CPU 内存读取权重，还会启动工作进程；内存太小时，加载模型会大量换页，或者被内核的 "
+                       "OOM killer 直接杀掉，连 Python 报错都没有。除非 .wslconfig 另有设置，WSL 2 只给 Linux 分配 "
+                       "Windows 内存的一半。",
+    "low-ram.note": "关掉其他程序，或者加一些 swap。",
+    "low-ram.note.wsl": "先调高上限：在 %UserProfile%\\.wslconfig 的 [wsl2] 下设置 memory=12GB（举例）。然后在 Windows "
+                        "PowerShell 中运行 `wsl --shutdown`，再重新打开发行版：新的上限要这样之后才生效（只运行 "
+                        "`wsl --shutdown` 并不会提高上限）。",
+}
