@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 LANGS = ("en", "zh")
 _EXTRA: Dict[str, Dict[str, str]] = {"en": {}, "zh": {}}  # entries registered at run time (explain's signatures)
 _chosen = "en"
+_explicit = False  # --lang was given: JSON then carries the localized text too
 
 
 class Msg(str):
@@ -107,13 +108,19 @@ def normalize(value: str) -> str:
     return "zh" if value.strip().lower().replace("_", "-").startswith("zh") else "en"
 
 
-def set_language(lang: str) -> None:
-    global _chosen
+def set_language(lang: str, explicit: bool = False) -> None:
+    global _chosen, _explicit
     _chosen = lang if lang in LANGS else "en"
+    _explicit = explicit
 
 
 def language() -> str:
     return _chosen
+
+
+def asked() -> bool:
+    """Was a language asked for with --lang (JSON adds its `text` key only then)?"""
+    return _explicit
 
 
 def say(text: Any, lang: Optional[str] = None) -> str:

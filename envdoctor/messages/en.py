@@ -220,6 +220,7 @@ EN = {
                                    "(nvidia-cuda-runtime-cu12, cuda-toolkit) and need only a new enough driver. The "
                                    "toolkit version does not have to match anything unless you compile CUDA code; the "
                                    "\"CUDA Version\" nvidia-smi prints{limit} is the driver's limit, not an install.",
+    "cuda-toolkit-not-needed.limit": " ({limit})",
     "cuda-toolkit-not-needed.note": "Keep the toolkit only if you build vLLM or other CUDA extensions from source.",
     "cuda-toolkit-mismatch-for-build.title": "nvcc is CUDA {nvcc} but torch is built for CUDA {torch}",
     "cuda-toolkit-mismatch-for-build.why": "Building vLLM or any torch CUDA extension from source fails when nvcc's "
@@ -251,4 +252,37 @@ EN = {
     "low-ram.note.wsl": "First raise the cap: in %UserProfile%\\.wslconfig under [wsl2] set memory=12GB (for example). "
                         "Then, in Windows PowerShell, run `wsl --shutdown` and reopen the distro: the new cap applies "
                         "only after that (`wsl --shutdown` alone does not raise it).",
+    # --- check's human view --------------------------------------------------------------
+    "label.seen": "seen: ",
+    "label.area": ": ",
+    "label.why": "why:  ",
+    "label.docs": "docs: ",
+    "severity.error": "ERROR",
+    "severity.warn": "WARN",
+    "severity.info": "INFO",
+    "check.header": "envdoctor {version}: checked in {seconds} s",
+    "check.header.wall": "envdoctor {version}: checked in {seconds} s ({wall} s with start-up)",
+    "check.no-problems": "No problems found.",
+    "check.counts": "{errors} error(s), {warnings} warning(s), {infos} info · exit code {code}",
+    "check.ci-counts": "envdoctor: {errors} error(s), {warnings} warning(s), {infos} info in {seconds} s (exit {code})",
+    "check.deadline-hit": " · the global deadline was hit: rerun with --deadline 30",
+    "check.rule-crashed": "envdoctor itself failed on a rule (please report this):",
+    "area.platform.title": "Platform",
+    "area.wsl.title": "WSL GPU plumbing",
+    "area.driver.title": "NVIDIA driver",
+    "area.cuda.title": "CUDA toolkit",
+    "area.python.title": "Python environment",
+    "area.torch.title": "torch runtime",
+    "area.resources.title": "Resources",
+    "area.model.title": "Model",
+    "area.network.title": "Network",
+    # --- why a probe has no facts --------------------------------------------------------
+    "probe.not-linux": "not Linux ({system}): vLLM needs Linux or WSL 2",
+    "probe.wsl.not-wsl2": "not running under WSL 2",
+    "probe.wsl.wsl1": "not running under WSL 2 (WSL 1 has no GPU at all)",
+    "probe.driver.absent": "no NVIDIA driver: neither the NVML library nor nvidia-smi is installed",
+    "probe.cuda.absent": "no CUDA toolkit installed (none is needed to run vLLM from wheels)",
+    "probe.torch.no-python": "the Python environment could not be read",
+    "probe.torch.absent": "torch is not installed in the target environment",
+    "probe.network.replayed": "a recorded machine has no network to check",
 }

@@ -73,7 +73,7 @@ ZH = {
     "evidence.torch-built-for": "torch {torch} 是基于 CUDA {cuda} 构建的",
     "evidence.vllm-built-for": "vllm {vllm} 的算子是基于 CUDA {cuda} 编译的",
     "evidence.minor-compat": "CUDA {major}.x 可在 >= {driver} 的驱动上运行（小版本兼容）",
-    "evidence.vllm-problem": "vllm {vllm}：{problem}",
+    "evidence.vllm-problem": "vllm {vllm} {problem}",
     "no-nvidia-gpu.title": "看不到 NVIDIA GPU",
     "no-nvidia-gpu.evidence.no-gpu": "驱动没有报告任何 GPU",
     "no-nvidia-gpu.why": "vLLM 的默认版本通过 NVIDIA 驱动在 NVIDIA GPU 上运行；没有 GPU 就无法启动（vLLM 也有 CPU "
@@ -201,8 +201,9 @@ ZH = {
     "cuda-toolkit-not-needed.evidence.driver": "驱动最高支持 CUDA {cuda}",
     "cuda-toolkit-not-needed.why": "torch 和 vLLM 的 wheel 以 pip 包的形式自带 CUDA 运行时（nvidia-cuda-runtime-cu12、"
                                    "cuda-toolkit），只要求驱动足够新。除非你要编译 CUDA 代码，工具包的版本不需要和任何"
-                                   "东西对应；nvidia-smi 显示的 \"CUDA Version\"{limit} 是驱动支持的上限，不代表装了"
+                                   "东西对应；nvidia-smi 显示的 \"CUDA Version\"{limit}是驱动支持的上限，不代表装了"
                                    "什么。",
+    "cuda-toolkit-not-needed.limit": "（{limit}）",
     "cuda-toolkit-not-needed.note": "只有从源码编译 vLLM 或其他 CUDA 扩展时才需要保留工具包。",
     "cuda-toolkit-mismatch-for-build.title": "nvcc 是 CUDA {nvcc}，而 torch 基于 CUDA {torch} 构建",
     "cuda-toolkit-mismatch-for-build.why": "nvcc 的大版本和 torch 的不一致时，从源码编译 vLLM 或任何 torch CUDA 扩展"
@@ -231,4 +232,37 @@ ZH = {
     "low-ram.note.wsl": "先调高上限：在 %UserProfile%\\.wslconfig 的 [wsl2] 下设置 memory=12GB（举例）。然后在 Windows "
                         "PowerShell 中运行 `wsl --shutdown`，再重新打开发行版：新的上限要这样之后才生效（只运行 "
                         "`wsl --shutdown` 并不会提高上限）。",
+    # --- check 的终端输出 ---------------------------------------------------------------
+    "label.seen": "依据：",
+    "label.area": "：",
+    "label.why": "原因：",
+    "label.docs": "文档：",
+    "severity.error": "错误",
+    "severity.warn": "警告",
+    "severity.info": "提示",
+    "check.header": "envdoctor {version}：检查用时 {seconds} 秒",
+    "check.header.wall": "envdoctor {version}：检查用时 {seconds} 秒（含启动共 {wall} 秒）",
+    "check.no-problems": "没有发现问题。",
+    "check.counts": "{errors} 个错误，{warnings} 个警告，{infos} 条提示 · 退出码 {code}",
+    "check.ci-counts": "envdoctor：{errors} 个错误，{warnings} 个警告，{infos} 条提示，用时 {seconds} 秒（退出码 {code}）",
+    "check.deadline-hit": " · 达到了总时限：请用 --deadline 30 重新运行",
+    "check.rule-crashed": "envdoctor 自身在执行某条规则时出错（请报告这个问题）：",
+    "area.platform.title": "平台",
+    "area.wsl.title": "WSL GPU 支持",
+    "area.driver.title": "NVIDIA 驱动",
+    "area.cuda.title": "CUDA 工具包",
+    "area.python.title": "Python 环境",
+    "area.torch.title": "torch 运行时",
+    "area.resources.title": "系统资源",
+    "area.model.title": "模型",
+    "area.network.title": "网络",
+    # --- 探测没有结果的原因 ------------------------------------------------------------
+    "probe.not-linux": "不是 Linux（{system}）：vLLM 需要 Linux 或 WSL 2",
+    "probe.wsl.not-wsl2": "没有运行在 WSL 2 下",
+    "probe.wsl.wsl1": "没有运行在 WSL 2 下（WSL 1 完全没有 GPU）",
+    "probe.driver.absent": "没有 NVIDIA 驱动：NVML 库和 nvidia-smi 都没有安装",
+    "probe.cuda.absent": "没有安装 CUDA 工具包（用 wheel 运行 vLLM 本来也不需要）",
+    "probe.torch.no-python": "无法读取 Python 环境",
+    "probe.torch.absent": "目标环境中没有安装 torch",
+    "probe.network.replayed": "录制的机器没有可检查的网络",
 }

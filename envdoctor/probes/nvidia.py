@@ -16,6 +16,7 @@ from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeTimeout
 from envdoctor.core.facts import MAX_GPUS, DriverFacts, Gpu, GpuProcess
 from envdoctor.core.results import Facts
 from envdoctor.machine.nvml import NvmlUnavailable
+from envdoctor.messages import Msg
 
 MIB = 1024 * 1024
 NVML_TIMEOUT = 2.5
@@ -153,6 +154,6 @@ def probe(ctx: Context, _deps: Facts) -> DriverFacts:
     smi = _smi(ctx)
     if smi is None:
         if "not found" in nvml_error.lower() or "not importable" in nvml_error.lower():
-            raise ProbeAbsent("no NVIDIA driver: neither the NVML library nor nvidia-smi is installed")
+            raise ProbeAbsent(Msg("probe.driver.absent"))
         raise ProbeFailed(f"{nvml_error}; nvidia-smi is not installed")
     return from_nvidia_smi(ctx, smi, nvml_error)

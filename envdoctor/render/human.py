@@ -9,6 +9,7 @@ from envdoctor.probes.engine import Probe
 from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
                      ResourceFacts, TorchRuntimeFacts, WslFacts)
 from envdoctor.core.results import SEVERITY_RANK, Finding, ProbeResult, Report
+from envdoctor.messages import say, t
 from envdoctor.redact import Redactor
 from envdoctor.rules.base import gib
 
@@ -154,14 +155,40 @@ SUMMARIES: Dict[str, Callable] = {
 def finding_body(f: Finding) -> List[Tuple[str, str]]:
     """A finding's evidence, why, fix commands, notes and docs as (text, style) lines: one
     layout for check, explain and run-smoke."""
-    lines = [(f"    seen: {e}", "") for e in f.evidence]
+    lines = [(f"    {t('label.seen')}{say(e)}", "") for e in f.evidence]
     if f.why:
-        lines.append((f"    why:  {f.why}", ""))
+        lines.append((f"    {t('label.why')}{say(f.why)}", ""))
     lines += [(f"      $ {cmd}", "cyan") for cmd in f.fix]
-    lines += [(f"    - {note}", "") for note in f.notes]
+    lines += [(f"    - {say(note)}", "") for note in f.notes]
     if f.docs:
-        lines.append((f"    docs: {f.docs}", "dim"))
+        lines.append((f"    {t('label.docs')}{f.docs}", "dim"))
     return lines
+
+
+def leads() -> Tuple[str, ...]:
+    """The labels finding_body starts prose lines with, in the chosen language: wrapped lines
+    continue under the text after them."""
+    return t("label.seen"), t("label.why"), t("label.docs")
+
+
+def severity_label(severity: str) -> str:
+    """ERROR / WARN / INFO (or the language's word), padded to five cells."""
+    from envdoctor.render.wrap import _cells
+
+    word = t(f"severity.{severity}")
+    return word + " " * max(1, 6 - _cells(word))
+
+
+def area_name(area: str, english: str) -> str:
+    """A probe's title in the chosen language (en.py holds the same English as the probe)."""
+    from envdoctor.messages import language, template
+
+    if language() == "en":
+        return english
+    try:
+        return template(f"area.{area}.title", language())
+    except KeyError:
+        return english
 
 
 def area_line(result: ProbeResult) -> str:
@@ -213,7 +240,7 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
     from envdoctor.render.wrap import prose_lines
 
     wrap_at = console.width if console.is_terminal else None  # commands never wrap; piped text not at all
-    titles = {p.area: p.title for p in probes}
+    titles = {p.area: area_name(p.area, p.title) for p in probes}
     out = console.print
 
     def line(text: str, style: str = "") -> None:
@@ -221,24 +248,25 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
 
     if ci:
         for f in report.findings:
-            line(f"{f.severity:5} {f.code}: {f.title}")
+            line(f"{f.severity:5} {f.code}: {say(f.title)}")
         for a, r in report.facts.results.items():
             if r.status in ("error", "timeout", "crashed"):
-                line(f"{'probe':5} {a}: {r.status}: {r.error}")
+                line(f"{'probe':5} {a}: {r.status}: {say(r.error)}")
         counts = report.counts()
-        line(f"envdoctor: {counts['error']} error(s), {counts['warn']} warning(s), "
-             f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
+        line(t("check.ci-counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"],
+               seconds=f"{report.seconds:.2f}", code=code))
         return
 
-    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s"
-         + (f" ({wall:.2f} s with start-up)" if wall is not None else ""), "bold")
+    line(title or (t("check.header.wall", version=__version__, seconds=f"{report.seconds:.2f}", wall=f"{wall:.2f}")
+                   if wall is not None else t("check.header", version=__version__, seconds=f"{report.seconds:.2f}")),
+         "bold")
     out()
     for area, result in report.facts.results.items():
         mark, style = MARKS[area_mark(result, report.findings)]
         text = Text()
         text.append(f"[{mark}] ", style=style)
         text.append(titles.get(area, area), style="bold")
-        text.append(": " + redactor.text(area_line(result)))
+        text.append(t("label.area") + redactor.text(say(area_line(result))))
         if verbose:
             text.append(f"  ({result.seconds:.2f} s)", style="dim")
         out(text)
@@ -249,25 +277,25 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
             line(result.trace, "dim")
     if not report.findings:
         out()
-        line("No problems found.", "bold green")
+        line(t("check.no-problems"), "bold green")
     for f in report.findings:
         out()
         head = Text()
-        head.append(f"{f.severity.upper():5} ", style=SEVERITY_STYLE[f.severity])
-        head.append(redactor.text(f.title), style="bold")
+        head.append(severity_label(f.severity), style=SEVERITY_STYLE[f.severity])
+        head.append(redactor.text(say(f.title)), style="bold")
         head.append(f"  [{f.code}]", style="dim")
         out(head)
         for text, style in finding_body(f):
-            for piece in [text] if text.lstrip().startswith("$ ") else prose_lines(text, wrap_at):
+            for piece in [text] if text.lstrip().startswith("$ ") else prose_lines(text, wrap_at, leads()):
                 line(piece, style)
     for crash in report.internal_errors:
         out()
-        line("envdoctor itself failed on a rule (please report this):", "bold red")
+        line(t("check.rule-crashed"), "bold red")
         line(crash if debug else crash.splitlines()[0])
     for extra in footer:
         out()
         line(extra)
     out()
     counts = report.counts()
-    line(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['info']} info · exit code {code}"
-         + (" · the global deadline was hit: rerun with --deadline 30" if report.deadline_hit else ""), "bold")
+    line(t("check.counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"], code=code)
+         + (t("check.deadline-hit") if report.deadline_hit else ""), "bold")

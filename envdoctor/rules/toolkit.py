@@ -37,7 +37,7 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     return Advice(
         "info", Msg("cuda-toolkit-not-needed.title"),
         evidence=tuple(evidence),
-        why=Msg("cuda-toolkit-not-needed.why", limit=f" ({limit})" if limit else ""),
+        why=Msg("cuda-toolkit-not-needed.why", limit=Msg("cuda-toolkit-not-needed.limit", limit=limit) if limit else ""),
         notes=(Msg("cuda-toolkit-not-needed.note"),),
     )
 
