@@ -285,4 +285,51 @@ EN = {
     "probe.torch.no-python": "the Python environment could not be read",
     "probe.torch.absent": "torch is not installed in the target environment",
     "probe.network.replayed": "a recorded machine has no network to check",
+    # --- blockers (why a vLLM release does not run here: a clause after "vllm X") and changes ----
+    "blocker.windows": "does not run on native Windows (Linux wheels only)",
+    "change.windows": "run it in WSL 2: `wsl --install -d Ubuntu-22.04` in an administrator PowerShell",
+    "blocker.wsl1": "cannot reach the GPU from WSL 1",
+    "change.wsl1": "convert the distro to WSL 2: `wsl --set-version <distro> 2` in PowerShell",
+    "blocker.macos": "has no CUDA build for macOS",
+    "change.macos": "use a Linux machine with an NVIDIA GPU",
+    "blocker.jetson": "is not planned for Jetson: its driver and CUDA come with JetPack, and the package index's "
+                      "x86_64/SBSA wheels are not Jetson builds",
+    "change.jetson": "use NVIDIA's Jetson builds of vLLM and torch (jetson-containers, the Jetson AI Lab wheel index) "
+                     "for your JetPack release",
+    "blocker.arch": "has no wheel for {arch} (only {platforms})",
+    "change.arch": "pick a vLLM release with {arch} wheels, or an x86_64 machine",
+    "blocker.glibc": "needs glibc >= {need} (its wheel is {tag}); this system has {glibc}",
+    "change.glibc": "use a newer distribution (glibc >= {need}) or a container, or an older vLLM release",
+    "blocker.no-gpu": "needs an NVIDIA GPU; none is visible here",
+    "change.no-gpu": "run on a machine with an NVIDIA GPU (or plan for one with --gpu NAME --driver X)",
+    "blocker.unknown-cc": "cannot be judged for {gpu}: its compute capability is not known",
+    "change.unknown-cc": "find it with `{command}` and pass --cc X.Y",
+    "blocker.unknown-min-cc": "has no minimum compute capability in envdoctor's data",
+    "change.unknown-min-cc": "read it in vLLM {vllm}'s install docs (\"compute capability X or higher\") or its "
+                             "CMakeLists.txt CUDA_SUPPORTED_ARCHS, or pick another release",
+    "blocker.cc-too-low": "needs compute capability >= {need}; {gpu} is {cc}",
+    "change.cc-too-low.none": "use a GPU with compute capability {lowest} or higher (no vLLM release supports {cc})",
+    "change.cc-too-low.older": "pick an older vLLM release (compute capability {cc} is supported from {lowest})",
+    "blocker.unknown-vllm-archs": "cannot be judged for {gpu} ({sm}): the CUDA build or arch list of vllm {vllm} is "
+                                  "not in envdoctor's data",
+    "change.unknown-vllm-archs": "pick another vLLM release, or read its CMakeLists.txt CUDA_SUPPORTED_ARCHS",
+    "blocker.vllm-no-kernels": "has no kernels for {gpu} ({sm}) in its CUDA {cuda} build",
+    "change.vllm-no-kernels": "pick a newer vLLM release (Blackwell needs CUDA >= 12.8 builds of vLLM and torch)",
+    "blocker.unknown-torch-archs": "pins torch {torch}, and whether its {tag} build has kernels for {gpu} ({sm}) is "
+                                   "not in envdoctor's data",
+    "change.unknown-torch-archs": "find out: `python -c \"import torch; print(torch.cuda.get_arch_list())\"` with "
+                                  "torch {torch}",
+    "blocker.torch-no-kernels": "pins torch {torch} whose {tag} build has no kernels for {gpu} ({sm}; it has {archs}, "
+                                "from {where})",
+    "change.torch-no-kernels": "pick a newer vLLM release (its torch build has no kernels for this GPU)",
+    "blocker.unknown-driver": "cannot be judged on driver {driver}: which CUDA it runs is not in envdoctor's data "
+                              "(older than R418?)",
+    "change.unknown-driver": "read the \"CUDA Version\" that `nvidia-smi` prints, or update the NVIDIA driver: {url}",
+    "blocker.built.torch": "torch {torch} built for CUDA {cuda}",
+    "blocker.built.both": "CUDA {vllm_cuda} (its kernels) and torch {torch} built for CUDA {cuda}",
+    "blocker.driver-too-old": "needs {built}; driver {driver} supports CUDA <= {have}",
+    "change.driver": "update the NVIDIA driver to {need} or newer (CUDA {what}){native}: {url}",
+    "change.driver.windows": "update the NVIDIA driver on Windows (WSL 2 uses the Windows driver) to {need} or newer "
+                             "(CUDA {what}){native}",
+    "change.driver.native": "; {native} or newer runs CUDA {cuda} natively",
 }

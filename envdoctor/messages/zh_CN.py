@@ -265,4 +265,51 @@ ZH = {
     "probe.torch.no-python": "无法读取 Python 环境",
     "probe.torch.absent": "目标环境中没有安装 torch",
     "probe.network.replayed": "录制的机器没有可检查的网络",
+    # --- 阻碍（某个 vLLM 版本为什么跑不了：接在 "vllm X" 后面的分句）与需要的改动 -----------
+    "blocker.windows": "不能在原生 Windows 上运行（只有 Linux 的 wheel）",
+    "change.windows": "在 WSL 2 里运行：在管理员 PowerShell 中执行 `wsl --install -d Ubuntu-22.04`",
+    "blocker.wsl1": "在 WSL 1 中无法访问 GPU",
+    "change.wsl1": "把发行版转换为 WSL 2：在 PowerShell 中执行 `wsl --set-version <distro> 2`",
+    "blocker.macos": "没有 macOS 的 CUDA 版本",
+    "change.macos": "换一台带 NVIDIA GPU 的 Linux 机器",
+    "blocker.jetson": "不为 Jetson 规划：Jetson 的驱动和 CUDA 随 JetPack 提供，软件包索引里的 x86_64/SBSA wheel "
+                      "不是 Jetson 的构建",
+    "change.jetson": "使用 NVIDIA 为 Jetson 构建的 vLLM 和 torch（jetson-containers、Jetson AI Lab 的 wheel 源），"
+                     "选与你的 JetPack 版本对应的",
+    "blocker.arch": "没有 {arch} 的 wheel（只有 {platforms}）",
+    "change.arch": "选一个有 {arch} wheel 的 vLLM 版本，或者换一台 x86_64 机器",
+    "blocker.glibc": "需要 glibc >= {need}（它的 wheel 是 {tag}）；本机是 {glibc}",
+    "change.glibc": "换一个更新的发行版（glibc >= {need}）或用容器，或者选更旧的 vLLM 版本",
+    "blocker.no-gpu": "需要 NVIDIA GPU；这里一块都看不到",
+    "change.no-gpu": "在有 NVIDIA GPU 的机器上运行（或者用 --gpu NAME --driver X 为那样的机器做规划）",
+    "blocker.unknown-cc": "无法判断能否在 {gpu} 上运行：不知道它的算力",
+    "change.unknown-cc": "用 `{command}` 查出算力，再传 --cc X.Y",
+    "blocker.unknown-min-cc": "envdoctor 的数据中没有它要求的最低算力",
+    "change.unknown-min-cc": "到 vLLM {vllm} 的安装文档（\"compute capability X or higher\"）或它的 CMakeLists.txt "
+                             "中的 CUDA_SUPPORTED_ARCHS 查一下，或者换一个版本",
+    "blocker.cc-too-low": "要求算力 >= {need}；{gpu} 的算力是 {cc}",
+    "change.cc-too-low.none": "换一块算力 {lowest} 及以上的 GPU（没有任何 vLLM 版本支持算力 {cc}）",
+    "change.cc-too-low.older": "选一个更旧的 vLLM 版本（从支持算力 {lowest} 的版本起都支持 {cc}）",
+    "blocker.unknown-vllm-archs": "无法判断能否在 {gpu}（{sm}）上运行：envdoctor 的数据中没有 vllm {vllm} 的 CUDA "
+                                  "构建或架构列表",
+    "change.unknown-vllm-archs": "换一个 vLLM 版本，或者查看它 CMakeLists.txt 中的 CUDA_SUPPORTED_ARCHS",
+    "blocker.vllm-no-kernels": "它的 CUDA {cuda} 构建里没有 {gpu}（{sm}）的算子",
+    "change.vllm-no-kernels": "选一个更新的 vLLM 版本（Blackwell 需要 CUDA >= 12.8 构建的 vLLM 和 torch）",
+    "blocker.unknown-torch-archs": "锁定 torch {torch}，而 envdoctor 的数据中没有它的 {tag} 构建是否带 {gpu}（{sm}）"
+                                   "算子的信息",
+    "change.unknown-torch-archs": "装上 torch {torch} 后查一下：`python -c \"import torch; "
+                                  "print(torch.cuda.get_arch_list())\"`",
+    "blocker.torch-no-kernels": "锁定的 torch {torch} 的 {tag} 构建没有 {gpu}（{sm}）的算子（它只有 {archs}，来自 "
+                                "{where}）",
+    "change.torch-no-kernels": "选一个更新的 vLLM 版本（它锁定的 torch 构建没有这块 GPU 的算子）",
+    "blocker.unknown-driver": "无法判断能否在驱动 {driver} 上运行：envdoctor 的数据中没有它支持哪个 CUDA（比 R418 "
+                              "还旧？）",
+    "change.unknown-driver": "看一下 `nvidia-smi` 显示的 \"CUDA Version\"，或者升级 NVIDIA 驱动：{url}",
+    "blocker.built.torch": "基于 CUDA {cuda} 构建的 torch {torch}",
+    "blocker.built.both": "CUDA {vllm_cuda}（它的算子）和基于 CUDA {cuda} 构建的 torch {torch}",
+    "blocker.driver-too-old": "需要{built}；驱动 {driver} 最高只支持 CUDA {have}",
+    "change.driver": "把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {what}）{native}：{url}",
+    "change.driver.windows": "在 Windows 上把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {what}；WSL 2 用的是 "
+                             "Windows 的驱动）{native}",
+    "change.driver.native": "；{native} 及以上可原生运行 CUDA {cuda}",
 }
