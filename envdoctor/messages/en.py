@@ -332,4 +332,91 @@ EN = {
     "change.driver.windows": "update the NVIDIA driver on Windows (WSL 2 uses the Windows driver) to {need} or newer "
                              "(CUDA {what}){native}",
     "change.driver.native": "; {native} or newer runs CUDA {cuda} natively",
+    # --- plan steps ----------------------------------------------------------------------
+    "plan.driver.title": "Check the NVIDIA driver",
+    "plan.driver.where": "the NVIDIA driver",
+    "plan.driver.where.wsl2": "the Windows driver (WSL 2 uses it)",
+    "plan.driver.built.same": "vLLM {vllm} and torch {torch} are built for CUDA {cuda}",
+    "plan.driver.built.both": "vLLM {vllm} is built for CUDA {vllm_cuda}, torch {torch} for CUDA {cuda}",
+    "plan.driver.why": "{built}: {where} must be {need} or newer{native}. The wheels bring their own CUDA runtime: no "
+                       "CUDA toolkit is needed.",
+    "plan.driver.native": " ({native} or newer runs CUDA {cuda} natively)",
+    "plan.driver.check": "driver >= {need}",
+    "plan.env.title": "Create the environment ({tool}, Python {python})",
+    "plan.env.how.conda": "a new conda environment (conda brings its own Python)",
+    "plan.env.how.uv": "a new uv virtual environment (uv finds or fetches the Python; --seed puts pip in it)",
+    "plan.env.how.venv": "a new virtual environment from python{python}",
+    "plan.env.how.venv.other": "a new virtual environment from python{python} (the Python in use is {current}: install "
+                               "python{python} first, or rerun with --env-tool uv)",
+    "plan.env.why": "{how}, never the environment in use: a half-finished install cannot damage it. Python {python}: "
+                    "the wheels of this stack exist for Python {pythons} ({limits}).",
+    "plan.env.check": "the new environment runs Python {python}",
+    "plan.pip.title": "Upgrade pip",
+    "plan.pip.why": "pip {pip} or newer resumes a download that broke off (--resume-retries, pip {resume}) instead of "
+                    "starting 800 MB again, and resolves without downloading (what `fix --apply` builds on).",
+    "plan.pip.why.old": "the newest pip Python {python} can run (pip {resume}, which resumes broken downloads, needs "
+                        "Python 3.9).",
+    "plan.pip.check": "pip >= {pip}",
+    "plan.pip.check.runs": "pip runs",
+    "plan.torch.title": "Install torch {torch} ({tag})",
+    "plan.torch.why": "vLLM {vllm} pins {pin} exactly (its compiled kernels link against it); the CUDA {cuda} build "
+                      "({tag}) is the one the package index serves for {pin}, which vLLM's release is made with. "
+                      "Installed on its own first, so the largest download is retried and verified by itself.",
+    "plan.torch.check": "torch {torch} built for CUDA {cuda}",
+    "plan.torch.check.gpu": "torch reaches the GPU",
+    "plan.torch.download": "plus the CUDA libraries torch depends on (nvidia-* wheels), not counted",
+    "plan.vllm.title": "Install vLLM {vllm}",
+    "plan.vllm.why": "vLLM with the companions it pins ({companions}); the constraints file holds torch at {torch} so "
+                     "pip can never swap in another build.{extra}{variant}",
+    "plan.vllm.none": "none",
+    "plan.vllm.extra": " Also {pins}, which this release needs.",
+    "plan.vllm.variant": " vLLM's {variant} wheel comes from its GitHub release, its companions' {tag} builds from "
+                         "{index}.",
+    "plan.vllm.check": "vllm {vllm} imports, torch is still {torch}",
+    "plan.vllm.check.pip": "no broken requirements (pip check)",
+    "plan.vllm.download": "plus vLLM's other dependencies, not counted",
+    # --- the resolver's own blockers, changes and stack notes -----------------------------
+    "blocker.driver-unanswered": "the NVIDIA driver did not answer ({status}: {error})",
+    "blocker.python-none": "has no Python that all its wheels exist for ({limits})",
+    "change.python-none": "pick another vLLM release (no Python fits vllm {vllm}'s wheels)",
+    "blocker.python-wish": "does not run on Python {python} ({limits})",
+    "change.python-wish": "use Python {span} for vllm {vllm}",
+    "blocker.torch-unknown": "pins torch {torch}, which is not in envdoctor's data (or has no default CUDA build)",
+    "change.refresh": "refresh the data: `envdoctor matrices refresh`",
+    "blocker.driver-broken": "needs a working NVIDIA driver; the one here did not answer",
+    "change.driver-broken": "fix the driver first (see `envdoctor check`)",
+    "blocker.no-wheel": "pins {pin}, which has no wheel (it would build from source)",
+    "change.another-release": "pick another vLLM release",
+    "blocker.variant-wheel": "has no {variant} wheel for {arch} in envdoctor's data",
+    "change.variant-wheel": "pick a vLLM release with {arch} wheels",
+    "change.driver-unlocks": "update the NVIDIA driver to {need} or newer (CUDA {major}.x): that runs vllm {vllm} ({url})",
+    "change.driver-unlocks.windows": "update the NVIDIA driver on Windows (WSL 2 uses the Windows driver) to {need} or "
+                                     "newer (CUDA {major}.x): that runs vllm {vllm}",
+    "change.driver-least": "the least driver that runs a vLLM release here is {need} (CUDA {major}.x): vllm {vllm}",
+    "stack.no-toolkit": "No CUDA toolkit is needed: the wheels bring their own CUDA runtime; only the driver matters.",
+    "stack.no-toolkit.here": "No CUDA toolkit is needed: the wheels bring their own CUDA runtime; only the driver "
+                             "matters (the CUDA {toolkit} toolkit installed here is not used).",
+    "stack.known": "vllm {vllm} {text}{pins}{offer}.",
+    "stack.known.pins": ": the plan pins {pins}",
+    "stack.known.offer": "; vllm {offer} fixes it (envdoctor fix --vllm {offer})",
+    "stack.variant": "vllm {vllm} is vLLM's CUDA {vllm_cuda} wheel from its GitHub release (the package index has only "
+                     "the CUDA {cuda} build), installed with torch {torch}.",
+    "stack.torch-build": "torch {torch} instead of the default {default} build: the default has no kernels for this "
+                         "GPU, or its arch list is not known.",
+    "stack.via-compat": "Driver {driver} runs CUDA {cuda} through minor-version compatibility (CUDA {major}.x on "
+                        "drivers >= {compat}); {native} or newer runs it natively. Caveat: minor-version compatibility "
+                        "has limits: code that JIT-compiles PTX newer than the driver fails with \"the provided PTX "
+                        "was compiled with an unsupported toolchain\".",
+    "stack.newer-driver": "a newer driver",
+    "stack.no-bf16": "Compute capability below 8.0 has no bfloat16: run vLLM with --dtype half.",
+    "stack.default-index": "torch's CUDA build is not listed on the PyTorch wheel index in envdoctor's data: it is "
+                           "installed from the default package index.",
+    "stack.other-python": "Python {python} for the new environment: the Python in use ({current}) is outside what this "
+                          "stack runs on ({limits}).",
+    "stack.glibc": "The vllm wheel needs glibc >= {glibc} (its manylinux tag); check with `ldd --version`.",
+    "stack.gpu-unknown": "GPU not known: it needs compute capability {cc} or higher.",
+    "stack.driver-unknown": "Driver not known: it needs {linux} or newer on Linux{windows}.",
+    "stack.driver-unknown.windows": ", {windows} or newer on Windows (WSL 2)",
+    "stack.newest-here": "vllm {vllm} is the newest release that runs on the Python in use ({python}).",
+    "plan.wanted.newest": "the newest vLLM that runs here",
 }

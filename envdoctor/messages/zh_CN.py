@@ -312,4 +312,87 @@ ZH = {
     "change.driver.windows": "在 Windows 上把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {what}；WSL 2 用的是 "
                              "Windows 的驱动）{native}",
     "change.driver.native": "；{native} 及以上可原生运行 CUDA {cuda}",
+    # --- 安装计划的步骤 -----------------------------------------------------------------
+    "plan.driver.title": "检查 NVIDIA 驱动",
+    "plan.driver.where": "NVIDIA 驱动",
+    "plan.driver.where.wsl2": " Windows 上的驱动（WSL 2 用的就是它）",
+    "plan.driver.built.same": "vLLM {vllm} 和 torch {torch} 都基于 CUDA {cuda} 构建",
+    "plan.driver.built.both": "vLLM {vllm} 基于 CUDA {vllm_cuda} 构建，torch {torch} 基于 CUDA {cuda}",
+    "plan.driver.why": "{built}：{where}必须是 {need} 或更新的版本{native}。wheel 自带 CUDA 运行时，不需要安装 CUDA "
+                       "工具包。",
+    "plan.driver.native": "（{native} 及以上可原生运行 CUDA {cuda}）",
+    "plan.driver.check": "驱动 >= {need}",
+    "plan.env.title": "创建环境（{tool}，Python {python}）",
+    "plan.env.how.conda": "新建一个 conda 环境（conda 自带 Python）",
+    "plan.env.how.uv": "新建一个 uv 虚拟环境（uv 会找到或下载 Python；--seed 会在里面装好 pip）",
+    "plan.env.how.venv": "用 python{python} 新建一个虚拟环境",
+    "plan.env.how.venv.other": "用 python{python} 新建一个虚拟环境（当前使用的 Python 是 {current}：先安装 "
+                               "python{python}，或者加 --env-tool uv 重新运行）",
+    "plan.env.why": "{how}，绝不动当前正在用的环境：装到一半失败也不会把它弄坏。选 Python {python}：这套组合的 wheel "
+                    "支持 Python {pythons}（{limits}）。",
+    "plan.env.check": "新环境运行的是 Python {python}",
+    "plan.pip.title": "升级 pip",
+    "plan.pip.why": "pip {pip} 及以上在下载中断后可以断点续传（--resume-retries，pip {resume} 起支持），不用从头再下 "
+                    "800 MB；而且解析依赖时不用下载文件（`fix --apply` 依赖这一点）。",
+    "plan.pip.why.old": "Python {python} 能运行的最新 pip（支持断点续传的 pip {resume} 需要 Python 3.9）。",
+    "plan.pip.check": "pip >= {pip}",
+    "plan.pip.check.runs": "pip 可以运行",
+    "plan.torch.title": "安装 torch {torch}（{tag}）",
+    "plan.torch.why": "vLLM {vllm} 精确锁定 {pin}（它编译好的算子链接的就是这个版本）；CUDA {cuda} 构建（{tag}）是软件包"
+                      "索引为 {pin} 提供的那一版，vLLM 的发布版就是用它构建的。先单独安装 torch，这样体积最大的下载可以"
+                      "单独重试、单独验证。",
+    "plan.torch.check": "torch {torch} 基于 CUDA {cuda} 构建",
+    "plan.torch.check.gpu": "torch 能访问 GPU",
+    "plan.torch.download": "另加 torch 依赖的 CUDA 库（nvidia-* wheel），未计入",
+    "plan.vllm.title": "安装 vLLM {vllm}",
+    "plan.vllm.why": "安装 vLLM 及其锁定的配套包（{companions}）；约束文件把 torch 固定在 {torch}，pip 就没法换成别的"
+                     "构建。{extra}{variant}",
+    "plan.vllm.none": "无",
+    "plan.vllm.extra": "另外还需要 {pins}，这个版本要求这样。",
+    "plan.vllm.variant": "vLLM 的 {variant} wheel 来自它的 GitHub release，配套包的 {tag} 构建来自 {index}。",
+    "plan.vllm.check": "vllm {vllm} 可以导入，torch 仍然是 {torch}",
+    "plan.vllm.check.pip": "没有未满足的依赖（pip check）",
+    "plan.vllm.download": "另加 vLLM 的其他依赖，未计入",
+    # --- 解析器自己的阻碍、改动和组合说明 ---------------------------------------------
+    "blocker.driver-unanswered": "NVIDIA 驱动没有响应（{status}：{error}）",
+    "blocker.python-none": "没有哪个 Python 版本能让它的所有 wheel 都可用（{limits}）",
+    "change.python-none": "换一个 vLLM 版本（没有 Python 版本适配 vllm {vllm} 的全部 wheel）",
+    "blocker.python-wish": "不能在 Python {python} 上运行（{limits}）",
+    "change.python-wish": "vllm {vllm} 请使用 Python {span}",
+    "blocker.torch-unknown": "锁定的 torch {torch} 不在 envdoctor 的数据中（或者没有默认的 CUDA 构建）",
+    "change.refresh": "更新数据：`envdoctor matrices refresh`",
+    "blocker.driver-broken": "需要一个能正常工作的 NVIDIA 驱动；这里的驱动没有响应",
+    "change.driver-broken": "先修好驱动（见 `envdoctor check`）",
+    "blocker.no-wheel": "锁定的 {pin} 没有 wheel（会从源码编译）",
+    "change.another-release": "换一个 vLLM 版本",
+    "blocker.variant-wheel": "envdoctor 的数据中没有它 {arch} 的 {variant} wheel",
+    "change.variant-wheel": "选一个有 {arch} wheel 的 vLLM 版本",
+    "change.driver-unlocks": "把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {major}.x）：这样能跑 vllm {vllm}（{url}）",
+    "change.driver-unlocks.windows": "在 Windows 上把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {major}.x；WSL 2 "
+                                     "用的是 Windows 的驱动）：这样能跑 vllm {vllm}",
+    "change.driver-least": "在这里能跑某个 vLLM 版本的最低驱动是 {need}（CUDA {major}.x）：vllm {vllm}",
+    "stack.no-toolkit": "不需要 CUDA 工具包：wheel 自带 CUDA 运行时，只有驱动版本要紧。",
+    "stack.no-toolkit.here": "不需要 CUDA 工具包：wheel 自带 CUDA 运行时，只有驱动版本要紧（本机装的 CUDA {toolkit} "
+                             "工具包不会被用到）。",
+    "stack.known": "vllm {vllm} {text}{pins}{offer}。",
+    "stack.known.pins": "：计划中锁定了 {pins}",
+    "stack.known.offer": "；vllm {offer} 已修复（envdoctor fix --vllm {offer}）",
+    "stack.variant": "vllm {vllm} 是 vLLM 在 GitHub release 上发布的 CUDA {vllm_cuda} wheel（软件包索引上只有 CUDA "
+                     "{cuda} 的构建），与 torch {torch} 一起安装。",
+    "stack.torch-build": "使用 torch {torch}，而不是默认的 {default} 构建：默认构建没有这块 GPU 的算子，或者不知道它的"
+                         "架构列表。",
+    "stack.via-compat": "驱动 {driver} 通过小版本兼容运行 CUDA {cuda}（CUDA {major}.x 要求驱动 >= {compat}）；{native} "
+                        "及以上可原生运行。注意：小版本兼容有局限，即时编译比驱动更新的 PTX 的代码会报错 \"the provided "
+                        "PTX was compiled with an unsupported toolchain\"。",
+    "stack.newer-driver": "更新的驱动",
+    "stack.no-bf16": "算力低于 8.0 不支持 bfloat16：运行 vLLM 时加 --dtype half。",
+    "stack.default-index": "envdoctor 的数据中，PyTorch 的 wheel 源上没有这个 torch 的 CUDA 构建：它会从默认的软件包"
+                           "索引安装。",
+    "stack.other-python": "新环境使用 Python {python}：当前使用的 Python（{current}）不在这套组合支持的范围内（{limits}）。",
+    "stack.glibc": "vllm 的 wheel 需要 glibc >= {glibc}（见它的 manylinux 标签）；用 `ldd --version` 查看。",
+    "stack.gpu-unknown": "GPU 未知：需要算力 {cc} 或更高。",
+    "stack.driver-unknown": "驱动未知：Linux 上需要 {linux} 或更新的版本{windows}。",
+    "stack.driver-unknown.windows": "，Windows（WSL 2）上需要 {windows} 或更新的版本",
+    "stack.newest-here": "vllm {vllm} 是能在当前 Python（{python}）上运行的最新版本。",
+    "plan.wanted.newest": "能在这里运行的最新 vLLM",
 }
