@@ -403,6 +403,8 @@ EN = {
                      "the CUDA {cuda} build), installed with torch {torch}.",
     "stack.torch-build": "torch {torch} instead of the default {default} build: the default has no kernels for this "
                          "GPU, or its arch list is not known.",
+    # NVIDIA: "applications built with a newer toolkit run with a limited feature set"; code that JIT-compiles PTX
+    # newer than the driver fails (https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html).
     "stack.via-compat": "Driver {driver} runs CUDA {cuda} through minor-version compatibility (CUDA {major}.x on "
                         "drivers >= {compat}); {native} or newer runs it natively. Caveat: minor-version compatibility "
                         "has limits: code that JIT-compiles PTX newer than the driver fails with \"the provided PTX "
@@ -419,4 +421,36 @@ EN = {
     "stack.driver-unknown.windows": ", {windows} or newer on Windows (WSL 2)",
     "stack.newest-here": "vllm {vllm} is the newest release that runs on the Python in use ({python}).",
     "plan.wanted.newest": "the newest vLLM that runs here",
+    # --- fix --plan's human view ---------------------------------------------------------
+    "sep.items": ", ",
+    "plan.head": "Plan for {wanted}",
+    "plan.machine": "  machine: {machine}",
+    "plan.target": "{os} {machine}, {gpus}, {driver}, Python {python}",
+    "plan.target.gpu": "{name} (compute capability {cc})",
+    "plan.target.no-gpu": "no NVIDIA GPU",
+    "plan.target.gpu-unknown": "GPU not known",
+    "plan.target.driver": "driver {driver} (CUDA <= {cuda})",
+    "plan.target.driver-unknown": "driver not known",
+    "plan.target.overridden": " [planned for: {given} given]",
+    "plan.summary": "vllm {vllm} + torch {torch} ({tag}) on Python {python}",
+    "plan.summary.with": " with {pins}",
+    "plan.release-span": "{first}–{last} ({count} releases)",
+    "plan.none": "✗ No vLLM release in envdoctor's data runs here as asked.",
+    "plan.changes": "What has to change:",
+    "plan.torch-wheels": "  torch wheels: {index}",
+    "plan.default-index": "the default package index",
+    "plan.pythons": "  Python {python}: wheels exist for {pythons} ({limits})",
+    "plan.driver-floor": "  driver: >= {linux} (Linux) / >= {windows} (Windows, WSL 2) for CUDA {cuda}; CUDA {major}.x "
+                         "runs on >= {compat} (minor-version compatibility)",
+    "plan.new-env": "  new environment: {env} ({tool}); download about {size} plus dependencies",
+    "plan.needs-root": " (needs root)",
+    "plan.write": "   write {path}: {content}",
+    "plan.check": "   check: {what}",
+    "plan.then-smoke": "Then prove it with a real generation:",
+    "plan.or-apply": "Or: envdoctor fix --apply (does all of this in a new environment, resumable), --format sh | md | "
+                     "json | dockerfile",
+    "plan.model": "Model {model} on {gpu}: {verdict}",
+    "plan.instead": "   instead: {command}",
+    "plan.newest-here": "The newest release that would run here: vllm {vllm} (envdoctor fix --plan)",
+    "plan.rejected": "Releases that do not fit:",
 }
