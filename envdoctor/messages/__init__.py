@@ -12,11 +12,16 @@ Ids: `<code>.title|why|fix|note...` for findings, `plan.<step>.title`, `blocker.
 from __future__ import annotations
 
 import os
+import re
 import string
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 LANGS = ("en", "zh")
 _EXTRA: Dict[str, Dict[str, str]] = {"en": {}, "zh": {}}  # entries registered at run time (explain's signatures)
+# id prefix -> a function of the language returning that prefix's entries, kept as data elsewhere
+# (log_signatures_zh.csv); called once, the first time an id with the prefix is worded in a language.
+_LOADERS: Dict[str, Callable[[str], Mapping[str, str]]] = {}
+_LOADED: set = set()
 _chosen = "en"
 _explicit = False  # --lang was given: JSON then carries the localized text too
 
@@ -71,12 +76,32 @@ def template(msg_id: str, lang: str) -> str:
     """The text of `msg_id` in `lang`; English where the language has none (the completeness
     test keeps that from happening in a release)."""
     if lang != "en":
+        _load(msg_id, lang)
         for table in (_EXTRA[lang], catalog(lang)):
             if msg_id in table:
                 return table[msg_id]
     if msg_id in _EXTRA["en"]:
         return _EXTRA["en"][msg_id]
     return catalog("en")[msg_id]
+
+
+def _load(msg_id: str, lang: str) -> None:
+    for prefix, loader in _LOADERS.items():
+        if msg_id.startswith(prefix) and (prefix, lang) not in _LOADED:
+            _LOADED.add((prefix, lang))
+            _EXTRA[lang].update(loader(lang))
+
+
+def register_loader(prefix: str, loader: Callable[[str], Mapping[str, str]]) -> None:
+    """Entries for ids starting with `prefix` come from `loader(lang)`, read only when needed."""
+    _LOADERS[prefix] = loader
+
+
+def as_template(text: str) -> str:
+    """A data file's text with `{name}` fields (lowercase names) as a catalog template: every other
+    brace is literal."""
+    escaped = text.replace("{", "{{").replace("}", "}}")
+    return re.sub(r"\{\{([a-z_]+)\}\}", r"{\1}", escaped)
 
 
 def register(entries: Mapping[str, Mapping[str, str]]) -> None:

@@ -453,4 +453,59 @@ EN = {
     "plan.instead": "   instead: {command}",
     "plan.newest-here": "The newest release that would run here: vllm {vllm} (envdoctor fix --plan)",
     "plan.rejected": "Releases that do not fit:",
+    # --- explain: what the analyses add ---------------------------------------------------
+    "explain.line.downloading": "line {line}: Downloading {file} ({size})",
+    "explain.download.average": "{done} in {seconds} s by the log's timestamps: {rate} MB/s on average",
+    "explain.download.done": " at {done} of {size} ({percent} %)",
+    "explain.download.done.comma": ", at {done} of {size} ({percent} %)",
+    "explain.download.eta": " (eta {eta})",
+    "explain.download.lost": " The {done} already received were thrown away: pip before 25.2 does not resume, so a "
+                             "rerun starts from zero.",
+    "explain.download.other": "{title} ({what}, {size}{done})",
+    "download-slow.title": "The {what} wheel ({size}) downloaded too slowly and timed out{done}",
+    "download-slow.trickle": "a trickle",
+    "download-slow.why": "The line delivered only {rate}{eta}: a {size} wheel takes a very long time at that speed, and "
+                         "a pause longer than pip's read timeout (15 s by default) ends the download.{lost} The package "
+                         "index or its mirror is far or throttled; the environment is not at fault.",
+    "download-stalled.title": "The {what} wheel ({size}) download stalled{done}; pip's read timeout fired",
+    "download-stalled.rate": " at {rate}",
+    "download-stalled.why": "A stall, not a slow line: the download was running{rate}{eta}, then no data arrived for "
+                            "pip's read timeout (15 s by default) and pip gave up.{lost} Nothing in the environment "
+                            "(CUDA, driver, Python) is wrong; reinstalling them will not help.",
+    "explain.note.pip-resume": "pip 25.2 and later resume an interrupted download by themselves (pip 25.1 added "
+                               "--resume-retries): python3 -m pip install --upgrade 'pip>=25.2' ({url}).",
+    "torch-unpinned-in-build.title.pinned": "This step downloads an unpinned torch {torch} that vLLM {vllm} does not use",
+    "torch-unpinned-in-build.why.pinned": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM "
+                                          "{vllm} pins torch=={pin} (matrices/vllm.csv): this second torch is never "
+                                          "used by vLLM, and installed into vLLM's environment it would break it "
+                                          "(vllm-torch-mismatch).",
+    "torch-unpinned-in-build.note.constrain": "Constrain it instead: echo 'torch=={pin}' > constraints.txt and pass -c "
+                                              "constraints.txt.",
+    "torch-unpinned-in-build.title": "This step downloads torch {torch} unpinned, as a dependency of {who}",
+    "torch-unpinned-in-build.title.any": "This step downloads torch{torch} unpinned, as a dependency of {who}",
+    "torch-unpinned-in-build.why": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM pins one "
+                                   "exact torch (requirements-cuda.txt in its source tree){pinning}. With any other "
+                                   "vLLM this is a second torch download that vLLM does not use.",
+    "torch-unpinned-in-build.pinning": "; of the vLLM releases envdoctor knows, {releases} pin torch {torch}",
+    "torch-unpinned-in-build.pinning.one": "; of the vLLM releases envdoctor knows, {releases} pins torch {torch}",
+    "torch-unpinned-in-build.pinning.none": "; none of the vLLM releases envdoctor knows pins torch {torch}",
+    "torch-unpinned-in-build.note.grep": "grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin; "
+                                         "`envdoctor explain LOG --vllm VERSION` checks it against that release.",
+    "torch-unpinned-in-build.note.no-deps": "`--no-deps` builds only the wheel; its dependencies are installed where "
+                                            "vLLM is (what vLLM's own later Dockerfile does for this step).",
+    "explain.note.docker-image": "This builds vLLM's own image: the published {image} image of the same version needs "
+                                 "no build and no wheel downloads inside it, only a pull that Docker resumes layer by "
+                                 "layer.",
+    "explain.note.docker-image.tag": "This builds vLLM's own image: the published {image} image of the same version "
+                                     "needs no build and no wheel downloads inside it, only a pull that Docker resumes "
+                                     "layer by layer. Its tag is v plus the vLLM version (e.g. v0.5.3); --vllm fills it "
+                                     "in.",
+    "explain.note.docker-cache": "Other RUN steps of this Dockerfile use `--mount=type=cache,target=/root/.cache/pip`; "
+                                 "the step that failed does not, so each retry downloads everything again. Add the "
+                                 "cache mount to it.",
+    "explain.note.docker-env": "In the Dockerfile, before the step: ENV PIP_DEFAULT_TIMEOUT=60 PIP_RETRIES=10 (pip's "
+                               "--timeout and --retries as environment variables).",
+    "explain.note.docker-wheelhouse": "Or download the wheels once where the line is good (pip download -d wheelhouse "
+                                      "...), COPY the wheelhouse into the build and install with --no-index "
+                                      "--find-links wheelhouse.",
 }

@@ -427,4 +427,52 @@ ZH = {
     "plan.instead": "   改用：{command}",
     "plan.newest-here": "能在这里运行的最新版本：vllm {vllm}（envdoctor fix --plan）",
     "plan.rejected": "不适用的版本：",
+    # --- explain：分析补充的内容 -------------------------------------------------------
+    "explain.line.downloading": "第 {line} 行：Downloading {file}（{size}）",
+    "explain.download.average": "按日志时间戳，{seconds} 秒下载了 {done}：平均 {rate} MB/s",
+    "explain.download.done": "，停在 {done} / {size}（{percent} %）",
+    "explain.download.done.comma": "，停在 {done} / {size}（{percent} %）",
+    "explain.download.eta": "（预计剩余 {eta}）",
+    "explain.download.lost": "已经收到的 {done} 被丢弃了：25.2 之前的 pip 不支持断点续传，重新运行要从零开始。",
+    "explain.download.other": "{title}（{what}，{size}{done}）",
+    "download-slow.title": "{what} 的 wheel（{size}）下载太慢，超时了{done}",
+    "download-slow.trickle": "一点点",
+    "download-slow.why": "线路只有 {rate}{eta}：这么慢的速度下载 {size} 的 wheel 要很久，只要有一次停顿超过 pip 的读取"
+                         "超时（默认 15 秒），下载就会中断。{lost}软件包索引或它的镜像源太远或者被限速了；不是环境的问题。",
+    "download-stalled.title": "{what} 的 wheel（{size}）下载卡住了{done}；pip 的读取超时被触发",
+    "download-stalled.rate": "，速度 {rate}",
+    "download-stalled.why": "是卡住了，不是网速慢：下载本来在正常进行{rate}{eta}，之后在 pip 的读取超时时间内（默认 15 "
+                            "秒）再没收到数据，pip 就放弃了。{lost}环境（CUDA、驱动、Python）没有任何问题，重装它们也"
+                            "没用。",
+    "explain.note.pip-resume": "pip 25.2 及以上会自动续传中断的下载（pip 25.1 加入了 --resume-retries）：python3 -m "
+                               "pip install --upgrade 'pip>=25.2'（{url}）。",
+    "torch-unpinned-in-build.title.pinned": "这一步下载了一个未锁定版本的 torch {torch}，vLLM {vllm} 并不会用它",
+    "torch-unpinned-in-build.why.pinned": "{who} 对 torch 版本没有要求，pip 就选了最新的 {torch}（{size}）。vLLM {vllm} "
+                                          "锁定的是 torch=={pin}（matrices/vllm.csv）：这第二个 torch 永远不会被 vLLM "
+                                          "用到，装进 vLLM 的环境还会把它弄坏（vllm-torch-mismatch）。",
+    "torch-unpinned-in-build.note.constrain": "改为约束它：echo 'torch=={pin}' > constraints.txt，再加上 -c "
+                                              "constraints.txt。",
+    "torch-unpinned-in-build.title": "这一步下载了未锁定版本的 torch {torch}，它是 {who} 的依赖",
+    "torch-unpinned-in-build.title.any": "这一步下载了未锁定版本的 torch{torch}，它是 {who} 的依赖",
+    "torch-unpinned-in-build.why": "{who} 对 torch 版本没有要求，pip 就选了最新的 {torch}（{size}）。vLLM 锁定一个确定"
+                                   "版本的 torch（见它源码中的 requirements-cuda.txt）{pinning}。换成其他 vLLM 版本，"
+                                   "这就是一次 vLLM 根本用不到的额外 torch 下载。",
+    "torch-unpinned-in-build.pinning": "；在 envdoctor 已知的 vLLM 版本中，{releases} 锁定 torch {torch}",
+    "torch-unpinned-in-build.pinning.one": "；在 envdoctor 已知的 vLLM 版本中，{releases} 锁定 torch {torch}",
+    "torch-unpinned-in-build.pinning.none": "；envdoctor 已知的 vLLM 版本都没有锁定 torch {torch}",
+    "torch-unpinned-in-build.note.grep": "在 vLLM 源码目录中运行 grep -n '^torch' requirements-cuda.txt 可以看到锁定的"
+                                         "版本；`envdoctor explain LOG --vllm VERSION` 会对照那个版本检查。",
+    "torch-unpinned-in-build.note.no-deps": "`--no-deps` 只编译这个 wheel；它的依赖装到 vLLM 所在的环境里（vLLM 后来"
+                                            "自己的 Dockerfile 对这一步就是这么做的）。",
+    "explain.note.docker-image": "这是在构建 vLLM 自己的镜像：直接用官方发布的同版本 {image} 镜像，不用构建，镜像里也"
+                                 "不用下载任何 wheel，只需 pull，Docker 会逐层续传。",
+    "explain.note.docker-image.tag": "这是在构建 vLLM 自己的镜像：直接用官方发布的同版本 {image} 镜像，不用构建，镜像里"
+                                     "也不用下载任何 wheel，只需 pull，Docker 会逐层续传。它的 tag 是 v 加 vLLM 版本号"
+                                     "（例如 v0.5.3）；加 --vllm 会自动填上。",
+    "explain.note.docker-cache": "这个 Dockerfile 的其他 RUN 步骤用了 `--mount=type=cache,target=/root/.cache/pip`；"
+                                 "失败的这一步没有用，所以每次重试都要重新下载全部内容。给它也加上这个缓存挂载。",
+    "explain.note.docker-env": "在 Dockerfile 中这一步之前加上：ENV PIP_DEFAULT_TIMEOUT=60 PIP_RETRIES=10（即用环境"
+                               "变量设置 pip 的 --timeout 和 --retries）。",
+    "explain.note.docker-wheelhouse": "或者在网络好的地方先把 wheel 下载好（pip download -d wheelhouse ...），把 "
+                                      "wheelhouse COPY 进构建，再用 --no-index --find-links wheelhouse 安装。",
 }
