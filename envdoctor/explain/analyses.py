@@ -67,7 +67,7 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     code = "download-slow" if f.code == "download-stalled" and ctx.slow else f.code
     evidence = [Msg("explain.line.downloading", line=m.line - ctx.lines_back, file=ctx.file, size=ctx.size_text)]
     if ctx.progress_text is not None:
-        evidence.append(f"line {m.line - ctx.progress_lines_back}: {ctx.progress_text.strip()}")
+        evidence.append(Msg("explain.evidence.line", line=m.line - ctx.progress_lines_back, text=ctx.progress_text.strip()))
     if ctx.average_mb_s is not None:
         evidence.append(Msg("explain.download.average", done=_mb(ctx.done_mb),
                             seconds=f"{ctx.progress_at - ctx.started_at:.1f}", rate=f"{ctx.average_mb_s:.1f}"))
