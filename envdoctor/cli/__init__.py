@@ -716,7 +716,7 @@ def explain(log: Optional[str], as_json: bool, list_codes: bool, vllm_version: O
 
 
 def _usage_message(exc: click.exceptions.UsageError) -> str:
-    """click's message, without a far-fetched "Did you mean" (--lang is not --want)."""
+    """click's message, without a far-fetched "Did you mean" (--fast is not --want)."""
     if isinstance(exc, click.exceptions.NoSuchOption) and exc.possibilities:
         from difflib import get_close_matches
 

@@ -232,7 +232,6 @@ class KnownIssue:
     pins: Tuple[Requirement, ...]
     offer: Optional[str]  # a release to offer instead
     text: str
-    text_zh: str  # the same in Simplified Chinese (envdoctor.messages)
     source: str
 
 
@@ -374,7 +373,7 @@ TABLES: Dict[str, Table] = {
         "source": _text}, optional=("platforms",)),
     "vllm_known": Table("vllm_known.csv", KnownIssue, ("vllm", "kind"), {
         "vllm": _specifier, "kind": _one_of("hang", "pin", "deps"), "pins": _requirements,
-        "offer": _text, "text": _text, "text_zh": _text, "source": _text}, optional=("pins", "offer")),
+        "offer": _text, "text": _text, "source": _text}, optional=("pins", "offer")),
     "driver_seen": Table("driver_seen.csv", DriverSeen, ("driver", "os"), {
         "driver": _driver, "os": _one_of("linux", "windows"), "cuda": _cuda, "source": _text}),
     "distro_glibc": Table("distro_glibc.csv", DistroGlibc, ("distro", "version"), {

@@ -164,3 +164,12 @@ def say_all(texts: Iterable[Any], lang: Optional[str] = None) -> Tuple[str, ...]
 def t(msg_id: str, **params: Any) -> str:
     """A renderer's own label or sentence, straight in the chosen language."""
     return _format(template(msg_id, _chosen), params, _chosen)
+
+
+def localized(**texts: Any) -> Dict[str, Any]:
+    """The `localized` object JSON adds when --lang is given: each text (or list of texts) worded in
+    the chosen language, beside the English keys that stay the contract."""
+    out: Dict[str, Any] = {"lang": _chosen}
+    for key, value in texts.items():
+        out[key] = [say(v) for v in value] if isinstance(value, (list, tuple)) else say(value)
+    return out
