@@ -86,13 +86,13 @@ def test_grid_machines_agree(matrices, row):
     assert assert_agree(grid_facts(row), matrices) > 0
 
 
-def test_unknowns_are_a_finding_in_check(matrices):
-    # vLLM 0.4.0 has no minimum compute capability in the data (no sdist): check says it cannot tell
-    from .compat_kit import machine_facts
+def test_unknowns_are_a_finding_in_check(matrices, tmp_path):
+    # 1.0.1 of the small test tables has no minimum compute capability: check says it cannot tell
+    from .compat_kit import machine_facts, mini_matrices
 
-    facts = machine_facts(driver="550.54.14", gpus=(("NVIDIA A10", "8.6"),), python="3.10.12", vllm="0.4.0",
-                          torch=("2.1.2+cu121", "12.1"))
-    finding = next(r for r in ALL_RULES if r.code == "compat-not-known").evaluate(facts, matrices)
+    facts = machine_facts(driver="550.54.14", gpus=(("NVIDIA A10", "8.6"),), python="3.10.12", vllm="1.0.1",
+                          torch=("3.0.0+cu121", "12.1"))
+    finding = next(r for r in ALL_RULES if r.code == "compat-not-known").evaluate(facts, mini_matrices(str(tmp_path)))
     assert finding is not None and finding.severity == "warn" and "min-cc not known" in finding.title
     unmapped = machine_facts(driver="390.144", gpus=(("Tesla V100-SXM2-16GB", "7.0"),), python="3.10.12",
                              vllm="0.19.1", torch=("2.10.0+cu128", "12.8"))

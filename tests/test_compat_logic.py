@@ -251,3 +251,16 @@ def test_check_says_what_fix_knows_of_the_installed_release(m, vllm, dists, seve
     if says:
         assert any(says in c for c in advice.fix)
         assert advice.title in ("vllm 1.0.0 can hang", "vllm 1.1.0 needs transformers < 9.0")  # the problem, named
+
+
+def test_the_nearest_release_for_a_compute_capability_is_named_not_an_older_one(m):
+    from packaging.version import Version
+
+    from envdoctor.compat.kernels import nearest_release_for_cc
+
+    assert nearest_release_for_cc(m, "7.0", Version("1.2.0")) == "1.1.0"  # no newer one admits 7.0
+    assert nearest_release_for_cc(m, "7.5", Version("1.0.1")) == "1.1.0"  # the first newer one, not 1.0.0
+    assert nearest_release_for_cc(m, "6.1", Version("1.2.0")) is None
+    r = plan(m, driver="580.65.06", gpus=(("NVIDIA V100", "7.0"),), vllm="==1.2.0")
+    assert r.stack is None
+    assert any("pick another vLLM release: vllm 1.1.0 supports" in c for c in r.changes), r.changes

@@ -21,6 +21,7 @@ from .conftest import MACHINE_NAMES, check_machine, machine_dir
 EXPECTED = {
     "cpu-only": {"no-nvidia-gpu", "cuda-toolkit-not-needed"},
     "linux-h100-server": set(),
+    "linux-h200-server": set(),
     "wsl2-rtx3050-laptop": {"missing-requirements", "vllm-known-issue", "gpu-memory-in-use", "low-ram",
                             "cuda-toolkit-not-needed"},
     "wsl2-linux-driver-installed": {"wsl-linux-driver-installed", "nvidia-driver-unreadable", "torch-cuda-init-failed"},

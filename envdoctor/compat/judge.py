@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 from envdoctor.compat.tables import Matrices
 from envdoctor.compat import driver as drv
 from envdoctor.compat.builds import Build
-from envdoctor.compat.kernels import arch_supported, lowest_min_cc, torch_archs, vllm_has
+from envdoctor.compat.kernels import arch_supported, lowest_min_cc, nearest_release_for_cc, torch_archs, vllm_has
 from envdoctor.messages import Msg
 
 NVIDIA_DRIVERS = "https://www.nvidia.com/Download/index.aspx"
@@ -96,7 +96,8 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
             out.append(Problem("gpu", Msg("blocker.cc-too-low", need=release.min_cc, gpu=g.name, cc=g.cc),
                                Msg("change.cc-too-low.none", lowest=lowest, cc=g.cc)
                                if drv.cuda_key(g.cc) < drv.cuda_key(lowest) else
-                               Msg("change.cc-too-low.older", lowest=lowest, cc=g.cc), "cc-too-low"))
+                               Msg("change.cc-too-low.older", vllm=nearest_release_for_cc(m, g.cc, release.version),
+                                   cc=g.cc), "cc-too-low"))
             continue
         has = vllm_has(release, build.vllm_cuda, g.cc, m, variant=bool(build.variant)) if release.min_cc else True
         if has is None:

@@ -65,6 +65,16 @@ def torch_archs(version: str, cuda: str, m: Matrices,
     return (row.arch_list, "matrices/torch_archs.csv") if row is not None else None
 
 
+def nearest_release_for_cc(m: Matrices, cc: str, version) -> Optional[str]:
+    """The release nearest to `version` whose minimum compute capability admits `cc`: the first
+    newer one, else the newest older one (min_cc is not monotonic: 0.4.0 needs 8.0, 0.4.0.post1 7.0)."""
+    fits = sorted((r.version for r in m.table("vllm") if r.min_cc and cuda_key(r.min_cc) <= cuda_key(cc)))
+    newer = [v for v in fits if v > version]
+    older = [v for v in fits if v < version]
+    pick = newer[0] if newer else (older[-1] if older else None)
+    return str(pick) if pick is not None else None
+
+
 def lowest_min_cc(m: Matrices) -> Optional[str]:
     """The lowest compute capability any vLLM release in the data supports."""
     known = [r.min_cc for r in m.table("vllm") if r.min_cc]

@@ -309,7 +309,7 @@ EN = {
                              "CMakeLists.txt CUDA_SUPPORTED_ARCHS, or pick another release",
     "blocker.cc-too-low": "needs compute capability >= {need}; {gpu} is {cc}",
     "change.cc-too-low.none": "use a GPU with compute capability {lowest} or higher (no vLLM release supports {cc})",
-    "change.cc-too-low.older": "pick an older vLLM release (compute capability {cc} is supported from {lowest})",
+    "change.cc-too-low.older": "pick another vLLM release: vllm {vllm} supports compute capability {cc}",
     "blocker.unknown-vllm-archs": "cannot be judged for {gpu} ({sm}): the CUDA build or arch list of vllm {vllm} is "
                                   "not in envdoctor's data",
     "change.unknown-vllm-archs": "pick another vLLM release, or read its CMakeLists.txt CUDA_SUPPORTED_ARCHS",

@@ -289,7 +289,7 @@ ZH = {
                              "中的 CUDA_SUPPORTED_ARCHS 查一下，或者换一个版本",
     "blocker.cc-too-low": "要求算力 >= {need}；{gpu} 的算力是 {cc}",
     "change.cc-too-low.none": "换一块算力 {lowest} 及以上的 GPU（没有任何 vLLM 版本支持算力 {cc}）",
-    "change.cc-too-low.older": "选一个更旧的 vLLM 版本（从支持算力 {lowest} 的版本起都支持 {cc}）",
+    "change.cc-too-low.older": "换一个 vLLM 版本：vllm {vllm} 支持算力 {cc}",
     "blocker.unknown-vllm-archs": "无法判断能否在 {gpu}（{sm}）上运行：envdoctor 的数据中没有 vllm {vllm} 的 CUDA "
                                   "构建或架构列表",
     "change.unknown-vllm-archs": "换一个 vLLM 版本，或者查看它 CMakeLists.txt 中的 CUDA_SUPPORTED_ARCHS",

@@ -61,7 +61,7 @@ EXPECTED = {
                     dists={"numpy": "1.26.4", "nvidia-nccl-cu12": "2.18.1", "torch": "2.1.2", "triton": "2.1.0"}),
         torch=dict(version="2.1.2+cu121", cuda="12.1", cuda_available=True),
         cudnn=(), flags="CUDA Archs: Not Set; ROCm: Disabled; Neuron: Disabled", topology=3, env={},
-        findings=["compat-not-known", "bf16-unsupported", "wsl-multi-gpu", "wsl-pin-memory-off"]),  # vllm 0.4.0's minimum CC is unknown (no sdist)
+        findings=["gpu-compute-capability-too-low", "bf16-unsupported", "wsl-multi-gpu", "wsl-pin-memory-off"]),  # vllm 0.4.0's wheel has kernels for sm_80+ only; a 2080 Ti is 7.5
     "vllm-0.6.3.dev-torch-2.4.0-envvars-wsl2.txt": dict(
         tool="vLLM collect_env", layout="classic",
         platform=dict(system="Linux", machine="x86_64", kernel="5.15.153.1-microsoft-standard-WSL2",
