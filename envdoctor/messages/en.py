@@ -546,4 +546,5 @@ EN = {
     "explain.seen-at": "    error text seen at: {source}",
     "explain.evidence.line": "line {line}: {text}",
     "explain.evidence.count": "{count} matching lines in all",
+    "probe.exited": "{tool} exited with code {code}: {output}",
 }

@@ -512,4 +512,5 @@ ZH = {
     "explain.seen-at": "    这条报错文本的出处：{source}",
     "explain.evidence.line": "第 {line} 行：{text}",
     "explain.evidence.count": "共有 {count} 行匹配",
+    "probe.exited": "{tool} 退出码为 {code}：{output}",
 }

@@ -113,9 +113,9 @@ class ProbeRun:
             result = ProbeResult(run.probe.area, "skipped", error=_reason(exc))
         except ProbeTimeout as exc:
             self.out_of_time = self.out_of_time or isinstance(exc, ProbeOutOfTime)
-            result = ProbeResult(run.probe.area, "timeout", error=str(exc))
+            result = ProbeResult(run.probe.area, "timeout", error=_reason(exc) or "")
         except ProbeFailed as exc:
-            result = ProbeResult(run.probe.area, "error", error=str(exc))
+            result = ProbeResult(run.probe.area, "error", error=_reason(exc) or "")
         except Exception as exc:  # noqa: BLE001 - a crash is a result, never a traceback
             result = ProbeResult(run.probe.area, "crashed", error=f"{type(exc).__name__}: {exc}",
                                  trace=traceback.format_exc())

@@ -127,7 +127,7 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
             first = _name(next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), ""))
-            raise ProbeFailed(f"nvidia-smi exited with code {result.returncode}: {first[:300]}")
+            raise ProbeFailed(Msg("probe.exited", tool="nvidia-smi", code=result.returncode, output=first[:300]))
         raise ProbeFailed(result.describe())
     try:
         driver, gpus = parse_query_csv(result.stdout, fields)

@@ -34,7 +34,7 @@ def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[boo
         for piece in prose_lines(text, wrap_at, leads()) if wrap else [text]:
             console.print(Text(redactor.text(piece), style=style))
 
-    line(summary_line(e), "bold")
+    line(summary_line(e), "bold", wrap=True)
     for note in e.notes:
         line(t("explain.note", note=say(note)), "dim")
     console.print()
@@ -67,23 +67,20 @@ def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[boo
         console.print()
         line(t("explain.surfaced"), "bold")
         for d in e.surfaced:
-            line(t("explain.line", number=d.line.number, text=f"{say(d.finding.title)}  [{d.finding.code}]"))
+            line(t("explain.line", number=d.line.number, text=f"{say(d.finding.title)}  [{d.finding.code}]"), wrap=True)
     console.print()
     causes = sum(1 for d in e.diagnoses if d.role == "cause")
     line(t("explain.counts", causes=causes, others=len(e.diagnoses) - causes, code=code), "bold")
 
 
 def _diagnosis(console, line, d: Diagnosis, label: str, verbose: bool, show_context: bool) -> None:
-    from rich.text import Text
-
-    f = d.finding
-    head = Text()
+    from envdoctor.render.human import heading
     from envdoctor.render.wrap import _cells
 
-    head.append(label + " " * max(1, 11 - _cells(label)), style=SEVERITY_STYLE[f.severity])
-    head.append(say(f.title), style="bold")
-    head.append(f"  [{f.code}]" + (t("explain.shared") if d.shared_with_check else ""), style="dim")
-    console.print(head)
+    f = d.finding
+    width = console.width if console.is_terminal else None
+    console.print(*heading(label + " " * max(1, 11 - _cells(label)), SEVERITY_STYLE[f.severity], say(f.title),
+                           f"  [{f.code}]" + (t("explain.shared") if d.shared_with_check else ""), width), sep="\n")
     if d.confidence == "inferred":
         line(t("explain.inferred"), "dim")
     if show_context or verbose:

@@ -165,6 +165,27 @@ def finding_body(f: Finding) -> List[Tuple[str, str]]:
     return lines
 
 
+def heading(label: str, style: str, title: str, tail: str, width: Optional[int]) -> list:
+    """A finding's first line (label, title, [code]) as rich Texts, wrapped at `width` with its
+    continuation under the title: a Chinese title is as wide as a long English one."""
+    from rich.text import Text
+
+    from envdoctor.render.wrap import prose_lines
+
+    pieces = prose_lines(label + title + tail, width, (label,))
+    texts = []
+    for n, piece in enumerate(pieces):
+        text = Text()
+        body = piece[len(label):] if n == 0 else piece
+        if n == 0:
+            text.append(label, style=style)
+        cut = body.rfind(tail.strip()) if n == len(pieces) - 1 and tail.strip() and tail.strip() in body else len(body)
+        text.append(body[:cut], style="bold")
+        text.append(body[cut:], style="dim")
+        texts.append(text)
+    return texts
+
+
 def leads() -> Tuple[str, ...]:
     """The labels finding_body starts prose lines with, in the chosen language: wrapped lines
     continue under the text after them."""
@@ -280,11 +301,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         line(t("check.no-problems"), "bold green")
     for f in report.findings:
         out()
-        head = Text()
-        head.append(severity_label(f.severity), style=SEVERITY_STYLE[f.severity])
-        head.append(redactor.text(say(f.title)), style="bold")
-        head.append(f"  [{f.code}]", style="dim")
-        out(head)
+        out(*heading(severity_label(f.severity), SEVERITY_STYLE[f.severity], redactor.text(say(f.title)),
+                      f"  [{f.code}]", wrap_at), sep="\n")
         for text, style in finding_body(f):
             for piece in [text] if text.lstrip().startswith("$ ") else prose_lines(text, wrap_at, leads()):
                 line(piece, style)
