@@ -9,7 +9,8 @@ from envdoctor.probes.engine import Probe
 from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
                      ResourceFacts, TorchRuntimeFacts, WslFacts)
 from envdoctor.core.results import SEVERITY_RANK, Finding, ProbeResult, Report
-from envdoctor.messages import say, t
+from envdoctor.messages import Msg, say, t
+from envdoctor.rules.resources import DISK_PURPOSES
 from envdoctor.redact import Redactor
 from envdoctor.rules.base import gib
 
@@ -21,34 +22,35 @@ SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan
 def _platform(f: PlatformFacts) -> str:
     where = f.distro_name or f.system
     if f.wsl:
-        where += f" on WSL {f.wsl}"
+        where += t("summary.platform.wsl", wsl=f.wsl)
     if f.container:
-        where += f" in {f.container}"
-    return f"{where} ({f.machine}, kernel {f.kernel})" if f.kernel else f"{where} ({f.machine})"
+        where += t("summary.platform.container", container=f.container)
+    return t("summary.platform.kernel", where=where, machine=f.machine, kernel=f.kernel) if f.kernel else \
+        t("summary.platform", where=where, machine=f.machine)
 
 
 def _wsl(f: WslFacts) -> str:
-    stub = "libcuda stub present" if f.libcuda_stub else "no libcuda stub"
-    loader = f"loader → {f.loader_libcuda}" if f.loader_libcuda else "loader finds no libcuda.so.1"
-    return f"{stub}; {loader}"
+    stub = t("summary.wsl.stub") if f.libcuda_stub else t("summary.wsl.no-stub")
+    loader = t("summary.wsl.loader", path=f.loader_libcuda) if f.loader_libcuda else t("summary.wsl.no-loader")
+    return stub + t("sep.list") + loader
 
 
 def _driver(f: DriverFacts) -> str:
-    head = f"{f.driver_version} (CUDA {f.cuda_max or '?'}) via {f.source}"
+    head = t("summary.driver", version=f.driver_version, cuda=f.cuda_max or "?", source=f.source)
     gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
                      + f"CC {g.compute_capability or '?'}" for g in f.gpus)
-    return f"{head} · {gpus or 'no GPU'}"
+    return f"{head} · {gpus or t('summary.driver.no-gpu')}"
 
 
 def _cuda(f: CudaToolkitFacts) -> str:
-    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else "no nvcc on PATH"]
+    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else t("summary.cuda.no-nvcc")]
     if f.toolkits:
-        parts.append("installed: " + ", ".join(t.version or t.path for t in f.toolkits))
+        parts.append(t("summary.cuda.installed", toolkits=", ".join(k.version or k.path for k in f.toolkits)))
     return " · ".join(parts)
 
 
 def _python(f: PythonEnvFacts) -> str:
-    parts = [f"Python {f.version} ({f.kind}: {f.executable})", f"{len(f.distributions)} packages"]
+    parts = [f"Python {f.version} ({f.kind}: {f.executable})", t("summary.python.packages", count=len(f.distributions))]
     vllm = f.dist("vllm")
     if vllm:
         parts.append(f"vllm {vllm.version}")
@@ -58,18 +60,19 @@ def _python(f: PythonEnvFacts) -> str:
 
 
 def _torch(f: TorchRuntimeFacts) -> str:
-    cached = " · cached (same torch, driver and GPUs; --fresh re-runs it)" if f.cached else ""
+    cached = t("summary.torch.cached") if f.cached else ""
     if not f.cuda:
-        return f"torch {f.version} (CPU build)" + cached
-    state = "CUDA available" if f.cuda_available and not f.error else "CUDA NOT available"
+        return t("summary.torch.cpu", version=f.version) + cached
+    state = t("summary.torch.available") if f.cuda_available and not f.error else t("summary.torch.not-available")
     devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
     return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
 
 
 def _resources(f: ResourceFacts) -> str:
-    ram = f"RAM {gib(f.mem_total_bytes)} ({gib(f.mem_available_bytes)} available)"
+    ram = t("summary.resources.ram", total=gib(f.mem_total_bytes), available=gib(f.mem_available_bytes))
     disk = min(f.disks, key=lambda d: d.free_bytes, default=None)
-    return ram + (f" · disk {gib(disk.free_bytes)} free ({disk.purpose})" if disk else "")
+    return ram + (t("summary.resources.disk", free=gib(disk.free_bytes), purpose=say(Msg(f"disk.{disk.purpose}"))
+                    if f"disk.{disk.purpose}" in DISK_PURPOSES else disk.purpose) if disk else "")
 
 
 def _model(f: ModelFacts) -> str:
