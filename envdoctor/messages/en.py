@@ -567,4 +567,5 @@ EN = {
     "summary.torch.not-available": "CUDA NOT available",
     "summary.resources.ram": "RAM {total} ({available} available)",
     "summary.resources.disk": " · disk {free} free ({purpose})",
+    "progress.checking": "envdoctor: checking {areas} · at most {seconds} s left",
 }

@@ -533,4 +533,5 @@ ZH = {
     "summary.torch.not-available": "CUDA 不可用",
     "summary.resources.ram": "内存 {total}（可用 {available}）",
     "summary.resources.disk": " · 磁盘剩余 {free}（{purpose}）",
+    "progress.checking": "envdoctor：正在检查 {areas} · 最多还要 {seconds} 秒",
 }
