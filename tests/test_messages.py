@@ -63,7 +63,8 @@ def test_signature_translations_are_data_and_fill_the_same_fields():
 
     rows = {r.id: r for r in load()}
     zh = Matrices().load(TABLE_ZH)
-    assert zh, "log_signatures_zh.csv is empty"
+    missing = sorted(i for i, r in rows.items() if r.role != "marker" and i not in {t.id for t in zh})
+    assert not missing, f"log_signatures_zh.csv has no Chinese for {missing}"  # markers make no finding
     for t in zh:
         row = rows.get(t.id)
         assert row is not None, f"log_signatures_zh.csv: {t.id} is not a signature"
