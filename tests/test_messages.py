@@ -13,7 +13,7 @@ import re
 import pytest
 
 from envdoctor.compat.tables import Matrices
-from envdoctor.messages import Msg, catalog, choose, normalize, placeholders, set_language, template
+from envdoctor.messages import Msg, choose, normalize, placeholders, set_language, template
 from envdoctor.messages.en import EN
 from envdoctor.messages.zh_CN import ZH
 

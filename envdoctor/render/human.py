@@ -9,7 +9,8 @@ from envdoctor.probes.engine import Probe
 from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
                      ResourceFacts, TorchRuntimeFacts, WslFacts)
 from envdoctor.core.results import SEVERITY_RANK, Finding, ProbeResult, Report
-from envdoctor.messages import Msg, say, t
+from envdoctor.messages import Msg, say
+from envdoctor.messages import t as tr
 from envdoctor.rules.resources import DISK_PURPOSES
 from envdoctor.redact import Redactor
 from envdoctor.rules.base import gib
@@ -22,35 +23,35 @@ SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan
 def _platform(f: PlatformFacts) -> str:
     where = f.distro_name or f.system
     if f.wsl:
-        where += t("summary.platform.wsl", wsl=f.wsl)
+        where += tr("summary.platform.wsl", wsl=f.wsl)
     if f.container:
-        where += t("summary.platform.container", container=f.container)
-    return t("summary.platform.kernel", where=where, machine=f.machine, kernel=f.kernel) if f.kernel else \
-        t("summary.platform", where=where, machine=f.machine)
+        where += tr("summary.platform.container", container=f.container)
+    return tr("summary.platform.kernel", where=where, machine=f.machine, kernel=f.kernel) if f.kernel else \
+        tr("summary.platform", where=where, machine=f.machine)
 
 
 def _wsl(f: WslFacts) -> str:
-    stub = t("summary.wsl.stub") if f.libcuda_stub else t("summary.wsl.no-stub")
-    loader = t("summary.wsl.loader", path=f.loader_libcuda) if f.loader_libcuda else t("summary.wsl.no-loader")
-    return stub + t("sep.list") + loader
+    stub = tr("summary.wsl.stub") if f.libcuda_stub else tr("summary.wsl.no-stub")
+    loader = tr("summary.wsl.loader", path=f.loader_libcuda) if f.loader_libcuda else tr("summary.wsl.no-loader")
+    return stub + tr("sep.list") + loader
 
 
 def _driver(f: DriverFacts) -> str:
-    head = t("summary.driver", version=f.driver_version, cuda=f.cuda_max or "?", source=f.source)
+    head = tr("summary.driver", version=f.driver_version, cuda=f.cuda_max or "?", source=f.source)
     gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
                      + f"CC {g.compute_capability or '?'}" for g in f.gpus)
-    return f"{head} · {gpus or t('summary.driver.no-gpu')}"
+    return f"{head} · {gpus or tr('summary.driver.no-gpu')}"
 
 
 def _cuda(f: CudaToolkitFacts) -> str:
-    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else t("summary.cuda.no-nvcc")]
+    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else tr("summary.cuda.no-nvcc")]
     if f.toolkits:
-        parts.append(t("summary.cuda.installed", toolkits=", ".join(k.version or k.path for k in f.toolkits)))
+        parts.append(tr("summary.cuda.installed", toolkits=", ".join(k.version or k.path for k in f.toolkits)))
     return " · ".join(parts)
 
 
 def _python(f: PythonEnvFacts) -> str:
-    parts = [f"Python {f.version} ({f.kind}: {f.executable})", t("summary.python.packages", count=len(f.distributions))]
+    parts = [f"Python {f.version} ({f.kind}: {f.executable})", tr("summary.python.packages", count=len(f.distributions))]
     vllm = f.dist("vllm")
     if vllm:
         parts.append(f"vllm {vllm.version}")
@@ -60,18 +61,18 @@ def _python(f: PythonEnvFacts) -> str:
 
 
 def _torch(f: TorchRuntimeFacts) -> str:
-    cached = t("summary.torch.cached") if f.cached else ""
+    cached = tr("summary.torch.cached") if f.cached else ""
     if not f.cuda:
-        return t("summary.torch.cpu", version=f.version) + cached
-    state = t("summary.torch.available") if f.cuda_available and not f.error else t("summary.torch.not-available")
+        return tr("summary.torch.cpu", version=f.version) + cached
+    state = tr("summary.torch.available") if f.cuda_available and not f.error else tr("summary.torch.not-available")
     devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
     return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
 
 
 def _resources(f: ResourceFacts) -> str:
-    ram = t("summary.resources.ram", total=gib(f.mem_total_bytes), available=gib(f.mem_available_bytes))
+    ram = tr("summary.resources.ram", total=gib(f.mem_total_bytes), available=gib(f.mem_available_bytes))
     disk = min(f.disks, key=lambda d: d.free_bytes, default=None)
-    return ram + (t("summary.resources.disk", free=gib(disk.free_bytes), purpose=say(Msg(f"disk.{disk.purpose}"))
+    return ram + (tr("summary.resources.disk", free=gib(disk.free_bytes), purpose=say(Msg(f"disk.{disk.purpose}"))
                     if f"disk.{disk.purpose}" in DISK_PURPOSES else disk.purpose) if disk else "")
 
 
@@ -158,13 +159,13 @@ SUMMARIES: Dict[str, Callable] = {
 def finding_body(f: Finding) -> List[Tuple[str, str]]:
     """A finding's evidence, why, fix commands, notes and docs as (text, style) lines: one
     layout for check, explain and run-smoke."""
-    lines = [(f"    {t('label.seen')}{say(e)}", "") for e in f.evidence]
+    lines = [(f"    {tr('label.seen')}{say(e)}", "") for e in f.evidence]
     if f.why:
-        lines.append((f"    {t('label.why')}{say(f.why)}", ""))
+        lines.append((f"    {tr('label.why')}{say(f.why)}", ""))
     lines += [(f"      $ {cmd}", "cyan") for cmd in f.fix]
     lines += [(f"    - {say(note)}", "") for note in f.notes]
     if f.docs:
-        lines.append((f"    {t('label.docs')}{f.docs}", "dim"))
+        lines.append((f"    {tr('label.docs')}{f.docs}", "dim"))
     return lines
 
 
@@ -192,14 +193,14 @@ def heading(label: str, style: str, title: str, tail: str, width: Optional[int])
 def leads() -> Tuple[str, ...]:
     """The labels finding_body starts prose lines with, in the chosen language: wrapped lines
     continue under the text after them."""
-    return t("label.seen"), t("label.why"), t("label.docs")
+    return tr("label.seen"), tr("label.why"), tr("label.docs")
 
 
 def severity_label(severity: str) -> str:
     """ERROR / WARN / INFO (or the language's word), padded to five cells."""
     from envdoctor.render.wrap import _cells
 
-    word = t(f"severity.{severity}")
+    word = tr(f"severity.{severity}")
     return word + " " * max(1, 6 - _cells(word))
 
 
@@ -277,12 +278,12 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
             if r.status in ("error", "timeout", "crashed"):
                 line(f"{'probe':5} {a}: {r.status}: {say(r.error)}")
         counts = report.counts()
-        line(t("check.ci-counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"],
+        line(tr("check.ci-counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"],
                seconds=f"{report.seconds:.2f}", code=code))
         return
 
-    line(title or (t("check.header.wall", version=__version__, seconds=f"{report.seconds:.2f}", wall=f"{wall:.2f}")
-                   if wall is not None else t("check.header", version=__version__, seconds=f"{report.seconds:.2f}")),
+    line(title or (tr("check.header.wall", version=__version__, seconds=f"{report.seconds:.2f}", wall=f"{wall:.2f}")
+                   if wall is not None else tr("check.header", version=__version__, seconds=f"{report.seconds:.2f}")),
          "bold")
     out()
     for area, result in report.facts.results.items():
@@ -290,7 +291,7 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
         text = Text()
         text.append(f"[{mark}] ", style=style)
         text.append(titles.get(area, area), style="bold")
-        text.append(t("label.area") + redactor.text(say(area_line(result))))
+        text.append(tr("label.area") + redactor.text(say(area_line(result))))
         if verbose:
             text.append(f"  ({result.seconds:.2f} s)", style="dim")
         out(text)
@@ -301,7 +302,7 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
             line(result.trace, "dim")
     if not report.findings:
         out()
-        line(t("check.no-problems"), "bold green")
+        line(tr("check.no-problems"), "bold green")
     for f in report.findings:
         out()
         out(*heading(severity_label(f.severity), SEVERITY_STYLE[f.severity], redactor.text(say(f.title)),
@@ -311,12 +312,12 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
                 line(piece, style)
     for crash in report.internal_errors:
         out()
-        line(t("check.rule-crashed"), "bold red")
+        line(tr("check.rule-crashed"), "bold red")
         line(crash if debug else crash.splitlines()[0])
     for extra in footer:
         out()
         line(extra)
     out()
     counts = report.counts()
-    line(t("check.counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"], code=code)
-         + (t("check.deadline-hit") if report.deadline_hit else ""), "bold")
+    line(tr("check.counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"], code=code)
+         + (tr("check.deadline-hit") if report.deadline_hit else ""), "bold")
