@@ -76,6 +76,8 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     rate = f"{ctx.rate_mb_s:.1f} MB/s" if ctx.rate_mb_s is not None else None
     eta = Msg("explain.download.eta", eta=ctx.eta) if ctx.eta else ""
     lost = Msg("explain.download.lost", done=_mb(ctx.done_mb)) if ctx.done_mb else ""
+    title: str
+    why: str
     if code == "download-slow":
         title = Msg("download-slow.title", what=what, size=ctx.size_text, done=done)
         why = Msg("download-slow.why", rate=rate or Msg("download-slow.trickle"), eta=eta, size=ctx.size_text, lost=lost)

@@ -392,7 +392,7 @@ def _stack_notes(build: Build, t: Target, floor: DriverFloor, python: str, pytho
                  limits: Sequence[str], m: Matrices) -> List[str]:
     row = build.release
     here = t.toolkit and not t.overridden
-    notes = [Msg("stack.no-toolkit.here", toolkit=t.toolkit) if here else Msg("stack.no-toolkit")]
+    notes: List[str] = [Msg("stack.no-toolkit.here", toolkit=t.toolkit) if here else Msg("stack.no-toolkit")]
     for k in issues(row.version, m):
         notes.append(Msg("stack.known", vllm=row.version, text=known_text(k),
                          pins=Msg("stack.known.pins", pins=", ".join(str(p) for p in k.pins)) if k.pins else "",
@@ -492,7 +492,7 @@ def _driver_floors(rows: Sequence[VllmRelease], t: Target, wish_python: Optional
     if not found:
         return []
     major, need, best = found[0]
-    out = [Msg("change.driver-unlocks" + (".windows" if os == "windows" else ""), need=need, major=major,
+    out: List[str] = [Msg("change.driver-unlocks" + (".windows" if os == "windows" else ""), need=need, major=major,
                vllm=best.vllm.version, url=NVIDIA_DRIVERS)]
     if len(found) > 1:
         major, need, least = found[-1]

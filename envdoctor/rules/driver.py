@@ -223,7 +223,7 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
             and g.memory_used_mib >= IN_USE_FRACTION * g.memory_total_mib]
     if not busy:
         return None
-    evidence = []
+    evidence: List[str] = []
     for g in busy:
         evidence.append(Msg("gpu-memory-in-use.evidence.gpu", index=g.index, used=g.memory_used_mib,
                             total=g.memory_total_mib, free=g.memory_free_mib))
