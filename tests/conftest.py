@@ -1,5 +1,5 @@
 """Fixtures for every test: replayed fixture machines (check_machine), envdoctor's resolver knows
-no real host name (no_internet, autouse), and `netrun` runs the network probe on a temporary
+no real host name (no_internet, autouse), the terminal is pinned (plain_terminal, autouse), and `netrun` runs the network probe on a temporary
 machine (tests/netkit.py)."""
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ import pytest
 
 from envdoctor.check.run import exit_code, run_check
 from envdoctor.compat.tables import Matrices
+from envdoctor.core import codes
 from envdoctor.core.results import Report
-from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
 from envdoctor.render.json_doc import document
 from envdoctor.machine.replay import replay_context
 
 from .netkit import netrun, no_internet  # noqa: F401 - fixtures, found by pytest by name
+
+codes.enforce()  # a Finding whose code is in no catalogue entry fails the test that built it
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MACHINES = os.path.join(HERE, "fixtures", "machines")
@@ -34,8 +36,22 @@ def check_machine(name: str, **options) -> Tuple[Report, Dict, object]:
     """Replay a fixture machine through the real check; returns (report, JSON doc, context)."""
     ctx = replay_context(machine_dir(name), options)
     report = run_check(ctx, Matrices())
-    doc = document(report, ALL_PROBES, exit_code(report), Redactor(ctx.env))
+    doc = document(report, exit_code(report), Redactor(ctx.env))
     return report, doc, ctx
+
+
+# What the caller's terminal may say that changes CLI text; every test sees the same answer.
+TERMINAL = {"NO_COLOR": "1", "COLUMNS": "80", "LINES": "25"}
+TERMINAL_UNSET = ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+@pytest.fixture(autouse=True)
+def plain_terminal(monkeypatch):
+    """No colour and 80 columns for every test, whatever terminal runs the suite (hatch's habit)."""
+    for name, value in TERMINAL.items():
+        monkeypatch.setenv(name, value)
+    for name in TERMINAL_UNSET:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

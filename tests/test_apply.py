@@ -55,7 +55,7 @@ def isolated(monkeypatch, tmp_path):
 
 def seed_facts(tmp_path) -> str:
     """The seed machine's saved report, with this interpreter's Python in a venv."""
-    with open(os.path.join(machine_dir("wsl2-rtx3050-laptop"), "expected.json"), encoding="utf-8") as fh:
+    with open(os.path.join(machine_dir("wsl2-rtx3050-laptop"), "report.json"), encoding="utf-8") as fh:
         doc = json.load(fh)
     doc["facts"]["python"].update(version=f"{PY}.0", kind="venv", prefix="/home/angel/venv", base_prefix="/usr")
     path = tmp_path / "facts.json"
@@ -181,6 +181,8 @@ def test_apply_dry_run_changes_nothing(isolated, capsys):
 def test_a_failed_pip_step_is_classified_by_explains_signatures():
     """fix --apply reads pip's output with the signatures `envdoctor explain` uses (here a real
     pip log from the corpus's dev split: a hash mismatch of a torch download)."""
+    from envdoctor.core.codes import catalogue
+    from envdoctor.core.reasons import FailureKind
     from envdoctor.fix.apply.wheelhouse import failure
     from envdoctor.machine.runner import CommandResult
 
@@ -188,7 +190,8 @@ def test_a_failed_pip_step_is_classified_by_explains_signatures():
     with open(os.path.join(here, "data", "corpus", "logs", "a-ootd-torch201-hash-mismatch.log"), encoding="utf-8") as fh:
         text = fh.read()
     err = failure("pip could not install", CommandResult(("pip",), "ok", 1, "", text))
-    assert err.kind == "network" and err.cause.endswith("[download-corrupted]")
+    assert err.kind is FailureKind.NETWORK and err.cause.code == "download-corrupted"
     other = failure("pip could not install", CommandResult(("pip",), "ok", 1, "",
                                                           "ERROR: No matching distribution found for vllm==9.9.9"))
-    assert other.kind == "environment"
+    assert other.kind is FailureKind.ENVIRONMENT
+    assert other.cause is None or other.cause.code in catalogue()

@@ -39,8 +39,9 @@ def test_a_failing_command_shows_its_exception_not_its_stack():
 
 def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys, tmp_path, monkeypatch):
     from envdoctor.fix.apply import run as apply_run
+    from envdoctor.core.reasons import FailureKind
     from envdoctor.fix.apply.wheelhouse import StepError
-    from envdoctor.cli.fix_apply import run_apply
+    from envdoctor.cli.fix import run_apply
     from envdoctor.fix.run import Inputs, plan_for
     from envdoctor.compat.tables import Matrices
     from envdoctor.core.results import Facts
@@ -54,7 +55,7 @@ def test_a_failure_before_the_env_exists_does_not_offer_it_for_inspection(capsys
     assert plan is not None
 
     def failing(plan_, opts, runner, environ, reporter):
-        return apply_run.Result([], failed=plan_.steps[0], error=StepError("environment", "venv could not start"))
+        return apply_run.Result([], failed=plan_.steps[0], error=StepError(FailureKind.ENVIRONMENT, "venv could not start"))
 
     monkeypatch.setattr(apply_run, "apply", failing)
     code = run_apply(resolution, plan, Redactor({}), yes=True, dry_run=False, cache_dir=str(tmp_path / "cache"))

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from envdoctor.cli import main
+from envdoctor.core.areas import AREAS, Area
 from envdoctor.rules import ALL_RULES
 
 from .conftest import machine_dir
@@ -26,7 +27,9 @@ def test_json_document_shape_and_exit_code(capsys):
     doc = json.loads(out)
     assert code == 0 and doc["exit_code"] == 0
     assert doc["schema_version"] == 1 and doc["tool"]["name"] == "envdoctor"
-    assert [p["area"] for p in doc["probes"]] == ["platform", "wsl", "driver", "cuda", "python", "torch", "resources", "network"]
+    # every area of the registry in its order, but those an option asks for (model: --model)
+    assert [p["area"] for p in doc["probes"]] == [a.value for a in Area if not a.info.asked_by]
+    assert "model" in AREAS and "model" not in [p["area"] for p in doc["probes"]]
     assert set(doc["probes"][0]) == {"area", "title", "status", "seconds", "error"}
     assert doc["facts"]["driver"]["gpus"][0]["name"] == "NVIDIA H100 80GB HBM3"
     assert doc["findings"] == [] and doc["summary"] == {"error": 0, "warn": 0, "info": 0}
@@ -57,8 +60,7 @@ def test_ci_output_is_plain_and_short(capsys):
     assert "error missing-requirements:" in out
 
 
-def test_human_output_shows_areas_and_fixes(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_human_output_shows_areas_and_fixes(capsys):
     code, out, _ = run(capsys, "check", "-v", "--replay", machine_dir("wsl2-linux-driver-installed"))
     assert "\x1b[" not in out
     assert "[✗] WSL GPU plumbing" in out and "[✓] Platform: Ubuntu 22.04.4 LTS on WSL 2" in out

@@ -209,7 +209,7 @@ def test_plan_steps_for_a_variant_wheel_uv_and_docker(m, tmp_path):
     assert url in vllm_step.commands[0]
     assert "--extra-index-url" in vllm_step.commands[0] and "https://download.pytorch.org/whl/cu129" in vllm_step.commands[0]
     # the Dockerfile runs the Python the plan chose (3.12 here; the image's own python3 is 3.10)
-    docker = plan_dockerfile.render(make_plan(r, "/opt/venvs/x", "venv"), m)
+    docker = plan_dockerfile.render(make_plan(r, "/opt/venvs/x", "venv", matrices=m))
     assert "python3.12 -m venv /opt/vllm" in docker and "ppa:deadsnakes/ppa" in docker
     pinned = plan(m, vllm="1.1.0", driver="580.65.06")
     pins = next(s for s in make_plan(pinned, "/e", "venv").steps if s.id == "vllm").install.requirements

@@ -2,7 +2,8 @@
 machine planned on the small tables of tests/data/compat/mini, so a release added to matrices/
 changes no golden), the human view, saved reports, bad input, and the CI gate.
 
-Regenerate the golden plans after an intended change: UPDATE_GOLDEN=1 pytest tests/test_fix_cli.py
+Regenerate the golden plans after an intended change: UPDATE_GOLDEN=1 pytest tests/test_fix_cli.py (it
+fails once, showing the diff; the next run passes)
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from envdoctor.cli import main
 
 from .compat_kit import mini_matrices
 from .conftest import HERE, machine_dir
+from .golden import check_golden
 
 PLANS = os.path.join(HERE, "fixtures", "plans")
 GOLDEN = {
@@ -42,12 +44,7 @@ def test_golden_plans(capsys, monkeypatch, tmp_path, fmt):
     monkeypatch.setenv("ENVDOCTOR_MATRICES_DIR", str(tmp_path))
     code, out, _ = run(capsys, "fix", "--plan", "--format", fmt, *MINI_GOLDEN)
     assert code == 0
-    path = os.path.join(PLANS, f"mini-seed.{EXT[fmt]}")
-    if os.environ.get("UPDATE_GOLDEN"):
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(out)
-    with open(path, encoding="utf-8") as fh:
-        assert out == fh.read()
+    check_golden(os.path.join(PLANS, f"mini-seed.{EXT[fmt]}"), out)
 
 
 def test_seed_plan_says_what_matters(capsys):
@@ -84,8 +81,7 @@ def test_dockerfile_base_image_follows_the_driver_and_python(capsys):
     assert "RUN --mount=type=cache,target=/root/.cache/pip" in out
 
 
-def test_human_view(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_human_view(capsys):
     code, out, _ = run(capsys, "fix", "--replay", machine_dir("t4-cc75-bf16"), "--model", "Qwen/Qwen2-1.5B-Instruct")
     assert code == 0 and re.search(r"✓ vllm [0-9.]+(\+cu\d+)? \+ torch [0-9.]+ \(cu\d+\)", out)
     assert "Model Qwen/Qwen2-1.5B-Instruct on Tesla T4:" in out

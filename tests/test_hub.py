@@ -50,7 +50,6 @@ def loopback(tmp_path, monkeypatch):
         monkeypatch.delenv("HF_HUB_CACHE", raising=False)
         monkeypatch.setenv("HF_TOKEN", server.token)
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.setenv("NO_COLOR", "1")
         yield server
 
 

@@ -76,9 +76,3 @@ def test_binary_matrix_file_is_refused(tmp_path):
         Matrices(str(d)).table("torch")
     assert "torch.csv" in str(err.value)
 
-
-def test_matrices_ship_inside_the_wheel_config():
-    # pyproject force-includes matrices/ as envdoctor/matrices; the loader finds either.
-    text = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "pyproject.toml")).read()
-    assert '"matrices" = "envdoctor/matrices"' in text
-    assert os.path.isfile(os.path.join(default_dir(), "vllm.csv"))

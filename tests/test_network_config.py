@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from .netkit import HOME, findings, python_facts, target
+from envdoctor.core.reasons import ConfigKind
 from envdoctor.probes import network
 from envdoctor.probes.net_config import (Setting, env_proxies, env_route, no_proxy_match, parse_condarc,
                                          parse_proxy, pip_ca, pip_route, read_pip_settings, read_uv_settings,
@@ -123,7 +124,7 @@ def test_uv_configuration_is_read(netrun):
     assert uv.present and uv.default_index.value == "https://uv-corp.example/simple"
     assert [s.value for s in uv.indexes] == ["https://uv-extra.example/simple", "https://uv-env.example/simple"]
     netrun.write(f"{HOME}/.config/uv/uv.toml", "[[index]\nurl = \n")
-    assert read_uv_settings(netrun.context({})).problems[0].kind == "uv-config-invalid"
+    assert read_uv_settings(netrun.context({})).problems[0].kind == ConfigKind.UV_CONFIG
 
 
 def test_the_toml_line_reader_for_pythons_without_tomllib():
@@ -154,7 +155,7 @@ def test_a_broken_condarc_is_named(netrun):
     netrun.write(f"{HOME}/.condarc", "channels: [conda-forge\n")
     conda = python_facts(prefix="/opt/miniconda3/envs/vllm", kind="conda")
     net = netrun.probe({"PIP_INDEX_URL": "https://idx.example.test/simple"}, python=conda)
-    assert [p.kind for p in net.problems] == ["condarc-invalid"]
+    assert [p.kind for p in net.problems] == [ConfigKind.CONDARC]
 
 
 def test_targets_come_from_configuration_and_pip_itself(netrun):
@@ -230,3 +231,21 @@ def test_no_network_in_a_recorded_machine():
                        host=Host("Linux", "x86_64", sys.executable))  # net=None, as replay_context builds it
     with pytest.raises(ProbeSkipped, match="no network"):
         network.probe(replayed, Facts())
+
+
+def test_a_uv_toml_that_does_not_parse_is_a_finding(netrun):
+    netrun.write(f"{HOME}/.config/uv/uv.toml", "[[index]\nurl = \n")
+    net = netrun.probe({"PIP_INDEX_URL": "https://idx.example.test/simple"})
+    f = findings(net)["uv-config-invalid"]
+    assert f.severity == "warn" and f.evidence[0].startswith(f"{HOME}/.config/uv/uv.toml: ")
+    assert f.fix == (f"mv {HOME}/.config/uv/uv.toml {HOME}/.config/uv/uv.toml.broken",)
+    assert "condarc-invalid" not in findings(net)
+
+
+def test_a_condarc_that_does_not_parse_is_a_finding(netrun):
+    netrun.write(f"{HOME}/.condarc", "channels: [conda-forge\n")
+    conda = python_facts(prefix="/opt/miniconda3/envs/vllm", kind="conda")
+    net = netrun.probe({"PIP_INDEX_URL": "https://idx.example.test/simple"}, python=conda)
+    f = findings(net)["condarc-invalid"]
+    assert f.evidence[0].startswith(f"{HOME}/.condarc: ") and f.fix[0] == f"mv {HOME}/.condarc {HOME}/.condarc.broken"
+    assert "uv-config-invalid" not in findings(net)

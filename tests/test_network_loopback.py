@@ -80,7 +80,7 @@ def test_a_throttled_index_gives_download_slow_with_a_projection(direct):
     assert 20_000 < t.throughput.bytes_per_second < 200_000
     assert t.throughput.projected_seconds > 600
     assert f"127.0.0.1:{servers['slow'].port}" in " ".join(found["download-slow"].evidence)
-    assert any("resume-retries" in c for c in found["download-slow"].fix)  # pip 25.2 in this env
+    assert any("resume-retries" in c for c in found["download-slow"].fix)  # netkit's fake pip 25.2, not the host's
 
 
 def test_a_transfer_that_stops_mid_body_is_a_stall_seen_by_the_watchdog(direct):
@@ -149,7 +149,7 @@ def test_refused_unresolvable_and_ipv6_only_hosts(direct):
     assert target(net, f":{refused}/").failure.problem == "refused"
     assert target(net, "nowhere.test").failure.name == "dns"
     v6 = target(net, "v6only.test").failure
-    assert v6.name == "tcp" and "only IPv6" in v6.detail
+    assert v6.name == "tcp" and "only IPv6" in v6.detail and v6.ipv6_only
     assert f":{refused}" in " ".join(found["tcp-blocked"].evidence)
     assert "nowhere.test" in found["dns-failure"].title
     assert any("IPv6" in n for n in found["tcp-blocked"].notes)

@@ -8,7 +8,7 @@ import os
 from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, Gpu, GpuProcess, PlatformFacts, PythonEnvFacts,
                              ResourceFacts)
 from envdoctor.compat.tables import Matrices
-from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.core.results import Facts, ProbeResult, Report
 from envdoctor.rules import ALL_RULES
 from .conftest import machine_dir
 from .test_cli import run
@@ -46,9 +46,8 @@ def test_n43_one_venv_convention_with_fix():
 
 
 def test_n24_torch_not_installed_is_absent_not_a_tick():
-    from envdoctor.render.human import area_mark
-
-    assert area_mark(ProbeResult("torch", "absent", error="torch is not installed"), ()) == "skip"
+    report = Report(Facts({"torch": ProbeResult("torch", "absent", error="torch is not installed")}), ())
+    assert report.area_state("torch") == "skip"
 
 
 def test_n30_wsl_memory_cap_is_edited_before_wsl_shutdown_and_no_missing_list_is_cited():
@@ -110,7 +109,11 @@ def test_n34_a_network_check_cut_by_the_deadline_says_so_and_exits_3(monkeypatch
 def test_n45_list_as_json(capsys):
     code, out, _ = run(capsys, "check", "--json", "--list")
     codes = json.loads(out)
-    assert code == 0 and {"code", "area", "summary"} <= set(codes[0]) and len(codes) == len(ALL_RULES)
+    from envdoctor.core.codes import catalogue
+
+    assert code == 0 and {"code", "area", "summary"} <= set(codes[0])
+    assert [c["code"] for c in codes][:len(ALL_RULES)] == [r.code for r in ALL_RULES]  # check's first, in order
+    assert sorted(c["code"] for c in codes) == sorted(catalogue())
 
 
 def test_n46_no_arguments_prints_the_help_and_summaries_fit(capsys):
@@ -146,7 +149,7 @@ def test_n54_gpu_table_has_numbers_only_sorted(capsys):
 def test_n41_report_offline_and_a_summary_of_fixes_worst_first(capsys):
     code, out, _ = run(capsys, "report", "--offline", "--replay", machine_dir("wsl2-rtx3050-laptop"))
     assert code == 0
-    plan = out.split("## Plan summary", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    plan = out.split("## Fixes, in order", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     lines = plan.splitlines()
     assert lines[0].startswith("# error: ")
     assert not any(line.startswith(("curl ", "getent ", "nslookup ")) for line in lines)
@@ -169,7 +172,9 @@ def test_n40_the_readme_lines_use_two_venvs_and_n10_the_test_command_downloads_n
 
 
 def test_n9_docs_install_from_the_repository_not_the_package_index():
-    for name in ["README.md"] + [os.path.join("docs", n) for n in os.listdir(os.path.join(ROOT, "docs"))]:
+    pages = [os.path.relpath(os.path.join(base, n), ROOT) for base, _, files in os.walk(os.path.join(ROOT, "docs"))
+             for n in files if n.endswith(".md")]
+    for name in ["README.md"] + pages:  # docs/zh/ too
         assert "pip install llm-envdoctor" not in _read(name), name
 
 

@@ -11,8 +11,12 @@ from envdoctor.machine import nvml
 FAKE_PYNVML = '''
 import os, signal, time
 
+NVML_ERROR_DRIVER_NOT_LOADED = 9
+
 class NVMLError(Exception):
-    pass
+    def __init__(self, message, value=None):
+        super().__init__(message)
+        self.value = value
 
 nvmlMemory_v2 = 2
 
@@ -25,7 +29,7 @@ def nvmlInit():
     if mode == "hang":
         time.sleep(600)
     if mode == "error":
-        raise NVMLError("Driver Not Loaded")
+        raise NVMLError("Driver Not Loaded", NVML_ERROR_DRIVER_NOT_LOADED)
 
 def nvmlShutdown():
     pass
@@ -91,6 +95,7 @@ def test_an_nvml_error_keeps_its_message(fake_nvml):
     with pytest.raises(nvml.NvmlUnavailable) as err:
         fake_nvml("error")
     assert "Driver Not Loaded" in str(err.value)
+    assert err.value.reason is nvml.DriverReason.NOT_LOADED  # from NVML's return code, not its words
 
 
 def test_a_working_nvml_snapshot_comes_back_whole(fake_nvml):

@@ -7,6 +7,7 @@ import pytest
 
 from envdoctor.check.run import run_check
 from envdoctor.probes.engine import ProbeFailed
+from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.probes import nvidia, platform, resources
 from envdoctor.machine.replay import replay_context
@@ -30,7 +31,7 @@ def machine(tmp_path, files=None, commands=(), nvml=None, env=None, execs=(), sy
         "host": {"system": system, "machine": "x86_64", "executable": "/usr/bin/python3"},
         "env": env or {"PATH": "/usr/bin:/bin", "HOME": "/home/u"}}))
     (tmp_path / "commands.json").write_text(json.dumps(list(commands)))
-    (tmp_path / "nvml.json").write_text(json.dumps(nvml or {"error": "NVML Shared Library Not Found"}))
+    (tmp_path / "nvml.json").write_text(json.dumps(nvml or {"error": "NVML Shared Library Not Found", "reason": "absent"}))
     return replay_context(str(tmp_path))
 
 
@@ -84,10 +85,20 @@ def test_nvml_hang_with_nvidia_smi_falls_back(tmp_path):
     assert facts.source == "nvidia-smi" and "no answer" in facts.nvml_error and facts.gpus[0].name == "NVIDIA L4"
 
 
-def test_nvml_garbage_snapshot_falls_back(tmp_path):
+def test_nvml_garbage_snapshot_falls_back_to_nvidia_smi(tmp_path):
+    ctx = machine(tmp_path, execs=[SMI], nvml={"snapshot": {"gpus": "nonsense"}}, commands=[
+        {"argv": QUERY, "stdout": "0, NVIDIA L4, 8.9, 23034, 0, 22563, 550.54.15\n"},
+        {"argv": [SMI], "stdout": "CUDA Version: 12.4\n"}])
+    facts = nvidia.probe(ctx, Facts())
+    assert facts.source == "nvidia-smi" and facts.gpus[0].name == "NVIDIA L4" and facts.cuda_max == "12.4"
+    assert "cannot be read" in facts.nvml_error and ctx.runner.unexpected == []
+
+
+def test_nvml_garbage_without_nvidia_smi_is_a_failure_not_no_driver(tmp_path):
     ctx = machine(tmp_path, nvml={"snapshot": {"gpus": "nonsense"}})
-    with pytest.raises(ProbeFailed):
+    with pytest.raises(ProbeFailed) as err:
         nvidia.probe(ctx, Facts())
+    assert err.value.reason is DriverReason.GARBAGE  # no nvidia-smi here to fall back to
 
 
 def test_wslconfig_memory_is_read_under_wsl(tmp_path):
@@ -106,16 +117,27 @@ def test_wslconfig_memory_is_read_under_wsl(tmp_path):
 def test_outside_linux_the_linux_probes_skip(tmp_path):
     ctx = machine(tmp_path, system="Windows", env={"PATH": "C:\\Windows"})
     report = run_check(ctx)
-    assert {a: r.status for a, r in report.facts.results.items() if a != "driver"} == {
-        "platform": "ok", "wsl": "skipped", "cuda": "skipped", "python": "skipped", "torch": "skipped",
-        "resources": "skipped", "network": "skipped"}
+    # the platform is read everywhere and the driver's NVML too; every other area needs Linux
+    statuses = {a: r.status for a, r in report.facts.results.items() if a not in ("platform", "driver")}
+    assert report.facts.status("platform") == "ok" and len(statuses) >= 6
+    assert set(statuses.values()) == {"skipped"}, statuses
     assert [f.code for f in report.findings] == ["native-windows-unsupported"]
 
 
-def test_without_any_sign_of_a_driver_nvml_is_not_even_loaded(monkeypatch):
-    from envdoctor.machine import nvml
+def test_without_any_sign_of_a_driver_nvml_is_not_even_loaded(monkeypatch, tmp_path):
+    from envdoctor.machine import nvml, runner
 
-    monkeypatch.setattr(nvml, "DRIVER_MARKS", ("/nonexistent/nvidiactl",))
+    class ChildStarted(Exception):
+        pass
+
+    def no_child(self, argv, *args, **kwargs):
+        raise ChildStarted(argv)
+
+    monkeypatch.setattr(runner.SubprocessRunner, "run", no_child)  # NVML is only ever loaded in a child
+    monkeypatch.setattr(nvml, "DRIVER_MARKS", (str(tmp_path / "nvidiactl"),))
     with pytest.raises(nvml.NvmlUnavailable) as err:
         nvml.SystemNvml().read(1.0)
-    assert "not found" in str(err.value)  # the driver probe reads that as "no driver", not a failure
+    assert err.value.reason is DriverReason.ABSENT  # the driver probe reads that as "no driver", not a failure
+    (tmp_path / "nvidiactl").write_text("")  # a sign of a driver: now the child is started
+    with pytest.raises(ChildStarted):
+        nvml.SystemNvml().read(1.0)

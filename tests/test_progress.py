@@ -87,7 +87,7 @@ def test_run_smoke_names_the_phase_under_way_and_its_seconds():
 
 
 def test_fix_apply_download_progress_goes_to_stderr_and_only_on_a_terminal(monkeypatch):
-    from envdoctor.cli import fix_apply as fixapply
+    from envdoctor.cli import fix as fixapply
     from envdoctor.render import progress
 
     monkeypatch.setattr(progress, "wanted", lambda *a, **k: False)

@@ -130,7 +130,7 @@ def test_no_secret_survives_run_smoke_logs_json_or_text(fake_env, tmp_path):
 def test_no_secret_survives_a_plan(capsys, fmt):
     from .conftest import machine_dir
 
-    facts = os.path.join(machine_dir("wsl2-rtx3050-laptop"), "expected.json")
+    facts = os.path.join(machine_dir("wsl2-rtx3050-laptop"), "report.json")
     with pytest.raises(SystemExit):
         main(["fix", "--plan", "--format", fmt, "--from-json", facts, "--vllm", "0.5.3",
               "--index-url", "https://alice:s3cr3tPass@mirror.example/simple"])

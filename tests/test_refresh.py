@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +18,8 @@ import pytest
 
 from envdoctor.cli import main
 from envdoctor.compat.tables import default_dir
-from envdoctor.compat.pipindex import config_files, pip_default, resolve
+from envdoctor.compat.pipindex import NoIndex, pip_default, resolve
+from envdoctor.machine.fs import RootedFS
 
 PAD = 3 * 1024 * 1024  # incompressible filler: reading a wheel whole would show in the byte count
 
@@ -173,14 +176,14 @@ def test_refresh_proposes_rows_for_new_releases_and_writes_nothing(capsys, index
     assert "cuda and min_cc are not in package metadata" in v34
 
 
-def test_refresh_reads_the_index_from_pip_config(capsys, index, data_dir, tmp_path, monkeypatch,
-                                                 no_system_pip_conf):
+def test_refresh_reads_the_index_from_pip_config(capsys, index, data_dir, tmp_path, monkeypatch):
     conf = tmp_path / "pip.conf"
-    conf.write_text(f"[global]\nindex-url = {index.url}\n")
+    conf.write_text(f"[install]\nindex-url = {index.url}\n")
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "no-system-files"))
     monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
     code, _, err = run(capsys, "matrices", "refresh", "--package", "torch", "--timeout", "5")
-    assert code == 1 and f"(from {conf})" in err
+    assert code == 1 and f"(from {conf} [install] index-url)" in err
     assert resolve({"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": ""}, None)[1] == "pip's default"
 
 
@@ -232,33 +235,94 @@ def test_a_stalled_index_times_out(capsys, data_dir, monkeypatch):
         listener.close()
 
 
-@pytest.fixture()
-def no_system_pip_conf(monkeypatch):
-    import envdoctor.compat.pipindex
-
-    monkeypatch.setattr(envdoctor.compat.pipindex, "SYSTEM_FILES", ())
-
-
-def test_index_resolution_order(tmp_path, no_system_pip_conf):
-    site = tmp_path / "venv"
-    site.mkdir()
-    (site / "pip.conf").write_text("[global]\nindex-url = http://127.0.0.1:1/site/\n")
-    user = tmp_path / "home/.config/pip"
-    user.mkdir(parents=True)
-    (user / "pip.conf").write_text("[install]\nindex-url = http://127.0.0.1:1/user/\n")
-    env = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_DIRS": str(tmp_path / "none")}
-    assert resolve(env) == ("http://127.0.0.1:1/user/", str(user / "pip.conf"))
-    assert resolve({**env, "VIRTUAL_ENV": str(site)})[0] == "http://127.0.0.1:1/site/"  # site overrides user
-    assert resolve({**env, "PIP_INDEX_URL": "http://127.0.0.1:1/env/"})[1] == "PIP_INDEX_URL"
-    assert resolve(env, "http://127.0.0.1:1/flag/") == ("http://127.0.0.1:1/flag/", "--index-url")
-    # PIP_CONFIG_FILE replaces the user files, as in pip.
-    env_file = tmp_path / "only.conf"
-    env_file.write_text("[global]\nindex-url = http://127.0.0.1:1/only/\n")
-    files = config_files({**env, "PIP_CONFIG_FILE": str(env_file)})
-    assert str(user / "pip.conf") not in files and files[-1] == str(env_file)
+def _machine(tmp_path, files):
+    """A machine whose only files are `files` ({machine path: text}), as the reader sees it."""
+    root = tmp_path / "machine"
+    for path, text in files.items():
+        (root / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (root / path.lstrip("/")).write_text(text)
+    return RootedFS(str(root))
 
 
-def test_nothing_configured_falls_back_to_pips_own_default(tmp_path, no_system_pip_conf):
-    env = {"HOME": str(tmp_path), "XDG_CONFIG_DIRS": str(tmp_path / "none")}
-    url, where = resolve(env)
+HOME = {"HOME": "/home/u"}
+SYSTEM, USER, SITE = "/etc/xdg/pip/pip.conf", "/home/u/.config/pip/pip.conf", "/venv/pip.conf"
+
+
+def _conf(section, name):
+    return f"[{section}]\nindex-url = http://127.0.0.1:1/{name}/\n"
+
+
+def test_index_resolution_follows_pips_precedence(tmp_path):
+    def url(files, env=None, explicit=None):
+        return resolve({**HOME, **(env or {})}, explicit, fs=_machine(tmp_path / str(len(seen)), files))[0]
+
+    seen = []
+    # [install] beats [global] whatever file each sits in (pip merges each section over all files);
+    # the review's case, checked against real pip below.
+    seen.append(url({SYSTEM: _conf("install", "system"), USER: _conf("global", "user")}))
+    seen.append(url({USER: _conf("install", "user"), SITE: _conf("global", "site")}, {"VIRTUAL_ENV": "/venv"}))
+    # Within one section the later file wins: global < user < site < PIP_CONFIG_FILE.
+    seen.append(url({USER: _conf("global", "user"), SITE: _conf("global", "site")}, {"VIRTUAL_ENV": "/venv"}))
+    seen.append(url({SITE: _conf("install", "site"), "/ci.conf": _conf("install", "ci")},
+                    {"VIRTUAL_ENV": "/venv", "PIP_CONFIG_FILE": "/ci.conf"}))
+    # PIP_CONFIG_FILE naming a file replaces the user's files; the variable and the flag beat every file.
+    seen.append(url({USER: _conf("install", "user"), "/ci.conf": _conf("global", "ci")}, {"PIP_CONFIG_FILE": "/ci.conf"}))
+    seen.append(url({SYSTEM: _conf("install", "system")}, {"PIP_INDEX_URL": "http://127.0.0.1:1/env/ http://x/"}))
+    seen.append(url({SYSTEM: _conf("install", "system")}, {"PIP_INDEX_URL": "http://127.0.0.1:1/env/"},
+                    "http://127.0.0.1:1/flag/"))
+    assert [u.split("/")[3] for u in seen] == ["system", "user", "site", "ci", "ci", "env", "flag"]
+
+
+def test_the_source_names_the_file_and_section(tmp_path):
+    fs = _machine(tmp_path, {SYSTEM: _conf("install", "system"), USER: _conf("global", "user")})
+    assert resolve(HOME, fs=fs) == ("http://127.0.0.1:1/system/", f"{SYSTEM} [install] index-url")
+    assert resolve({**HOME, "PIP_INDEX_URL": "http://127.0.0.1:1/env/"}, fs=fs)[1] == "PIP_INDEX_URL"
+
+
+def test_a_pip_conf_pip_cannot_parse_is_a_usage_problem_not_another_index(tmp_path):
+    fs = _machine(tmp_path, {SYSTEM: _conf("install", "system"), USER: "index-url = http://127.0.0.1:1/user/\n"})
+    with pytest.raises(NoIndex, match=f"pip cannot read {USER}"):
+        resolve(HOME, fs=fs)
+
+
+def test_nothing_configured_falls_back_to_pips_own_default(tmp_path):
+    url, where = resolve(HOME, fs=_machine(tmp_path, {}))
     assert where == "pip's default" and url == pip_default() and url.startswith("https://")
+    assert resolve({**HOME, "PIP_CONFIG_FILE": os.devnull}, fs=_machine(tmp_path, {USER: _conf("install", "u")}))[1] \
+        == "pip's default"  # pip loads no file at all
+
+
+def test_the_index_is_the_one_real_pip_looks_in(tmp_path):
+    """Real pip, configured by files in temporary XDG folders, says which index it looks in."""
+    cases = [  # (files relative to the case's folder, PIP_CONFIG_FILE)
+        ({"xdg/pip/pip.conf": _conf("install", "system"), "home/.config/pip/pip.conf": _conf("global", "user")}, None),
+        ({"home/.pip/pip.conf": _conf("install", "old-user"), "home/.config/pip/pip.conf": _conf("install", "user"),
+          "xdg/pip/pip.conf": _conf("global", "system")}, None),
+        ({"home/.config/pip/pip.conf": _conf("install", "user"), "ci.conf": _conf("global", "ci")}, "ci.conf"),
+    ]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "XDG_", "VIRTUAL_ENV"))}
+    ours, children = [], []
+    for n, (files, config_file) in enumerate(cases):
+        root = tmp_path / str(n)
+        for path, text in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        env = {**base, "HOME": str(root / "home"), "XDG_CONFIG_DIRS": str(root / "xdg"),
+               "XDG_CONFIG_HOME": str(root / "home/.config"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        if config_file:
+            env["PIP_CONFIG_FILE"] = str(root / config_file)
+        ours.append(resolve(env)[0])
+        children.append(subprocess.Popen(  # all at once: each mostly waits for its imports
+            [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--retries", "0", "--timeout", "2",
+             "no-such-distribution-here"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    pips = []
+    for child in children:
+        try:
+            out = child.communicate(timeout=60)[0]
+        finally:
+            child.kill()
+            child.wait()
+        looked = re.search(r"Looking in indexes: (\S+)", out)
+        pips.append(looked.group(1).rstrip(",") if looked else out)
+    assert ours == pips
+    assert [url.split("/")[3] for url in ours] == ["system", "user", "ci"]

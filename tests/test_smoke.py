@@ -15,6 +15,7 @@ from envdoctor.machine.context import live_context
 from envdoctor.smoke.run import SmokeOptions, run_smoke
 from envdoctor.machine.replay import ReplayNvml
 
+from .hosts import gpu_less_host
 from .processes import alive as _alive
 
 
@@ -122,6 +123,7 @@ def test_a_model_that_cannot_fit_is_not_started(fake_env, tmp_path):
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".log")]  # nothing was launched
 
 
+@gpu_less_host
 def test_cli_on_this_machine_without_a_gpu(capsys, fake_env):
     with pytest.raises(SystemExit) as exit_info:
         main(["run-smoke", "--dummy", "--json", "--python", fake_env])

@@ -52,7 +52,6 @@ def test_check_on_a_60_column_terminal_wraps_prose_not_commands(monkeypatch):
     import re
 
     from envdoctor.check.run import exit_code, run_check
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.redact import Redactor
     from envdoctor.render.human import render
     from envdoctor.machine.replay import replay_context
@@ -60,7 +59,7 @@ def test_check_on_a_60_column_terminal_wraps_prose_not_commands(monkeypatch):
     monkeypatch.setenv("COLUMNS", "60")
     report = run_check(replay_context(machine_dir("wsl2-rtx3050-laptop")), Matrices())
     out = io.StringIO()
-    render(report, ALL_PROBES, exit_code(report), Redactor({}), color=True, file=out)
+    render(report, exit_code(report), Redactor({}), color=True, file=out)
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.getvalue().splitlines()]
     fixes = [c for f in report.findings for c in f.fix]
     assert any(len(c) > 60 for c in fixes)

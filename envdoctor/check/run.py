@@ -5,7 +5,7 @@ import os
 import traceback
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
-from envdoctor.core.areas import DEFAULT_DEADLINE
+from envdoctor.core.areas import DEFAULT_DEADLINE, Area
 from envdoctor.machine.context import Context
 from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_WARN
 from envdoctor.probes.engine import Probe, ProbeRun, select
@@ -34,8 +34,8 @@ def run_check(ctx: Context, matrices=None, only: Iterable[str] = (), skip: Itera
     """Probe, then judge. `matrices` defaults to the shipped tables; `on_tick` hears which
     probes are still running (the CLI's progress line)."""
     start = ctx.clock()
-    if not ctx.options.get("model"):
-        skip = tuple(skip) + ("model",)  # the model area exists only for `check --model`
+    # an area some option asks for (the model: `check --model`) exists only when it is asked
+    skip = tuple(skip) + tuple(a.value for a in Area if a.info.asked_by and not ctx.options.get(a.info.asked_by))
     chosen = select(probes, only, skip)
     running = ProbeRun(ctx, chosen, deadline)
     # While the probes' child processes run: import the rules (tables load as rules ask).

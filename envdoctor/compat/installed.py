@@ -15,7 +15,7 @@ def machine_of(facts: Facts, m: Matrices) -> Machine:
     from envdoctor.compat.gpu import identify
     from envdoctor.compat.known import glibc_of
 
-    platform, driver, env, runtime = facts.get("platform"), facts.get("driver"), facts.get("python"), facts.get("torch")
+    platform, driver, env, runtime = facts.platform, facts.driver, facts.python, facts.torch
     arch = {"AMD64": "x86_64", "arm64": "aarch64"}.get(platform.machine, platform.machine) if platform else "x86_64"
     gpus = None
     jetson = False
@@ -35,9 +35,9 @@ def machine_of(facts: Facts, m: Matrices) -> Machine:
 def installed_build(facts: Facts, m: Matrices) -> Optional[Build]:
     """The build of vLLM + torch installed in the target environment, when vLLM is a known release
     (with no CUDA torch installed: the release's index build, the torch pip would bring)."""
-    env = facts.get("python")
+    env = facts.python
     vllm = env.dist("vllm") if env is not None else None
-    if vllm is None:
+    if env is None or vllm is None:
         return None
     public, _, local = vllm.version.partition("+")
     row = m.vllm(public)

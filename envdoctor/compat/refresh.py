@@ -26,6 +26,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from envdoctor.compat.tables import TABLES, MatrixError, Matrices, parse_table
+from envdoctor.core.errors import InputError
 
 JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
 TAIL_BYTES = 64 * 1024  # enough for the end-of-central-directory record and most directories
@@ -33,7 +34,7 @@ MAX_MEMBER_BYTES = 4 * 1024 * 1024  # a METADATA file larger than this is not on
 COMPANIONS = ("xformers", "vllm-flash-attn", "flashinfer-python")
 
 
-class RefreshError(Exception):
+class RefreshError(InputError):
     """The index could not be read as needed; one line, never a traceback."""
 
 

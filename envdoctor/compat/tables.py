@@ -341,6 +341,15 @@ class WheelFiles:
 
 
 @dataclass(frozen=True)
+class TorchCompanion:
+    """The torchvision release series built for one torch release series."""
+
+    torch: str  # "2.4"
+    torchvision: str  # "0.19"
+    source: str
+
+
+@dataclass(frozen=True)
 class CudaImage:
     """A CUDA base image whose NVIDIA_REQUIRE_CUDA asks the driver for `cuda`."""
 
@@ -417,6 +426,13 @@ TABLES: Dict[str, Table] = {
         "cuda": _cuda, "image": _text, "python": _dotted(r"3\.\d+", "a Python version like 3.10"),
         "source": _text}),
 }
+
+
+# Read by one rule only (torchvision next to another torch), so a matrices directory without it
+# (the small tables of the logic tests) gives that rule no verdict instead of failing to load.
+TORCH_COMPANIONS = Table("torch_companions.csv", TorchCompanion, ("torch",), {
+    "torch": _dotted(r"\d+\.\d+", "a torch series like 2.4"),
+    "torchvision": _dotted(r"0\.\d+", "a torchvision series like 0.19"), "source": _text})
 
 
 def default_dir() -> str:
@@ -535,6 +551,14 @@ class Matrices:
             return None
         public = Version(v.public)
         return next((r for r in self.table("torch") if r.version == public), None)
+
+    def torchvision_for(self, torch_version: str) -> Optional[str]:
+        """The torchvision series ("0.19") built for this torch's series; None when not known."""
+        v = _lenient_version(torch_version)
+        if v is None or not os.path.isfile(os.path.join(self.directory, TORCH_COMPANIONS.file)):
+            return None
+        series = f"{v.major}.{v.minor}"
+        return next((r.torchvision for r in self.load(TORCH_COMPANIONS) if r.torch == series), None)
 
     def torch_archs(self, version: str, cuda: str) -> Optional[TorchBuildArchs]:
         v = _lenient_version(version)

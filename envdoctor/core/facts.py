@@ -1,6 +1,7 @@
 """Facts: typed, JSON-serialisable snapshots of one machine, one dataclass per probe area.
 
-Probes produce these; rules, the renderers and (later) the resolver only read them.
+Probes produce these; rules, the renderers and the resolver only read them. Each area's facts
+say in one line how the area stands (`summary()`), so a renderer shows any area without knowing it.
 Optional fields are None when the machine did not say, never a guess.
 """
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import re
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
+
+from envdoctor.core.units import binary_size, gib, rate
 
 if TYPE_CHECKING:  # fit.py is only needed with --model; keep it off the start-up path
     from envdoctor.fit.calc import ModelShape
@@ -25,6 +28,14 @@ class PlatformFacts:
     wsl_distro: Optional[str] = None
     container: Optional[str] = None  # docker, podman, kubernetes, containerd, lxc
 
+    def summary(self) -> str:
+        where = self.distro_name or self.system
+        if self.wsl:
+            where += f" on WSL {self.wsl}"
+        if self.container:
+            where += f" in {self.container}"
+        return f"{where} ({self.machine}, kernel {self.kernel})" if self.kernel else f"{where} ({self.machine})"
+
 
 @dataclass(frozen=True)
 class WslFacts:
@@ -35,6 +46,11 @@ class WslFacts:
     linux_libcuda: Tuple[str, ...] = ()  # libcuda.so* of a Linux driver, outside /usr/lib/wsl
     linux_driver_packages: Tuple[str, ...] = ()  # dpkg packages that ship a Linux driver
     proc_driver_nvidia: bool = False  # the Linux kernel module is loaded (never right in WSL)
+
+    def summary(self) -> str:
+        stub = "libcuda stub present" if self.libcuda_stub else "no libcuda stub"
+        loader = f"loader → {self.loader_libcuda}" if self.loader_libcuda else "loader finds no libcuda.so.1"
+        return f"{stub}; {loader}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,12 @@ class DriverFacts:
     gpus: Tuple[Gpu, ...] = ()
     nvml_error: Optional[str] = None  # why NVML was not used, when nvidia-smi was
 
+    def summary(self) -> str:
+        head = f"{self.driver_version} (CUDA {self.cuda_max or '?'}) via {self.source}"
+        gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
+                         + f"CC {g.compute_capability or '?'}" for g in self.gpus)
+        return f"{head} · {gpus or 'no GPU'}"
+
 
 @dataclass(frozen=True)
 class Toolkit:
@@ -85,6 +107,12 @@ class CudaToolkitFacts:
     cuda_home: Optional[str] = None  # CUDA_HOME or CUDA_PATH
     toolkits: Tuple[Toolkit, ...] = ()
     default_link: Optional[str] = None  # what /usr/local/cuda points to
+
+    def summary(self) -> str:
+        parts = [f"nvcc {self.nvcc_version} ({self.nvcc_path})" if self.nvcc_path else "no nvcc on PATH"]
+        if self.toolkits:
+            parts.append("installed: " + ", ".join(t.version or t.path for t in self.toolkits))
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -127,6 +155,15 @@ class PythonEnvFacts:
                 return d
         return None
 
+    def summary(self) -> str:
+        parts = [f"Python {self.version} ({self.kind}: {self.executable})", f"{len(self.distributions)} packages"]
+        vllm = self.dist("vllm")
+        if vllm:
+            parts.append(f"vllm {vllm.version}")
+        if self.torch:
+            parts.append(f"torch {self.torch.version}")
+        return " · ".join(parts)
+
 
 @dataclass(frozen=True)
 class TorchDevice:
@@ -147,6 +184,14 @@ class TorchRuntimeFacts:
     warnings: Tuple[str, ...] = ()  # warnings torch printed on the way (arch mismatch, ...)
     cached: bool = False  # the answer of an earlier child, for the same torch, driver and GPUs
 
+    def summary(self) -> str:
+        cached = " · cached (same torch, driver and GPUs; --fresh re-runs it)" if self.cached else ""
+        if not self.cuda:
+            return f"torch {self.version} (CPU build)" + cached
+        state = "CUDA available" if self.cuda_available and not self.error else "CUDA NOT available"
+        devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in self.devices)
+        return f"torch {self.version}, CUDA {self.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
+
 
 @dataclass(frozen=True)
 class Disk:
@@ -165,6 +210,11 @@ class ResourceFacts:
     wslconfig_path: Optional[str] = None
     wslconfig_memory: Optional[str] = None  # [wsl2] memory= as written, e.g. "8GB"
 
+    def summary(self) -> str:
+        ram = f"RAM {gib(self.mem_total_bytes)} ({gib(self.mem_available_bytes)} available)"
+        disk = min(self.disks, key=lambda d: d.free_bytes, default=None)
+        return ram + (f" · disk {gib(disk.free_bytes)} free ({disk.purpose})" if disk else "")
+
 
 @dataclass(frozen=True)
 class ModelFacts:
@@ -174,6 +224,13 @@ class ModelFacts:
     found_at: Optional[str] = None  # the config.json read; None when not on this machine
     shape: Optional[ModelShape] = None
     hub_cache: Optional[str] = None  # the Hugging Face cache folder that was searched
+
+    def summary(self) -> str:
+        if self.shape is None:
+            return f"{self.query}: no config.json on this machine (envdoctor's catalog is tried)"
+        s = self.shape
+        quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
+        return f"{self.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({self.found_at})"
 
 
 @dataclass(frozen=True)
@@ -188,6 +245,8 @@ class NetStep:
     detail: Optional[str] = None
     problem: Optional[str] = None  # why not ok: timeout, refused, no-such-host, verify, status, stall, ...
     status: Optional[int] = None  # HTTP status, for tunnel/http/sample
+    auth: Tuple[str, ...] = ()  # the authentication schemes a proxy asks for (its Proxy-Authenticate)
+    ipv6_only: bool = False  # a connect that failed to a host with only IPv6 addresses
 
 
 @dataclass(frozen=True)
@@ -202,6 +261,16 @@ class Throughput:
     projected_seconds: Optional[float] = None
     first_byte_seconds: Optional[float] = None  # from sending the request to the first body byte
     small: bool = False  # the default check's small Range: the rate is a floor, not a big download's speed
+
+    def rate_text(self) -> str:
+        return ("≥ " if self.small else "") + rate(self.bytes_per_second)
+
+
+KIND_LABEL = {
+    "pip-index": "pip index", "pip-extra-index": "pip extra index", "pip-find-links": "pip find-links",
+    "torch-index": "PyTorch index", "uv-index": "uv index", "uv-find-links": "uv find-links",
+    "conda-channel": "conda channel", "hf": "Hugging Face", "modelscope": "ModelScope", "url": "--url",
+}
 
 
 @dataclass(frozen=True)
@@ -224,16 +293,28 @@ class NetTarget:
     seconds: float = 0.0
     bytes_read: int = 0  # body bytes of every page and sample, all hops together
     unused: Optional[str] = None  # why a failure here blocks nothing (HF_HUB_OFFLINE=1)
+    pip_proxy_overridden: bool = False  # pip < 24.1: the environment's proxy won over pip's own proxy setting
 
     @property
     def failure(self) -> Optional[NetStep]:
         """The first step that failed: where reaching this target stopped."""
         return next((s for s in self.steps if not s.ok), None)
 
+    @property
+    def failed(self) -> bool:
+        """Reaching it failed, and that matters: not cut by the budget, not a crash of ours, and
+        used by an install (rules/network.py names the failure's code)."""
+        step = self.failure
+        return step is not None and step.problem not in ("budget", "crashed") and not self.unused
+
+    @property
+    def label(self) -> str:
+        return KIND_LABEL.get(self.kind, self.kind)
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    kind: str  # proxy-invalid, pip-config-invalid, ca-bundle-invalid, uv-config-invalid, condarc-invalid
+    kind: str  # a core.reasons.ConfigKind value: pip-config, index-url, proxy-url, ca-bundle, uv-config, condarc
     where: str  # the variable or file
     message: str
 
@@ -267,6 +348,26 @@ class NetworkFacts:
     wslconfig_path: Optional[str] = None
     full_sample: bool = False  # --speed: a throughput sample of up to 32 MiB per host, else about 1 MiB in all
     bytes_read: int = 0
+
+    def summary(self) -> str:
+        reached = [t for t in self.targets if t.failure is None]
+        failed = [t for t in self.targets if t.failed]
+        unused = [t for t in self.targets if t.unused and t.failure is not None]
+        unfinished = len(self.targets) - len(reached) - len(failed) - len(unused)  # cut by the budget: no verdict
+        parts = [f"{len(self.targets)} place(s) to fetch from: {len(reached)} reached"
+                 + (f", {len(failed)} failed" if failed else "")
+                 + (f", {len(unused)} unreachable but not used" if unused else "")
+                 + (f", {unfinished} not finished in the budget" if unfinished else "")]
+        rates = [t.throughput for t in self.targets if t.throughput and t.throughput.bytes_per_second]
+        if rates:
+            best = max(rates, key=lambda tp: tp.bytes_per_second or 0.0)
+            kind = next(t for t in self.targets if t.throughput is best).label
+            parts.append(f"{kind} {best.rate_text()}")
+        proxies = sorted({t.proxy for t in self.targets if t.proxy})
+        if proxies:
+            parts.append("via " + ", ".join(proxies))
+        parts.append(f"read {binary_size(self.bytes_read)}")
+        return " · ".join(parts + [f"{self.seconds:.1f} s of {self.budget_seconds:g} s"])
 
 
 def canonicalize_name(name: str) -> str:

@@ -1,35 +1,27 @@
 """A saved `envdoctor check --json` document back into Facts, so `fix --plan --from-json FILE`
 plans for a machine from its report (a colleague's laptop, a CI runner) without probing it.
 
-The document's `facts` are the dataclasses of facts.py written field by field (render/json_doc.py);
-this reads them back by the same type hints. Fields this version does not know are ignored (a newer
+The document's `facts` are each area's facts dataclass (core/areas.py names it) written field by field
+(render/json_doc.py); this reads them back by the same type hints. Fields this version does not know are ignored (a newer
 envdoctor wrote them); a wrong type stops loading with the field's path, never a traceback.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
+import sys
 import typing
 from typing import Any, Dict, Mapping
 
 from envdoctor.core import facts as facts_mod
-from envdoctor.core.results import Facts, ProbeResult
-
-AREAS = {
-    "platform": facts_mod.PlatformFacts,
-    "wsl": facts_mod.WslFacts,
-    "driver": facts_mod.DriverFacts,
-    "cuda": facts_mod.CudaToolkitFacts,
-    "python": facts_mod.PythonEnvFacts,
-    "torch": facts_mod.TorchRuntimeFacts,
-    "resources": facts_mod.ResourceFacts,
-    "model": facts_mod.ModelFacts,
-    "network": facts_mod.NetworkFacts,
-}
+from envdoctor.core.areas import area as area_entry
+from envdoctor.core.errors import InputError
+from envdoctor.core.results import Facts, ProbeResult, ProbeStatus
 
 
-class FactsFileError(ValueError):
+class FactsFileError(InputError, ValueError):
     """The file is not a `check --json` document this version can read; one line saying why."""
 
 
@@ -44,6 +36,9 @@ FORMATS = {
     (facts_mod.TorchBuild, "cuda"): (r"\d+\.\d+", "a CUDA version like 12.1"),
     (facts_mod.CudaToolkitFacts, "nvcc_version"): (r"\d+\.\d+", "a CUDA version like 12.6"),
 }
+
+
+STATUSES = {s.value for s in ProbeStatus}
 
 
 def load(path: str) -> Facts:
@@ -83,32 +78,35 @@ def from_document(doc: Any) -> Facts:
         if not isinstance(entry, dict) or not isinstance(entry.get("area"), str):
             raise FactsFileError(f"probes[{i}]: expected an object with an 'area'")
         area = entry["area"]
-        if area not in AREAS:
+        known = area_entry(area)
+        if known is None:
             continue
         status, seconds, error = entry.get("status", "error"), entry.get("seconds") or 0.0, entry.get("error")
-        if not isinstance(status, str) or not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
-                or not (error is None or isinstance(error, str)):
-            raise FactsFileError(f"probes[{i}] ({area}): status, seconds or error of the wrong type")
+        reason = entry.get("reason")
+        if not isinstance(status, str) or status not in STATUSES or not isinstance(seconds, (int, float)) \
+                or isinstance(seconds, bool) or not (error is None or isinstance(error, str)) \
+                or not (reason is None or isinstance(reason, str)):
+            raise FactsFileError(f"probes[{i}] ({area}): status, seconds, error or reason of the wrong type")
         raw = doc["facts"].get(area)
-        value = _read(AREAS[area], raw, area) if status == "ok" and raw is not None else None
+        gpus = raw.get("gpus") if area == "driver" and status == "ok" and isinstance(raw, dict) else None
+        if isinstance(gpus, list) and len(gpus) > facts_mod.MAX_GPUS:  # before reading each one
+            raise FactsFileError(f"{len(gpus)} GPUs: more than one machine has")
+        value = _read(known.facts_type, raw, area) if status == "ok" and raw is not None else None
         results[area] = ProbeResult(area, status if value is not None or status != "ok" else "error",
-                                    float(seconds), value, error)
+                                    float(seconds), value, error, reason=reason)
     if not results:
         raise FactsFileError("no probe of this envdoctor's areas in 'probes'")
-
-    driver = results.get("driver")
-    if driver is not None and driver.facts is not None and len(driver.facts.gpus) > facts_mod.MAX_GPUS:
-        raise FactsFileError(f"{len(driver.facts.gpus)} GPUs: more than one machine has")
     return Facts(results)
 
 
+@functools.lru_cache(maxsize=None)  # once per class, not once per GPU or package
 def _hints(cls: type) -> Dict[str, Any]:
     local = {}
     if cls is facts_mod.ModelFacts:  # facts.py names ModelShape only under TYPE_CHECKING; fit.py is slow to import
         from envdoctor.fit.calc import ModelShape
 
         local["ModelShape"] = ModelShape
-    return typing.get_type_hints(cls, vars(facts_mod), local)
+    return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]), local)
 
 
 def _read(tp: Any, value: Any, where: str) -> Any:

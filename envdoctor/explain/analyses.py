@@ -10,6 +10,7 @@ import re
 from typing import Dict, List, Optional
 
 from envdoctor.core.results import Finding
+from envdoctor.core.units import megabytes
 from envdoctor.explain import downloads
 from envdoctor.explain.types import Diagnosis, LogLine
 from envdoctor.messages import Msg
@@ -21,6 +22,7 @@ REQUIREMENTS = re.compile(r"-r (\S+)")
 CODES = {
     "download-slow": ("network", "A large download ran below 1 MB/s and timed out: the line is slow, not stalled"),
     "torch-unpinned-in-build": ("environment", "A build step downloads an unpinned torch that vLLM does not use"),
+    "gpu-memory-in-use": ("resources", "CUDA ran out of memory while another process held much of the GPU"),
 }
 
 
@@ -31,6 +33,9 @@ def apply(found: List[Diagnosis], groups: Dict[str, list], markers: Dict[str, li
         if d.finding.code in downloads.CODES:
             d = _download(d, groups.get(d.finding.code, []))
         out.append(d)
+    out = [_oom_other_process(d) if d.finding.code == "cuda-out-of-memory" else d for d in out]
+    if "shell-proxy" in markers:
+        out = [_daemon_ignores_shell_proxy(d, markers["shell-proxy"]) for d in out]
     out.extend(_unpinned_torch(groups, values, matrices))
     if "docker" in markers:
         out = [_docker_build(d, markers, values, out) if d.role == "cause" and d.category == "network" else d
@@ -53,10 +58,6 @@ def _first_download(matches) -> Optional[tuple]:
     return next(((m, m.download) for m in matches if m.download is not None), None)
 
 
-def _mb(value: float) -> str:
-    return f"{value:.1f} MB"
-
-
 def _download(d: Diagnosis, matches) -> Diagnosis:
     hit = _first_download(matches)
     if hit is None:
@@ -69,13 +70,13 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     if ctx.progress_text is not None:
         evidence.append(Msg("explain.evidence.line", line=m.line - ctx.progress_lines_back, text=ctx.progress_text.strip()))
     if ctx.average_mb_s is not None:
-        evidence.append(Msg("explain.download.average", done=_mb(ctx.done_mb),
+        evidence.append(Msg("explain.download.average", done=megabytes(ctx.done_mb),
                             seconds=f"{ctx.progress_at - ctx.started_at:.1f}", rate=f"{ctx.average_mb_s:.1f}"))
-    done = Msg("explain.download.done", done=_mb(ctx.done_mb), size=ctx.size_text, percent=f"{ctx.percent:.0f}") \
+    done = Msg("explain.download.done", done=megabytes(ctx.done_mb), size=ctx.size_text, percent=f"{ctx.percent:.0f}") \
         if ctx.done_mb is not None else ""
     rate = f"{ctx.rate_mb_s:.1f} MB/s" if ctx.rate_mb_s is not None else None
     eta = Msg("explain.download.eta", eta=ctx.eta) if ctx.eta else ""
-    lost = Msg("explain.download.lost", done=_mb(ctx.done_mb)) if ctx.done_mb else ""
+    lost = Msg("explain.download.lost", done=megabytes(ctx.done_mb)) if ctx.done_mb else ""
     title: str
     why: str
     if code == "download-slow":
@@ -86,12 +87,89 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
         why = Msg("download-stalled.why", rate=Msg("download-stalled.rate", rate=rate) if rate else "", eta=eta, lost=lost)
     else:
         title = Msg("explain.download.other", title=f.title, what=what, size=ctx.size_text,
-                    done=Msg("explain.download.done.comma", done=_mb(ctx.done_mb), size=ctx.size_text,
+                    done=Msg("explain.download.done.comma", done=megabytes(ctx.done_mb), size=ctx.size_text,
                              percent=f"{ctx.percent:.0f}") if ctx.done_mb is not None else "")
         why = f.why
     notes = f.notes + (Msg("explain.note.pip-resume", url=PIP_NEWS),)
     finding = dataclasses.replace(f, code=code, title=title, why=why, evidence=tuple(evidence) + f.evidence,
                                   notes=notes)
+    return dataclasses.replace(d, finding=finding)
+
+
+# torch's out-of-memory message, old and new: the GPU's total, what is free, and what this process
+# holds (reserved by PyTorch; or, newer, all of this process's memory). The rest is another process's.
+SIZE = r"([\d.]+) ([KMG])i?B"
+OOM_OLD = re.compile(rf"\(GPU \d+; {SIZE} total capacity; .*?; {SIZE} free; {SIZE} reserved in total by PyTorch\)")
+OOM_NEW = re.compile(rf"has a total capacity of {SIZE} of which {SIZE} is free\..*?this process has {SIZE} memory in use")
+OTHER_SHARE = 0.25  # of the GPU held elsewhere: more than a CUDA context and stray buffers
+GIB = {"K": 1 / 2 ** 20, "M": 1 / 1024, "G": 1.0}
+
+
+def _gib(number: str, unit: str) -> float:
+    return float(number) * GIB[unit]
+
+
+def _oom_other_process(d: Diagnosis) -> Diagnosis:
+    """CUDA ran out of memory because another process holds much of the GPU: the numbers in
+    torch's message say so (total - free - this process's share)."""
+    texts = [d.line.text] + [line.text for line in d.context]
+    for text in texts:
+        m = OOM_OLD.search(text)
+        if m:
+            total, free, mine = _gib(*m.group(1, 2)), _gib(*m.group(3, 4)), _gib(*m.group(5, 6))
+            break
+        m = OOM_NEW.search(text)
+        if m:
+            total, free, mine = _gib(*m.group(1, 2)), _gib(*m.group(3, 4)), _gib(*m.group(5, 6))
+            break
+    else:
+        return d
+    other = total - free - mine
+    if other < OTHER_SHARE * total or other < 1.0:
+        return d
+    f = d.finding
+    finding = dataclasses.replace(
+        f, code="gpu-memory-in-use",
+        title=f"The GPU ran out of memory because something else holds {other:.1f} GiB of its {total:.1f} GiB",
+        evidence=(f"torch's message: {total:.1f} GiB total, {free:.2f} GiB free, {mine:.1f} GiB held by this process: "
+                  f"{other:.1f} GiB belong to other processes (or another vLLM still running)",) + f.evidence,
+        why="Memory another process holds (a second vLLM, a notebook kernel, the desktop under WSL) is not free to "
+            "this one; vLLM sizes its KV cache from gpu_memory_utilization of the whole GPU, so it asks for more "
+            "than is left.",
+        fix=("nvidia-smi",) + tuple(x for x in f.fix if x != "nvidia-smi"),
+        notes=("Stop the process nvidia-smi lists, or lower --gpu-memory-utilization to what is free "
+               f"(about {max(free + mine, 0.0) / total:.2f} of this GPU).",) + f.notes)
+    return dataclasses.replace(d, finding=finding)
+
+
+DAEMON = re.compile(r"error response from daemon", re.IGNORECASE)
+DOCKER_PROXY_DOCS = "https://docs.docker.com/engine/daemon/proxy/"
+
+
+def _daemon_ignores_shell_proxy(d: Diagnosis, proxy_lines) -> Diagnosis:
+    """The shell sets http(s)_proxy, then the docker daemon cannot reach a registry: the daemon
+    is a service started without that shell's environment, so it never used the proxy."""
+    if d.role != "cause" or d.category != "network" or not DAEMON.search(d.line.text):
+        return d
+    first = proxy_lines[0]
+    if first.line > d.line.number:
+        return d
+    f = d.finding
+    finding = dataclasses.replace(
+        f, code="proxy-env-mismatch",
+        title="The docker daemon did not use the proxy this shell sets, so it could not reach the registry",
+        evidence=(f"line {first.line}: the shell sets {first.groups.get('var') or 'a proxy variable'} "
+                  "(value not shown)",) + f.evidence,
+        why="`docker pull` and `docker login` only ask the daemon, a system service started without your shell's "
+            "environment: http_proxy / https_proxy exported in the shell reach the docker client, not dockerd, so "
+            "the daemon tries the registry directly and times out behind the proxy.",
+        fix=("sudo mkdir -p /etc/systemd/system/docker.service.d",
+             "printf '[Service]\\nEnvironment=\"HTTPS_PROXY=<proxy URL>\" \"HTTP_PROXY=<proxy URL>\"\\n' | "
+             "sudo tee /etc/systemd/system/docker.service.d/http-proxy.conf",
+             "sudo systemctl daemon-reload && sudo systemctl restart docker"),
+        notes=("Docker 23 and later also read \"proxies\" from /etc/docker/daemon.json; Docker Desktop takes the proxy "
+               "in Settings > Resources > Proxies.",) + f.notes,
+        docs=DOCKER_PROXY_DOCS)
     return dataclasses.replace(d, finding=finding)
 
 

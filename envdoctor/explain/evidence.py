@@ -86,6 +86,18 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("other", 7, r"repositorynotfounderror|repository not found|huggingface\.co/none/|"
                  r"greater than the derived max_model_len|longer than the maximum model length"),
     ("build", 7, r"unsupported gnu version|gcc versions? later than|host compiler"),
+    # Windows' own error texts, in English and as a Chinese Windows prints them inside Python's
+    # exceptions ([WinError 10054] 远程主机强迫关闭了一个现有的连接), and the Chinese of
+    # gcc, git and glibc under a zh_CN locale.
+    ("network", 6, r"connection(?:reset|refused|aborted)error|forcibly closed|actively refused|failed to respond|"
+                   r"unreachable network|远程主机强迫关闭|积极拒绝|没有正确答复|连接尝试失败|无法连接的网络|"
+                   r"连接超时|连接被拒绝|网络不可达|域名解析暂时失败|未知的名称或服务"),
+    ("resources", 7, r"paging file is too small|页面文件太小|磁盘空间不足|设备上没有空间|内存不足"),
+    ("environment", 6, r"找不到指定的模块|找不到指定的程序|specified (?:module|procedure) could not be found"),
+    ("other", 5, r"通常每个套接字地址|only one usage of each socket address"),
+    ("build", 6, r"致命错误|编译中断"),
+    # A package manager that cannot find the NVIDIA container toolkit: its repository is not set up.
+    ("docker", 6, r"(?:unable to locate package|无法定位软件包|没有可用软件包|no package) nvidia-container"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -106,7 +118,8 @@ CONTEXT = {"docker": "docker", "pip-build": "build", "wsl": "wsl", "vllm-log": "
 CONTEXT_WEIGHT = 2
 GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 # A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.
-HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b)")
+HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b|"
+                      r"(?:致命)?错误[：:])")
 HEADLINE_FACTOR = 2
 WEAK = 0.5  # a gated line without an error word
 STRONG = 6  # the weight of a class's specific words
@@ -156,7 +169,10 @@ SUMMARY = {
 CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
                 r"no such host|nameresolutionerror|dns", "dns-failure"),
-    ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054", "connection-reset"),
+    ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054|远程主机强迫关闭",
+     "connection-reset"),
+    ("network", r"(?:winerror|errno) 10051|unreachable network|无法连接的网络|network is unreachable|网络不可达", "network-unreachable"),
+    ("network", r"(?:winerror|errno) 10060|failed to respond|没有正确答复|连接尝试失败", "tcp-blocked"),
     ("network", r"eof occurred in violation|unexpected_eof|ssleoferror|sslzeroreturn", "tls-connection-eof"),
     ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
     ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
@@ -172,12 +188,13 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache", "kv-cache-too-small-for-context"),
     ("resources", r"kv cache", "kv-cache-no-memory"),
     ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
+    ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
     ("environment", r"not compiled with cuda", "torch-cpu-build-on-gpu-machine"),
     ("environment", r"bfloat16|\bbf16\b", "bf16-unsupported"),
     ("environment", r"ssl module is not available", "python-ssl-module-missing"),
     ("environment", r"ijit_notifyevent", "mkl-too-new-for-torch"),
-    ("environment", r"winerror 126|error loading .*\.dll", "torch-windows-dll-missing"),
+    ("environment", r"winerror 126|error loading .*\.dll|dll load failed|找不到指定的模块", "torch-windows-dll-missing"),
     ("environment", r"was built for|can't load c\+\+/cuda extensions", "extension-torch-mismatch"),
     ("environment", r"cannot import name .* from 'transformers'", "transformers-too-old"),
     ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)", "gpu-compute-capability-too-low"),
@@ -204,7 +221,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("build", r"cuda compiler|cmake_cuda_compiler", "cmake-cuda-compiler-unknown"),
     ("build", r"microsoft visual c\+\+|msvc", "msvc-build-tools-missing"),
     ("build", r"'ninja'|ninja is required", "ninja-missing"),
-    ("docker", r"could not select device driver", "nvidia-container-toolkit-missing"),
+    ("docker", r"could not select device driver|(?:unable to locate package|无法定位软件包|没有可用软件包|no package) "
+               r"nvidia-container", "nvidia-container-toolkit-missing"),
     ("docker", r"cannot connect to the docker daemon|is the docker daemon running", "docker-daemon-not-running"),
     ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
     ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
@@ -216,7 +234,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("wsl", r"pin_memory", "wsl-pin-memory-off"),
     ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
     ("wsl", r"/usr/lib/wsl.*libcuda|libcuda.*/usr/lib/wsl", "wsl-libcuda-not-on-loader-path"),
-    ("other", r"address already in use|bind: |only one usage of each socket address", "port-in-use"),
+    ("other", r"address already in use|bind: |only one usage of each socket address|(?:winerror|errno) 10048|通常每个套接字地址",
+     "port-in-use"),
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
     ("other", r"longer than the maximum model length", "prompt-longer-than-max-model-len"),
     ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),
@@ -224,7 +243,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
     ("other", r"chat template", "model-without-chat-template"),
     ("other", r"trust_remote_code", "trust-remote-code-required"),
-    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home)", "hf-cache-not-writable"),
+    # the hub cache's own layout (hub/models--org--name) names it wherever HF_HOME points
+    ("other", r"permission denied.*(?:\.cache|huggingface|hf_home|hf_hub|/hub/(?:models|datasets)--)", "hf-cache-not-writable"),
     ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
 )
 # Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.
@@ -236,11 +256,14 @@ _HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code
 
 
 def code_hint(cls: str, texts: Sequence[str]) -> Optional[str]:
-    """The finding code the first of `texts` that names the problem of class `cls` gives."""
+    """The finding code the first of `texts` that names the problem of class `cls` gives. A
+    connection failure is the hub's when any of the texts names the hub: a Windows socket error
+    (WinError 10060) is printed a few lines above the line that says which host it was."""
+    hub = any(HUB.search(text) for text in texts)
     for text in texts:
         for hint_cls, pattern, code in _HINTS:
             if hint_cls == cls and pattern.search(text):
-                return HUB_CODES.get(code, code) if HUB.search(text) else code
+                return HUB_CODES.get(code, code) if hub else code
     return None
 _TOOLS = [(re.compile(pattern, re.IGNORECASE), cls, name) for pattern, cls, name in TOOLS]
 

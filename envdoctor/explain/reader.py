@@ -1,6 +1,7 @@
 """Read a log as a stream of byte chunks that end on a line break, in bounded memory.
 
-Handles what real pasted logs contain: gzip, UTF-16 (PowerShell's `>` writes it), a UTF-8
+Handles what real pasted logs contain: gzip, UTF-16 (PowerShell's `>` writes it), GBK (cmd.exe
+on a Chinese Windows, also what WSL interop passes on from Windows programs), a UTF-8
 BOM, ANSI colour codes, CRLF, `\\r` progress bars, binary junk and invalid UTF-8. Cleaning is
 done per line, and only for the few lines that are shown or matched: the scanner works on
 raw bytes, which is what keeps a 100 MB log within seconds.
@@ -17,6 +18,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, List, Optional
+from envdoctor.core.errors import InputError
 
 CHUNK = 4 << 20
 MAX_LINE = 1 << 20  # a "line" longer than this is cut (a progress bar that never ends)
@@ -34,22 +36,66 @@ NUL_SHARE = 0.005
 
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Chinese characters and the full-width punctuation Chinese text uses (，。：).
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+CHINESE_SHARE = 0.8
+GBK_SHARE = 0.5  # of a sample's non-ASCII characters that are not UTF-8, for the whole log to be GBK
 
 
-class LogInputError(Exception):
+class LogInputError(InputError):
     """The input cannot be read as a log; the message says why in one line."""
 
 
 def clean_line(raw: bytes) -> str:
     """One line as a person would have seen it: decoded leniently, colour codes gone, and of
     a `\\r` progress bar only its last state."""
-    text = raw.decode("utf-8", "replace")
+    text = _decode(raw)
     if "\x1b" in text:
         text = ANSI.sub("", text)
     if "\r" in text:
         parts = [p for p in text.split("\r") if p.strip()]
         text = parts[-1] if parts else ""
     return CONTROL.sub("", text).rstrip()
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8; else the Chinese code page (GBK / GB18030) when the line is clean in it, as a line
+    that cmd.exe or a Windows program printed on a Chinese Windows is (WSL interop hands such
+    output on as it is); else UTF-8 with replacement characters."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+    return text if _chinese_share(text) >= CHINESE_SHARE else raw.decode("utf-8", "replace")
+
+
+def _chinese_share(text: str) -> float:
+    """How much of the text's non-ASCII is Chinese characters and CJK punctuation."""
+    wide = [ch for ch in text if ord(ch) > 127]
+    if len(wide) < 2:
+        return 0.0
+    return sum(1 for ch in wide if CJK.match(ch)) / len(wide)
+
+
+def _gb18030(sample: bytes) -> bool:
+    """A sample that is mostly not UTF-8 but is clean GB18030 text with Chinese in it: a log saved
+    by cmd.exe or PowerShell 5 on a Chinese Windows (code page 936). A UTF-8 log with a few GBK
+    lines in it (a Windows program's output under WSL) stays UTF-8: those lines are decoded one
+    by one (_decode)."""
+    if sample.isascii():
+        return False
+    wide = [ch for ch in sample.decode("utf-8", "replace") if ord(ch) > 127]
+    if wide.count("\ufffd") < GBK_SHARE * len(wide):
+        return False
+    try:
+        text = codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return _chinese_share(text) >= CHINESE_SHARE
 
 
 def _junk_share(sample: bytes) -> float:
@@ -77,7 +123,7 @@ def _utf16(sample: bytes) -> Optional[str]:
 
 
 class _Transcoder:
-    """Presents a UTF-16 stream as UTF-8 bytes (only read() is needed)."""
+    """Presents a UTF-16 or GB18030 stream as UTF-8 bytes (only read() is needed)."""
 
     def __init__(self, raw: BinaryIO, encoding: str) -> None:
         self._raw = raw
@@ -182,7 +228,7 @@ def open_log(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Optional[Bina
     sample = _peek(source.stream, SAMPLE)
     if not sample:
         raise LogInputError(f"{source.name} is empty: nothing to explain")
-    encoding = _utf16(sample)
+    encoding = _utf16(sample) or ("gb18030" if _gb18030(sample) else None)
     if encoding:
         source.stream = _Transcoder(source.stream, encoding)  # type: ignore[assignment]
         source.notes.append(f"decoded from {encoding.upper()}")

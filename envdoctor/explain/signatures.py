@@ -33,7 +33,8 @@ CLASSES: Dict[str, str] = {
 # step, pip's generic "ERROR: Exception:"); context: worth knowing, not why it failed;
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
-MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log", "torch-extension-build")
+MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log", "torch-extension-build",
+           "shell-proxy")
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
 # existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
@@ -45,13 +46,19 @@ GATES = ("error", "timed out", "warn", "killed", "fail", "fatal", "denied", "com
 # progress bars and repeated lines, searched for GATES and ERROR_WORDS only.
 RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "trust_remote_code",
               "must be divisible", "undefined symbol", "unknown flag", "too old", "flash", "reserved for kv cache",
-              "\u2500\u25b6")  # uv's "╰─▶" before each cause of an error
+              "\u2500\u25b6",  # uv's "╰─▶" before each cause of an error
+              "microsoft-standard",
+              "_proxy=")  # a shell setting http(s)_proxy: the docker daemon does not read it  # a WSL 2 kernel string (4.19 kernels lack the "-WSL2" suffix)
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
 ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "cannot ")
 RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exception", "invalid", "refused",
-                    "could not", "couldn't", "abort")
+                    "could not", "couldn't", "abort",
+                    # The same words in Chinese, as Windows, gcc, git and glibc print them under a
+                    # Chinese locale (error, failed, cannot, refused, not found, not a command, too
+                    # little, too small, timed out, none available).
+                    "错误", "失败", "无法", "拒绝", "找不到", "不是内部或外部命令", "不足", "太小", "超时", "没有可用")
 # Template names filled from what the whole log (and --vllm) says, besides a pattern's groups,
 # and names derived from a group: {cuda_from_int} is CUDA "11.4" for a group cuda_int=11040.
 CONTEXT_NAMES = ("vllm_version", "pip", "model", "build_package")

@@ -30,6 +30,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from envdoctor.core import units
+
 GiB = 1024 ** 3
 MiB = 1024 ** 2
 
@@ -506,7 +508,8 @@ def smoke_options(p: FitPlan) -> str:
 
 
 def gib(n: float) -> str:
-    return f"{n / GiB:.2f} GiB"
+    """The fit arithmetic's GiB, with 2 places: the KV cache left is often a fraction of one."""
+    return units.gib(n, 2)
 
 
 # --- vLLM's own figures, read back from its start-up log ----------------------------------------

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from envdoctor.fit.calc import QUANT_METHODS, ModelShape
 from envdoctor.compat.tables import Matrices, ModelSpec, ModelVariant
+from envdoctor.core.errors import UsageError
 
 # Model types whose config omits tie_word_embeddings when the embeddings are tied (their
 # transformers config class defaults it to True); every other type here defaults to False.
@@ -34,11 +35,11 @@ EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts")
 EXPERTS_PER_TOKEN_KEYS = ("num_experts_per_tok", "moe_top_k", "num_experts_per_token")
 
 
-class ModelNotFound(Exception):
+class ModelNotFound(UsageError):
     """The model is nowhere we may look; the message says where we looked and what to pass."""
 
 
-class ModelConfigError(Exception):
+class ModelConfigError(UsageError):
     """A config.json that cannot be read or lacks what the estimate needs."""
 
 

@@ -11,6 +11,7 @@ from envdoctor.fit import calc as fit
 from envdoctor.core.facts import Gpu as GpuFact
 from envdoctor.compat.tables import Matrices
 from envdoctor.fit.model_config import variants_for
+from envdoctor.core.errors import UsageError
 
 # vLLM's V1 engine (chunked prefill always on) is the default from 0.8.0 (vllm-project/vllm#15064,
 # docs/source/getting_started/v1_user_guide.md "V1 is now enabled by default").
@@ -32,7 +33,7 @@ IDLE_NOTE = ("free memory not measured: assumed the card is idle. A desktop, WSL
              "process may hold some; run `envdoctor fit` on the machine, or pass --free GB")
 
 
-class UnknownGpu(Exception):
+class UnknownGpu(UsageError):
     """The GPU a person named is not in gpus.csv; the message says what to pass instead."""
 
 

@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from envdoctor.fix.resolve import Resolution, Stack
+from envdoctor.core.errors import UsageError
 from envdoctor.messages import Msg
+from envdoctor.rules.base import cuda_tuple
+
+if TYPE_CHECKING:
+    from envdoctor.compat.tables import Matrices
 
 RESUME_PIP = "25.1"  # the first pip with --resume-retries
 PLAN_PIP = "25.3"  # ... and the first whose --dry-run reads metadata only
 PIP_TIMEOUT, PIP_RETRIES = "60", "10"
 CONSTRAINTS = "envdoctor-constraints.txt"
 ENV_TOOLS = ("venv", "conda", "uv")
+PLAIN_IMAGE, PLAIN_PYTHON = "ubuntu:22.04", "3.10"  # Ubuntu 22.04's python3 is 3.10
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class BaseImage:
+    """The container image a Dockerfile of this plan starts FROM, and why that one."""
+
+    image: str
+    python: str  # the python3 the image brings
+    why: str
+    cuda: bool = True  # False: no CUDA image fits, a plain Ubuntu (the wheels bring their CUDA runtime)
+
+
+@dataclass(frozen=True)
 class Plan:
     resolution: Resolution
     env: str  # the new environment's directory
@@ -72,6 +88,7 @@ class Plan:
     steps: Tuple[Step, ...]
     pip_flags: Tuple[str, ...]
     next_steps: Tuple[str, ...] = ()
+    base_image: Optional[BaseImage] = None
 
     @property
     def stack(self) -> Stack:
@@ -92,7 +109,7 @@ def _py(code: str) -> str:
     return code.replace("'", '"')
 
 
-class PlanProblem(ValueError):
+class PlanProblem(UsageError, ValueError):
     """The plan cannot be made as asked (one line; a usage error)."""
 
 
@@ -115,8 +132,38 @@ def has_resume_retries(python: str) -> bool:
     return tuple(int(p) for p in python.split(".")) >= (3, 9)
 
 
+def _cuda(text: str) -> Tuple[int, int]:
+    version = cuda_tuple(text)
+    assert version is not None, f"cuda_images.csv: {text!r} (checked when the table loads)"
+    return version
+
+
+def base_image(resolution: Resolution, stack: Stack, m: Matrices) -> BaseImage:
+    """The newest CUDA image at or below both the stack's CUDA and the driver's: nvidia/cuda images set
+    NVIDIA_REQUIRE_CUDA=cuda>=X.Y and the NVIDIA container runtime refuses to start them on an older
+    driver (matrices/cuda_images.csv). The wheels bring their own CUDA runtime, so the image's CUDA only
+    has to be one the driver accepts."""
+    need = cuda_tuple(stack.driver.cuda)
+    assert need is not None, "a resolved stack names its CUDA"
+    cap = need
+    driver_cuda = cuda_tuple(resolution.target.driver_cuda)
+    if driver_cuda is not None and driver_cuda < cap:
+        cap = driver_cuda
+    rows = [r for r in m.table("cuda_images") if _cuda(r.cuda) <= cap and _cuda(r.cuda)[0] == need[0]]
+    if not rows:
+        return BaseImage(PLAIN_IMAGE, PLAIN_PYTHON, f"no CUDA {need[0]}.x base image in envdoctor's data at or below "
+                                                   f"CUDA {'.'.join(map(str, cap))}", cuda=False)
+    row = max(rows, key=lambda r: _cuda(r.cuda))
+    t = resolution.target
+    why = (f"CUDA {row.cuda}: driver {t.driver} runs it" if t.driver else
+           f"CUDA {row.cuda}: the stack's CUDA; the host driver must run it")
+    return BaseImage(row.image, row.python, why)
+
+
 def make_plan(resolution: Resolution, env: str, env_tool: str, index_url: Optional[str] = None,
-              torch_index_url: Optional[str] = None, model: Optional[str] = None) -> Plan:
+              torch_index_url: Optional[str] = None, model: Optional[str] = None,
+              matrices: Optional[Matrices] = None) -> Plan:
+    """`matrices` (the shipped tables when None) gives the container base image."""
     stack = resolution.stack
     if stack is None:
         raise PlanProblem("no working stack to plan")
@@ -136,7 +183,11 @@ def make_plan(resolution: Resolution, env: str, env_tool: str, index_url: Option
         from envdoctor.fit.calc import smoke_options
     smoke = f"envdoctor run-smoke --python {py}" + (
         f" {smoke_options(fits)}" if fits is not None else f" --model {model}" if model else "")
-    return Plan(resolution, env, env_tool, steps, flags, (smoke,))
+    if matrices is None:
+        from envdoctor.compat.tables import Matrices
+
+        matrices = Matrices()
+    return Plan(resolution, env, env_tool, steps, flags, (smoke,), base_image(resolution, stack, matrices))
 
 
 def _driver_step(resolution: Resolution, stack: Stack) -> Step:

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from envdoctor.fit.calc import FitPlan, ModelShape
 
 from envdoctor.compat.judge import NVIDIA_DRIVERS  # noqa: E402,F401 - re-exported
+from envdoctor.core.errors import UsageError
 
 
-class UsageProblem(ValueError):
+class UsageProblem(UsageError, ValueError):
     """A wish that cannot be understood (exit code 4): one line naming the option."""
 
 
@@ -216,7 +217,7 @@ def parse_cc(text: str) -> str:
 # --- the target machine ----------------------------------------------------------------------
 
 def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
-    platform, driver, env = facts.get("platform"), facts.get("driver"), facts.get("python")
+    platform, driver, env = facts.platform, facts.driver, facts.python
     if platform is None:
         os_name, machine = "unknown", "x86_64"
     else:
@@ -242,11 +243,11 @@ def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
     if env is not None:
         t = replace(t, python=".".join(env.version.split(".")[:2]), python_kind=env.kind, python_prefix=env.prefix,
                     pip=env.pip_version)
-        runtime = facts.get("torch")
+        runtime = facts.torch
         if env.torch is not None and env.torch.cuda and runtime is not None and runtime.arch_list:
             public = env.torch.version.split("+")[0]
             t = replace(t, observed_archs=((public, env.torch.cuda, tuple(runtime.arch_list)),))
-    toolkit = facts.get("cuda")
+    toolkit = facts.cuda
     if toolkit is not None and toolkit.nvcc_version:
         t = replace(t, toolkit=toolkit.nvcc_version)
     return _overrides(t, wishes, m)

@@ -15,9 +15,26 @@ import signal
 import sys
 from typing import Any, Dict, List, Optional, Protocol
 
+from envdoctor.core.reasons import DriverReason
+
 
 class NvmlUnavailable(Exception):
-    """NVML could not be used; the message says why in one line."""
+    """NVML could not be used; the message says why in one line, `reason` as a value."""
+
+    def __init__(self, message: str, reason: DriverReason = DriverReason.FAILED) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _reason(nv: Any, exc: Exception) -> DriverReason:
+    """pynvml raises one NVMLError subclass per NVML return code; `value` is the code."""
+    value = getattr(exc, "value", None)
+    if value is not None and value == getattr(nv, "NVML_ERROR_LIBRARY_NOT_FOUND", None):
+        return DriverReason.ABSENT
+    if value is not None and value in (getattr(nv, "NVML_ERROR_DRIVER_NOT_LOADED", None),
+                                       getattr(nv, "NVML_ERROR_LIB_RM_VERSION_MISMATCH", None)):
+        return DriverReason.NOT_LOADED
+    return DriverReason.FAILED
 
 
 class NvmlReader(Protocol):
@@ -52,11 +69,11 @@ def _read_nvml() -> Dict[str, Any]:
     try:
         import pynvml as nv  # provided by nvidia-ml-py
     except ImportError as exc:
-        raise NvmlUnavailable(f"nvidia-ml-py is not importable: {exc}") from None
+        raise NvmlUnavailable(f"nvidia-ml-py is not importable: {exc}", DriverReason.ABSENT) from None
     try:
         nv.nvmlInit()
     except nv.NVMLError as exc:
-        raise NvmlUnavailable(f"NVML: {exc}") from None
+        raise NvmlUnavailable(f"NVML: {exc}", _reason(nv, exc)) from None
     try:
         cuda: Optional[int]
         try:
@@ -84,7 +101,7 @@ def _read_nvml() -> Dict[str, Any]:
         return {"driver_version": _text(nv.nvmlSystemGetDriverVersion()),
                 "cuda_driver_version": cuda, "gpus": gpus}
     except nv.NVMLError as exc:
-        raise NvmlUnavailable(f"NVML: {exc}") from None
+        raise NvmlUnavailable(f"NVML: {exc}", _reason(nv, exc)) from None
     finally:
         try:
             nv.nvmlShutdown()
@@ -103,14 +120,22 @@ _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from envdoctor.machine.nv
 
 
 def child_main() -> None:
-    """In the child: one JSON line, {"snapshot": ...} or {"error": "..."}."""
+    """In the child: one JSON line, {"snapshot": ...} or {"error": "...", "reason": "..."}."""
     try:
         out: Dict[str, Any] = {"snapshot": _read_nvml()}
     except NvmlUnavailable as exc:
-        out = {"error": str(exc)}
+        out = {"error": str(exc), "reason": exc.reason.value}
     except Exception as exc:  # noqa: BLE001 - any failure of the library is a one-line reason
         out = {"error": f"NVML: {type(exc).__name__}: {exc}"}
     sys.stdout.write(json.dumps(out) + "\n")
+
+
+def reason_of(answer: Dict[str, Any]) -> DriverReason:
+    """The reason an answer (the child's, or a recorded nvml.json) gives; failed when it names none."""
+    try:
+        return DriverReason(answer.get("reason", DriverReason.FAILED.value))
+    except ValueError:
+        return DriverReason.FAILED
 
 
 def _crash(returncode: int) -> str:
@@ -128,7 +153,7 @@ class SystemNvml:
 
         if sys.platform.startswith("linux") and not any(os.path.exists(p) for p in DRIVER_MARKS):
             raise NvmlUnavailable("NVML library not found: no NVIDIA driver (no /dev/nvidiactl, "
-                                  "/proc/driver/nvidia or WSL GPU)")
+                                  "/proc/driver/nvidia or WSL GPU)", DriverReason.ABSENT)
         package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         result = SubprocessRunner().run([sys.executable, "-c", _CHILD, package_parent], timeout)
         if result.status == "timeout":
@@ -142,6 +167,6 @@ class SystemNvml:
         if isinstance(answer, dict) and isinstance(answer.get("snapshot"), dict):
             return answer["snapshot"]
         if isinstance(answer, dict) and isinstance(answer.get("error"), str):
-            raise NvmlUnavailable(answer["error"][:300])
+            raise NvmlUnavailable(answer["error"][:300], reason_of(answer))
         raise NvmlUnavailable(_crash(result.returncode) if result.returncode else
                               f"NVML could not be read: {result.describe()}")

@@ -3,7 +3,7 @@
 A fixture directory holds:
   machine.json   {"host": {...}, "env": {...}, "disk": {mount: {"total", "free"}}, "options": {"python": ...}}
   commands.json  [{"argv": [...], "status": "ok", "returncode": 0, "stdout": "", "stderr": ""}]
-  nvml.json      {"snapshot": {...}} | {"error": "..."} | {"timeout": true}
+  nvml.json      {"snapshot": {...}} | {"error": "...", "reason": "absent"|"not-loaded"|...} | {"timeout": true}
   root/          the files probes read, at their machine paths (/proc/version -> root/proc/version)
 
 `envdoctor check --record DIR` writes one; `--replay DIR` (and the tests) read one. The
@@ -18,7 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from envdoctor.machine.context import Context, Host
 from envdoctor.machine.fs import READ_LIMIT, DiskUsage, RootedFS
-from envdoctor.machine.nvml import NvmlUnavailable
+from envdoctor.core.reasons import DriverReason
+from envdoctor.machine.nvml import NvmlUnavailable, reason_of
 from envdoctor.machine.runner import CommandResult, SubprocessRunner
 
 CHILD_SCRIPTS = ("env_child.py", "torch_child.py")
@@ -69,7 +70,9 @@ class ReplayNvml:
             raise TimeoutError(f"NVML gave no answer in {timeout:.1f} s")
         if "snapshot" in self._data:
             return self._data["snapshot"]
-        raise NvmlUnavailable(self._data.get("error", "NVML Shared Library Not Found"))
+        if "error" not in self._data:  # a fixture without nvml.json: a machine without NVML
+            raise NvmlUnavailable("no NVML in this fixture", DriverReason.ABSENT)
+        raise NvmlUnavailable(self._data["error"], reason_of(self._data))
 
 
 def _load_json(path: str, default: Any) -> Any:
@@ -188,7 +191,7 @@ class RecordingNvml:
             self.data = {"timeout": True}
             raise
         except NvmlUnavailable as exc:
-            self.data = {"error": str(exc)}
+            self.data = {"error": str(exc), "reason": exc.reason.value}
             raise
         self.data = {"snapshot": snapshot}
         return snapshot

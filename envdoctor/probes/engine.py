@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import traceback
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from envdoctor.machine.context import Context
@@ -23,7 +24,12 @@ class ProbeAbsent(Exception):
 
 
 class ProbeFailed(Exception):
-    """The probe could not read its facts; the message says why in one line."""
+    """The probe could not read its facts; the message says why in one line, `reason` (an enum of
+    core/reasons.py) says it to the rules."""
+
+    def __init__(self, message: str, reason: Optional[Enum] = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ProbeTimeout(ProbeFailed):
@@ -115,7 +121,8 @@ class ProbeRun:
             self.out_of_time = self.out_of_time or isinstance(exc, ProbeOutOfTime)
             result = ProbeResult(run.probe.area, "timeout", error=_reason(exc) or "")
         except ProbeFailed as exc:
-            result = ProbeResult(run.probe.area, "error", error=_reason(exc) or "")
+            result = ProbeResult(run.probe.area, "error", error=_reason(exc) or "",
+                                 reason=exc.reason.value if exc.reason is not None else None)
         except Exception as exc:  # noqa: BLE001 - a crash is a result, never a traceback
             result = ProbeResult(run.probe.area, "crashed", error=f"{type(exc).__name__}: {exc}",
                                  trace=traceback.format_exc())
@@ -123,7 +130,7 @@ class ProbeRun:
             if not run.final.is_set():  # else it already timed out; a late answer is dropped
                 seconds = round(max(0.0, ctx.clock() - run.started_at), 3)
                 run.result = ProbeResult(result.area, result.status, seconds, result.facts,
-                                         result.error, result.trace)
+                                         result.error, result.trace, result.reason)
                 run.final.set()
             self.changed.notify_all()
 

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from envdoctor.machine.context import Context
 from envdoctor.core.facts import ConfigProblem, NetStep, NetTarget, NetworkFacts, PythonEnvFacts
+from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import Facts
 from envdoctor.redact import Redactor
 from envdoctor.probes.net_config import (CaChoice, PipSettings, Setting, conda_channels, env_route,
@@ -148,7 +149,7 @@ def build_plan(ctx: Context, deps: Facts, pip: PipSettings, pip_version: Optiona
         """An index URL pip cannot even parse is a configuration problem, not a target to probe."""
         problem = _url_problem(setting.value)
         if problem:
-            problems.append(ConfigProblem("index-url-invalid", setting.source, f"{redact(setting.value)}: {problem}"))
+            problems.append(ConfigProblem(ConfigKind.INDEX_URL, setting.source, f"{redact(setting.value)}: {problem}"))
         return problem is None
 
     if not pip.no_index:
@@ -246,7 +247,7 @@ def proxy_facts(env, pip: PipSettings, redact) -> Tuple[Tuple[Tuple[str, str], .
     for where, value in candidates:
         _url, problem = parse_proxy(value)
         if problem:
-            problems.append(ConfigProblem("proxy-invalid", where, f"{redact(value)}: {problem}"))
+            problems.append(ConfigProblem(ConfigKind.PROXY_URL, where, f"{redact(value)}: {problem}"))
     return shown, conflicts, problems
 
 
@@ -298,7 +299,7 @@ def run(ctx: Context, deps: Facts, budget: float) -> NetworkFacts:
         if isinstance(item, TargetSpec) and item.ca not in contexts:
             contexts[item.ca] = tls_context(item.ca)
             if isinstance(contexts[item.ca], str) and any(urlsplit(p).scheme == "https" for p in item.pages):
-                problems.append(ConfigProblem("ca-bundle-invalid", item.ca.source, contexts[item.ca]))  # type: ignore[arg-type]
+                problems.append(ConfigProblem(ConfigKind.CA_BUNDLE, item.ca.source, contexts[item.ca]))  # type: ignore[arg-type]
 
     results: List[Optional[NetTarget]] = [i if isinstance(i, NetTarget) else None for i in plan.items]
     full = bool(ctx.options.get("speed"))

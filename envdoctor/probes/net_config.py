@@ -19,7 +19,9 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from envdoctor.machine.context import Context
+from envdoctor.machine.fs import RootedFS
 from envdoctor.core.facts import ConfigProblem, PipConfigFile
+from envdoctor.core.reasons import ConfigKind
 
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
 PROXY_DEFAULT_PORT = {"http": 80, "https": 443}
@@ -94,23 +96,28 @@ class PipSettings:
 
 
 def read_pip_settings(ctx: Context, prefix: Optional[str]) -> PipSettings:
+    """pip's effective options for `pip install` on the Context's machine."""
+    return pip_settings(ctx.env, ctx.host.system, ctx.fs, prefix)
+
+
+def pip_settings(env: Mapping[str, str], system: str, fs: RootedFS, prefix: Optional[str]) -> PipSettings:
     """pip's effective options for `pip install`: PIP_* variables over [install] over
     [global], each section from the last file that sets it (global < user < site <
-    PIP_CONFIG_FILE). A file that does not parse stops pip itself: it is a problem."""
-    env = ctx.env
+    PIP_CONFIG_FILE). A file that does not parse stops pip itself: it is a problem.
+    `prefix` is the environment whose pip runs (its site file)."""
     config_file = env.get("PIP_CONFIG_FILE")
-    levels = pip_config_files(env, ctx.host.system, prefix)
+    levels = pip_config_files(env, system, prefix)
     if config_file is not None:
         if config_file == os.devnull:
             levels = []  # pip loads no file at all
         else:
-            if ctx.fs.exists(config_file):  # then pip skips the user's files
+            if fs.exists(config_file):  # then pip skips the user's files
                 levels = [lv for lv in levels if lv[0] != "user"]
             levels.append(("PIP_CONFIG_FILE", config_file))
     files, problems = [], []
     sections: Dict[str, Dict[str, Setting]] = {"global": {}, "install": {}}
     for level, path in levels:
-        text = ctx.fs.read_text(path, limit=256 * 1024)
+        text = fs.read_text(path, limit=256 * 1024)
         files.append(PipConfigFile(path, level, text is not None))
         if text is None:
             continue
@@ -118,7 +125,7 @@ def read_pip_settings(ctx: Context, prefix: Optional[str]) -> PipSettings:
         try:
             parser.read_string(text, source=path)
         except configparser.Error as exc:
-            problems.append(ConfigProblem("pip-config-invalid", path, " ".join(str(exc).split())))
+            problems.append(ConfigProblem(ConfigKind.PIP_CONFIG, path, " ".join(str(exc).split())))
             continue
         for section in sections:
             if parser.has_section(section):
@@ -143,6 +150,7 @@ class ProxyChoice:
     no_proxy_match: Optional[str] = None  # the NO_PROXY entry that sends this URL direct
     problem: Optional[str] = None  # why the proxy URL cannot be used
     note: Optional[str] = None
+    env_wins: bool = False  # pip < 24.1: this environment proxy overrides pip's own proxy setting
 
 
 def env_proxies(env: Mapping[str, str]) -> Dict[str, Tuple[str, str]]:
@@ -256,7 +264,7 @@ def pip_route(url: str, env: Mapping[str, str], pip_proxy: Optional[Setting],
     if at_least(pip_version, (24, 1)) is False:
         from_env = env_route(url, env)
         if from_env.url or from_env.problem:
-            return ProxyChoice(from_env.url, from_env.source, problem=from_env.problem,
+            return ProxyChoice(from_env.url, from_env.source, problem=from_env.problem, env_wins=True,
                                note=f"pip {pip_version} lets {from_env.source} win over its own proxy "
                                     f"({pip_proxy.source}); pip 24.1 reversed that")
     return own
@@ -409,7 +417,7 @@ def read_uv_settings(ctx: Context) -> UvSettings:
             try:
                 values = _toml_values(text, path.endswith("pyproject.toml"))
             except ValueError as exc:
-                problems.append(ConfigProblem("uv-config-invalid", path, " ".join(str(exc).split())))
+                problems.append(ConfigProblem(ConfigKind.UV_CONFIG, path, " ".join(str(exc).split())))
                 continue
             for url, is_default in values.get("index", []):
                 if is_default:
@@ -500,7 +508,7 @@ def conda_channels(ctx: Context, prefix: str) -> Tuple[List[Setting], List[Confi
         try:
             values = parse_condarc(text)
         except ValueError as exc:
-            problems.append(ConfigProblem("condarc-invalid", path, str(exc)))
+            problems.append(ConfigProblem(ConfigKind.CONDARC, path, str(exc)))
             continue
         if values.get("channel_alias"):
             alias = values["channel_alias"][0].rstrip("/")

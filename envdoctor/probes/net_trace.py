@@ -144,17 +144,18 @@ class Tracer:
         return max(0.0, min(limit, self.deadline - self.clock()))
 
     def record(self, name: str, host: Optional[str], started: float, ok: bool = True,
-               detail: Optional[str] = None, problem: Optional[str] = None, status: Optional[int] = None) -> None:
+               detail: Optional[str] = None, problem: Optional[str] = None, status: Optional[int] = None,
+               auth: Tuple[str, ...] = (), ipv6_only: bool = False) -> None:
         if not self.quiet:
             self.steps.append(NetStep(name, ok, round(max(0.0, self.clock() - started), 3), host,
-                                      self.redact(detail) if detail else None, problem, status))
+                                      self.redact(detail) if detail else None, problem, status, auth, ipv6_only))
 
     def fail(self, name: str, host: Optional[str], started: float, problem: str, detail: str,
-             status: Optional[int] = None) -> None:
+             status: Optional[int] = None, auth: Tuple[str, ...] = (), ipv6_only: bool = False) -> None:
         if problem in ("timeout", "silent") and self.deadline - self.clock() <= 0.05:
             # cut short by the area's budget, not by the step's own limit: no verdict
             problem, detail = "budget", f"{detail} (the network check's time budget ran out)"
-        self.record(name, host, started, False, detail, problem, status)
+        self.record(name, host, started, False, detail, problem, status, auth, ipv6_only)
         raise Stop()
 
     # --- connecting --------------------------------------------------------------------
@@ -194,9 +195,10 @@ class Tracer:
                 errors.append(exc)
         last = errors[-1] if errors else NetError("timeout", "no time left to connect")
         detail = "; ".join(dict.fromkeys(e.detail for e in errors)) or last.detail
-        if addresses and all(a[0] == socket.AF_INET6 for a in addresses):
+        ipv6_only = bool(addresses) and all(a[0] == socket.AF_INET6 for a in addresses)
+        if ipv6_only:
             detail += " (the host has only IPv6 addresses)"
-        self.fail(step, label, started, last.problem, f"{label}: {detail}")
+        self.fail(step, label, started, last.problem, f"{label}: {detail}", ipv6_only=ipv6_only)
         raise AssertionError("unreachable")
 
     def _tls(self, step: str, sock: socket.socket, hostname: str, label: str, verify: bool) -> ssl.SSLSocket:
@@ -249,10 +251,10 @@ class Tracer:
                 self.fail("tunnel", label, started, exc.problem, f"the proxy {plabel}: {exc.detail}")
             if head.status != 200:
                 conn.close()
-                asks = head.get("proxy-authenticate")
+                asks = _schemes(head.get("proxy-authenticate") or "")
                 self.fail("tunnel", label, started, "status",
                           f"the proxy {plabel} answered CONNECT {host}:{port} with {head.status} {head.reason}"
-                          + (f"; it asks for: {_schemes(asks)}" if asks else ""), head.status)
+                          + (f"; it asks for: {', '.join(asks)}" if asks else ""), head.status, asks)
             self.record("tunnel", label, started, detail=f"the proxy {plabel} opened a tunnel", status=200)
         else:
             sock = self._connect("tcp", self._resolve("dns", host, port, label), label)
@@ -379,9 +381,9 @@ class Tracer:
                 continue
             if head.status >= 400:
                 conn.close()
-                asks = head.get("proxy-authenticate")
+                asks = _schemes(head.get("proxy-authenticate") or "")
                 self.fail("http", label, started, "status", f"{head.status} {head.reason} for {path}"
-                          + (f"; the proxy asks for: {_schemes(asks)}" if asks else ""), head.status)
+                          + (f"; the proxy asks for: {', '.join(asks)}" if asks else ""), head.status, asks)
             self.record("http", label, started, detail=f"{head.status} {head.reason} for {path}", status=head.status)
             if spec.ranged_page:
                 seconds = max(0.0, min(SAMPLE_SECONDS, self.deadline - self.clock() - 0.05))
@@ -454,13 +456,14 @@ class Tracer:
             addresses=self.addresses, steps=tuple(self.steps), tls_issuer=self.issuer,
             throughput=self.throughput,
             notes=tuple(self.redact(n) for n in self.notes + ([spec.proxy.note] if spec.proxy.note else [])),
+            pip_proxy_overridden=spec.proxy.env_wins,
             seconds=round(self.clock() - started, 3), bytes_read=self.bytes_read, unused=spec.unused,
         )
 
 
-def _schemes(header: str) -> str:
-    """"Basic realm=x, NTLM" -> "Basic, NTLM": which authentication the proxy wants."""
-    return ", ".join(dict.fromkeys(m for m in re.findall(r"(?:^|,)\s*([A-Za-z][\w-]*)(?=\s|,|$)", header)))
+def _schemes(header: str) -> Tuple[str, ...]:
+    """"Basic realm=x, NTLM" -> ("Basic", "NTLM"): which authentication the proxy wants."""
+    return tuple(dict.fromkeys(m for m in re.findall(r"(?:^|,)\s*([A-Za-z][\w-]*)(?=\s|,|$)", header)))
 
 
 def _unverified() -> ssl.SSLContext:

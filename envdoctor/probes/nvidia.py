@@ -14,6 +14,7 @@ from typing import List, Optional, Tuple
 from envdoctor.machine.context import Context
 from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeTimeout
 from envdoctor.core.facts import MAX_GPUS, DriverFacts, Gpu, GpuProcess
+from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.machine.nvml import NvmlUnavailable
 from envdoctor.messages import Msg
@@ -115,6 +116,16 @@ def _query(ctx: Context, smi: str, fields: Tuple[str, ...]):
                    timeout=SMI_TIMEOUT)
 
 
+def smi_reason(text: str) -> DriverReason:
+    """What nvidia-smi's own words say is wrong (its first line names it)."""
+    low = text.lower()
+    if "communicate" in low or "not loaded" in low or "driver/library version mismatch" in low:
+        return DriverReason.NOT_LOADED  # "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"
+    if "couldn't find libnvidia-ml" in low or "not found" in low:
+        return DriverReason.LIBRARY_MISSING  # "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system"
+    return DriverReason.FAILED
+
+
 def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
     fields = QUERY_FIELDS
     result = _query(ctx, smi, fields)
@@ -127,12 +138,13 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
             first = _name(next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), ""))
-            raise ProbeFailed(Msg("probe.exited", tool="nvidia-smi", code=result.returncode, output=first[:300]))
-        raise ProbeFailed(result.describe())
+            raise ProbeFailed(Msg("probe.exited", tool="nvidia-smi", code=result.returncode, output=first[:300]),
+                              smi_reason(first))
+        raise ProbeFailed(result.describe(), smi_reason(result.describe()))
     try:
         driver, gpus = parse_query_csv(result.stdout, fields)
     except ValueError as exc:
-        raise ProbeFailed(f"nvidia-smi printed output that cannot be read ({exc})") from None
+        raise ProbeFailed(f"nvidia-smi printed output that cannot be read ({exc})", DriverReason.GARBAGE) from None
     banner = ctx.run([smi], timeout=SMI_TIMEOUT)
     cuda = parse_banner_cuda(banner.stdout) if banner.ok else None
     return DriverFacts(source="nvidia-smi", driver_version=driver, cuda_max=cuda,
@@ -141,19 +153,20 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
 
 
 def probe(ctx: Context, _deps: Facts) -> DriverFacts:
+    reason = DriverReason.FAILED
     try:
         return from_nvml(ctx.nvml.read(min(NVML_TIMEOUT, ctx.remaining())))
     except NvmlUnavailable as exc:
-        nvml_error = str(exc)
+        nvml_error, reason = str(exc), exc.reason
     except TimeoutError as exc:
         if _smi(ctx) is None:
             raise ProbeTimeout(str(exc)) from None
         nvml_error = str(exc)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        nvml_error = f"NVML returned data that cannot be read: {exc}"
+        nvml_error, reason = f"NVML returned data that cannot be read: {exc}", DriverReason.GARBAGE
     smi = _smi(ctx)
     if smi is None:
-        if "not found" in nvml_error.lower() or "not importable" in nvml_error.lower():
+        if reason is DriverReason.ABSENT:
             raise ProbeAbsent(Msg("probe.driver.absent"))
-        raise ProbeFailed(f"{nvml_error}; nvidia-smi is not installed")
+        raise ProbeFailed(f"{nvml_error}; nvidia-smi is not installed", reason)
     return from_nvidia_smi(ctx, smi, nvml_error)

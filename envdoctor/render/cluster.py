@@ -23,7 +23,7 @@ def table_rows(report: ClusterReport) -> List[List[str]]:
             rows.append([n.name, "?"] + ["?"] * len(drift.FIELDS) + [f"{why}: {n.error}"])
             continue
         vals = drift.values(n.report.facts)
-        driver = n.report.facts.get("driver")
+        driver = n.report.facts.driver
         counts = {s: sum(1 for f in n.report.findings if f.severity == s) for s in ("error", "warn")}
         rows.append([n.name, str(len(driver.gpus)) if driver is not None else "?"]
                     + [vals[key] or "?" for key, _ in drift.FIELDS]

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from envdoctor import __version__
 from envdoctor.explain.types import Diagnosis, Explanation
 from envdoctor.redact import Redactor
-
-SCHEMA_VERSION = 1
+from envdoctor.render.json_doc import envelope
 
 
 def _line(item) -> Dict[str, Any]:
@@ -29,9 +27,7 @@ def _diagnosis(d: Diagnosis) -> Dict[str, Any]:
 
 def document(e: Explanation, code: int, redactor: Redactor) -> Dict[str, Any]:
     root = e.root
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "envdoctor", "version": __version__, "command": "explain"},
+    doc = envelope({
         "exit_code": code,
         "source": e.source,
         "lines": e.lines,
@@ -44,5 +40,5 @@ def document(e: Explanation, code: int, redactor: Redactor) -> Dict[str, Any]:
         "diagnoses": [_diagnosis(d) for d in e.diagnoses],
         "surfaced": [_diagnosis(d) for d in e.surfaced],
         "error_lines": [_line(x) for x in e.error_lines],
-    }
+    }, command="explain")
     return redactor.data(doc)

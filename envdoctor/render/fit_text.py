@@ -161,6 +161,13 @@ def _estimate(e: Estimate) -> Dict[str, Any]:
 
 
 def document(p: FitPlan) -> Dict[str, Any]:
+    """`fit --json`: the plan's figures under the envelope every --json document has."""
+    from envdoctor.render.json_doc import envelope
+
+    return envelope(_body(p), kind="envdoctor-fit")
+
+
+def _body(p: FitPlan) -> Dict[str, Any]:
     doc = {"model": p.model.name, "model_source": p.model.source, "gpu": p.gpu.name,
            "gpu_total_bytes": p.gpu.total_bytes, "gpu_free_bytes": p.gpu.free_bytes, "verdict": p.verdict,
            "blocker": p.blocker, "not_checked": list(p.unknowns),
@@ -170,5 +177,5 @@ def document(p: FitPlan) -> Dict[str, Any]:
            "smoke": f"envdoctor run-smoke {smoke_options(p)}" if not p.blocker else None,
            "notes": list(p.notes)}
     if p.alternative is not None:
-        doc["alternative"] = document(p.alternative)
+        doc["alternative"] = _body(p.alternative)
     return doc

@@ -2,118 +2,24 @@
 with their fix commands. rich is imported only here, so --json never pays for it."""
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from envdoctor import __version__
-from envdoctor.probes.engine import Probe
-from envdoctor.core.facts import (CudaToolkitFacts, DriverFacts, ModelFacts, NetworkFacts, PlatformFacts, PythonEnvFacts,
-                     ResourceFacts, TorchRuntimeFacts, WslFacts)
-from envdoctor.core.results import SEVERITY_RANK, Finding, ProbeResult, Report
-from envdoctor.messages import Msg, say
+from envdoctor.core.areas import title as area_title
+from envdoctor.core.facts import NetworkFacts
+from envdoctor.core.results import Finding, ProbeResult, Report
+from envdoctor.core.units import binary_size, duration
+from envdoctor.messages import say
 from envdoctor.messages import t as tr
-from envdoctor.rules.resources import DISK_PURPOSES
 from envdoctor.redact import Redactor
-from envdoctor.rules.base import gib
 
 MARKS = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
          "error": ("✗", "red"), "skip": ("-", "dim")}
 SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
 
 
-def _platform(f: PlatformFacts) -> str:
-    where = f.distro_name or f.system
-    if f.wsl:
-        where += tr("summary.platform.wsl", wsl=f.wsl)
-    if f.container:
-        where += tr("summary.platform.container", container=f.container)
-    return tr("summary.platform.kernel", where=where, machine=f.machine, kernel=f.kernel) if f.kernel else \
-        tr("summary.platform", where=where, machine=f.machine)
-
-
-def _wsl(f: WslFacts) -> str:
-    stub = tr("summary.wsl.stub") if f.libcuda_stub else tr("summary.wsl.no-stub")
-    loader = tr("summary.wsl.loader", path=f.loader_libcuda) if f.loader_libcuda else tr("summary.wsl.no-loader")
-    return stub + tr("sep.list") + loader
-
-
-def _driver(f: DriverFacts) -> str:
-    head = tr("summary.driver", version=f.driver_version, cuda=f.cuda_max or "?", source=f.source)
-    gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
-                     + f"CC {g.compute_capability or '?'}" for g in f.gpus)
-    return f"{head} · {gpus or tr('summary.driver.no-gpu')}"
-
-
-def _cuda(f: CudaToolkitFacts) -> str:
-    parts = [f"nvcc {f.nvcc_version} ({f.nvcc_path})" if f.nvcc_path else tr("summary.cuda.no-nvcc")]
-    if f.toolkits:
-        parts.append(tr("summary.cuda.installed", toolkits=", ".join(k.version or k.path for k in f.toolkits)))
-    return " · ".join(parts)
-
-
-def _python(f: PythonEnvFacts) -> str:
-    parts = [f"Python {f.version} ({f.kind}: {f.executable})", tr("summary.python.packages", count=len(f.distributions))]
-    vllm = f.dist("vllm")
-    if vllm:
-        parts.append(f"vllm {vllm.version}")
-    if f.torch:
-        parts.append(f"torch {f.torch.version}")
-    return " · ".join(parts)
-
-
-def _torch(f: TorchRuntimeFacts) -> str:
-    cached = tr("summary.torch.cached") if f.cached else ""
-    if not f.cuda:
-        return tr("summary.torch.cpu", version=f.version) + cached
-    state = tr("summary.torch.available") if f.cuda_available and not f.error else tr("summary.torch.not-available")
-    devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in f.devices)
-    return f"torch {f.version}, CUDA {f.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
-
-
-def _resources(f: ResourceFacts) -> str:
-    ram = tr("summary.resources.ram", total=gib(f.mem_total_bytes), available=gib(f.mem_available_bytes))
-    disk = min(f.disks, key=lambda d: d.free_bytes, default=None)
-    return ram + (tr("summary.resources.disk", free=gib(disk.free_bytes), purpose=say(Msg(f"disk.{disk.purpose}"))
-                    if f"disk.{disk.purpose}" in DISK_PURPOSES else disk.purpose) if disk else "")
-
-
-def _model(f: ModelFacts) -> str:
-    if f.shape is None:
-        return f"{f.query}: no config.json on this machine (envdoctor's catalog is tried)"
-    s = f.shape
-    quant = f", {s.quant_method} {s.quant_bits}-bit" if s.quant_method else ""
-    return f"{f.query}: {s.layers} layers, {s.dtype}{quant}, context {s.max_positions:,} ({f.found_at})"
-def _rate(tp) -> str:
-    from envdoctor.rules.network import rate_text
-
-    return ("≥ " if tp.small else "") + rate_text(tp.bytes_per_second)
-
-
-def _network(f: NetworkFacts) -> str:
-    from envdoctor.rules.network import KIND_LABEL, code_for, size_text
-
-    reached = [t for t in f.targets if t.failure is None]
-    failed = [t for t in f.targets if code_for(t)]
-    unused = [t for t in f.targets if t.unused and t.failure is not None]
-    unfinished = len(f.targets) - len(reached) - len(failed) - len(unused)  # cut by the budget: no verdict
-    parts = [f"{len(f.targets)} place(s) to fetch from: {len(reached)} reached"
-             + (f", {len(failed)} failed" if failed else "")
-             + (f", {len(unused)} unreachable but not used" if unused else "")
-             + (f", {unfinished} not finished in the budget" if unfinished else "")]
-    rates = [t for t in f.targets if t.throughput and t.throughput.bytes_per_second]
-    if rates:
-        best = max(rates, key=lambda t: t.throughput.bytes_per_second)
-        parts.append(f"{KIND_LABEL.get(best.kind, best.kind)} {_rate(best.throughput)}")
-    proxies = sorted({t.proxy for t in f.targets if t.proxy})
-    if proxies:
-        parts.append("via " + ", ".join(proxies))
-    parts.append(f"read {size_text(f.bytes_read)}")
-    return " · ".join(parts + [f"{f.seconds:.1f} s of {f.budget_seconds:g} s"])
-
-
 def network_lines(f: NetworkFacts) -> List[str]:
     """One line per target: each step, where it stopped, what was read, and the throughput."""
-    from envdoctor.rules.network import KIND_LABEL, duration_text, size_text
-
     lines = []
     for t in f.targets:
         steps = []
@@ -121,15 +27,15 @@ def network_lines(f: NetworkFacts) -> List[str]:
             mark = "ok" if s.ok else "not finished" if s.problem == "budget" else f"FAILED ({s.problem})"
             steps.append(f"{s.name} {s.status or ''}{' ' if s.status else ''}{mark} {s.seconds:.2f}s".replace("  ", " "))
         tp = t.throughput
-        read = f" · read {size_text(t.bytes_read)}" if t.bytes_read else ""
+        read = f" · read {binary_size(t.bytes_read)}" if t.bytes_read else ""
         rate = ""
         if tp and tp.bytes_per_second and tp.projected_bytes:
-            rate = (f" · {_rate(tp)} over {size_text(tp.bytes)}"
+            rate = (f" · {tp.rate_text()} over {binary_size(tp.bytes)}"
                     + (f", first byte after {tp.first_byte_seconds:.2f} s" if tp.first_byte_seconds is not None else "")
                     + f": the {tp.projected_bytes / 1e6:.0f} MB torch wheel would take "
-                    + ("at most " if tp.small else "") + duration_text(tp.projected_seconds))
+                    + ("at most " if tp.small else "") + duration(tp.projected_seconds))
         via = f" via {t.proxy}" if t.proxy else ""
-        lines.append(f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}{via} ({t.source}): {' -> '.join(steps)}{read}{rate}")
+        lines.append(f"{t.label} {t.url}{via} ({t.source}): {' -> '.join(steps)}{read}{rate}")
         lines += [f"  {t.failure.detail}"] if t.failure and t.failure.detail else []
         lines += [f"  not used: {t.unused}"] if t.unused else []
         lines += [f"  note: {n}" for n in t.notes]
@@ -142,18 +48,12 @@ def network_lines(f: NetworkFacts) -> List[str]:
     if f.nameservers:
         lines.append(f"nameservers: {', '.join(f.nameservers)}")
     if f.full_sample:
-        lines.append(f"fetched {size_text(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
+        lines.append(f"fetched {binary_size(f.bytes_read)} in all: each page, and a Range of up to 32 MiB of one "
                      "file per host, read for up to 2 s (--speed, or --only network -v)")
     else:
-        lines.append(f"fetched {size_text(f.bytes_read)} in all: a Range of each page and of one file per host, "
+        lines.append(f"fetched {binary_size(f.bytes_read)} in all: a Range of each page and of one file per host, "
                      "at most 1 MiB together; --speed samples up to 32 MiB per host")
     return lines
-
-
-SUMMARIES: Dict[str, Callable] = {
-    "platform": _platform, "wsl": _wsl, "driver": _driver, "cuda": _cuda,
-    "python": _python, "torch": _torch, "resources": _resources, "model": _model, "network": _network,
-}
 
 
 def finding_body(f: Finding) -> List[Tuple[str, str]]:
@@ -217,18 +117,10 @@ def area_name(area: str, english: str) -> str:
 
 
 def area_line(result: ProbeResult) -> str:
-    if result.status == "ok" and result.area in SUMMARIES:
-        return SUMMARIES[result.area](result.facts)
-    return result.error or result.status
-
-
-def area_mark(result: ProbeResult, findings: Sequence[Finding]) -> str:
-    mine = [f.severity for f in findings if f.area == result.area]
-    if result.status in ("error", "timeout", "crashed"):
-        mine.append("error" if result.area == "driver" else "warn")
-    if not mine:
-        return "skip" if result.status in ("skipped", "absent") else "ok"
-    return max(mine, key=SEVERITY_RANK.__getitem__)
+    """The area's one line: its facts' own summary, or why there are none."""
+    if result.status == "ok" and hasattr(result.facts, "summary"):
+        return str(result.facts.summary())
+    return result.error or str(result.status)
 
 
 def fact_lines(result: ProbeResult) -> List[str]:
@@ -254,7 +146,7 @@ def fact_lines(result: ProbeResult) -> List[str]:
     return lines
 
 
-def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
+def render(report: Report, code: int, redactor: Redactor, *,
            verbose: bool = False, ci: bool = False, color: Optional[bool] = None, debug: bool = False,
            file=None, title: Optional[str] = None, footer: Sequence[str] = (), wall: Optional[float] = None) -> None:
     from envdoctor.render.console import Console
@@ -265,7 +157,6 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
     from envdoctor.render.wrap import prose_lines
 
     wrap_at = console.width if console.is_terminal else None  # commands never wrap; piped text not at all
-    titles = {p.area: area_name(p.area, p.title) for p in probes}
     out = console.print
 
     def line(text: str, style: str = "") -> None:
@@ -287,10 +178,10 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
          "bold")
     out()
     for area, result in report.facts.results.items():
-        mark, style = MARKS[area_mark(result, report.findings)]
+        mark, style = MARKS[report.area_state(area)]
         text = Text()
         text.append(f"[{mark}] ", style=style)
-        text.append(titles.get(area, area), style="bold")
+        text.append(area_name(area, area_title(area)), style="bold")
         text.append(tr("label.area") + redactor.text(say(area_line(result))))
         if verbose:
             text.append(f"  ({result.seconds:.2f} s)", style="dim")

@@ -1,18 +1,31 @@
-"""The versioned JSON document of `envdoctor check --json` (docs/json-schema.md)."""
+"""The versioned JSON document of `envdoctor check --json` (docs/json.md), and the envelope every
+command's --json document starts with."""
 from __future__ import annotations
 
 import dataclasses
 import json
-from typing import TYPE_CHECKING, Any, Dict, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from envdoctor import __version__
+from envdoctor.core.areas import title
 
-if TYPE_CHECKING:  # only for annotations: `fix --plan --format json` needs `plain`, not the engine
-    from envdoctor.probes.engine import Probe
+if TYPE_CHECKING:  # only for annotations: `fix --plan --format json` needs `plain`, not the results
     from envdoctor.core.results import Report
     from envdoctor.redact import Redactor
 
 SCHEMA_VERSION = 1
+
+
+def envelope(body: Dict[str, Any], *, kind: Optional[str] = None, command: Optional[str] = None) -> Dict[str, Any]:
+    """Every --json document: its schema version, what it is, which envdoctor wrote it, then its body.
+    `command` names the command inside "tool" (explain); `kind` names a document that is no check report."""
+    head: Dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    if kind is not None:
+        head["kind"] = kind
+    head["tool"] = {"name": "envdoctor", "version": __version__}
+    if command is not None:
+        head["tool"]["command"] = command
+    return {**head, **body}
 
 
 def plain(value: Any) -> Any:
@@ -25,21 +38,19 @@ def plain(value: Any) -> Any:
     return value
 
 
-def document(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor) -> Dict[str, Any]:
-    titles = {p.area: p.title for p in probes}
+def document(report: Report, code: int, redactor: Redactor) -> Dict[str, Any]:
     results = report.facts.results
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "envdoctor", "version": __version__},
+    doc = envelope({
         "exit_code": code,
         "deadline_hit": report.deadline_hit,
         "seconds": report.seconds,
         "summary": report.counts(),
-        "probes": [{"area": a, "title": titles.get(a, a), "status": r.status, "seconds": r.seconds,
-                    "error": r.error} for a, r in results.items()],
+        "probes": [dict({"area": a, "title": title(a), "status": r.status, "seconds": r.seconds,
+                         "error": r.error}, **({"reason": r.reason} if r.reason else {}))
+                   for a, r in results.items()],
         "facts": {a: plain(r.facts) for a, r in results.items()},
         "findings": [_finding(f) for f in report.findings],
-    }
+    })
     if report.internal_errors:
         doc["internal_errors"] = list(report.internal_errors)
     return redactor.data(doc)

@@ -11,10 +11,10 @@ import re
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from envdoctor import __version__
-from envdoctor.probes.engine import Probe
+from envdoctor.core.areas import title
 from envdoctor.core.results import Report
 from envdoctor.redact import MASK, SECRET_NAME, Redactor
-from envdoctor.render.human import area_line, area_mark
+from envdoctor.render.human import area_line
 from envdoctor.render.json_doc import plain
 
 MARKS = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skip": "➖"}
@@ -64,10 +64,10 @@ def _diagnostic(cmd: str) -> bool:
             or " config list" in cmd or " config debug" in cmd)
 
 
-def plan(report: Report) -> List[str]:
-    """The fixes of all findings that have one, worst first, each under a comment naming its
+def fix_commands(report: Report) -> List[str]:
+    """The fix commands of all findings that have one, worst first, each under a comment naming its
     finding, without repeats; commands that only look (curl, getent, nslookup) stay in the
-    findings above."""
+    findings above. Not an install plan (that is `envdoctor fix --plan`): the findings' own fixes, gathered."""
     seen, steps = set(), []
     for f in report.findings:
         if f.severity == "info":
@@ -79,10 +79,9 @@ def plan(report: Report) -> List[str]:
     return steps
 
 
-def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redactor, *,
+def render(report: Report, code: int, redactor: Redactor, *,
            env: Mapping[str, str] = (), source: Optional[str] = None, extra: Sequence[str] = (),
            now: Optional[datetime.datetime] = None, redacted_paths: bool = True) -> str:
-    titles = {p.area: p.title for p in probes}
     now = now or datetime.datetime.now(datetime.timezone.utc)
     counts = report.counts()
     out: List[str] = []
@@ -97,8 +96,8 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
     add("| | Area | What envdoctor saw |")
     add("|---|---|---|")
     for area, result in report.facts.results.items():
-        mark = MARKS[area_mark(result, report.findings)]
-        add(f"| {mark} | {_cell(titles.get(area, area))} | {_cell(area_line(result))} |")
+        mark = MARKS[report.area_state(area)]
+        add(f"| {mark} | {_cell(title(area))} | {_cell(area_line(result))} |")
     add("")
 
     add("## Findings")
@@ -131,9 +130,9 @@ def render(report: Report, probes: Sequence[Probe], code: int, redactor: Redacto
             add(f"Docs: {f.docs}")
             add("")
 
-    steps = plan(report)
+    steps = fix_commands(report)
     if steps:
-        add("## Plan summary")
+        add("## Fixes, in order")
         add("")
         add("The fixes above, worst problem first (commands that only diagnose stay with their finding). "
             "Rerun `envdoctor check` afterwards.")

@@ -1,7 +1,7 @@
 """Small pieces every plan renderer shares: the rejected releases grouped, sizes, one-line summaries."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 from envdoctor.fix.resolve import Resolution, Stack
 from envdoctor.messages import say, t
@@ -22,12 +22,6 @@ def grouped_rejections(resolution: Resolution) -> List[str]:
             run.append(r.vllm)
             reason = text
     return lines
-
-
-def size(n: Optional[int]) -> str:
-    if not n:
-        return "?"
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 def summary(stack: Stack) -> str:

@@ -1,9 +1,6 @@
 """`fix --plan --format dockerfile`: the same plan as a Dockerfile that survives a flaky network.
 
-- The base image asks the driver for no more CUDA than it runs: nvidia/cuda images set
-  NVIDIA_REQUIRE_CUDA=cuda>=X.Y and the NVIDIA container runtime refuses to start them on an older
-  driver (matrices/cuda_images.csv). The wheels bring their own CUDA runtime, so the image's CUDA only
-  has to be one the driver accepts.
+- The base image is the plan's (fix/plan.py `base_image`: no more CUDA than the driver runs).
 - BuildKit cache mounts keep pip's downloads across builds; torch has its own layer, so a failure
   later never downloads it again; pip runs with --timeout/--retries (and --resume-retries where the
   pip has it).
@@ -13,11 +10,9 @@
 from __future__ import annotations
 
 import shlex
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
-from envdoctor.compat.tables import CudaImage, Matrices
 from envdoctor.fix.plan import Plan
-from envdoctor.rules.base import cuda_tuple
 from envdoctor.render.plan_common import summary
 
 ENV = "/opt/vllm"
@@ -25,23 +20,6 @@ CACHE = "--mount=type=cache,target=/root/.cache/pip"
 # vLLM's own Dockerfile installs other Pythons on Ubuntu 22.04 from the deadsnakes PPA
 # (vllm-project/vllm docker/Dockerfile: add-apt-repository ppa:deadsnakes/ppa, python${PYTHON_VERSION}).
 DEADSNAKES = "ppa:deadsnakes/ppa"
-
-
-def base_image(plan: Plan, m: Matrices) -> Tuple[Optional[CudaImage], str]:
-    """(image row, why): the newest CUDA image at or below both the stack's CUDA and the driver's."""
-    need = cuda_tuple(plan.stack.driver.cuda)
-    cap = need
-    driver_cuda = cuda_tuple(plan.resolution.target.driver_cuda)
-    if driver_cuda is not None and driver_cuda < cap:
-        cap = driver_cuda
-    rows = [r for r in m.table("cuda_images") if cuda_tuple(r.cuda) <= cap and cuda_tuple(r.cuda)[0] == need[0]]
-    if not rows:
-        return None, f"no CUDA {need[0]}.x base image in envdoctor's data at or below CUDA {'.'.join(map(str, cap))}"
-    row = max(rows, key=lambda r: cuda_tuple(r.cuda))
-    t = plan.resolution.target
-    why = (f"CUDA {row.cuda}: driver {t.driver} runs it" if t.driver else
-           f"CUDA {row.cuda}: the stack's CUDA; the host driver must run it")
-    return row, why
 
 
 def run_line(plan: Plan, tag: Optional[str] = None) -> str:
@@ -61,22 +39,22 @@ def _q(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(a) for a in argv)
 
 
-def render(plan: Plan, m: Matrices, tag: Optional[str] = None) -> str:
+def render(plan: Plan, tag: Optional[str] = None) -> str:
     stack = plan.stack
     tag = tag or f"vllm-{stack.vllm.version}"
-    image, why = base_image(plan, m)
-    base = image.image if image else "ubuntu:22.04"
-    image_python = image.python if image else "3.10"
+    image = plan.base_image
+    assert image is not None, "make_plan chooses the base image"
+    image_python = image.python
     python = stack.python  # the Python the plan chose, also when the image's own is another
     out = [
         "# syntax=docker/dockerfile:1",
         f"# envdoctor fix --plan --format dockerfile: {summary(stack)}",
-        f"# Base image: {why}." if image else f"# Base image: plain Ubuntu ({why}).",
+        f"# Base image: {image.why}." if image.cuda else f"# Base image: plain Ubuntu ({image.why}).",
         "# The wheels bring their own CUDA runtime: no CUDA toolkit in the image.",
         "#",
         f"# Build: DOCKER_BUILDKIT=1 docker build -t {tag} .",
         f"# Run:   {run_line(plan, tag)}",
-        f"FROM {base}",
+        f"FROM {image.image}",
         "",
         "ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 "
         f"PIP_DEFAULT_TIMEOUT={plan.pip_flags[1]} PIP_RETRIES={plan.pip_flags[3]} NVIDIA_DRIVER_CAPABILITIES=compute,utility",

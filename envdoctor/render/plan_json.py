@@ -4,13 +4,10 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from envdoctor import __version__
 from envdoctor.fix.plan import Plan
 from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution, Stack
-from envdoctor.render.json_doc import plain
-
-SCHEMA_VERSION = 1
+from envdoctor.render.json_doc import envelope, plain
 
 
 def _stack(s: Stack) -> Dict[str, Any]:
@@ -48,10 +45,7 @@ def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -
             })
             if asked():
                 steps[-1]["localized"] = localized(title=s.title, why=s.why, verify=[c.what for c in s.verify])
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "envdoctor-fix-plan",
-        "tool": {"name": "envdoctor", "version": __version__},
+    doc = envelope({
         "ok": resolution.ok,
         "wanted": resolution.wanted,
         "target": plain(resolution.target),
@@ -68,7 +62,7 @@ def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -
         "steps": steps,
         "download_bytes": plan.download_bytes if plan else None,
         "next": list(plan.next_steps) if plan else [],
-    }
+    }, kind="envdoctor-fix-plan")
     if asked():
         doc["localized"] = localized(wanted=resolution.wanted, changes=resolution.changes, notes=resolution.notes,
                                      stack_notes=resolution.stack.notes if resolution.stack else ())

@@ -6,7 +6,8 @@ from typing import List, Optional
 
 from envdoctor.fix.plan import Plan
 from envdoctor.fix.resolve import Resolution
-from envdoctor.render.plan_common import grouped_rejections, size, target_line
+from envdoctor.core.units import download_size
+from envdoctor.render.plan_common import grouped_rejections, target_line
 
 
 def render(resolution: Resolution, plan: Optional[Plan]) -> str:
@@ -25,7 +26,7 @@ def render(resolution: Resolution, plan: Optional[Plan]) -> str:
                 f"| NVIDIA driver | >= {s.driver.linux or s.driver.compat_linux or '?'} on Linux, >= {s.driver.windows or s.driver.compat_windows or '?'} on Windows (WSL 2); "
                 f"CUDA {s.driver.cuda.split('.')[0]}.x runs on >= {s.driver.compat_text()} (minor-version compatibility) |",
                 "| CUDA toolkit | not needed |",
-                f"| download | about {size(plan.download_bytes)} (wheels of torch, vLLM and companions; their other dependencies come on top) |",
+                f"| download | about {download_size(plan.download_bytes)} (wheels of torch, vLLM and companions; their other dependencies come on top) |",
                 ""]
         out += [f"- {n}" for n in s.notes + resolution.notes] + [""]
         out += [f"Environment: `{plan.env}` ({plan.env_tool}), created new.", ""]

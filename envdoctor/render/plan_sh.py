@@ -6,7 +6,8 @@ import shlex
 from typing import List
 
 from envdoctor.fix.plan import Plan
-from envdoctor.render.plan_common import size, summary, target_line
+from envdoctor.core.units import download_size
+from envdoctor.render.plan_common import summary, target_line
 
 
 def _arg(arg: str, env: str) -> str:
@@ -44,7 +45,7 @@ def render(plan: Plan) -> str:
         out += ["", f'step {shlex.quote(f"{n}/{total} {step.title}")}']
         out += [f"# {line}" for line in _wrap(step.why)]
         if step.download_bytes:
-            out.append(f"# download: about {size(step.download_bytes)}" + (f" {step.download_note}" if step.download_note else ""))
+            out.append(f"# download: about {download_size(step.download_bytes)}" + (f" {step.download_note}" if step.download_note else ""))
         if step.needs_root:
             out.append("# needs root (sudo)")
         for w in step.writes:

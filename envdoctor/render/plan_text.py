@@ -8,8 +8,9 @@ from typing import Optional
 from envdoctor.fix.plan import Plan
 from envdoctor.redact import Redactor
 from envdoctor.fix.resolve import Resolution
+from envdoctor.core.units import download_size
 from envdoctor.messages import say as word, t
-from envdoctor.render.plan_common import grouped_rejections, size, summary, target_line
+from envdoctor.render.plan_common import grouped_rejections, summary, target_line
 
 
 def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, color: Optional[bool] = None,
@@ -50,7 +51,7 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
               compat=floor.compat_text()))
         for n in s.notes + resolution.notes:
             say(f"  • {word(n)}")
-        say(t("plan.new-env", env=plan.env, tool=plan.env_tool, size=size(plan.download_bytes)))
+        say(t("plan.new-env", env=plan.env, tool=plan.env_tool, size=download_size(plan.download_bytes)))
         for i, step in enumerate(plan.steps, 1):
             say()
             say(f"{i}. {word(step.title)}" + (t("plan.needs-root") if step.needs_root else ""), "bold cyan")

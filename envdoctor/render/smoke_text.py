@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from envdoctor import __version__
 from envdoctor.redact import Redactor
 from envdoctor.render.human import finding_body
-from envdoctor.render.json_doc import SCHEMA_VERSION, plain
+from envdoctor.render.json_doc import envelope, plain
 
 PHASE_LABELS = {"start": "interpreter started", "imported": "import vllm", "engine_ready": "engine init",
                 "first_token": "first token", "generated": "generation"}
@@ -85,8 +84,7 @@ def live_printer(console, redactor: Redactor, ticker: "PhaseTicker" = None):
 
 
 def document(result, code: int, redactor: Redactor) -> Dict[str, Any]:
-    doc = {"schema_version": SCHEMA_VERSION, "tool": {"name": "envdoctor", "version": __version__},
-           "command": "run-smoke", "exit_code": code}
+    doc = envelope({"command": "run-smoke", "exit_code": code})
     doc.update(plain(result))
     return redactor.data(doc)
 

@@ -28,6 +28,7 @@ from typing import Dict, List, Optional, Tuple
 from envdoctor.core.facts import (CudaToolkitFacts, Distribution, DriverFacts, Gpu, PlatformFacts, PythonEnvFacts,
                     TorchBuild, TorchRuntimeFacts, canonicalize_name)
 from envdoctor.core.results import Facts, ProbeResult
+from envdoctor.core.errors import InputError
 
 MAX_REPORT_BYTES = 16 << 20  # a real report is a few KB; a huge file is the wrong file
 
@@ -83,7 +84,7 @@ _BANNER = re.compile(r"^\s*={5,}\s*$")
 _NOISE = re.compile(r"^\s*(```|~~~|</?details>|</?summary>|<summary>.*</summary>|#{1,6}\s|>\s?$)")
 
 
-class ReportError(Exception):
+class ReportError(InputError):
     """The input is not a collect_env report (or cannot be read); one line says why."""
 
 
@@ -486,6 +487,8 @@ def _vllm_version(raw: _Raw) -> Optional[str]:
 
 def build(raw: _Raw, matrices=None) -> Tuple[Facts, List[str], List[str]]:
     """Facts, what stays unknown, and the rule codes that must not run on them."""
+    from envdoctor.rules import driver as driver_rules, packages, toolkit, torch as torch_rules
+
     results: Dict[str, ProbeResult] = {}
     unknown: List[str] = []
     skip_rules: List[str] = []
@@ -502,15 +505,15 @@ def build(raw: _Raw, matrices=None) -> Tuple[Facts, List[str], List[str]]:
     unknown += u
     results["driver"] = driver
     if not gpus_known:
-        skip_rules += ["no-nvidia-gpu", "torch-cpu-build-on-gpu-machine"]
+        skip_rules += [driver_rules.no_gpu.code, torch_rules.cpu_build.code]
     results["cuda"], u = _cuda(raw)
     unknown += u
     python = _python_version(_known(raw.values.get("python_version")))
     torch, cuda_known, u = _torch_build(raw)
     unknown += u
     if not cuda_known:
-        skip_rules += ["torch-cpu-build-on-gpu-machine", "driver-too-old-for-torch",
-                       "cuda-toolkit-mismatch-for-build", "cuda-toolkit-not-needed"]
+        skip_rules += [r.code for r in (torch_rules.cpu_build, driver_rules.driver_too_old, toolkit.mismatch,
+                                        toolkit.not_needed)]
     vllm = _vllm_version(raw)
     if python is None and torch is None and vllm is None and not raw.packages:
         results["python"] = ProbeResult("python", "skipped", error="the report names no Python, torch or packages")
@@ -518,7 +521,7 @@ def build(raw: _Raw, matrices=None) -> Tuple[Facts, List[str], List[str]]:
         implementation = "pypy" if "pypy" in (raw.values.get("python_version") or "").lower() else "cpython"
         if python is None:
             unknown.append("Python: its version is not in the report: run `python --version`")
-            skip_rules.append("python-unsupported-by-vllm")
+            skip_rules.append(packages.python_unsupported.code)
         env = PythonEnvFacts(
             executable="python", selected_by="report", version=python or "",
             implementation=implementation, kind="unknown",
@@ -598,7 +601,9 @@ def check_report(path: str, matrices=None, stdin=None):
         return Report(log_only_facts(), tuple(found), False, 0.0, ()), ParsedReport(
             log_only_facts(), ReportFacts("no collect_env report", "log", unknown=(
                 "every fact: the file holds no collect_env report; run `python -m torch.utils.collect_env`",)), name)
-    rules = [r for r in ALL_RULES if r.code not in parsed.report.skipped_rules and r.code != "probe-failed"]
+    from envdoctor.rules.probes import probe_failed
+
+    rules = [r for r in ALL_RULES if r.code not in parsed.report.skipped_rules and r is not probe_failed]
     findings, crashes = evaluate(parsed.facts, matrices, rules)
     from envdoctor.report.text_findings import findings as text_findings
 

@@ -6,13 +6,24 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
+from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
 from envdoctor.report.collect_env import ParsedReport
+from envdoctor.rules import driver, torch as torch_rules
 
 # vLLM turns pinned memory off under WSL 2 (vllm/utils.py is_pin_memory_available at v0.5.3,
 # vllm/platforms at later releases; VLLM_WSL2_ENABLE_PIN_MEMORY since v0.24.0), citing the
 # "known limitations" of NVIDIA's CUDA on WSL guide.
 WSL_GUIDE = "https://docs.nvidia.com/cuda/wsl-user-guide/"
+
+WSL_PIN_MEMORY_OFF = register("wsl-pin-memory-off", "wsl", Command.REPORT,
+                              "WSL 2 (from the report's kernel string): vLLM runs without pinned memory, so without "
+                              "UVA and CPU offloading by default")
+WSL_MULTI_GPU = register("wsl-multi-gpu", "wsl", Command.REPORT,
+                         "WSL 2 with several GPUs listed: NCCL across WSL's virtual GPUs is fragile")
+# check's codes, for what only a report shows: a CPU torch that hides the GPU, a report from macOS.
+CPU_BUILD = reuse(torch_rules.cpu_build.code, Command.REPORT)
+NO_GPU = reuse(driver.no_gpu.code, Command.REPORT)
 
 
 def from_log_signatures(text: str, source: str, matrices) -> List[Finding]:
@@ -46,14 +57,17 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
     for GPU and driver whether or not the machine has one."""
     if not cpu_torch(parsed.report.fields):
         return []
-    driver = parsed.facts.get("driver")
+    driver = parsed.facts.driver
     if (driver is not None and driver.gpus) or parsed.facts.status("driver") == "absent":
         return []  # the GPU is listed (check's own rule speaks), or there is none (macOS: no-nvidia-gpu)
-    torch = parsed.facts.get("python").torch
+    env = parsed.facts.python
+    torch = env.torch if env is not None else None
+    if torch is None:
+        return []  # no torch build read: nothing to say about it
     said = parsed.report.fields.get("gpus") or parsed.report.fields.get("driver") or ""
     # The same code as check's rule: the problem is the same, only the GPU is unconfirmed.
     return [Finding(
-        "torch-cpu-build-on-gpu-machine", "error", "torch",
+        CPU_BUILD, "error", "torch",
         f"torch {torch.version} is a CPU-only build: it cannot see a GPU, whether or not this machine has one",
         (f"PyTorch version: {torch.version}", "CUDA used to build PyTorch: None")
         + ((f"GPU models and configuration: {said}",) if said else ()),
@@ -67,12 +81,12 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
 
 
 def wsl2(parsed: ParsedReport) -> List[Finding]:
-    platform = parsed.facts.get("platform")
+    platform = parsed.facts.platform
     if platform is None or platform.wsl != 2:
         return []
     gpus = parsed.report.gpus
     several = [Finding(
-        "wsl-multi-gpu", "warn", "wsl", f"{len(gpus)} GPUs under WSL 2: running across several GPUs is fragile there",
+        WSL_MULTI_GPU, "warn", "wsl", f"{len(gpus)} GPUs under WSL 2: running across several GPUs is fragile there",
         gpus + (f"kernel: {platform.kernel}",),
         "Tensor parallelism goes through NCCL, which talks between the GPUs over shared memory and peer-to-peer "
         "paths that WSL 2's virtual GPU does not fully provide: NCCL did not support WSL 2 before 2.10, and reports "
@@ -81,7 +95,7 @@ def wsl2(parsed: ParsedReport) -> List[Finding]:
              "/dev/shm, or run multi-GPU jobs on native Linux.",),
         "https://github.com/microsoft/WSL/issues/12467")] if len(gpus) > 1 else []
     return several + [Finding(
-        "wsl-pin-memory-off", "info", "wsl",
+        WSL_PIN_MEMORY_OFF, "info", "wsl",
         "WSL 2: vLLM runs without pinned memory, so UVA and CPU offloading are unavailable by default",
         (f"kernel: {platform.kernel}",),
         "Pinned host memory is limited under WSL 2 (a known limitation in NVIDIA's CUDA on WSL guide), so vLLM "
@@ -93,11 +107,11 @@ def wsl2(parsed: ParsedReport) -> List[Finding]:
 
 def macos(parsed: ParsedReport) -> List[Finding]:
     """check's no-nvidia-gpu rule judges Linux only; a report from macOS says as much."""
-    platform = parsed.facts.get("platform")
+    platform = parsed.facts.platform
     if platform is None or platform.system != "Darwin":
         return []
     return [Finding(
-        "no-nvidia-gpu", "error", "driver", "macOS has no NVIDIA driver: CUDA, and vLLM's CUDA build, do not run there",
+        NO_GPU, "error", "driver", "macOS has no NVIDIA driver: CUDA, and vLLM's CUDA build, do not run there",
         (f"OS: {platform.distro_name or parsed.report.fields.get('os', 'macOS')}",),
         "CUDA 10.2 was the last CUDA toolkit and driver release for macOS (NVIDIA's CUDA 10.2 release notes); "
         "torch on a Mac is a CPU/MPS build.", (),

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 if TYPE_CHECKING:
     from envdoctor.core.facts import DriverFacts, Gpu
 from envdoctor.compat.tables import TORCH_INDEX, Matrices, driver_key  # noqa: F401 - TORCH_INDEX is re-exported
+from envdoctor.core.codes import Command, register
 from envdoctor.core.results import Facts, Finding
 
 
@@ -48,6 +49,9 @@ class Rule:
 
 
 def rule(code: str, area: str, summary: str) -> Callable[[Check], Rule]:
+    """Register a check rule; its code goes into the catalogue (core/codes.py) as check's."""
+    register(code, area, Command.CHECK, summary)
+
     def wrap(check: Check) -> Rule:
         return Rule(code, area, summary, check)
     return wrap
@@ -106,24 +110,20 @@ def driver_runs_cuda(driver: DriverFacts, cuda: str, matrices: Matrices, target_
 
 
 def target_os(facts: Facts) -> str:
-    platform = facts.get("platform")
+    platform = facts.platform
     if platform is None:
         return "linux"
     return "wsl2" if platform.wsl else ("windows" if platform.system == "Windows" else "linux")
 
 
 def in_wsl(facts: Facts) -> bool:
-    platform = facts.get("platform")
+    platform = facts.platform
     return bool(platform and platform.wsl)
-
-
-def gib(n_bytes: Optional[int]) -> str:
-    return "?" if n_bytes is None else f"{n_bytes / 1024 ** 3:.1f} GiB"
 
 
 def target_pip(facts: Facts) -> str:
     """`python -m pip` of the target interpreter, so fixes install where envdoctor looked."""
-    env = facts.get("python")
+    env = facts.python
     return f"{env.executable} -m pip" if env is not None else "python -m pip"
 
 

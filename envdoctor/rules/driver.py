@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.messages import Msg
 from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tuple, driver_max_cuda, driver_runs_cuda,
@@ -19,10 +20,10 @@ IN_USE_FRACTION = 0.10
 @rule("no-nvidia-gpu", "driver", "No NVIDIA driver or GPU found: vLLM's CUDA build needs one")
 def no_gpu(facts: Facts, _m: Matrices) -> Optional[Advice]:
     result = facts.results.get("driver")
-    driver = facts.get("driver")
+    driver = facts.driver
     if result is None or not (result.status == "absent" or (driver is not None and not driver.gpus)):
         return None
-    platform = facts.get("platform")
+    platform = facts.platform
     if platform is not None and (platform.system != "Linux" or platform.wsl == 1):
         return None  # native-windows-unsupported / wsl1-no-gpu say it better
     notes = (Msg("no-nvidia-gpu.note.wsl"),) if in_wsl(facts) else (
@@ -35,17 +36,15 @@ def no_gpu(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-def _unreadable_reason(status: str, error: str) -> str:
-    text = error.lower()
+# The probe's reason (core/reasons.py) as the title says it.
+REASON_WORDS = {DriverReason.NOT_LOADED.value: "not loaded", DriverReason.GARBAGE.value: "garbage",
+                DriverReason.LIBRARY_MISSING.value: "library missing"}
+
+
+def _unreadable_reason(status: str, reason: Optional[str]) -> str:
     if status == "timeout":
         return "timed out"
-    if "communicate" in text or "not loaded" in text or "driver/library version mismatch" in text:
-        return "not loaded"
-    if "cannot be read" in text:
-        return "garbage"
-    if "couldn't find libnvidia-ml" in text or "not found" in text:
-        return "library missing"
-    return "failed"
+    return REASON_WORDS.get(reason or "", "failed")
 
 
 @rule("nvidia-driver-unreadable", "driver", "The NVIDIA driver is installed but did not answer (not loaded, hung or garbage)")
@@ -53,7 +52,7 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
     result = facts.results.get("driver")
     if result is None or result.status not in ("error", "timeout", "crashed"):
         return None
-    reason = _unreadable_reason(result.status, result.error or "")
+    reason = _unreadable_reason(result.status, result.reason)
     key = reason.replace(" ", "-")
     why = Msg(f"nvidia-driver-unreadable.why.{key}")
     fix = ("wsl --shutdown",) if in_wsl(facts) else ("nvidia-smi", "sudo dmesg | grep -i -E 'nvidia|nvrm'")
@@ -67,7 +66,7 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     from envdoctor.compat.driver import floor as driver_floor
     from envdoctor.compat.installed import installed_build
 
-    driver, env = facts.get("driver"), facts.get("python")
+    driver, env = facts.driver, facts.python
     if driver is None or env is None or env.torch is None or not env.torch.cuda:
         return None
     os_name = target_os(facts)
@@ -124,7 +123,7 @@ def judged(facts: Facts, m: Matrices, codes: Tuple[str, ...], installed_only: bo
 
     build = installed_build(facts, m)
     if build is None:
-        env = facts.get("python")
+        env = facts.python
         if installed_only or (env is not None and env.dist("vllm") is not None):
             return [], None
         options = builds(m.newest_vllm(), m)
@@ -139,7 +138,7 @@ def judged(facts: Facts, m: Matrices, codes: Tuple[str, ...], installed_only: bo
 def cc_too_low(facts: Facts, m: Matrices) -> Optional[Advice]:
     from envdoctor.compat.kernels import lowest_min_cc
 
-    driver = facts.get("driver")
+    driver = facts.driver
     if driver is None or not driver.gpus:
         return None
     problems, build = judged(facts, m, ("cc-too-low",))
@@ -198,7 +197,7 @@ def compat_not_known(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 @rule("bf16-unsupported", "driver", "The GPU has no bfloat16 (compute capability < 8.0): run vLLM with dtype=half")
 def bf16(facts: Facts, m: Matrices) -> Optional[Advice]:
-    driver = facts.get("driver")
+    driver = facts.driver
     if driver is None:
         return None
     old = [(g, gpu_cc(g, m)) for g in driver.gpus]
@@ -216,7 +215,7 @@ def bf16(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 @rule("gpu-memory-in-use", "driver", "Other processes already hold a large share of the GPU's memory")
 def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    driver = facts.get("driver")
+    driver = facts.driver
     if driver is None:
         return None
     busy = [g for g in driver.gpus if g.memory_total_mib and g.memory_used_mib is not None

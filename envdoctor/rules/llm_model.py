@@ -18,14 +18,14 @@ def fit_plan(facts: Facts, m: Matrices) -> Optional[FitPlan]:
     from envdoctor.fit.sizing import gpu_from_fact, plan_for
     from envdoctor.fit.model_config import from_catalog
 
-    found, driver = facts.get("model"), facts.get("driver")
+    found, driver = facts.model, facts.driver
     if found is None or driver is None or not driver.gpus:
         return None
     shape = found.shape or from_catalog(m, found.query)
     gpu = gpu_from_fact(driver.gpus[0], m)  # vLLM runs on the first visible GPU
     if shape is None or gpu.total_bytes <= 0:
         return None
-    env = facts.get("python")
+    env = facts.python
     installed = env.dist("vllm") if env is not None else None
     return plan_for(shape, gpu, m, vllm=installed.version if installed else None)
 
@@ -59,7 +59,7 @@ def _command(est, model: str) -> str:
 def not_found(facts: Facts, m: Matrices) -> Optional[Advice]:
     from envdoctor.fit.model_config import from_catalog, not_found_message
 
-    found = facts.get("model")
+    found = facts.model
     if found is None or found.shape is not None or from_catalog(m, found.query) is not None:
         return None
     return Advice("warn", f"Cannot size {found.query}: its config.json is not on this machine",
@@ -72,7 +72,7 @@ def not_found(facts: Facts, m: Matrices) -> Optional[Advice]:
 def no_gpu(facts: Facts, m: Matrices) -> Optional[Advice]:
     from envdoctor.fit.model_config import from_catalog
 
-    found, driver = facts.get("model"), facts.get("driver")
+    found, driver = facts.model, facts.driver
     if found is None or (driver is not None and driver.gpus):
         return None
     if found.shape is None and from_catalog(m, found.query) is None:

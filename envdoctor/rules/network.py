@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from envdoctor.core.facts import NetStep, NetTarget, NetworkFacts
+from envdoctor.core.facts import KIND_LABEL, NetStep, NetTarget, NetworkFacts
 from envdoctor.compat.tables import Matrices
+from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import DataError, Facts
+from envdoctor.core.units import binary_size, duration, rate
 from envdoctor.rules.base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
@@ -31,14 +33,33 @@ PYPI_MIRRORS = (
     ("Tencent Cloud", "https://mirrors.cloud.tencent.com/pypi/simple", "https://mirrors.cloud.tencent.com/"),
 )
 HF_MIRROR = "https://hf-mirror.com"  # a community mirror of the Hugging Face hub, used through HF_ENDPOINT
+
+# The codes of this module's rules: code_for() classifies a target into one of them.
+INDEX_URL_INVALID = "index-url-invalid"
+PROXY_INVALID = "proxy-invalid"
+PIP_CONFIG_INVALID = "pip-config-invalid"
+UV_CONFIG_INVALID = "uv-config-invalid"
+CONDARC_INVALID = "condarc-invalid"
+CA_BUNDLE_INVALID = "ca-bundle-invalid"
+PROXY_REFUSED = "proxy-refused"
+PROXY_UNRESPONSIVE = "proxy-unresponsive"
+PROXY_AUTH_REQUIRED = "proxy-auth-required"
+PROXY_ENV_MISMATCH = "proxy-env-mismatch"
+DNS_FAILURE = "dns-failure"
+DNS_SLOW = "dns-slow"
+TCP_BLOCKED = "tcp-blocked"
+TLS_INTERCEPTED = "tls-intercepted"
+HTTP_FORBIDDEN = "http-forbidden"
+INDEX_UNREACHABLE = "index-unreachable"
+HF_ENDPOINT_UNREACHABLE = "hf-endpoint-unreachable"
+DOWNLOAD_SLOW = "download-slow"
+DOWNLOAD_STALLED = "download-stalled"
+
 DEFAULT_SOURCES = ("pip's built-in default (read from pip)", "huggingface_hub's default")
+# Proxy authentication schemes of a Windows domain, which pip and requests cannot do (lowercase).
+WINDOWS_AUTH = {"ntlm", "negotiate", "kerberos"}
 CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # Debian/Ubuntu's system bundle, rebuilt by update-ca-certificates
 
-KIND_LABEL = {
-    "pip-index": "pip index", "pip-extra-index": "pip extra index", "pip-find-links": "pip find-links",
-    "torch-index": "PyTorch index", "uv-index": "uv index", "uv-find-links": "uv find-links",
-    "conda-channel": "conda channel", "hf": "Hugging Face", "modelscope": "ModelScope", "url": "--url",
-}
 HUBS = ("hf", "modelscope")
 
 
@@ -46,30 +67,30 @@ def code_for(target: NetTarget) -> Optional[str]:
     """The finding code of a target's first failing step (None: reached, no verdict, or a
     target nothing uses). A failure at the proxy is the proxy's, whatever the target."""
     step = target.failure
-    if step is None or step.problem in ("budget", "crashed") or target.unused:
+    if step is None or not target.failed:
         return None
     if step.name == "proxy":
-        return "proxy-invalid"
+        return PROXY_INVALID
     if step.name == "proxy-connect" or (step.name == "proxy-tls" and step.problem != "verify"):
-        return "proxy-refused" if step.problem in ("refused", "reset") else "proxy-unresponsive"
+        return PROXY_REFUSED if step.problem in ("refused", "reset") else PROXY_UNRESPONSIVE
     if step.problem == "verify":
-        return "tls-intercepted"
+        return TLS_INTERCEPTED
     if step.problem == "ca-bundle":
-        return "ca-bundle-invalid"
+        return CA_BUNDLE_INVALID
     if step.status == 407:
-        return "proxy-auth-required"
+        return PROXY_AUTH_REQUIRED
     if step.name == "tunnel":  # the proxy answered CONNECT with an error, or not at all
-        return "proxy-refused" if step.status or step.problem in ("refused", "reset", "closed") \
-            else "proxy-unresponsive"
+        return PROXY_REFUSED if step.status or step.problem in ("refused", "reset", "closed") \
+            else PROXY_UNRESPONSIVE
     if step.status in (401, 403):
-        return "http-forbidden"
+        return HTTP_FORBIDDEN
     if step.name == "dns":
-        return "dns-failure"
+        return DNS_FAILURE
     if step.name == "tcp" or (step.name == "tls" and step.problem == "reset"):
-        return "tcp-blocked"
+        return TCP_BLOCKED
     if step.name == "transfer":
-        return "download-stalled"
-    return "hf-endpoint-unreachable" if target.kind in HUBS else "index-unreachable"
+        return DOWNLOAD_STALLED
+    return HF_ENDPOINT_UNREACHABLE if target.kind in HUBS else INDEX_UNREACHABLE
 
 
 def _dns_server_down(net: Optional[NetworkFacts]) -> bool:
@@ -77,17 +98,17 @@ def _dns_server_down(net: Optional[NetworkFacts]) -> bool:
     if net is None:
         return False
     looked = [t for t in net.targets if not t.unused and any(s.name == "dns" for s in t.steps)]
-    failed = {_host(t) for t in looked if code_for(t) == "dns-failure"}
+    failed = {_host(t) for t in looked if code_for(t) == DNS_FAILURE}
     resolved = [t for t in looked for s in t.steps if s.name == "dns" and s.ok and "nothing to resolve" not in
                 (s.detail or "")]
     return len(failed) >= 2 and not resolved
 
 
 def _net(facts: Facts) -> Optional[NetworkFacts]:
-    return facts.get("network")
+    return facts.network
 
 
-def _problems(facts: Facts, kind: str) -> list:
+def _problems(facts: Facts, kind: ConfigKind) -> list:
     net = _net(facts)
     return [p for p in net.problems if p.kind == kind] if net else []
 
@@ -113,8 +134,8 @@ def _host(t: NetTarget, step: Optional[NetStep] = None) -> str:
     return (step.host if step and step.host else None) or urlsplit(t.url).hostname or t.url
 
 
-MIRROR_HELPS = ("dns-failure", "tcp-blocked", "http-forbidden", "index-unreachable", "hf-endpoint-unreachable",
-                "download-stalled", "download-slow")
+MIRROR_HELPS = (DNS_FAILURE, TCP_BLOCKED, HTTP_FORBIDDEN, INDEX_UNREACHABLE, HF_ENDPOINT_UNREACHABLE,
+                DOWNLOAD_STALLED, DOWNLOAD_SLOW)
 MIRROR_GROUPS = {"pip-index": "pypi", "uv-index": "pypi", "torch-index": "torch", "hf": "hf"}
 
 
@@ -123,14 +144,14 @@ def _mirror_code(t: NetTarget, facts: Facts) -> Optional[str]:
     when a mirror can help, i.e. a default endpoint failed on its own."""
     if t.source not in DEFAULT_SOURCES and t.kind != "torch-index":
         return None
-    code = code_for(t) or ("download-slow" if t in _slow(facts) else None)
-    if code not in MIRROR_HELPS or (code == "dns-failure" and _dns_server_down(_net(facts))):
+    code = code_for(t) or (DOWNLOAD_SLOW if t in _slow(facts) else None)
+    if code not in MIRROR_HELPS or (code == DNS_FAILURE and _dns_server_down(_net(facts))):
         return None
     return code
 
 
 def _torch_pin(facts: Facts, matrices: Matrices) -> str:
-    env = facts.get("python")
+    env = facts.python
     if env is not None and env.torch is not None:
         return env.torch.version.split("+", 1)[0]
     try:
@@ -187,9 +208,9 @@ def _wheelhouse(facts: Facts) -> Tuple[str, ...]:
 
 # --- configuration ---------------------------------------------------------------------
 
-@rule("index-url-invalid", "network", "pip's index-url, extra-index-url or find-links is not a usable URL")
+@rule(INDEX_URL_INVALID, "network", "pip's index-url, extra-index-url or find-links is not a usable URL")
 def index_url_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "index-url-invalid")
+    bad = _problems(facts, ConfigKind.INDEX_URL)
     if not bad:
         return None
     return Advice(
@@ -203,9 +224,9 @@ def index_url_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("proxy-invalid", "network", "A proxy variable or pip's proxy setting is not a usable URL")
+@rule(PROXY_INVALID, "network", "A proxy variable or pip's proxy setting is not a usable URL")
 def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "proxy-invalid")
+    bad = _problems(facts, ConfigKind.PROXY_URL)
     if not bad:
         return None
     fix = []
@@ -226,9 +247,9 @@ def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("pip-config-invalid", "network", "A pip configuration file does not parse: every pip command fails")
+@rule(PIP_CONFIG_INVALID, "network", "A pip configuration file does not parse: every pip command fails")
 def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "pip-config-invalid")
+    bad = _problems(facts, ConfigKind.PIP_CONFIG)
     if not bad:
         return None
     return Advice(
@@ -242,9 +263,42 @@ def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("ca-bundle-invalid", "network", "The CA bundle a tool is told to use cannot be loaded")
+@rule(UV_CONFIG_INVALID, "network", "A uv configuration file does not parse: uv refuses to run")
+def uv_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    bad = _problems(facts, ConfigKind.UV_CONFIG)
+    if not bad:
+        return None
+    return Advice(  # warn: it blocks uv, and pip installs still work
+        "warn", "uv cannot read its configuration",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="uv reads uv.toml (and pyproject.toml's [tool.uv]) before any command; a file that is not valid "
+            "TOML makes every uv command stop with a parse error, before it touches the network.",
+        fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad if not p.where.endswith("pyproject.toml")),
+        notes=("Correct the file (TOML: `key = \"value\"`, tables as [[index]]), or run uv with "
+               "--no-config (UV_NO_CONFIG=1) to ignore it.",),
+        docs="https://docs.astral.sh/uv/concepts/configuration-files/",
+    )
+
+
+@rule(CONDARC_INVALID, "network", "A .condarc does not parse: conda cannot read its channels")
+def condarc_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
+    bad = _problems(facts, ConfigKind.CONDARC)
+    if not bad:
+        return None
+    return Advice(  # warn: it blocks conda, and pip installs still work
+        "warn", "conda cannot read a .condarc",
+        evidence=tuple(f"{p.where}: {p.message}" for p in bad),
+        why="conda reads every .condarc before a command; one that is not valid YAML stops conda with a "
+            "parse error, and envdoctor cannot tell which channels it would use.",
+        fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad) + ("conda config --show-sources",),
+        notes=("Then set the channels again with `conda config --add channels NAME`.",),
+        docs="https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/use-condarc.html",
+    )
+
+
+@rule(CA_BUNDLE_INVALID, "network", "The CA bundle a tool is told to use cannot be loaded")
 def ca_bundle_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    bad = _problems(facts, "ca-bundle-invalid")
+    bad = _problems(facts, ConfigKind.CA_BUNDLE)
     if not bad:
         return None
     fix = []
@@ -313,9 +367,9 @@ def _proxy_advice(facts: Facts, targets: Sequence[NetTarget], title: str, why: s
     )
 
 
-@rule("proxy-refused", "network", "The configured proxy refuses connections or refuses to forward")
+@rule(PROXY_REFUSED, "network", "The configured proxy refuses connections or refuses to forward")
 def proxy_refused(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "proxy-refused")
+    targets = _with(facts, PROXY_REFUSED)
     if not targets:
         return None
     return _proxy_advice(facts, targets, "refuses the connection or the tunnel",
@@ -324,9 +378,9 @@ def proxy_refused(facts: Facts, _m: Matrices) -> Optional[Advice]:
                          "broken index. Unset the setting if no proxy is needed, or correct it.")
 
 
-@rule("proxy-unresponsive", "network", "The configured proxy does not answer")
+@rule(PROXY_UNRESPONSIVE, "network", "The configured proxy does not answer")
 def proxy_unresponsive(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "proxy-unresponsive")
+    targets = _with(facts, PROXY_UNRESPONSIVE)
     if not targets:
         return None
     return _proxy_advice(facts, targets, "does not answer",
@@ -335,19 +389,20 @@ def proxy_unresponsive(facts: Facts, _m: Matrices) -> Optional[Advice]:
                          "index. Unset the setting if no proxy is needed, or correct it.")
 
 
-@rule("proxy-auth-required", "network", "The proxy answers 407: it needs credentials")
+@rule(PROXY_AUTH_REQUIRED, "network", "The proxy answers 407: it needs credentials")
 def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "proxy-auth-required")
+    targets = _with(facts, PROXY_AUTH_REQUIRED)
     if not targets:
         return None
-    detail = " ".join(t.failure.detail or "" for t in targets)
+    asks = {scheme.lower() for t in targets for scheme in t.failure.auth}
     notes = ["Percent-encode special characters in the password (@ is %40, : is %3A)."]
-    if "NTLM" in detail or "Negotiate" in detail or "Kerberos" in detail:
+    if asks & WINDOWS_AUTH:
         notes.insert(0, "This proxy asks for NTLM/Negotiate (Windows domain) authentication, which pip and "
                         "requests cannot do: run a local authenticating proxy (cntlm, or px on Windows) and "
                         "point the variables at it, e.g. http://127.0.0.1:3128.")
     proxy = next((t.proxy for t in targets if t.proxy), "http://HOST:PORT")
-    plain = proxy.replace("***@", "").split("://", 1)[-1]
+    authority, slash, path = proxy.split("://", 1)[-1].partition("/")
+    plain = authority.rpartition("@")[2] + slash + path  # host:port, without the (masked) credentials
     sources = sorted({t.proxy_source for t in targets if t.proxy_source})
     notes.append("If no proxy is needed here: " + " and ".join(f"`{c}`" for c in _proxy_fix(facts, targets)) + ".")
     return Advice(
@@ -372,7 +427,7 @@ def _internal(host: str) -> bool:
         return "." not in host or host.endswith((".local", ".internal", ".lan", ".corp", ".home", ".localdomain"))
 
 
-@rule("proxy-env-mismatch", "network", "Proxy settings disagree between tools, cases, or NO_PROXY")
+@rule(PROXY_ENV_MISMATCH, "network", "Proxy settings disagree between tools, cases, or NO_PROXY")
 def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
     net = _net(facts)
     if net is None:
@@ -409,13 +464,13 @@ def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
                         f"not list it: the proxy is asked for it")
             fix.append(f"export NO_PROXY=\"${{NO_PROXY:+$NO_PROXY,}}{host}\" no_proxy=\"${{NO_PROXY:+$NO_PROXY,}}{host}\"")
             info_only = False
-        if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in ("dns-failure", "tcp-blocked"):
+        if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in (DNS_FAILURE, TCP_BLOCKED):
             seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {t.failure.detail}")
             info_only = False
-        for note in t.notes:
-            if "win over" in note:
-                seen.append(note)
-                info_only = False
+        if t.pip_proxy_overridden:
+            seen.append(f"pip {net.pip_version} lets {t.proxy_source} win over its own proxy "
+                        f"({net.pip_proxy_source}); pip 24.1 reversed that")
+            info_only = False
     if net.pip_proxy:
         env_values = {v for n, v in net.proxy_env if n.lower() in ("https_proxy", "http_proxy")}
         if env_values and net.pip_proxy not in env_values:
@@ -473,9 +528,9 @@ def _dns_fix(facts: Facts, host: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]
              "fix /etc/resolv.conf (or your network manager's DNS setting).", DNS_SERVERS_NOTE))
 
 
-@rule("dns-failure", "network", "A package index or the model hub cannot be resolved (DNS)")
+@rule(DNS_FAILURE, "network", "A package index or the model hub cannot be resolved (DNS)")
 def dns_failure(facts: Facts, m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "dns-failure")
+    targets = _with(facts, DNS_FAILURE)
     if not targets:
         return None
     net = _net(facts)
@@ -494,11 +549,11 @@ def dns_failure(facts: Facts, m: Matrices) -> Optional[Advice]:
         evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(net)),
         why="Nothing can be downloaded from a host whose name does not resolve; pip reports it as "
             "\"Temporary failure in name resolution\" or NewConnectionError, which looks like a broken index.",
-        fix=fix, notes=notes + mirror_options(targets, facts, "dns-failure", m),
+        fix=fix, notes=notes + mirror_options(targets, facts, DNS_FAILURE, m),
     )
 
 
-@rule("dns-slow", "network", "DNS answers, but slowly (over 1 s)")
+@rule(DNS_SLOW, "network", "DNS answers, but slowly (over 1 s)")
 def dns_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
     net = _net(facts)
     slow = [(t, s) for t in (net.targets if net else ()) for s in t.steps
@@ -515,14 +570,14 @@ def dns_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
-@rule("tcp-blocked", "network", "TCP connections to a host are refused, time out, or are cut")
+@rule(TCP_BLOCKED, "network", "TCP connections to a host are refused, time out, or are cut")
 def tcp_blocked(facts: Facts, m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "tcp-blocked")
+    targets = _with(facts, TCP_BLOCKED)
     if not targets:
         return None
     notes = ["A firewall, the ISP or a captive portal blocks the host; if your network needs a proxy, set it: "
              "`export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`."]
-    if any("only IPv6" in (t.failure.detail or "") for t in targets):
+    if any(t.failure.ipv6_only for t in targets):
         notes.append("The host has only IPv6 addresses and this machine cannot reach IPv6: use a mirror with "
                      "an IPv4 address, or enable IPv6 on this network.")
     return Advice(
@@ -531,13 +586,13 @@ def tcp_blocked(facts: Facts, m: Matrices) -> Optional[Advice]:
         why="DNS works but the TCP connection is refused, times out or is reset: something on the path "
             "drops it. pip waits for its timeout and retries, so an install hangs before failing.",
         fix=tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}" for t in targets[:2]),
-        notes=tuple(notes) + mirror_options(targets, facts, "tcp-blocked", m),
+        notes=tuple(notes) + mirror_options(targets, facts, TCP_BLOCKED, m),
     )
 
 
-@rule("tls-intercepted", "network", "TLS verification fails: a proxy or firewall is intercepting HTTPS")
+@rule(TLS_INTERCEPTED, "network", "TLS verification fails: a proxy or firewall is intercepting HTTPS")
 def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "tls-intercepted")
+    targets = _with(facts, TLS_INTERCEPTED)
     if not targets:
         return None
     pip = target_pip(facts)
@@ -582,9 +637,9 @@ def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 # --- HTTP ------------------------------------------------------------------------------
 
-@rule("http-forbidden", "network", "The index, the hub or the proxy answers 401/403")
+@rule(HTTP_FORBIDDEN, "network", "The index, the hub or the proxy answers 401/403")
 def http_forbidden(facts: Facts, m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "http-forbidden")
+    targets = _with(facts, HTTP_FORBIDDEN)
     if not targets:
         return None
     via_proxy = any(t.proxy for t in targets)
@@ -597,13 +652,13 @@ def http_forbidden(facts: Facts, m: Matrices) -> Optional[Advice]:
         + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' {t.url}" for t in targets[:1]),
         notes=(("A proxy sits in between: ask its administrators to allow these hosts.",) if via_proxy else ())
         + ("For a private index, put the credentials in the URL (https://USER:TOKEN@host/simple) or in "
-           "keyring/.netrc; envdoctor never prints them.",) + mirror_options(targets, facts, "http-forbidden", m),
+           "keyring/.netrc; envdoctor never prints them.",) + mirror_options(targets, facts, HTTP_FORBIDDEN, m),
     )
 
 
-@rule("index-unreachable", "network", "A package index answers with an error, nothing, or not at all like an index")
+@rule(INDEX_UNREACHABLE, "network", "A package index answers with an error, nothing, or not at all like an index")
 def index_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "index-unreachable")
+    targets = _with(facts, INDEX_UNREACHABLE)
     if not targets:
         return None
     pip = target_pip(facts)
@@ -626,16 +681,16 @@ def index_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
             "silent makes the install fail or hang until pip's timeout.",
         fix=(f"{pip} config list",) + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}"
                                            for t in targets[:2] if not t.local),
-        notes=tuple(notes) + mirror_options(targets, facts, "index-unreachable", m),
+        notes=tuple(notes) + mirror_options(targets, facts, INDEX_UNREACHABLE, m),
     )
 
 
-@rule("hf-endpoint-unreachable", "network", "The Hugging Face endpoint (or ModelScope) cannot be reached")
+@rule(HF_ENDPOINT_UNREACHABLE, "network", "The Hugging Face endpoint (or ModelScope) cannot be reached")
 def hf_endpoint_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "hf-endpoint-unreachable")  # failures at DNS, TCP or a proxy have their own codes
+    targets = _with(facts, HF_ENDPOINT_UNREACHABLE)  # failures at DNS, TCP or a proxy have their own codes
     if not targets:
         return None
-    notes = list(mirror_options(targets, facts, "hf-endpoint-unreachable", m))
+    notes = list(mirror_options(targets, facts, HF_ENDPOINT_UNREACHABLE, m))
     notes.append("Or download the model where the hub is reachable, copy ~/.cache/huggingface/hub here, and "
                  "`export HF_HUB_OFFLINE=1`.")
     return Advice(
@@ -650,24 +705,6 @@ def hf_endpoint_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 # --- throughput ------------------------------------------------------------------------
 
-def rate_text(bps: Optional[float]) -> str:
-    if not bps:
-        return "?"
-    return f"{bps / 1e6:.1f} MB/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kB/s"
-
-
-def size_text(n: int) -> str:
-    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.0f} KiB"
-
-
-def duration_text(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "?"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
-
-
 def _slow(facts: Facts) -> List[NetTarget]:
     """Targets reached whose rate makes the torch wheel take over SLOW_SECONDS. A small
     sample's rate is a floor (TCP has not ramped up): only a decisively slow one counts."""
@@ -677,35 +714,35 @@ def _slow(facts: Facts) -> List[NetTarget]:
             and (not t.throughput.small or (t.throughput.bytes_per_second or 0) < SMALL_SLOW_BPS)]
 
 
-@rule("download-slow", "network", "Downloads are slow: the torch wheel alone would take over 10 minutes")
+@rule(DOWNLOAD_SLOW, "network", "Downloads are slow: the torch wheel alone would take over 10 minutes")
 def download_slow(facts: Facts, m: Matrices) -> Optional[Advice]:
     net = _net(facts)
     slow = _slow(facts)
     if not slow:
         return None
     evidence = tuple(
-        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate_text(t.throughput.bytes_per_second)} from "
-        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over {size_text(t.throughput.bytes)} in "
+        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate(t.throughput.bytes_per_second)} from "
+        f"{urlsplit(t.throughput.url).netloc.rpartition('@')[2]} over {binary_size(t.throughput.bytes)} in "
         f"{t.throughput.seconds:.1f} s: a {t.throughput.projected_bytes / 1e6:.0f} MB torch wheel would take "
-        f"{duration_text(t.throughput.projected_seconds)}" for t in slow)
+        f"{duration(t.throughput.projected_seconds)}" for t in slow)
     if net.pip_timeout:
         evidence += (f"pip timeout: {net.pip_timeout} s",)
     return Advice(
-        "warn", f"Downloads run at {rate_text(min(t.throughput.bytes_per_second for t in slow))}: "
-                f"a torch wheel takes {duration_text(max(t.throughput.projected_seconds for t in slow))}",
+        "warn", f"Downloads run at {rate(min(t.throughput.bytes_per_second for t in slow))}: "
+                f"a torch wheel takes {duration(max(t.throughput.projected_seconds for t in slow))}",
         evidence=evidence,
         why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
             "wheel over, and a build that downloads it again and again can hang for hours.",
         fix=_pip_flags(facts),
-        notes=tuple(mirror_options(slow, facts, "download-slow", m)) + _wheelhouse(facts)
+        notes=tuple(mirror_options(slow, facts, DOWNLOAD_SLOW, m)) + _wheelhouse(facts)
         + (("`envdoctor check --speed` measures with a larger sample (up to 32 MiB per host).",)
            if not net.full_sample else ()),
     )
 
 
-@rule("download-stalled", "network", "A transfer stopped mid-body: no bytes for 1.5 s")
+@rule(DOWNLOAD_STALLED, "network", "A transfer stopped mid-body: no bytes for 1.5 s")
 def download_stalled(facts: Facts, m: Matrices) -> Optional[Advice]:
-    targets = _with(facts, "download-stalled")
+    targets = _with(facts, DOWNLOAD_STALLED)
     if not targets:
         return None
     net = _net(facts)
@@ -717,5 +754,5 @@ def download_stalled(facts: Facts, m: Matrices) -> Optional[Advice]:
             "silence, then fails the whole install (\"Read timed out\", the first user's torch wheel at "
             "658/797 MB) unless it can resume (pip >= 25.1 with --resume-retries; on by default from 25.2).",
         fix=_pip_flags(facts),
-        notes=tuple(mirror_options(targets, facts, "download-stalled", m)) + _wheelhouse(facts),
+        notes=tuple(mirror_options(targets, facts, DOWNLOAD_STALLED, m)) + _wheelhouse(facts),
     )

@@ -22,7 +22,7 @@ STACK = {"vllm", "torch", "xformers", "vllm-flash-attn", "flashinfer-python", "t
 
 def unmet_requirements(facts: Facts) -> List[Tuple[str, Requirement, Optional[str]]]:
     """(requirer, requirement, installed version or None) for every unmet Requires-Dist."""
-    env = facts.get("python")
+    env = facts.python
     if env is None:
         return []
     installed: Dict[str, str] = {canonicalize_name(d.name): d.version for d in env.distributions}
@@ -87,9 +87,9 @@ def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
 
     from envdoctor.compat.known import issues, known_text
 
-    env = facts.get("python")
+    env = facts.python
     vllm = env.dist("vllm") if env is not None else None
-    if vllm is None:
+    if env is None or vllm is None:
         return None
     try:
         version = Version(vllm.version.split("+")[0])
@@ -144,7 +144,7 @@ def supports_python(row: VllmRelease, python: str, m: Matrices, build=None, arch
 
 @rule("python-unsupported-by-vllm", "python", "The target Python version has no vLLM (or pinned torch) wheels")
 def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
-    env = facts.get("python")
+    env = facts.python
     if env is None:
         return None
     from envdoctor.compat.installed import installed_build, machine_of

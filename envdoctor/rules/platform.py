@@ -13,7 +13,7 @@ WSL_GUIDE = "https://docs.nvidia.com/cuda/wsl-user-guide/"
 
 @rule("native-windows-unsupported", "platform", "vLLM does not run on native Windows: use WSL 2")
 def native_windows(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    platform = facts.get("platform")
+    platform = facts.platform
     if platform is None or platform.system != "Windows":
         return None
     return Advice(
@@ -28,7 +28,7 @@ def native_windows(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("wsl1-no-gpu", "platform", "WSL 1 has no GPU access: convert the distro to WSL 2")
 def wsl1(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    platform = facts.get("platform")
+    platform = facts.platform
     if platform is None or platform.wsl != 1:
         return None
     distro = platform.wsl_distro or "<distro>"
@@ -54,7 +54,7 @@ def _base_kind(prefix: str):
 @rule("installing-into-system-python", "python",
       "The target is the system Python: install vLLM into a fresh virtual environment instead")
 def system_python(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    env = facts.get("python")
+    env = facts.python
     if env is None or env.kind != "system":
         return None
     notes = [Msg("installing-into-system-python.note.fresh")]

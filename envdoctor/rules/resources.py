@@ -5,8 +5,9 @@ from typing import Optional
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
+from envdoctor.core.units import gib
 from envdoctor.messages import Msg
-from envdoctor.rules.base import Advice, gib, in_wsl, rule
+from envdoctor.rules.base import Advice, in_wsl, rule
 
 GIB = 1024 ** 3
 # A CUDA torch with its nvidia-* wheels unpacks to several GB, vLLM adds about 1 GB, pip
@@ -22,7 +23,7 @@ DISK_PURPOSES = ("disk.pip cache", "disk.Hugging Face cache", "disk.temp")  # th
 
 @rule("low-disk", "resources", "Little free disk where pip, the Hugging Face cache or the temp dir write")
 def low_disk(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    res = facts.get("resources")
+    res = facts.resources
     if res is None:
         return None
     low = [d for d in res.disks if d.free_bytes < DISK_WARN]
@@ -41,7 +42,7 @@ def low_disk(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 @rule("low-ram", "resources", "Little RAM: loading models may swap or be killed")
 def low_ram(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    res = facts.get("resources")
+    res = facts.resources
     if res is None or res.mem_total_bytes is None:
         return None
     total, available = res.mem_total_bytes, res.mem_available_bytes

@@ -18,7 +18,7 @@ def _toolkit_versions(tk) -> list:
 
 @rule("cuda-toolkit-not-needed", "cuda", "A CUDA toolkit is installed that vLLM's wheels do not use (info)")
 def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
-    tk, env = facts.get("cuda"), facts.get("python")
+    tk, env = facts.cuda, facts.python
     if tk is None:
         return None
     versions = _toolkit_versions(tk)
@@ -30,7 +30,7 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
                     versions=", ".join(versions), nvcc=tk.nvcc_version)]
     if torch_cuda:
         evidence.append(Msg("cuda-toolkit-not-needed.evidence.torch", cuda=torch_cuda))
-    driver = facts.get("driver")
+    driver = facts.driver
     limit = driver_max_cuda(driver, m, target_os(facts)) if driver is not None else None
     if driver is not None:
         evidence.append(Msg("cuda-toolkit-not-needed.evidence.driver", cuda=limit or "?"))
@@ -44,7 +44,7 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 @rule("cuda-toolkit-mismatch-for-build", "cuda", "nvcc's CUDA major version differs from torch's (matters for source builds)")
 def mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    tk, env = facts.get("cuda"), facts.get("python")
+    tk, env = facts.cuda, facts.python
     if tk is None or env is None or env.torch is None or not env.torch.cuda or not tk.nvcc_version:
         return None
     have, want = cuda_tuple(tk.nvcc_version), cuda_tuple(env.torch.cuda)

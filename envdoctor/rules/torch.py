@@ -2,6 +2,7 @@
 and vLLM's exact torch pin."""
 from __future__ import annotations
 
+import re
 from typing import Optional, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -18,7 +19,7 @@ from envdoctor.rules.base import (TORCH_INDEX, Advice, cuda_tag, driver_runs_cud
 
 @rule("torch-cpu-build-on-gpu-machine", "torch", "torch is a CPU-only build although an NVIDIA GPU is present")
 def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
-    driver, env = facts.get("driver"), facts.get("python")
+    driver, env = facts.driver, facts.python
     if driver is None or not driver.gpus or env is None or env.torch is None:
         return None
     if env.torch.cuda or env.torch.hip:
@@ -46,8 +47,8 @@ def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
     """torch's arch list: what torch.cuda.get_arch_list() said here, else compat's data for the build."""
     from envdoctor.compat.installed import machine_of
 
-    env = facts.get("python")
-    runtime = facts.get("torch")
+    env = facts.python
+    runtime = facts.torch
     if runtime is not None and runtime.arch_list:
         return runtime.arch_list, "torch.cuda.get_arch_list()"
     if env is not None and env.torch is not None and env.torch.cuda:
@@ -59,7 +60,7 @@ def _arch_list(facts: Facts, m: Matrices) -> Tuple[Tuple[str, ...], str]:
 
 @rule("torch-arch-missing-for-gpu", "torch", "torch has no kernels (SASS or PTX) for this GPU's architecture")
 def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
-    driver = facts.get("driver")
+    driver = facts.driver
     archs, where = _arch_list(facts, m)
     if driver is None or not archs:
         return None
@@ -70,7 +71,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
     g, cc = missing[0]
     sm = "sm_" + cc.replace(".", "")
     covering = sorted({r.torch for r in m.table("torch_archs") if arch_supported(cc, r.arch_list)})
-    env = facts.get("python")
+    env = facts.python
     fix = ()
     notes = []
     if covering:
@@ -78,7 +79,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
         row = next(r for r in m.table("torch_archs") if r.torch == first and arch_supported(cc, r.arch_list))
         fix = (f"{target_pip(facts)} install torch=={first} --index-url {TORCH_INDEX}/{cuda_tag(row.cuda)}",)
         notes.append(Msg("torch-arch-missing-for-gpu.note", torch=first, build=cuda_tag(row.cuda), sm=sm))
-    runtime = facts.get("torch")
+    runtime = facts.torch
     evidence = [Msg("torch-arch-missing-for-gpu.evidence.gpu", index=g.index, name=g.name, cc=cc, sm=sm),
                 Msg("torch-arch-missing-for-gpu.evidence.archs", torch=env.torch.version if env and env.torch else "?",
                     archs=" ".join(archs), where=where)]
@@ -94,7 +95,7 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
 
 @rule("torch-cuda-init-failed", "torch", "torch is a CUDA build but CUDA failed to initialise")
 def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
-    runtime, driver = facts.get("torch"), facts.get("driver")
+    runtime, driver = facts.torch, facts.driver
     if runtime is None or not runtime.cuda:
         return None
     if runtime.cuda_available and not runtime.error:
@@ -112,15 +113,15 @@ def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
 
 def _python(facts: Facts) -> str:
-    env = facts.get("python")
+    env = facts.python
     return env.executable if env is not None else "python"
 
 
 def torch_pin(facts: Facts) -> Optional[Tuple[str, str]]:
     """(vLLM's torch requirement, installed vLLM version) when vLLM is installed."""
-    env = facts.get("python")
+    env = facts.python
     vllm = env.dist("vllm") if env is not None else None
-    if vllm is None:
+    if env is None or vllm is None:
         return None
     for text in vllm.requires:
         try:
@@ -142,10 +143,37 @@ def applies(req: Requirement, marker_env: dict) -> bool:
         return False
 
 
+def older_than_every_vllm(facts: Facts, m: Matrices) -> Optional[Advice]:
+    """No vLLM installed, and torch older than the torch every vLLM release in the table pins:
+    no vLLM can run on it (a report from a torch 1.x machine, NVIDIA's 2.0 build on a Jetson)."""
+    env = facts.get("python")
+    installed = version_or_none(env.torch.version) if env is not None and env.torch else None
+    if installed is None:
+        return None
+    pins = [(pinned_version(r.torch), r) for r in m.table("vllm") if r.torch]
+    pins = [(Version(v), r) for v, r in pins if version_or_none(v) is not None]
+    if not pins:
+        return None
+    oldest, row = min(pins, key=lambda p: p[0])
+    if Version(installed.public) >= oldest:
+        return None
+    return Advice(
+        "warn", f"torch {env.torch.version} is older than any vLLM release accepts",
+        evidence=(f"installed: torch {env.torch.version}",
+                  f"the oldest vLLM in envdoctor's data, {row.version}, pins torch{row.torch}"),
+        why="Each vLLM release is built against one exact torch, and none of them against a torch this old: "
+            "installing vLLM here replaces torch (and its CUDA build), or fails.",
+        notes=("`envdoctor fix --plan` gives a vLLM, torch and Python that fit this machine; a fresh virtual "
+               "environment keeps the old torch for what needs it.",),
+    )
+
+
 @rule("vllm-torch-mismatch", "torch", "The installed torch does not satisfy vLLM's exact torch pin")
 def vllm_torch(facts: Facts, m: Matrices) -> Optional[Advice]:
     pin = torch_pin(facts)
-    env = facts.get("python")
+    env = facts.python
+    if env is not None and env.dist("vllm") is None:
+        return older_than_every_vllm(facts, m)
     if pin is None or env is None:
         return None
     spec, vllm_version = pin
@@ -165,4 +193,44 @@ def vllm_torch(facts: Facts, m: Matrices) -> Optional[Advice]:
         fix=fix,
         notes=(Msg("vllm-torch-mismatch.note.together", vllm=vllm_version, spec=spec),
                Msg("vllm-torch-mismatch.note.fresh")),
+    )
+
+
+LOCAL_BUILD = re.compile(r"\+(cu\d+|cpu|rocm[\d.]+)$")
+
+
+def _series(version: str) -> Optional[str]:
+    v = version_or_none(version)
+    return f"{v.major}.{v.minor}" if v is not None else None
+
+
+@rule("extension-torch-mismatch", "torch", "torchvision is built for another torch (version or CUDA build)")
+def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
+    env = facts.get("python")
+    vision = env.dist("torchvision") if env is not None else None
+    if vision is None or env.torch is None:
+        return None
+    torch_version = env.torch.version
+    want = m.torchvision_for(torch_version)
+    problems = []
+    if want is not None and _series(vision.version) not in (None, want):
+        problems.append(f"torch {_series(torch_version)} goes with torchvision {want}.x, not {vision.version}")
+    tag_torch, tag_vision = LOCAL_BUILD.search(torch_version), LOCAL_BUILD.search(vision.version)
+    if tag_torch and tag_vision and tag_torch.group(1) != tag_vision.group(1):
+        problems.append(f"torch is the {tag_torch.group(1)} build, torchvision the {tag_vision.group(1)} build")
+    if not problems:
+        return None
+    fix = ()
+    if want is not None:
+        index = f" --index-url {TORCH_INDEX}/{tag_torch.group(1)}" if tag_torch else ""
+        fix = (f"{target_pip(facts)} install --force-reinstall --no-deps 'torchvision=={want}.*'{index}",)
+    return Advice(
+        "error", f"torchvision {vision.version} is built for another torch than torch {torch_version}",
+        evidence=tuple(problems) + (f"installed: torch {torch_version}, torchvision {vision.version}",),
+        why="torchvision's compiled operators (torchvision::nms, the image decoders) are linked against one torch "
+            "release and its CUDA build; next to another they fail to load (\"operator torchvision::nms does not "
+            "exist\", undefined symbols), and pip may swap torch to satisfy torchvision's pin.",
+        fix=fix,
+        notes=("Install torch and torchvision in one command from the same index so their builds match.",),
+        docs="https://github.com/pytorch/vision#installation",
     )

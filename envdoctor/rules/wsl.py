@@ -13,8 +13,8 @@ WSL_LIB = "/usr/lib/wsl/lib"
 
 
 def _wsl2(facts: Facts):
-    platform = facts.get("platform")
-    return facts.get("wsl") if platform is not None and platform.wsl == 2 else None
+    platform = facts.platform
+    return facts.wsl if platform is not None and platform.wsl == 2 else None
 
 
 @rule("wsl-libcuda-missing", "wsl", "WSL 2 shows no /usr/lib/wsl/lib/libcuda.so: the Windows driver is missing")

@@ -6,9 +6,17 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence, Tuple
 
+from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
 from envdoctor.smoke.parse import ChildOutput
 
+SMOKE_STALLED = register("smoke-stalled", "smoke", Command.SMOKE,
+                         "The generation made no progress (no output, no GPU memory change) and was killed")
+SMOKE_TIMED_OUT = register("smoke-timed-out", "smoke", Command.SMOKE,
+                           "The generation did not finish within run-smoke's --timeout and was killed")
+SMOKE_FAILED = register("smoke-failed", "smoke", Command.SMOKE,
+                        "vLLM failed and no known error signature matched: the log's last lines say why")
+DOWNLOAD_STALLED = reuse("download-stalled", Command.SMOKE)  # check's network rule and explain's signatures
 PHASE_HINTS = {
     "import vllm": "Importing vLLM reads thousands of files: from a Windows drive (/mnt/c) under WSL 2 this "
                    "takes minutes. Keep the environment on the Linux file system (~/).",
@@ -30,7 +38,7 @@ def _stalled_download(out: ChildOutput, limit: float, log_path: str):
         return None
     last = progress[-1]
     return Finding(
-        "download-stalled", "error", "network",
+        DOWNLOAD_STALLED, "error", "network",
         f"The download of {last.group(1)} stopped at {last.group(2)} % ({last.group(3)} of {last.group(4)})",
         evidence=(last.group(0), f"no byte and no output for {limit:g} s", f"full log: {log_path}"),
         why="The model download from the Hugging Face hub stopped moving: a network stall, not a problem "
@@ -63,7 +71,7 @@ def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
         limit = opts.stall if status == "stall" else opts.timeout
         download = _stalled_download(out, limit, log_path) if status == "stall" else None
         what = "made no progress (no output, no GPU memory change)" if status == "stall" else "did not finish"
-        code = "smoke-stalled" if status == "stall" else "smoke-timed-out"
+        code = SMOKE_STALLED if status == "stall" else SMOKE_TIMED_OUT
         return tuple(f for f in (download, Finding(
             code, "error", "smoke", f"The generation {what} for {limit:g} s during {phase}",
             evidence=_tail(out) + (f"full log: {log_path}",),
@@ -77,7 +85,7 @@ def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
     message = f"{error['type']}: {error['message']}" if error else (
         f"the child exited with code {stream.returncode} without a result")
     quoted = tuple(t for t in error_lines if "@@envdoctor" not in t)[-6:] or _tail(out)
-    return (Finding("smoke-failed", "error", "smoke", f"vLLM failed during {phase}",
+    return (Finding(SMOKE_FAILED, "error", "smoke", f"vLLM failed during {phase}",
                     evidence=(message.splitlines()[0][:500],) + quoted + (f"full log: {log_path}",),
                     why="The generation did not complete and no known error signature matched; the last lines "
                         "of the log say why.",

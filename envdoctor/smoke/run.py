@@ -15,17 +15,25 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from envdoctor.check.run import run_check
 from envdoctor.machine.context import Context
+from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
 from envdoctor.redact import Redactor
+from envdoctor.rules import driver, llm_model, platform, probes
 from envdoctor.machine.stream import Line, run_streaming
 from envdoctor.smoke.parse import ChildOutput, parse_lines, phases
 from envdoctor.smoke.settings import Setting
 
 DEFAULT_MODEL = "Qwen/Qwen2-1.5B-Instruct"  # the first user's model
 CHECK_AREAS = ("platform", "driver", "python", "model")
-# Findings of the quick check that mean a generation cannot succeed: do not start one.
-BLOCKING = ("no-nvidia-gpu", "nvidia-driver-unreadable", "native-windows-unsupported", "wsl1-no-gpu",
-            "model-not-found", "model-does-not-fit")
+VLLM_NOT_INSTALLED = register("vllm-not-installed", "python", Command.SMOKE,
+                              "run-smoke's target environment has no vLLM: nothing was launched")
+PROBE_FAILED = reuse(probes.probe_failed.code, Command.SMOKE)  # the target Python could not be read
+MODEL_NOT_FOUND = reuse(llm_model.not_found.code, Command.SMOKE)
+# Findings of the quick check that mean a generation cannot succeed: do not start one. --force
+# starts one anyway when only the model is in doubt.
+FORCEABLE = (MODEL_NOT_FOUND, reuse(llm_model.does_not_fit.code, Command.SMOKE))
+BLOCKING = tuple(reuse(rule.code, Command.SMOKE) for rule in (
+    driver.no_gpu, driver.unreadable, platform.native_windows, platform.wsl1)) + FORCEABLE
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ def _not_run(python: Optional[str], opts: SmokeOptions, findings, start: float, 
 
 
 def vllm_not_installed(python: str) -> Finding:
-    return Finding("vllm-not-installed", "error", "python", f"vLLM is not installed in {python}",
+    return Finding(VLLM_NOT_INSTALLED, "error", "python", f"vLLM is not installed in {python}",
                    evidence=(f"no vllm distribution in {python}'s environment",),
                    why="run-smoke runs vLLM in the target interpreter; there is none to run.",
                    fix=("envdoctor fix --plan",),
@@ -146,12 +154,12 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
     redactor = Redactor(ctx.env)
     quick = replace(ctx, options=dict(ctx.options, quick=True, model=opts.model))
     report = run_check(quick, only=CHECK_AREAS)
-    env, driver = report.facts.get("python"), report.facts.get("driver")
+    env, driver = report.facts.python, report.facts.driver
     python = env.executable if env is not None else None
-    blocking = [f for f in report.findings if f.code in BLOCKING and not (opts.force and f.code.startswith("model-"))]
+    blocking = [f for f in report.findings if f.code in BLOCKING and not (opts.force and f.code in FORCEABLE)]
     if env is None:
         failed = report.facts.results.get("python")
-        finding = Finding("probe-failed", "error", "python", "The target Python could not be read",
+        finding = Finding(PROBE_FAILED, "error", "python", "The target Python could not be read",
                           evidence=((failed.error or "?"),) if failed else ())
         return _not_run(python, opts, [finding] + blocking, start)
     vllm = env.dist("vllm")
@@ -169,15 +177,15 @@ def run_smoke(ctx: Context, opts: SmokeOptions, on_event: Optional[Callable[[str
     try:
         shape = find_model(ctx.fs, ctx.env, matrices, opts.model)
     except (ModelNotFound, ModelConfigError) as exc:
-        return _not_run(python, opts, [Finding("model-not-found", "error", "model", str(exc))], start)
-    platform = report.facts.get("platform")
+        return _not_run(python, opts, [Finding(MODEL_NOT_FOUND, "error", "model", str(exc))], start)
+    platform = report.facts.platform
     settings, _plan = choose(shape, driver, matrices, wsl=bool(platform and platform.wsl),
                              vllm_version=vllm.version, overrides=opts.overrides)
     log_path = _log_path(ctx, opts)
     try:
         prepared = prepare(ctx.env, opts.model, shape, opts.dummy, os.path.join(_cache_dir(ctx), "models"))
     except (ModelPrepError, OSError) as exc:
-        return _not_run(python, opts, [Finding("model-not-found", "error", "model", str(exc))], start)
+        return _not_run(python, opts, [Finding(MODEL_NOT_FOUND, "error", "model", str(exc))], start)
     kwargs, child_env = llm_kwargs(prepared.path, settings, opts.dummy, prepared.tokenizer, vllm.version,
                                    opts.attention_backend)
     spec = {"llm_kwargs": kwargs, "max_tokens": opts.max_tokens, "env": child_env,

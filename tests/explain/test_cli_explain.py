@@ -19,8 +19,7 @@ def run(capsys, *args):
     return done.value.code, out, err
 
 
-def test_human_output(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_human_output(capsys):
     code, out, err = run(capsys, "explain", SEED, "--vllm", "0.5.3")
     assert code == 2 and err == ""
     assert "Class: NETWORK" in out

@@ -18,8 +18,9 @@ import conftest
 import corpus_score as cs
 
 GOAL = {"class": 0.90, "code": 0.75, "reports": 0.90}
-# Measured, rounded down to the percent: (class, code on high+medium, reports).
-FLOORS = {"dev": (0.93, 0.89, 0.68), "frozen": (0.90, 0.74, 0.56)}
+# Measured, rounded down to the percent: (class, code on high+medium, reports). Reports marked
+# visible=no in reports.csv (the thread, not the report, names the root cause) are counted apart.
+FLOORS = {"dev": (0.93, 0.91, 0.91), "frozen": (0.90, 0.74, 0.58)}  # with the Chinese logs (logs-c.csv) merged
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,13 @@ def test_no_class_only_where_no_error_is_in_the_log(scored):
     """Every corpus log is a failure: each one gets a class (from a signature or the evidence)."""
     results, _, _ = scored["dev"]
     assert [r.case.file for r in results if r.cls == "none"] == []
+
+
+def test_reports_kept_apart_say_why_and_stay_few():
+    """A report marked visible=no is scored apart because the thread, not the report, shows its
+    root cause: its note must say what the report lacks, and such reports stay a small minority."""
+    rows = cs._rows("reports*.csv")
+    hidden = [r for r in rows if r["notes"].startswith(cs.NOT_VISIBLE)]
+    assert all(len(r["notes"]) > len(cs.NOT_VISIBLE) + 40 for r in hidden), hidden
+    assert len(hidden) <= len(rows) // 10
+    assert sum(not c.visible for c in cs.report_cases()) == len(hidden)

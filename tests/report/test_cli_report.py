@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import time
+import tracemalloc
 
 import pytest
 
@@ -21,8 +21,7 @@ def run(capsys, *args):
     return done.value.code, out, err
 
 
-def test_check_from_report_human(capsys, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_check_from_report_human(capsys):
     code, out, err = run(capsys, "check", "--from-report", os.path.join(REPORTS, "torch-2.4.0-cpu-build-vllm-0.6.1.md"))
     assert code == 2 and err == ""
     assert "vLLM collect_env report, classic layout" in out
@@ -93,13 +92,18 @@ BAD = [
 def test_bad_input(capsys, tmp_path, command, name, make, message):
     path = make(tmp_path)
     start = time.perf_counter()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     code, out, err = run(capsys, command, "--from-report", path)
+    assert time.perf_counter() - start < 2.0
     assert code == 3 and out == ""
     assert err.startswith("envdoctor: ") and message in err and err.count("\n") == 1
     assert "Traceback" not in err
-    assert time.perf_counter() - start < 2.0
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 64 * 1024  # KiB: under 64 MiB more
+    tracemalloc.start()  # again, for this call's own peak (the process's peak RSS is set by what ran before)
+    try:
+        assert run(capsys, command, "--from-report", path) == (code, out, err)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20  # nothing read whole: the 2 GB file is refused by its size
 
 
 def test_report_json_is_the_check_document(capsys, monkeypatch):
@@ -115,7 +119,7 @@ def test_report_markdown_has_plan_summary(capsys):
     code, out, _ = run(capsys, "report", "--from-report", os.path.join(REPORTS, "vllm-0.10.1.1-sectioned-torch-mismatch.txt"))
     assert code == 0
     assert "## Findings" in out and "### ❌ ERROR `vllm-torch-mismatch`" in out
-    plan = out.split("## Plan summary", 1)[1]
+    plan = out.split("## Fixes, in order", 1)[1]
     assert "```sh\n# error: vllm 0.10.1.1 needs torch==2.7.1, found torch 2.8.0+cu128 [vllm-torch-mismatch]\n" \
            "python -m pip install --force-reinstall torch==2.7.1" in plan
     assert "<summary>All facts (JSON)</summary>" in out

@@ -17,7 +17,6 @@ import pytest
 from envdoctor.cli import main
 from envdoctor.core.facts import DriverFacts, Gpu, PlatformFacts, PythonEnvFacts
 from envdoctor.core.results import Facts, Finding, ProbeResult, Report
-from envdoctor.probes import ALL_PROBES
 from envdoctor.redact import Redactor
 from envdoctor.render import human, json_doc, markdown
 
@@ -80,9 +79,9 @@ def secret_report() -> Report:
 def test_check_text_and_json():
     report, redactor = secret_report(), Redactor({})
     buf = io.StringIO()
-    human.render(report, ALL_PROBES, 1, redactor, color=False, verbose=True, file=buf)
+    human.render(report, 1, redactor, color=False, verbose=True, file=buf)
     assert_clean(buf.getvalue(), places=False)
-    assert_clean(json_doc.dumps(json_doc.document(report, ALL_PROBES, 1, redactor)), places=False)
+    assert_clean(json_doc.dumps(json_doc.document(report, 1, redactor)), places=False)
 
 
 def test_report_markdown_and_paths():
@@ -91,11 +90,11 @@ def test_report_markdown_and_paths():
            "PIP_INDEX_URL": "https://deploy:IdxPassw0rd@pypi.corp.example/simple", "VLLM_API_KEY": "q7w8e9r0t1y2u3i4",
            "HF_HOME": f"{HOME}/.cache/huggingface"}
     shared = Redactor(env, home=HOME, hostname=HOST)
-    out = markdown.render(report, ALL_PROBES, 1, shared, env=env)
+    out = markdown.render(report, 1, shared, env=env)
     assert_clean(out, places=True)
     assert "HF_TOKEN=*** (set)" in out and "HF_HOME=~/.cache/huggingface" in out
     # --no-redact-paths: secrets still go, home and host stay
-    kept = markdown.render(report, ALL_PROBES, 1, Redactor(env), env=env, redacted_paths=False)
+    kept = markdown.render(report, 1, Redactor(env), env=env, redacted_paths=False)
     assert_clean(kept, places=False)
     assert HOME in kept and HOST in kept
 
@@ -145,12 +144,10 @@ def secret_collect_env(tmp_path):
 @pytest.fixture
 def sharing(monkeypatch):
     monkeypatch.setenv("HOME", HOME)
-    monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setattr(socket, "gethostname", lambda: HOST)
 
 
-def test_explain_text_and_json(capsys, secret_logs, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+def test_explain_text_and_json(capsys, secret_logs):
     for fmt in ((), ("--json",)):
         outs = []
         for log in secret_logs:

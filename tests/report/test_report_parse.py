@@ -46,9 +46,10 @@ EXPECTED = {
                     dists={"numpy": "1.24.1", "torch": "1.13.1+cu117", "torchvision": "0.14.1+cu117"}),
         torch=dict(version="1.13.1+cu117", cuda="11.7", cuda_available=False),
         cudnn=(), flags=None, topology=0, env={},
-        # driver 450.51.05 (R450, CUDA 11.0) is below 11.x's minor-version floor 450.80.02: cu117 cannot run
+        # driver 450.51.05 (R450, CUDA 11.0) is below 11.x's minor-version floor 450.80.02: cu117 cannot run;
+        # torch 1.13 is older than any vLLM's torch pin
         findings=["driver-too-old-for-torch", "torch-cuda-init-failed", "gpu-compute-capability-too-low",
-                  "bf16-unsupported", "cuda-toolkit-mismatch-for-build", "python-unsupported-by-vllm",
+                  "vllm-torch-mismatch", "bf16-unsupported", "cuda-toolkit-mismatch-for-build", "python-unsupported-by-vllm",
                   "cuda-toolkit-not-needed"]),
     "vllm-0.4.0-torch-2.1.2-wsl2.md": dict(
         tool="vLLM collect_env", layout="classic",
@@ -141,8 +142,8 @@ EXPECTED = {
         cudnn=("/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5",
                "/usr/local/cuda-10.1/targets/x86_64-linux/lib/libcudnn.so.7.6.5"),
         flags=None, topology=0, env={},
-        findings=["torch-cpu-build-on-gpu-machine", "python-unsupported-by-vllm", "bf16-unsupported",
-                  "cuda-toolkit-not-needed"]),
+        findings=["torch-cpu-build-on-gpu-machine", "python-unsupported-by-vllm", "vllm-torch-mismatch",
+                  "bf16-unsupported", "cuda-toolkit-not-needed"]),  # torch 1.3.1: older than any vLLM's pin
 }
 
 

@@ -19,12 +19,12 @@ FIELDS: Tuple[Tuple[str, str], ...] = (
 
 
 def _torch_build(facts: Facts):
-    env = facts.get("python")
+    env = facts.python
     return env.torch if env is not None else None
 
 
 def _driver(facts: Facts) -> Optional[str]:
-    driver = facts.get("driver")
+    driver = facts.driver
     return driver.driver_version if driver is not None else None
 
 
@@ -41,7 +41,7 @@ def _torch_cuda(facts: Facts) -> Optional[str]:
 
 
 def _vllm(facts: Facts) -> Optional[str]:
-    env = facts.get("python")
+    env = facts.python
     if env is None:
         return None
     found = env.dist("vllm")
@@ -50,7 +50,7 @@ def _vllm(facts: Facts) -> Optional[str]:
 
 def _nccl(facts: Facts) -> Optional[str]:
     """The NCCL wheel(s) torch brings (nvidia-nccl-cu12, -cu13 ...)."""
-    env = facts.get("python")
+    env = facts.python
     if env is None:
         return None
     found = sorted(f"{d.name} {d.version}" for d in env.distributions
@@ -59,7 +59,7 @@ def _nccl(facts: Facts) -> Optional[str]:
 
 
 def _python(facts: Facts) -> Optional[str]:
-    env = facts.get("python")
+    env = facts.python
     return env.version if env is not None else None
 
 

@@ -92,7 +92,7 @@ def model_cached(ctx: Context, model: Optional[str]) -> Optional[bool]:
 
 
 def extras(ctx: Context, report: Report, model: Optional[str]) -> NodeExtras:
-    driver = report.facts.get("driver")
+    driver = report.facts.driver
     gpus = len(driver.gpus) if driver is not None else 0
     return NodeExtras(interfaces(ctx), ctx.env.get("NCCL_SOCKET_IFNAME"), ctx.env.get("GLOO_SOCKET_IFNAME"),
                       p2p_blocked(ctx, gpus), model_cached(ctx, model))
@@ -102,7 +102,6 @@ def probe(options: Dict[str, Any]) -> Dict[str, Any]:
     """Run on the node: check it as `envdoctor check --json` would, and read its extras.
     options: check's context options, plus deadline, model and (tests) replay."""
     from envdoctor.check.run import exit_code, run_check
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.redact import Redactor
     from envdoctor.render.json_doc import document, plain
 
@@ -118,7 +117,7 @@ def probe(options: Dict[str, Any]) -> Dict[str, Any]:
         ctx = live_context(check_options)
         name = socket.gethostname()
     report = run_check(ctx, deadline=float(options.get("deadline", 8.0)))
-    doc = document(report, ALL_PROBES, exit_code(report), Redactor(ctx.env))
+    doc = document(report, exit_code(report), Redactor(ctx.env))
     doc["node"] = {"name": name, **plain(extras(ctx, report, options.get("model")))}
     return doc
 

@@ -11,15 +11,16 @@ from typing import Any, Dict, List, Mapping, Optional
 from envdoctor.core.facts_from_json import FactsFileError, from_document
 from envdoctor.core.results import Report
 from envdoctor.check.cluster.node import Node, extras_from_document, probe
+from envdoctor.core.errors import EnvdoctorError, UsageError
 
 INSTALL_HINT = "check --ray needs Ray: pip install 'llm-envdoctor[ray]' (or pip install ray)"
 
 
-class RayMissing(RuntimeError):
+class RayMissing(UsageError, RuntimeError):
     pass
 
 
-class RayUnavailable(RuntimeError):
+class RayUnavailable(EnvdoctorError, RuntimeError):
     """No cluster could be joined; one line saying why."""
 
 

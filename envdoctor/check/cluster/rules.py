@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from envdoctor.core.codes import Command, register
 from envdoctor.core.results import Finding
 from envdoctor.check.cluster import drift
 from envdoctor.check.cluster.node import Node
@@ -26,6 +27,9 @@ class ClusterRule:
     code: str
     summary: str
     judge: Callable[[Sequence[Node], Wish], Optional[Finding]]
+
+    def __post_init__(self) -> None:
+        register(self.code, AREA, Command.CLUSTER, self.summary)
 
 
 def reached(nodes: Sequence[Node]) -> List[Node]:
@@ -75,7 +79,7 @@ def gpus_insufficient(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
     need = (wish.tensor_parallel or 1) * (wish.pipeline_parallel or 1)
     counts = []
     for n in reached(nodes):
-        driver = n.report.facts.get("driver")
+        driver = n.report.facts.driver
         counts.append((n.name, len(driver.gpus) if driver is not None else None))
     have = sum(c or 0 for _, c in counts)
     unknown = [name for name, c in counts if c is None]
@@ -113,8 +117,8 @@ def _interface_unset(code: str, variable: str, library: str) -> Callable[[Sequen
 def p2p_unavailable(nodes: Sequence[Node], wish: Wish) -> Optional[Finding]:
     evidence = []
     for n in reached(nodes):
-        platform = n.report.facts.get("platform")
-        driver = n.report.facts.get("driver")
+        platform = n.report.facts.platform
+        driver = n.report.facts.driver
         gpus = len(driver.gpus) if driver is not None else 0
         if platform is not None and platform.wsl == 2 and gpus > 1:
             evidence.append(f"{n.name}: {gpus} GPUs under WSL 2, which gives CUDA no peer access between them")

@@ -7,11 +7,12 @@ from typing import List
 
 from envdoctor.core.results import Report
 from envdoctor.check.cluster.node import Node, NodeExtras, extras_from_document
+from envdoctor.core.errors import UsageError
 
 READABLE = (".json", ".txt", ".md", ".log")
 
 
-class ClusterDirError(ValueError):
+class ClusterDirError(UsageError, ValueError):
     """The folder holds nothing to judge; one line saying why."""
 
 

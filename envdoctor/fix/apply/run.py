@@ -21,8 +21,10 @@ from typing import Dict, List, Mapping, Optional
 from envdoctor.fix.plan import Plan, Step
 from envdoctor.machine.runner import Runner
 from envdoctor.fix.apply.download import Policy
+from envdoctor.core.reasons import FailureKind
 from envdoctor.fix.apply.wheelhouse import (REPORT_PIP, Artifact, StepError, classify, download_all, failure, important_lines,
                          install_offline, pip_version, resolve)
+from envdoctor.core.errors import UsageError
 
 COMMAND_TIMEOUT = 3600.0
 CHECK_TIMEOUT = 600.0
@@ -33,7 +35,7 @@ CHECK_TIMEOUT = 600.0
 ENV_LAYOUT = {"bin", "include", "lib", "lib64", "pyvenv.cfg", "share", ".gitignore", "CACHEDIR.TAG", ".lock"}
 
 
-class Refused(Exception):
+class Refused(UsageError):
     """apply will not touch this target; one line (a usage error)."""
 
 
@@ -189,7 +191,7 @@ def _checks(runner: Runner, step: Step, env: Mapping[str, str]) -> Optional[Step
         if not result.ok:
             text = "\n".join(p for p in (result.stderr, result.stdout, result.error or "") if p)
             # A check runs after the install: what it prints is the environment's, named by explain.
-            return StepError("environment", f"check failed: {result.describe()}", important_lines(text),
+            return StepError(FailureKind.ENVIRONMENT, f"check failed: {result.describe()}", important_lines(text),
                              classify(text)[1])
     return None
 

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
+from envdoctor.core.reasons import FailureKind
 from envdoctor.fix.plan import Install
 from envdoctor.machine.runner import CommandResult, Runner
 from envdoctor.fix.apply.download import DownloadError, Fetched, Policy, fetch
@@ -33,11 +34,20 @@ class Artifact:
     sha256: Optional[str]
 
 
+@dataclass(frozen=True)
+class Cause:
+    """What explain's signatures recognised in a failed command's output: a catalogued code."""
+
+    code: str
+    title: str
+
+
 class StepError(Exception):
     """A step failed; `kind` network | environment, `lines` the output lines that matter,
-    `cause` what explain's signatures recognised in them ("title [code]"), if anything."""
+    `cause` what explain's signatures recognised in them, if anything."""
 
-    def __init__(self, kind: str, message: str, lines: Sequence[str] = (), cause: Optional[str] = None) -> None:
+    def __init__(self, kind: FailureKind, message: str, lines: Sequence[str] = (),
+                 cause: Optional[Cause] = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.lines = tuple(lines)
@@ -73,7 +83,7 @@ def resolve(runner: Runner, python: str, install: Install, flags: Sequence[str],
             with open(report, encoding="utf-8") as fh:
                 data = json.load(fh)
         except (OSError, ValueError) as exc:
-            raise StepError("environment", f"pip wrote no readable report ({exc})") from None
+            raise StepError(FailureKind.ENVIRONMENT, f"pip wrote no readable report ({exc})") from None
     out = []
     for item in data.get("install", []):
         info, meta = item.get("download_info") or {}, item.get("metadata") or {}
@@ -132,17 +142,17 @@ def download_all(artifacts: Sequence[Artifact], wheelhouse: str, policy: Policy,
     done = []
     for a in artifacts:
         if not a.filename.endswith(".whl"):
-            raise StepError("environment", f"{a.name} {a.version} has no wheel for this Python and platform "
+            raise StepError(FailureKind.ENVIRONMENT, f"{a.name} {a.version} has no wheel for this Python and platform "
                                            f"({a.filename}): building from source is not part of a known-good plan")
         dest = _inside(wheelhouse, a.filename)
         if dest is None:
-            raise StepError("network", f"{a.name} {a.version}: the index names its file {a.filename!r}, which is no "
+            raise StepError(FailureKind.NETWORK, f"{a.name} {a.version}: the index names its file {a.filename!r}, which is no "
                                        "wheel file name: refused (a broken or hostile index)", (a.url,))
         try:
             done.append(fetch(a.url, dest, a.sha256, session=session, policy=policy,
                               progress=(lambda got, total, a=a: progress(a, got, total)) if progress else None))
         except DownloadError as exc:
-            raise StepError("network", str(exc), (f"{a.name} {a.version}: {a.url}",)) from None
+            raise StepError(FailureKind.NETWORK, str(exc), (f"{a.name} {a.version}: {a.url}",)) from None
     return done
 
 
@@ -168,22 +178,22 @@ def important_lines(text: str, keep: int = 12) -> List[str]:
     return (hits or lines)[-keep:]
 
 
-def classify(text: str) -> Tuple[str, Optional[str]]:
-    """network or environment, and the cause explain's signatures name in what the failing
-    command printed (the same signatures as `envdoctor explain` and run-smoke)."""
+def classify(text: str) -> Tuple[FailureKind, Optional[Cause]]:
+    """network or environment, by the class explain gives what the failing command printed, and
+    the cause its signatures name there (the same signatures as `envdoctor explain` and run-smoke)."""
     from envdoctor.explain import explain_text
 
     e = explain_text(text, source="pip output")
     cause = e.root
-    kind = "network" if e.category == "network" else "environment"
-    return kind, (f"{cause.finding.title} [{cause.finding.code}]" if cause is not None else None)
+    kind = FailureKind.NETWORK if e.category == "network" else FailureKind.ENVIRONMENT
+    return kind, (Cause(cause.finding.code, cause.finding.title) if cause is not None else None)
 
 
 def failure(what: str, result: CommandResult) -> StepError:
     text = "\n".join(p for p in (result.stderr, result.stdout, result.error or "") if p)
     if result.status == "timeout":
-        return StepError("network", f"{what}: no answer in time, killed", important_lines(text))
+        return StepError(FailureKind.NETWORK, f"{what}: no answer in time, killed", important_lines(text))
     if result.status in ("absent", "error"):
-        return StepError("environment", f"{what}: {result.describe()}")
+        return StepError(FailureKind.ENVIRONMENT, f"{what}: {result.describe()}")
     kind, cause = classify(text)
     return StepError(kind, f"{what} ({result.describe()})", important_lines(text), cause)
