@@ -141,7 +141,6 @@ def test_check_in_chinese_has_no_english_sentence_on_any_fixture_machine(name):
 
 def _check_text(name, lang, width=100):
     from envdoctor.check.run import exit_code
-    from envdoctor.probes import ALL_PROBES
     from envdoctor.redact import Redactor
     from envdoctor.render.human import render
 
@@ -150,7 +149,7 @@ def _check_text(name, lang, width=100):
     out = io.StringIO()
     os.environ["COLUMNS"] = str(width)
     try:
-        render(report, ALL_PROBES, exit_code(report), Redactor({}), color=True, file=out)
+        render(report, exit_code(report), Redactor({}), color=True, file=out)
     finally:
         del os.environ["COLUMNS"]
     return report, [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.getvalue().splitlines()]

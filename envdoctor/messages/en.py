@@ -568,4 +568,13 @@ EN = {
     "summary.resources.ram": "RAM {total} ({available} available)",
     "summary.resources.disk": " · disk {free} free ({purpose})",
     "progress.checking": "envdoctor: checking {areas} · at most {seconds} s left",
+    "extension-torch-mismatch.title": "torchvision {vision} is built for another torch than torch {torch}",
+    "extension-torch-mismatch.evidence.series": "torch {torch} goes with torchvision {want}.x, not {have}",
+    "extension-torch-mismatch.evidence.build": "torch is the {torch} build, torchvision the {vision} build",
+    "extension-torch-mismatch.why": "torchvision's compiled operators (torchvision::nms, the image decoders) are linked "
+                                    "against one torch release and its CUDA build; next to another they fail to load "
+                                    "(\"operator torchvision::nms does not exist\", undefined symbols), and pip may swap "
+                                    "torch to satisfy torchvision's pin.",
+    "extension-torch-mismatch.note": "Install torch and torchvision in one command from the same index so their builds "
+                                     "match.",
 }

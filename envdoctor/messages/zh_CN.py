@@ -534,4 +534,11 @@ ZH = {
     "summary.resources.ram": "内存 {total}（可用 {available}）",
     "summary.resources.disk": " · 磁盘剩余 {free}（{purpose}）",
     "progress.checking": "envdoctor：正在检查 {areas} · 最多还要 {seconds} 秒",
+    "extension-torch-mismatch.title": "torchvision {vision} 是为另一个 torch 构建的，与 torch {torch} 不匹配",
+    "extension-torch-mismatch.evidence.series": "torch {torch} 对应 torchvision {want}.x，而不是 {have}",
+    "extension-torch-mismatch.evidence.build": "torch 是 {torch} 构建，torchvision 是 {vision} 构建",
+    "extension-torch-mismatch.why": "torchvision 编译好的算子（torchvision::nms、图像解码器）链接的是某一个 torch 版本及其 "
+                                    "CUDA 构建；和别的 torch 放在一起就加载不了（\"operator torchvision::nms does not "
+                                    "exist\"、undefined symbol），pip 还可能为了满足 torchvision 的版本锁定而把 torch 换掉。",
+    "extension-torch-mismatch.note": "用一条命令从同一个索引同时安装 torch 和 torchvision，保证两者的构建一致。",
 }

@@ -214,10 +214,11 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
     want = m.torchvision_for(torch_version)
     problems = []
     if want is not None and _series(vision.version) not in (None, want):
-        problems.append(f"torch {_series(torch_version)} goes with torchvision {want}.x, not {vision.version}")
+        problems.append(Msg("extension-torch-mismatch.evidence.series", torch=_series(torch_version), want=want,
+                            have=vision.version))
     tag_torch, tag_vision = LOCAL_BUILD.search(torch_version), LOCAL_BUILD.search(vision.version)
     if tag_torch and tag_vision and tag_torch.group(1) != tag_vision.group(1):
-        problems.append(f"torch is the {tag_torch.group(1)} build, torchvision the {tag_vision.group(1)} build")
+        problems.append(Msg("extension-torch-mismatch.evidence.build", torch=tag_torch.group(1), vision=tag_vision.group(1)))
     if not problems:
         return None
     fix = ()
@@ -225,12 +226,10 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
         index = f" --index-url {TORCH_INDEX}/{tag_torch.group(1)}" if tag_torch else ""
         fix = (f"{target_pip(facts)} install --force-reinstall --no-deps 'torchvision=={want}.*'{index}",)
     return Advice(
-        "error", f"torchvision {vision.version} is built for another torch than torch {torch_version}",
-        evidence=tuple(problems) + (f"installed: torch {torch_version}, torchvision {vision.version}",),
-        why="torchvision's compiled operators (torchvision::nms, the image decoders) are linked against one torch "
-            "release and its CUDA build; next to another they fail to load (\"operator torchvision::nms does not "
-            "exist\", undefined symbols), and pip may swap torch to satisfy torchvision's pin.",
+        "error", Msg("extension-torch-mismatch.title", vision=vision.version, torch=torch_version),
+        evidence=tuple(problems) + (Msg("evidence.installed", what=f"torch {torch_version}, torchvision {vision.version}"),),
+        why=Msg("extension-torch-mismatch.why"),
         fix=fix,
-        notes=("Install torch and torchvision in one command from the same index so their builds match.",),
+        notes=(Msg("extension-torch-mismatch.note"),),
         docs="https://github.com/pytorch/vision#installation",
     )
