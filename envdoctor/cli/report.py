@@ -35,7 +35,7 @@ from envdoctor.report.collect_env import check_report
 @replay_option("Report on a recorded fixture machine instead of this one.")
 def report(fmt: str, output: Optional[str], no_redact_paths: bool, from_report: Optional[str], quick: bool,
            offline: bool, python: Optional[str], deadline: float, replay: Optional[str]) -> int:
-    """A shareable, redacted report of `check` (facts, findings, plan summary) for a bug
+    """A shareable, redacted report of `check` (facts, findings, their fixes in order) for a bug
     report or a forum post. Exit code 0 once written; 3 if it could not be made."""
     parsed = None
     if from_report:

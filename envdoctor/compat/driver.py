@@ -46,12 +46,14 @@ def branch_of(version: str, matrices: Matrices) -> Optional[DriverBranch]:
 
 
 def _table3(k: Tuple[int, ...], os: str, matrices: Matrices) -> Optional[str]:
-    best = None
-    for row in matrices.table("cuda_driver"):
-        need = row.min_driver_windows if os == "windows" else row.min_driver_linux
-        if need and key(need) <= k and (best is None or cuda_key(row.cuda) > cuda_key(best)):
-            best = row.cuda
-    return best
+    def make() -> Optional[str]:
+        best = None
+        for row in matrices.table("cuda_driver"):
+            need = row.min_driver_windows if os == "windows" else row.min_driver_linux
+            if need and key(need) <= k and (best is None or cuda_key(row.cuda) > cuda_key(best)):
+                best = row.cuda
+        return best
+    return matrices.derived(f"table3:{os}:{k}", make)  # the resolver asks for the same drivers again and again
 
 
 def cuda_for_driver(version: str, os: str, matrices) -> Optional[str]:
