@@ -15,6 +15,7 @@ from envdoctor.machine.context import Context
 from envdoctor.probes.engine import ProbeOutOfTime, ProbeSkipped
 from envdoctor.core.facts import NetworkFacts
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 
 BUDGET = 4.0  # seconds of wall time for the whole area
 PROBE_TIMEOUT = BUDGET + 1.5  # the engine's limit: the budget, the pip child and the joins
@@ -24,7 +25,7 @@ def probe(ctx: Context, deps: Facts) -> NetworkFacts:
     if ctx.options.get("offline"):
         raise ProbeSkipped(f"{ctx.options['offline']} skips the network checks")
     if ctx.net is None:
-        raise ProbeSkipped("a recorded machine has no network to check")
+        raise ProbeSkipped(Msg("probe.network.replayed"))
     budget = min(float(ctx.options.get("network_budget") or BUDGET), ctx.remaining() - 0.3)
     if budget < 0.5:
         raise ProbeOutOfTime("not checked: the global deadline left no time for the network checks "

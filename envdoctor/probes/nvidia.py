@@ -17,6 +17,7 @@ from envdoctor.core.facts import MAX_GPUS, DriverFacts, Gpu, GpuProcess
 from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.machine.nvml import NvmlUnavailable
+from envdoctor.messages import Msg
 
 MIB = 1024 * 1024
 NVML_TIMEOUT = 2.5
@@ -137,7 +138,8 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
             first = _name(next((l.strip() for l in (result.stdout + result.stderr).splitlines() if l.strip()), ""))
-            raise ProbeFailed(f"nvidia-smi exited with code {result.returncode}: {first[:300]}", smi_reason(first))
+            raise ProbeFailed(Msg("probe.exited", tool="nvidia-smi", code=result.returncode, output=first[:300]),
+                              smi_reason(first))
         raise ProbeFailed(result.describe(), smi_reason(result.describe()))
     try:
         driver, gpus = parse_query_csv(result.stdout, fields)
@@ -165,6 +167,6 @@ def probe(ctx: Context, _deps: Facts) -> DriverFacts:
     smi = _smi(ctx)
     if smi is None:
         if reason is DriverReason.ABSENT:
-            raise ProbeAbsent("no NVIDIA driver: neither the NVML library nor nvidia-smi is installed")
+            raise ProbeAbsent(Msg("probe.driver.absent"))
         raise ProbeFailed(f"{nvml_error}; nvidia-smi is not installed", reason)
     return from_nvidia_smi(ctx, smi, nvml_error)

@@ -15,6 +15,7 @@ from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeSkipped, Prob
 from envdoctor.core.facts import TorchDevice, TorchRuntimeFacts
 from envdoctor.core.results import Facts
 from envdoctor.probes.python_env import child_source
+from envdoctor.messages import Msg
 
 CHILD_TIMEOUT = 15.0
 
@@ -40,9 +41,9 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
         raise ProbeSkipped("--quick skips importing torch")
     env = deps.get("python")
     if env is None:
-        raise ProbeSkipped("the Python environment could not be read")
+        raise ProbeSkipped(Msg("probe.torch.no-python"))
     if env.torch is None:
-        raise ProbeAbsent("torch is not installed in the target environment")
+        raise ProbeAbsent(Msg("probe.torch.absent"))
     from envdoctor.probes import torch_cache  # hashlib and the cache only when torch is really probed
 
     directory = torch_cache.cache_dir(ctx.env) if ctx.options.get("torch_cache") else None
