@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 from envdoctor import __version__
-from envdoctor.cli.support import ClosedStdout, Group, cannot_read, interrupt, interrupted
+from envdoctor.cli.support import ClosedStdout, Group, cannot_read, interrupt, interrupted, with_lang
 from envdoctor.core.errors import DataError, EnvdoctorError, InputError, UsageError
 from envdoctor.core.exitcodes import EXIT_CANNOT_CHECK, EXIT_CLOSED_STDOUT, EXIT_USAGE
 
@@ -48,7 +48,7 @@ class LazyGroup(Group):
         if cmd_name not in COMMANDS:
             return None
         module, _, attr = COMMANDS[cmd_name][0].partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return with_lang(getattr(importlib.import_module(module), attr))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -63,7 +63,7 @@ def cli() -> None:
 
 
 def _usage_message(exc: click.exceptions.UsageError) -> str:
-    """click's message, without a far-fetched "Did you mean" (--lang is not --want)."""
+    """click's message, without a far-fetched "Did you mean" (--fast is not --want)."""
     if isinstance(exc, click.exceptions.NoSuchOption) and exc.possibilities:
         close = get_close_matches(exc.option_name, exc.possibilities, cutoff=0.8)
         if not close:

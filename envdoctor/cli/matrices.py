@@ -10,13 +10,14 @@ import click
 
 from envdoctor.cli import summary
 from envdoctor.cli.options import Number, checked_index_url
+from envdoctor.cli.support import Group
 from envdoctor.compat import pipindex, refresh
 from envdoctor.compat.tables import Matrices
 from envdoctor.redact import Redactor
 from envdoctor.render.matrix_table import render_text, sections
 
 
-@click.group(short_help=summary("matrices"))
+@click.group(cls=Group, short_help=summary("matrices"))
 def matrices() -> None:
     """The compatibility data envdoctor ships (matrices/), with the source of every row."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Optional
 
 import click
 
@@ -15,7 +16,32 @@ class ClosedStdout(Exception):
     """Whoever read our standard output stopped reading (`| head`)."""
 
 
+def _choose_language(_ctx: click.Context, _param: click.Parameter, value: Optional[str]) -> None:
+    from envdoctor.messages import choose, set_language
+
+    set_language(choose(value), explicit=value is not None)
+
+
+def lang_option() -> click.Option:
+    """--lang on every command (and sub-command): else ENVDOCTOR_LANG, else the locale."""
+    return click.Option(["--lang"], type=click.Choice(["zh", "en"], case_sensitive=False), is_eager=True,
+                        expose_value=False, callback=_choose_language,
+                        help="Language of the output: zh (Simplified Chinese) or en; else ENVDOCTOR_LANG, else the locale.")
+
+
+def with_lang(command):
+    """`command` with --lang among its options (added once)."""
+    if command is not None and not any(p.name == "lang" for p in command.params):
+        command.params.append(lang_option())
+    return command
+
+
 class Group(click.Group):
+    group_class = type  # sub-groups (matrices) are this class too, so their commands get --lang
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        return with_lang(super().get_command(ctx, cmd_name))
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)

@@ -19,12 +19,6 @@ from typing import Optional, Tuple
 
 from envdoctor.compat.tables import CudaMinorCompat, DriverBranch, Matrices, driver_key
 
-# NVIDIA: "applications built with a newer toolkit run with a limited feature set"; code that
-# JIT-compiles PTX newer than the driver fails ("the provided PTX was compiled with an unsupported
-# toolchain") (https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html).
-PTX_CAVEAT = ("minor-version compatibility has limits: code that JIT-compiles PTX newer than the driver fails "
-              "with \"the provided PTX was compiled with an unsupported toolchain\"")
-
 
 def key(version: str) -> Optional[Tuple[int, ...]]:
     if not re.fullmatch(r"\d+(\.\d+){0,2}", version.strip()):

@@ -11,6 +11,7 @@ from envdoctor.compat import driver as drv
 from envdoctor.compat.builds import Build
 from envdoctor.compat.kernels import arch_supported, lowest_min_cc, nearest_release_for_cc, torch_archs, vllm_has
 from envdoctor.compat.tables import Matrices
+from envdoctor.messages import Msg
 
 NVIDIA_DRIVERS = "https://www.nvidia.com/Download/index.aspx"
 FIND_CC = "nvidia-smi --query-gpu=name,compute_cap --format=csv"
@@ -41,31 +42,24 @@ class Machine:
 @dataclass(frozen=True)
 class Problem:
     kind: str  # platform | gpu | driver | glibc | data
-    text: str  # a clause after "vllm X ": "needs compute capability >= 7.0; ..."
-    change: str  # what would have to change, as an instruction
+    text: str  # a clause after "vllm X ": Msg("blocker.<code>", ...): "needs compute capability >= 7.0; ..."
+    change: str  # what would have to change, as an instruction: Msg("change.<code>", ...)
     code: str = ""  # which check: cc-too-low, vllm-no-kernels, torch-no-kernels, driver-too-old, unknown-...
 
 
 def platform_problems(mach: Machine, build: Build) -> List[Problem]:
     out = []
     if mach.os == "windows":
-        out.append(Problem("platform", "does not run on native Windows (Linux wheels only)",
-                           "run it in WSL 2: `wsl --install -d Ubuntu-22.04` in an administrator PowerShell",
-                           "platform"))
+        out.append(Problem("platform", Msg("blocker.windows"), Msg("change.windows"), "platform"))
     elif mach.os == "wsl1":
-        out.append(Problem("platform", "cannot reach the GPU from WSL 1",
-                           "convert the distro to WSL 2: `wsl --set-version <distro> 2` in PowerShell", "platform"))
+        out.append(Problem("platform", Msg("blocker.wsl1"), Msg("change.wsl1"), "platform"))
     elif mach.os == "macos":
-        out.append(Problem("platform", "has no CUDA build for macOS", "use a Linux machine with an NVIDIA GPU",
-                           "platform"))
+        out.append(Problem("platform", Msg("blocker.macos"), Msg("change.macos"), "platform"))
     if mach.jetson:
-        out.append(Problem("platform", "is not planned for Jetson: its driver and CUDA come with JetPack, and the "
-                           "package index's x86_64/SBSA wheels are not Jetson builds",
-                           "use NVIDIA's Jetson builds of vLLM and torch (jetson-containers, the Jetson AI Lab wheel "
-                           "index) for your JetPack release", "jetson"))
+        out.append(Problem("platform", Msg("blocker.jetson"), Msg("change.jetson"), "jetson"))
     if build.platforms and not any(p.endswith("_" + mach.arch) for p in build.platforms):
-        out.append(Problem("platform", f"has no wheel for {mach.arch} (only {' '.join(build.platforms)})",
-                           f"pick a vLLM release with {mach.arch} wheels, or an x86_64 machine", "platform"))
+        out.append(Problem("platform", Msg("blocker.arch", arch=mach.arch, platforms=" ".join(build.platforms)),
+                           Msg("change.arch", arch=mach.arch), "platform"))
     return out
 
 
@@ -74,10 +68,8 @@ def glibc_problems(mach: Machine, build: Build) -> List[Problem]:
 
     need = glibc_floor(build.platforms, mach.arch)
     if need and mach.glibc and drv.xy_key(mach.glibc) < drv.xy_key(need):
-        return [Problem("glibc", f"needs glibc >= {need} (its wheel is {_tag(build, mach)}); "
-                                 f"this system has {mach.glibc}",
-                        f"use a newer distribution (glibc >= {need}) or a container, or an older vLLM release",
-                        "glibc")]
+        return [Problem("glibc", Msg("blocker.glibc", need=need, tag=_tag(build, mach), glibc=mach.glibc),
+                        Msg("change.glibc", need=need), "glibc")]
     return []
 
 
@@ -88,48 +80,42 @@ def _tag(build: Build, mach: Machine) -> str:
 def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
     out: List[Problem] = []
     if mach.gpus == ():
-        return [Problem("gpu", "needs an NVIDIA GPU; none is visible here",
-                        "run on a machine with an NVIDIA GPU (or plan for one with --gpu NAME --driver X)", "no-gpu")]
+        return [Problem("gpu", Msg("blocker.no-gpu"), Msg("change.no-gpu"), "no-gpu")]
     release = build.release
     for g in mach.gpus or ():
         if not g.cc:
-            out.append(Problem("data", f"cannot be judged for {g.name}: its compute capability is not known",
-                               f"find it with `{FIND_CC}` and pass --cc X.Y", "unknown-cc"))
+            out.append(Problem("data", Msg("blocker.unknown-cc", gpu=g.name), Msg("change.unknown-cc", command=FIND_CC),
+                               "unknown-cc"))
             continue
         sm = "sm_" + g.cc.replace(".", "")
         if not release.min_cc:
-            out.append(Problem("data", "has no minimum compute capability in envdoctor's data",
-                               f"read it in vLLM {release.version}'s install docs (\"compute capability X or higher\") "
-                               "or its CMakeLists.txt CUDA_SUPPORTED_ARCHS, or pick another release", "unknown-min-cc"))
+            out.append(Problem("data", Msg("blocker.unknown-min-cc"), Msg("change.unknown-min-cc", vllm=release.version),
+                               "unknown-min-cc"))
         elif drv.xy_key(g.cc) < drv.xy_key(release.min_cc):
             lowest = lowest_min_cc(m) or release.min_cc
-            out.append(Problem("gpu", f"needs compute capability >= {release.min_cc}; {g.name} is {g.cc}",
-                               f"use a GPU with compute capability {lowest} or higher (no vLLM release supports "
-                               f"{g.cc})" if drv.xy_key(g.cc) < drv.xy_key(lowest) else
-                               f"pick another vLLM release: vllm {nearest_release_for_cc(m, g.cc, release.version)} "
-                               f"supports compute capability {g.cc}", "cc-too-low"))
+            out.append(Problem("gpu", Msg("blocker.cc-too-low", need=release.min_cc, gpu=g.name, cc=g.cc),
+                               Msg("change.cc-too-low.none", lowest=lowest, cc=g.cc)
+                               if drv.xy_key(g.cc) < drv.xy_key(lowest) else
+                               Msg("change.cc-too-low.older", vllm=nearest_release_for_cc(m, g.cc, release.version),
+                                   cc=g.cc), "cc-too-low"))
             continue
         has = vllm_has(release, build.vllm_cuda, g.cc, m, variant=bool(build.variant)) if release.min_cc else True
         if has is None:
-            out.append(Problem("data", f"cannot be judged for {g.name} ({sm}): the CUDA build or arch list of vllm "
-                               f"{build.version} is not in envdoctor's data",
-                               "pick another vLLM release, or read its CMakeLists.txt CUDA_SUPPORTED_ARCHS",
-                               "unknown-vllm-archs"))
+            out.append(Problem("data", Msg("blocker.unknown-vllm-archs", gpu=g.name, sm=sm, vllm=build.version),
+                               Msg("change.unknown-vllm-archs"), "unknown-vllm-archs"))
         elif not has:
-            out.append(Problem("gpu", f"has no kernels for {g.name} ({sm}) in its CUDA {build.vllm_cuda} build",
-                               "pick a newer vLLM release (Blackwell needs CUDA >= 12.8 builds of vLLM and torch)",
-                               "vllm-no-kernels"))
+            out.append(Problem("gpu", Msg("blocker.vllm-no-kernels", gpu=g.name, sm=sm, cuda=build.vllm_cuda),
+                               Msg("change.vllm-no-kernels"), "vllm-no-kernels"))
         archs = torch_archs(str(build.torch.version), build.torch_cuda, m, mach.observed_archs)
         if archs is None:
-            out.append(Problem("data", f"pins torch {build.torch.version}, and whether its {build.torch_tag} build has "
-                               f"kernels for {g.name} ({sm}) is not in envdoctor's data",
-                               f"find out: `python -c \"import torch; print(torch.cuda.get_arch_list())\"` with torch "
-                               f"{build.torch.version}+{build.torch_tag}", "unknown-torch-archs"))
+            out.append(Problem("data", Msg("blocker.unknown-torch-archs", torch=build.torch.version, tag=build.torch_tag,
+                                           gpu=g.name, sm=sm),
+                               Msg("change.unknown-torch-archs", torch=f"{build.torch.version}+{build.torch_tag}"),
+                               "unknown-torch-archs"))
         elif not arch_supported(g.cc, archs[0]):
-            out.append(Problem("gpu", f"pins torch {build.torch.version} whose {build.torch_tag} build has no kernels "
-                               f"for {g.name} ({sm}; it has {' '.join(archs[0])}, from {archs[1]})",
-                               "pick a newer vLLM release (its torch build has no kernels for this GPU)",
-                               "torch-no-kernels"))
+            out.append(Problem("gpu", Msg("blocker.torch-no-kernels", torch=build.torch.version, tag=build.torch_tag,
+                                          gpu=g.name, sm=sm, archs=" ".join(archs[0]), where=archs[1]),
+                               Msg("change.torch-no-kernels"), "torch-no-kernels"))
     return out
 
 
@@ -142,15 +128,12 @@ def driver_problems(mach: Machine, build: Build, m: Matrices) -> Tuple[List[Prob
     verdicts = [drv.runs(mach.driver, os, c, m, mach.driver_cuda) for c in needs]
     have = mach.driver_cuda or drv.cuda_for_driver(mach.driver, os, m)
     if have is None:
-        return [Problem("data", f"cannot be judged on driver {mach.driver}: which CUDA it runs is not in envdoctor's "
-                        "data (older than R418?)",
-                        "read the \"CUDA Version\" that `nvidia-smi` prints, or update the NVIDIA driver: "
-                        + NVIDIA_DRIVERS, "unknown-driver")], False
+        return [Problem("data", Msg("blocker.unknown-driver", driver=mach.driver),
+                        Msg("change.unknown-driver", url=NVIDIA_DRIVERS), "unknown-driver")], False
     if "no" in verdicts:
-        built = (f"torch {build.torch.version} built for CUDA {build.torch_cuda}" if len(needs) == 1 else
-                 f"CUDA {build.vllm_cuda} (its kernels) and torch {build.torch.version} built for CUDA "
-                 f"{build.torch_cuda}")
-        return [Problem("driver", f"needs {built}; driver {mach.driver} supports CUDA <= {have}",
+        built = (Msg("blocker.built.torch", torch=build.torch.version, cuda=build.torch_cuda) if len(needs) == 1 else
+                 Msg("blocker.built.both", vllm_cuda=build.vllm_cuda, torch=build.torch.version, cuda=build.torch_cuda))
+        return [Problem("driver", Msg("blocker.driver-too-old", built=built, driver=mach.driver, have=have),
                         driver_change(build.needs or build.torch_cuda, mach, m), "driver-too-old")], False
     return [], "compat" in verdicts
 
@@ -160,12 +143,10 @@ def driver_change(cuda: str, mach: Machine, m: Matrices) -> str:
     os = mach.driver_os
     need = f.least(os)
     native = f.native(os)
-    where = "on Windows (WSL 2 uses the Windows driver)" if os == "windows" else ""
-    what = f"CUDA {cuda.split('.')[0]}.x" if f.compat(os) else f"CUDA {cuda}"
-    text = f"update the NVIDIA driver {where} to {need or 'a newer release'} or newer ({what})".replace("  ", " ")
-    if native and native != need:
-        text += f"; {native} or newer runs CUDA {cuda} natively"
-    return text + ("" if os == "windows" else f": {NVIDIA_DRIVERS}")
+    what = f"{cuda.split('.')[0]}.x" if f.compat(os) else cuda
+    return Msg("change.driver" + (".windows" if os == "windows" else ""), need=need or Msg("driver-too-old-for-torch.newer"),
+               what=what, native=Msg("change.driver.native", native=native, cuda=cuda) if native and native != need else "",
+               url=NVIDIA_DRIVERS)
 
 
 def judge(mach: Machine, build: Build, m: Matrices) -> Tuple[Tuple[Problem, ...], bool]:

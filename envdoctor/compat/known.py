@@ -4,12 +4,69 @@ manylinux1 / 2010 / 2014 are 2.5 / 2.12 / 2.17)."""
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+from packaging.specifiers import SpecifierSet
 
 from envdoctor.compat.driver import xy_key
-from envdoctor.compat.tables import KnownIssue, Matrices
+from envdoctor.compat.tables import KnownIssue, Matrices, Table, _text
 
 LEGACY = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
+
+
+@dataclass(frozen=True)
+class KnownText:
+    """A known issue's text in another language (vllm_known_zh.csv, by vllm and kind)."""
+
+    vllm: str
+    kind: str
+    text: str
+    source: str
+
+
+TABLE_ZH = Table("vllm_known_zh.csv", KnownText, ("vllm", "kind"), {
+    "vllm": _text, "kind": _text, "text": _text, "source": _text})
+
+
+def _id(vllm, kind: str, head: bool = False) -> str:
+    return f"vllm-known.{kind}.{vllm}" + (".head" if head else "")
+
+
+def _head(text: str) -> str:
+    return re.split(r"[:(：（]", text)[0].strip()
+
+
+def known_text(issue: KnownIssue, head: bool = False):
+    """The row's text as a message (its Chinese is in vllm_known_zh.csv); `head`: its first clause, for a title."""
+    from envdoctor.messages import Msg, as_template, register
+
+    text = _head(issue.text) if head else issue.text
+    register({"en": {_id(issue.vllm, issue.kind, head): as_template(text)}})
+    return Msg(_id(issue.vllm, issue.kind, head))
+
+
+def translations(lang: str, matrices: Optional[Matrices] = None) -> Dict[str, str]:
+    """The translated texts as catalog entries (the loader envdoctor.messages calls)."""
+    from envdoctor.messages import as_template
+
+    if lang != "zh":
+        return {}
+    out = {}
+    for row in (matrices or Matrices()).load(TABLE_ZH):
+        spec = str(SpecifierSet(row.vllm))
+        out[_id(spec, row.kind)] = as_template(row.text)
+        out[_id(spec, row.kind, True)] = as_template(_head(row.text))
+    return out
+
+
+def _register() -> None:
+    from envdoctor.messages import register_loader
+
+    register_loader("vllm-known.", translations)
+
+
+_register()
 
 
 def issues(version, m: Matrices) -> List[KnownIssue]:

@@ -29,12 +29,15 @@ class PlatformFacts:
     container: Optional[str] = None  # docker, podman, kubernetes, containerd, lxc
 
     def summary(self) -> str:
+        from envdoctor.messages import t  # worded in the language of the run
+
         where = self.distro_name or self.system
         if self.wsl:
-            where += f" on WSL {self.wsl}"
+            where += t("summary.platform.wsl", wsl=self.wsl)
         if self.container:
-            where += f" in {self.container}"
-        return f"{where} ({self.machine}, kernel {self.kernel})" if self.kernel else f"{where} ({self.machine})"
+            where += t("summary.platform.container", container=self.container)
+        return t("summary.platform.kernel", where=where, machine=self.machine, kernel=self.kernel) if self.kernel \
+            else t("summary.platform", where=where, machine=self.machine)
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,11 @@ class WslFacts:
     proc_driver_nvidia: bool = False  # the Linux kernel module is loaded (never right in WSL)
 
     def summary(self) -> str:
-        stub = "libcuda stub present" if self.libcuda_stub else "no libcuda stub"
-        loader = f"loader → {self.loader_libcuda}" if self.loader_libcuda else "loader finds no libcuda.so.1"
-        return f"{stub}; {loader}"
+        from envdoctor.messages import t
+
+        stub = t("summary.wsl.stub") if self.libcuda_stub else t("summary.wsl.no-stub")
+        loader = t("summary.wsl.loader", path=self.loader_libcuda) if self.loader_libcuda else t("summary.wsl.no-loader")
+        return stub + t("sep.list") + loader
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,12 @@ class DriverFacts:
     nvml_error: Optional[str] = None  # why NVML was not used, when nvidia-smi was
 
     def summary(self) -> str:
-        head = f"{self.driver_version} (CUDA {self.cuda_max or '?'}) via {self.source}"
+        from envdoctor.messages import t
+
+        head = t("summary.driver", version=self.driver_version, cuda=self.cuda_max or "?", source=self.source)
         gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
                          + f"CC {g.compute_capability or '?'}" for g in self.gpus)
-        return f"{head} · {gpus or 'no GPU'}"
+        return f"{head} · {gpus or t('summary.driver.no-gpu')}"
 
 
 @dataclass(frozen=True)
@@ -109,9 +116,11 @@ class CudaToolkitFacts:
     default_link: Optional[str] = None  # what /usr/local/cuda points to
 
     def summary(self) -> str:
-        parts = [f"nvcc {self.nvcc_version} ({self.nvcc_path})" if self.nvcc_path else "no nvcc on PATH"]
+        from envdoctor.messages import t
+
+        parts = [f"nvcc {self.nvcc_version} ({self.nvcc_path})" if self.nvcc_path else t("summary.cuda.no-nvcc")]
         if self.toolkits:
-            parts.append("installed: " + ", ".join(t.version or t.path for t in self.toolkits))
+            parts.append(t("summary.cuda.installed", toolkits=", ".join(k.version or k.path for k in self.toolkits)))
         return " · ".join(parts)
 
 
@@ -156,7 +165,10 @@ class PythonEnvFacts:
         return None
 
     def summary(self) -> str:
-        parts = [f"Python {self.version} ({self.kind}: {self.executable})", f"{len(self.distributions)} packages"]
+        from envdoctor.messages import t
+
+        parts = [f"Python {self.version} ({self.kind}: {self.executable})",
+                 t("summary.python.packages", count=len(self.distributions))]
         vllm = self.dist("vllm")
         if vllm:
             parts.append(f"vllm {vllm.version}")
@@ -185,10 +197,12 @@ class TorchRuntimeFacts:
     cached: bool = False  # the answer of an earlier child, for the same torch, driver and GPUs
 
     def summary(self) -> str:
-        cached = " · cached (same torch, driver and GPUs; --fresh re-runs it)" if self.cached else ""
+        from envdoctor.messages import t
+
+        cached = t("summary.torch.cached") if self.cached else ""
         if not self.cuda:
-            return f"torch {self.version} (CPU build)" + cached
-        state = "CUDA available" if self.cuda_available and not self.error else "CUDA NOT available"
+            return t("summary.torch.cpu", version=self.version) + cached
+        state = t("summary.torch.available") if self.cuda_available and not self.error else t("summary.torch.not-available")
         devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in self.devices)
         return f"torch {self.version}, CUDA {self.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
 
@@ -211,9 +225,12 @@ class ResourceFacts:
     wslconfig_memory: Optional[str] = None  # [wsl2] memory= as written, e.g. "8GB"
 
     def summary(self) -> str:
-        ram = f"RAM {gib(self.mem_total_bytes)} ({gib(self.mem_available_bytes)} available)"
+        from envdoctor.messages import catalog, t
+
+        ram = t("summary.resources.ram", total=gib(self.mem_total_bytes), available=gib(self.mem_available_bytes))
         disk = min(self.disks, key=lambda d: d.free_bytes, default=None)
-        return ram + (f" · disk {gib(disk.free_bytes)} free ({disk.purpose})" if disk else "")
+        purpose = (t(f"disk.{disk.purpose}") if f"disk.{disk.purpose}" in catalog("en") else disk.purpose) if disk else ""
+        return ram + (t("summary.resources.disk", free=gib(disk.free_bytes), purpose=purpose) if disk else "")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from envdoctor.core.results import Finding
 from envdoctor.core.units import megabytes
 from envdoctor.explain import downloads
 from envdoctor.explain.types import Diagnosis, LogLine
+from envdoctor.messages import Msg
 
-PIP_RESUME = "pip 25.2 and later resume an interrupted download by themselves (pip 25.1 added --resume-retries)"
 PIP_NEWS = "https://raw.githubusercontent.com/pypa/pip/refs/tags/25.2/NEWS.rst"
 VLLM_IMAGE = "vllm/vllm-openai"
 REQUIREMENTS = re.compile(r"-r (\S+)")
@@ -66,32 +66,31 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     f = d.finding
     what = f"{ctx.name} {ctx.version}" if ctx.version else ctx.name
     code = "download-slow" if f.code == "download-stalled" and ctx.slow else f.code
-    evidence = [f"line {m.line - ctx.lines_back}: Downloading {ctx.file} ({ctx.size_text})"]
+    evidence = [Msg("explain.line.downloading", line=m.line - ctx.lines_back, file=ctx.file, size=ctx.size_text)]
     if ctx.progress_text is not None:
-        evidence.append(f"line {m.line - ctx.progress_lines_back}: {ctx.progress_text.strip()}")
+        evidence.append(Msg("explain.evidence.line", line=m.line - ctx.progress_lines_back, text=ctx.progress_text.strip()))
     if ctx.average_mb_s is not None:
-        evidence.append(f"{megabytes(ctx.done_mb)} in {ctx.progress_at - ctx.started_at:.1f} s by the log's "
-                        f"timestamps: {ctx.average_mb_s:.1f} MB/s on average")
-    done = f" at {megabytes(ctx.done_mb)} of {ctx.size_text} ({ctx.percent:.0f} %)" if ctx.done_mb is not None else ""
+        evidence.append(Msg("explain.download.average", done=megabytes(ctx.done_mb),
+                            seconds=f"{ctx.progress_at - ctx.started_at:.1f}", rate=f"{ctx.average_mb_s:.1f}"))
+    done = Msg("explain.download.done", done=megabytes(ctx.done_mb), size=ctx.size_text, percent=f"{ctx.percent:.0f}") \
+        if ctx.done_mb is not None else ""
     rate = f"{ctx.rate_mb_s:.1f} MB/s" if ctx.rate_mb_s is not None else None
-    lost = (f" The {megabytes(ctx.done_mb)} already received were thrown away: pip before 25.2 does not resume, "
-            "so a rerun starts from zero." if ctx.done_mb else "")
+    eta = Msg("explain.download.eta", eta=ctx.eta) if ctx.eta else ""
+    lost = Msg("explain.download.lost", done=megabytes(ctx.done_mb)) if ctx.done_mb else ""
+    title: str
+    why: str
     if code == "download-slow":
-        title = f"The {what} wheel ({ctx.size_text}) downloaded too slowly and timed out{done}"
-        why = (f"The line delivered only {rate or 'a trickle'}" + (f" (eta {ctx.eta})" if ctx.eta else "")
-               + f": a {ctx.size_text} wheel takes a very long time at that speed, and a pause longer than pip's "
-               "read timeout (15 s by default) ends the download." + lost
-               + " The package index or its mirror is far or throttled; the environment is not at fault.")
+        title = Msg("download-slow.title", what=what, size=ctx.size_text, done=done)
+        why = Msg("download-slow.why", rate=rate or Msg("download-slow.trickle"), eta=eta, size=ctx.size_text, lost=lost)
     elif code == "download-stalled":
-        title = f"The {what} wheel ({ctx.size_text}) download stalled{done}; pip's read timeout fired"
-        why = ("A stall, not a slow line: the download was running"
-               + (f" at {rate}" if rate else "") + (f" (eta {ctx.eta})" if ctx.eta else "")
-               + ", then no data arrived for pip's read timeout (15 s by default) and pip gave up." + lost
-               + " Nothing in the environment (CUDA, driver, Python) is wrong; reinstalling them will not help.")
+        title = Msg("download-stalled.title", what=what, size=ctx.size_text, done=done)
+        why = Msg("download-stalled.why", rate=Msg("download-stalled.rate", rate=rate) if rate else "", eta=eta, lost=lost)
     else:
-        title = f.title + f" ({what}, {ctx.size_text}{done.replace(' at ', ', at ') if done else ''})"
+        title = Msg("explain.download.other", title=f.title, what=what, size=ctx.size_text,
+                    done=Msg("explain.download.done.comma", done=megabytes(ctx.done_mb), size=ctx.size_text,
+                             percent=f"{ctx.percent:.0f}") if ctx.done_mb is not None else "")
         why = f.why
-    notes = f.notes + (f"{PIP_RESUME}: python3 -m pip install --upgrade 'pip>=25.2' ({PIP_NEWS}).",)
+    notes = f.notes + (Msg("explain.note.pip-resume", url=PIP_NEWS),)
     finding = dataclasses.replace(f, code=code, title=title, why=why, evidence=tuple(evidence) + f.evidence,
                                   notes=notes)
     return dataclasses.replace(d, finding=finding)
@@ -208,30 +207,25 @@ def _unpinned_torch(groups: Dict[str, list], values: Dict[str, Optional[str]], m
         pin = _vllm_pin(vllm, matrices)
         if pin is not None and pin == ctx.version:
             return []  # unpinned, but it picked the torch vLLM wants
-        evidence = (f"line {m.line - ctx.lines_back}: Downloading {ctx.file} ({ctx.size_text})",)
+        evidence = (Msg("explain.line.downloading", line=m.line - ctx.lines_back, file=ctx.file, size=ctx.size_text),)
         fix = (f"pip wheel --no-deps -r {reqs.group(1)}",) if reqs else ()
         if pin is not None:
-            title = f"This step downloads an unpinned torch {ctx.version} that vLLM {vllm} does not use"
-            why = (f"{who} asks for any torch, so pip picked the newest, {ctx.version} ({ctx.size_text}). "
-                   f"vLLM {vllm} pins torch=={pin} (matrices/vllm.csv): this second torch is never used by "
-                   "vLLM, and installed into vLLM's environment it would break it (vllm-torch-mismatch).")
-            notes = (f"Constrain it instead: echo 'torch=={pin}' > constraints.txt and pass -c constraints.txt.",)
+            title = Msg("torch-unpinned-in-build.title.pinned", torch=ctx.version, vllm=vllm)
+            why = Msg("torch-unpinned-in-build.why.pinned", who=who, torch=ctx.version, size=ctx.size_text, vllm=vllm,
+                      pin=pin)
+            notes = (Msg("torch-unpinned-in-build.note.constrain", pin=pin),)
         else:
             pinning = _pinning(ctx.version or "", matrices)
-            title = f"This step downloads torch {ctx.version or ''} unpinned, as a dependency of {who}".replace(
-                "  ", " ")
-            why = (f"{who} asks for any torch, so pip picked the newest, {ctx.version} ({ctx.size_text}). vLLM pins "
-                   "one exact torch (requirements-cuda.txt in its source tree)"
-                   + (f"; of the vLLM releases envdoctor knows, {', '.join(pinning)} "
-                      f"pin{'s' if len(pinning) == 1 else ''} torch {ctx.version}" if pinning
-                      else f"; none of the vLLM releases envdoctor knows pins torch {ctx.version}")
-                   + ". With any other vLLM this is a second torch download that vLLM does not use.")
-            notes = ("grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin; "
-                     "`envdoctor explain LOG --vllm VERSION` checks it against that release.",)
+            title = Msg("torch-unpinned-in-build.title" if ctx.version else "torch-unpinned-in-build.title.any",
+                        torch=ctx.version or "", who=who)
+            why = Msg("torch-unpinned-in-build.why", who=who, torch=ctx.version, size=ctx.size_text,
+                      pinning=Msg("torch-unpinned-in-build.pinning" + (".one" if len(pinning) == 1 else ""),
+                                  releases=", ".join(pinning), torch=ctx.version) if pinning else
+                      Msg("torch-unpinned-in-build.pinning.none", torch=ctx.version))
+            notes = (Msg("torch-unpinned-in-build.note.grep"),)
         line = LogLine(m.line - ctx.requirement_lines_back, f"Collecting {ctx.requirement} (from {ctx.required_by})")
         finding = Finding("torch-unpinned-in-build", "warn", "environment", title, evidence, why, fix,
-                          notes + ("`--no-deps` builds only the wheel; its dependencies are installed where vLLM "
-                                   "is (what vLLM's own later Dockerfile does for this step).",))
+                          notes + (Msg("torch-unpinned-in-build.note.no-deps"),))
         return [Diagnosis(finding, "context", line, (line,), 1, (), False, 30)]
     return []
 
@@ -245,17 +239,12 @@ def _docker_build(d: Diagnosis, markers: Dict[str, list], values: Dict[str, Opti
     if "docker-build-vllm" in markers:
         tag = f"v{vllm.lstrip('v')}" if vllm else "v<vllm version>"
         fix.insert(0, f"docker pull {VLLM_IMAGE}:{tag}")
-        notes.insert(0, f"This builds vLLM's own image: the published {VLLM_IMAGE} image of the same version needs "
-                        "no build and no wheel downloads inside it, only a pull that Docker resumes layer by layer."
-                        + ("" if vllm else " Its tag is v plus the vLLM version (e.g. v0.5.3); --vllm fills it in."))
+        notes.insert(0, Msg("explain.note.docker-image" if vllm else "explain.note.docker-image.tag", image=VLLM_IMAGE))
     step = next((s for s in found if s.finding.code == "docker-step-failed"), None)
     step_text = step.line.text if step is not None else ""
     if "docker-cache-mount" in markers and "--mount=type=cache" not in step_text:
-        notes.append("Other RUN steps of this Dockerfile use `--mount=type=cache,target=/root/.cache/pip`; the step "
-                     "that failed does not, so each retry downloads everything again. Add the cache mount to it.")
-    notes.append("In the Dockerfile, before the step: ENV PIP_DEFAULT_TIMEOUT=60 PIP_RETRIES=10 (pip's --timeout and "
-                 "--retries as environment variables).")
+        notes.append(Msg("explain.note.docker-cache"))
+    notes.append(Msg("explain.note.docker-env"))
     notes = [n for n in notes if "wheelhouse" not in n]
-    notes.append("Or download the wheels once where the line is good (pip download -d wheelhouse ...), COPY the "
-                 "wheelhouse into the build and install with --no-index --find-links wheelhouse.")
+    notes.append(Msg("explain.note.docker-wheelhouse"))
     return dataclasses.replace(d, finding=dataclasses.replace(f, fix=tuple(dict.fromkeys(fix)), notes=tuple(notes)))

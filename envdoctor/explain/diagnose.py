@@ -15,7 +15,9 @@ from envdoctor.core.results import Finding
 from envdoctor.explain import analyses, evidence
 from envdoctor.explain.scan import Match, ScanResult
 from envdoctor.explain.signatures import LogSignature, derive, fill
+from envdoctor.explain.signatures import text as signature_text
 from envdoctor.explain.types import Diagnosis, Explanation, LogLine
+from envdoctor.messages import Msg
 
 EVIDENCE = 4  # matched lines listed per problem besides the first
 ERROR_LINES = 8
@@ -100,12 +102,12 @@ def _diagnosis(code: str, matches: List[Match], count: int, values: Dict[str, Op
         fields.update(m.groups)
         fields.update(derive(m.groups))
     sig = lead.signature
-    evidence = tuple(f"line {m.line}: {m.text[:300]}" for m in matches[1:1 + EVIDENCE])
+    evidence = tuple(Msg("explain.evidence.line", line=m.line, text=m.text[:300]) for m in matches[1:1 + EVIDENCE])
     if count > len(matches):
-        evidence += (f"{count} matching lines in all",)
-    finding = Finding(code, sig.severity, sig.category, fill(sig.title, fields), evidence,
-                      fill(sig.why, fields), tuple(fill(f, fields) for f in sig.fix),
-                      tuple(fill(n, fields) for n in sig.notes))
+        evidence += (Msg("explain.evidence.count", count=count),)
+    finding = Finding(code, sig.severity, sig.category, signature_text(sig, "title", fields), evidence,
+                      signature_text(sig, "why", fields) if sig.why else "", tuple(fill(f, fields) for f in sig.fix),
+                      tuple(signature_text(sig, "notes", fields, i) for i in range(len(sig.notes))))
     context = tuple(LogLine(n, t) for n, t in first.before) + (LogLine(first.line, first.text),) + \
         tuple(LogLine(n, t) for n, t in first.after)
     sources = tuple(dict.fromkeys(m.signature.source for m in matches))

@@ -168,8 +168,61 @@ TABLE = Table("log_signatures.csv", LogSignature, ("id",), {
     check=check_row)
 
 
+@dataclass(frozen=True)
+class Translation:
+    """A signature's title, why and notes in another language (log_signatures_zh.csv, by id)."""
+
+    id: str
+    title: str
+    why: str
+    notes: Tuple[str, ...]
+    source: str
+
+
+TABLE_ZH = Table("log_signatures_zh.csv", Translation, ("id",), {
+    "id": _kebab, "title": _text, "why": _text, "notes": _steps, "source": _text,
+}, optional=("why", "notes"), empty=(("notes", ()), ("why", "")))
+
+
 def load(matrices: Optional[Matrices] = None) -> List[LogSignature]:
     return (matrices or Matrices()).load(TABLE)
+
+
+def text(sig: LogSignature, column: str, values: Dict[str, Optional[str]], index: int = 0):
+    """A signature's title, why or one of its notes as a message: `{name}` filled from `values`, or
+    `<name>` when the log does not say (as fill does); its Chinese comes from log_signatures_zh.csv."""
+    from envdoctor.messages import Msg, as_template, register
+
+    value = getattr(sig, column)
+    template = value[index] if isinstance(value, tuple) else value
+    msg_id = f"sig.{sig.id}.{column}" + (f".{index}" if isinstance(value, tuple) else "")
+    register({"en": {msg_id: as_template(template)}})
+    names = dict.fromkeys(FIELD.findall(template))
+    return Msg(msg_id, **{n: values.get(n) or f"<{n.replace('_', ' ')}>" for n in names})
+
+
+def translations(lang: str, matrices: Optional[Matrices] = None) -> Dict[str, str]:
+    """Every translated signature text as catalog entries (the loader envdoctor.messages calls)."""
+    from envdoctor.messages import as_template
+
+    if lang != "zh":
+        return {}
+    out = {}
+    for row in (matrices or Matrices()).load(TABLE_ZH):
+        out[f"sig.{row.id}.title"] = as_template(row.title)
+        if row.why:
+            out[f"sig.{row.id}.why"] = as_template(row.why)
+        out.update({f"sig.{row.id}.notes.{i}": as_template(n) for i, n in enumerate(row.notes)})
+    return out
+
+
+def _register() -> None:
+    from envdoctor.messages import register_loader
+
+    register_loader("sig.", translations)
+
+
+_register()
 
 
 def derive(groups: Dict[str, str]) -> Dict[str, str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Optional, Tuple
 
 from envdoctor.core.errors import UsageError
 from envdoctor.fix.resolve import Resolution, Stack
+from envdoctor.messages import Msg
 from envdoctor.rules.base import cuda_tuple
 
 if TYPE_CHECKING:
@@ -193,21 +194,20 @@ def _driver_step(resolution: Resolution, stack: Stack) -> Step:
     t, floor = resolution.target, stack.driver
     native = floor.windows if t.os == "wsl2" else floor.linux
     need = floor.compat if floor.via_compat and floor.compat else (native or floor.compat or "0")
-    where = "the Windows driver (WSL 2 uses it)" if t.os == "wsl2" else "the NVIDIA driver"
+    where = Msg("plan.driver.where.wsl2" if t.os == "wsl2" else "plan.driver.where")
     script = ("import subprocess,sys;"
               "v=subprocess.run(['nvidia-smi','--query-gpu=driver_version','--format=csv,noheader'],"
               "capture_output=True,text=True,timeout=30).stdout.split()[0];"
               f"ok=tuple(map(int,v.split('.')))>=tuple(map(int,'{need}'.split('.')));"
               f"print('NVIDIA driver',v);sys.exit(0 if ok else 'driver '+v+' is older than {need}')")
-    built = (f"vLLM {stack.vllm.version} and torch {stack.torch.version} are built for CUDA {stack.cuda}"
+    built = (Msg("plan.driver.built.same", vllm=stack.vllm.version, torch=stack.torch.version, cuda=stack.cuda)
              if (stack.vllm_cuda or stack.cuda) == stack.cuda else
-             f"vLLM {stack.vllm.version} is built for CUDA {stack.vllm_cuda}, torch {stack.torch.version} for CUDA "
-             f"{stack.cuda}")
-    why = (f"{built}: {where} must be {need} or newer"
-           + (f" ({native} or newer runs CUDA {floor.cuda} natively)" if native and native != need else "")
-           + ". The wheels bring their own CUDA runtime: no CUDA toolkit is needed.")
-    return Step("driver", "Check the NVIDIA driver", why,
-                verify=(Check(f"driver >= {need}", ("python3", "-c", _py(script)), needs_gpu=True),))
+             Msg("plan.driver.built.both", vllm=stack.vllm.version, vllm_cuda=stack.vllm_cuda, torch=stack.torch.version,
+                 cuda=stack.cuda))
+    why = Msg("plan.driver.why", built=built, where=where, need=need,
+              native=Msg("plan.driver.native", native=native, cuda=floor.cuda) if native and native != need else "")
+    return Step("driver", Msg("plan.driver.title"), why,
+                verify=(Check(Msg("plan.driver.check", need=need), ("python3", "-c", _py(script)), needs_gpu=True),))
 
 
 def _env_step(env: str, tool: str, stack: Stack, current: Optional[str]) -> Step:
@@ -215,38 +215,34 @@ def _env_step(env: str, tool: str, stack: Stack, current: Optional[str]) -> Step
     commands: Tuple[Tuple[str, ...], ...]
     if tool == "conda":
         commands = (("conda", "create", "-y", "-p", env, f"python={py}"),)
-        how = "a new conda environment (conda brings its own Python)"
+        how = Msg("plan.env.how.conda")
     elif tool == "uv":
         commands = (("uv", "venv", "--seed", "--python", py, env),)
-        how = "a new uv virtual environment (uv finds or fetches the Python; --seed puts pip in it)"
+        how = Msg("plan.env.how.uv")
     else:
         commands = ((f"python{py}", "-m", "venv", env),)
-        how = f"a new virtual environment from python{py}" + (
-            f" (the Python in use is {current}: install python{py} first, or rerun with --env-tool uv)"
-            if current and current != py else "")
-    why = (f"{how}, never the environment in use: a half-finished install cannot damage it. Python {py}: "
-           f"the wheels of this stack exist for Python {', '.join(stack.pythons)} ({'; '.join(stack.python_limits)}).")
+        how = Msg("plan.env.how.venv.other" if current and current != py else "plan.env.how.venv", python=py,
+                  current=current or "")
+    why = Msg("plan.env.why", how=how, python=py, pythons=", ".join(stack.pythons), limits="; ".join(stack.python_limits))
     check = ("import sys;v='%d.%d'%sys.version_info[:2];print('Python',sys.version.split()[0]);"
              f"sys.exit(0 if v=='{py}' else 'Python '+v+' is not {py}')")
-    return Step("env", f"Create the environment ({tool}, Python {py})", why, commands=commands,
-                verify=(Check(f"the new environment runs Python {py}",
-                              (os.path.join(env, "bin", "python"), "-c", _py(check))),),
+    return Step("env", Msg("plan.env.title", tool=tool, python=py), why, commands=commands,
+                verify=(Check(Msg("plan.env.check", python=py), (os.path.join(env, "bin", "python"), "-c", _py(check))),),
                 network=tool != "venv")
 
 
 def _pip_step(py: str, stack: Stack, flags: Tuple[str, ...], index_url: Optional[str], resume: bool) -> Step:
     req = f"pip>={PLAN_PIP}" if resume else "pip"
-    why = (f"pip {PLAN_PIP} or newer resumes a download that broke off (--resume-retries, pip {RESUME_PIP}) instead "
-           "of starting 800 MB again, and resolves without downloading (what `fix --apply` builds on)." if resume else
-           f"the newest pip Python {stack.python} can run (pip {RESUME_PIP}, which resumes broken downloads, "
-           "needs Python 3.9).")
+    why = (Msg("plan.pip.why", pip=PLAN_PIP, resume=RESUME_PIP) if resume else
+           Msg("plan.pip.why.old", python=stack.python, resume=RESUME_PIP))
     check = ("import sys;from importlib.metadata import version;v=version('pip');print('pip',v);"
              f"sys.exit(0 if tuple(int(p) for p in v.split('.')[:2])>={tuple(int(p) for p in PLAN_PIP.split('.'))} "
              f"else 'pip '+v+' is older than {PLAN_PIP}')") if resume else "import pip;print('pip',pip.__version__)"
-    return Step("pip", "Upgrade pip", why,
+    return Step("pip", Msg("plan.pip.title"), why,
                 commands=((py, "-m", "pip", "install", "--upgrade") + flags
                           + (("--index-url", index_url) if index_url else ()) + (req,),),
-                verify=(Check(f"pip {'>= ' + PLAN_PIP if resume else 'runs'}", (py, "-c", _py(check))),), network=True,
+                verify=(Check(Msg("plan.pip.check", pip=PLAN_PIP) if resume else Msg("plan.pip.check.runs"),
+                              (py, "-c", _py(check))),), network=True,
                 install=Install((req,), index_url, upgrade=True))
 
 
@@ -258,10 +254,7 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
     if tool == "uv" and index and index.rstrip("/").endswith("/" + stack.cuda_tag):
         # uv picks the PyTorch index of a CUDA build itself (uv pip install --torch-backend cu121).
         command = ("uv", "pip", "install", "--python", py, "--torch-backend", stack.cuda_tag, pin)
-    why = (f"vLLM {stack.vllm.version} pins {pin} exactly (its compiled kernels link against it); the CUDA "
-           f"{stack.cuda} build ({stack.cuda_tag}) is the one the package index serves for {pin}, which vLLM's "
-           "release is made with. Installed on its own first, so the largest download is retried and verified by "
-           "itself.")
+    why = Msg("plan.torch.why", vllm=stack.vllm.version, pin=pin, cuda=stack.cuda, tag=stack.cuda_tag)
     check = ("import sys,torch;v=torch.__version__.split('+')[0];c=torch.version.cuda;"
              "print('torch',torch.__version__,'CUDA',c);"
              f"sys.exit(0 if (v,c)==('{stack.torch.version}','{stack.cuda}') else "
@@ -269,12 +262,12 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
     gpu = ("import torch;ok=torch.cuda.is_available();"
            "print('GPU:',torch.cuda.get_device_name(0) if ok else None);"
            "raise SystemExit(0 if ok else 'torch cannot reach the GPU (torch.cuda.is_available() is False)')")
-    return Step("torch", f"Install torch {stack.torch.version} ({stack.cuda_tag})", why,
+    return Step("torch", Msg("plan.torch.title", torch=stack.torch.version, tag=stack.cuda_tag), why,
                 commands=(command,),
-                verify=(Check(f"torch {stack.torch.version} built for CUDA {stack.cuda}", (py, "-c", _py(check))),
-                        Check("torch reaches the GPU", (py, "-c", _py(gpu)), needs_gpu=True)),
+                verify=(Check(Msg("plan.torch.check", torch=stack.torch.version, cuda=stack.cuda), (py, "-c", _py(check))),
+                        Check(Msg("plan.torch.check.gpu"), (py, "-c", _py(gpu)), needs_gpu=True)),
                 download_bytes=stack.torch.size_bytes,
-                download_note="plus the CUDA libraries torch depends on (nvidia-* wheels), not counted",
+                download_note=Msg("plan.torch.download"),
                 network=True, install=Install((pin,), index or default))
 
 
@@ -282,25 +275,25 @@ def _vllm_step(py: str, env: str, stack: Stack, flags: Tuple[str, ...], default_
                index_url: Optional[str], torch_index: Optional[str] = None) -> Step:
     constraints = os.path.join(env, CONSTRAINTS)
     pins = (stack.vllm.pin,) + tuple(c.pin for c in stack.companions) + stack.extra_pins
-    companions = ", ".join(c.pin for c in stack.companions) or "none"
-    why = (f"vLLM with the companions it pins ({companions}); the constraints file holds torch at "
-           f"{stack.torch.version} so pip can never swap in another build."
-           + (f" Also {', '.join(stack.extra_pins)}, which this release needs." if stack.extra_pins else ""))
+    companions = ", ".join(c.pin for c in stack.companions)
+    extra = Msg("plan.vllm.extra", pins=", ".join(stack.extra_pins)) if stack.extra_pins else ""
+    variant = ""
     if stack.variant and torch_index:
         # A CUDA-variant wheel comes from vLLM's GitHub release; its companions from torch's CUDA index.
         default_index = default_index + ("--extra-index-url", torch_index)
-        why += (f" vLLM's {stack.variant} wheel comes from its GitHub release, its companions' {stack.cuda_tag} "
-                f"builds from {torch_index}.")
+        variant = Msg("plan.vllm.variant", variant=stack.variant, tag=stack.cuda_tag, index=torch_index)
+    why = Msg("plan.vllm.why", companions=companions if stack.companions else Msg("plan.vllm.none"),
+              torch=stack.torch.version, extra=extra, variant=variant)
     check = ("import sys;from importlib.metadata import version;import vllm;"
              "v,t=version('vllm'),version('torch').split('+')[0];print('vllm',v,'torch',t);"
              f"sys.exit(0 if (v,t)==('{stack.vllm.version}','{stack.torch.version}') else "
              f"'vllm '+v+' torch '+t+' is not vllm {stack.vllm.version} torch {stack.torch.version}')")
     size = sum(p.size_bytes or 0 for p in (stack.vllm,) + stack.companions) or None
-    return Step("vllm", f"Install vLLM {stack.vllm.version}", why,
+    return Step("vllm", Msg("plan.vllm.title", vllm=stack.vllm.version), why,
                 commands=((py, "-m", "pip", "install") + flags + default_index + ("-c", constraints) + pins,),
-                verify=(Check(f"vllm {stack.vllm.version} imports, torch is still {stack.torch.version}",
+                verify=(Check(Msg("plan.vllm.check", vllm=stack.vllm.version, torch=stack.torch.version),
                               (py, "-c", _py(check))),
-                        Check("no broken requirements (pip check)", (py, "-m", "pip", "check"))),
+                        Check(Msg("plan.vllm.check.pip"), (py, "-m", "pip", "check"))),
                 writes=(FileWrite(constraints, f"{stack.torch.pin}\n"),),
-                download_bytes=size, download_note="plus vLLM's other dependencies, not counted",
+                download_bytes=size, download_note=Msg("plan.vllm.download"),
                 network=True, install=Install(pins, index_url, constraints))

@@ -23,9 +23,10 @@ from envdoctor.compat import driver as drv
 from envdoctor.compat import python as pyc
 from envdoctor.compat.builds import Build, builds
 from envdoctor.compat.judge import GpuSeen, Machine, Problem, judge
-from envdoctor.compat.known import glibc_floor, glibc_of, issues
+from envdoctor.compat.known import glibc_floor, glibc_of, issues, known_text
 from envdoctor.compat.tables import Matrices, VllmRelease, driver_key
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import cuda_tag, driver_max_cuda, gpu_cc, pinned_version
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ class Target:
 @dataclass(frozen=True)
 class Blocker:
     kind: str  # platform | gpu | driver | glibc | python | data
-    text: str  # a clause after "vllm X ": "needs torch 2.14.0 built for CUDA 13.0; driver ..."
-    change: str  # what would have to change, as an instruction
+    text: str  # a clause after "vllm X ": Msg("blocker.<code>", ...), "needs torch 2.14.0 built for CUDA 13.0; ..."
+    change: str  # what would have to change, as an instruction: Msg("change.<code>", ...)
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
             t = replace(t, gpus=())
         elif status in ("error", "timeout", "crashed"):
             result = facts.results["driver"]
-            t = replace(t, driver_problem=f"the NVIDIA driver did not answer ({result.status}: {result.error or '?'})")
+            t = replace(t, driver_problem=Msg("blocker.driver-unanswered", status=result.status, error=result.error or "?"))
     if env is not None:
         t = replace(t, python=".".join(env.version.split(".")[:2]), python_kind=env.kind, python_prefix=env.prefix,
                     pip=env.pip_version)
@@ -320,12 +321,12 @@ def _package(m: Matrices, name: str, version: str) -> Package:
 
 def _python_blocker(build: Build, ok: Sequence[str], parts, wish: Optional[str]) -> Optional[Blocker]:
     if not ok:
-        return Blocker("python", "has no Python that all its wheels exist for (" + "; ".join(pyc.describe(parts)) + ")",
-                       f"pick another vLLM release (no Python fits vllm {build.release.version}'s wheels)")
+        return Blocker("python", Msg("blocker.python-none", limits="; ".join(pyc.describe(parts))),
+                       Msg("change.python-none", vllm=build.release.version))
     if wish and wish not in ok:
         missing = [(who, pythons) for who, pythons in parts if wish not in pythons]
-        return Blocker("python", f"does not run on Python {wish} (" + "; ".join(pyc.describe(missing)) + ")",
-                       f"use Python {pyc.span(ok)} for vllm {build.release.version}")
+        return Blocker("python", Msg("blocker.python-wish", python=wish, limits="; ".join(pyc.describe(missing))),
+                       Msg("change.python-wish", span=pyc.span(ok), vllm=build.release.version))
     return None
 
 
@@ -345,9 +346,7 @@ def evaluate(row: VllmRelease, t: Target, wish_python: Optional[str],
     """The first build of `row` that runs on `t` as a Stack, else the blockers of its index build."""
     options = builds(row, m)
     if not options:
-        return None, (Blocker("data", f"pins torch {row.torch}, which is not in envdoctor's data "
-                                      "(or has no default CUDA build)",
-                              "refresh the data: `envdoctor matrices refresh`"),)
+        return None, (Blocker("data", Msg("blocker.torch-unknown", torch=str(row.torch)), Msg("change.refresh")),)
     first: Optional[Tuple[Blocker, ...]] = None
     for build in options:
         stack, blockers = evaluate_build(build, t, wish_python, m)
@@ -364,23 +363,20 @@ def evaluate_build(build: Build, t: Target, wish_python: Optional[str],
     problems, via_compat = judge(t.machine_view(), build, m)
     blockers = _blockers(problems)
     if t.driver_problem and t.gpus is None:
-        blockers.append(Blocker("driver", "needs a working NVIDIA driver; the one here did not answer",
-                                "fix the driver first (see `envdoctor check`)"))
-    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier))
-                  for r in pyc.companions(row, t.machine)]
+        blockers.append(Blocker("driver", Msg("blocker.driver-broken"), Msg("change.driver-broken")))
+    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier)) for r in pyc.companions(row, t.machine)]
     for c in companions:
         files = m.wheel_files(c.name, c.version)
         if files is not None and not files.python_tags:
-            blockers.append(Blocker("data", f"pins {c.pin}, which has no wheel (it would build from source)",
-                                    "pick another vLLM release"))
+            blockers.append(Blocker("data", Msg("blocker.no-wheel", pin=c.pin), Msg("change.another-release")))
     pythons, parts = pyc.stack_pythons(build, m, t.machine)
     limits = pyc.describe(parts)
     py_blocker = _python_blocker(build, pythons, parts, wish_python)
     if py_blocker is not None:
         blockers.append(py_blocker)
     if build.variant and build.wheel_url(pythons[0] if pythons else "3.12", t.machine) is None:
-        blockers.append(Blocker("platform", f"has no {build.variant} wheel for {t.machine} in envdoctor's data",
-                                f"pick a vLLM release with {t.machine} wheels"))
+        blockers.append(Blocker("platform", Msg("blocker.variant-wheel", variant=build.variant, arch=t.machine),
+                                Msg("change.variant-wheel", arch=t.machine)))
     if blockers:
         return None, tuple(blockers)
     python = pyc.choose(pythons, t.python, wish_python)
@@ -405,45 +401,36 @@ def _stack_notes(build: Build, t: Target, floor: DriverFloor, python: str, pytho
                  limits: Sequence[str], m: Matrices) -> List[str]:
     row = build.release
     here = t.toolkit and not t.overridden
-    notes = ["No CUDA toolkit is needed: the wheels bring their own CUDA runtime; only the driver matters"
-             + (f" (the CUDA {t.toolkit} toolkit installed here is not used)." if here else ".")]
+    notes: List[str] = [Msg("stack.no-toolkit.here", toolkit=t.toolkit) if here else Msg("stack.no-toolkit")]
     for k in issues(row.version, m):
-        text = f"vllm {row.version} {k.text}"
-        if k.pins:
-            text += f": the plan pins {', '.join(str(p) for p in k.pins)}"
-        if k.offer:
-            text += f"; vllm {k.offer} fixes it (envdoctor fix --vllm {k.offer})"
-        notes.append(text + ".")
+        notes.append(Msg("stack.known", vllm=row.version, text=known_text(k),
+                         pins=Msg("stack.known.pins", pins=", ".join(str(p) for p in k.pins)) if k.pins else "",
+                         offer=Msg("stack.known.offer", offer=k.offer) if k.offer else ""))
     if build.variant:
-        notes.append(f"vllm {build.version} is vLLM's CUDA {build.vllm_cuda} wheel from its GitHub release (the "
-                     f"package index has only the CUDA {row.cuda} build), installed with torch "
-                     f"{build.torch.version}+{build.torch_tag}.")
+        notes.append(Msg("stack.variant", vllm=build.version, vllm_cuda=build.vllm_cuda, cuda=row.cuda,
+                         torch=f"{build.torch.version}+{build.torch_tag}"))
     elif not build.default_torch and build.torch.default_cuda:  # builds() makes only torch with one
-        notes.append(f"torch {build.torch.version}+{build.torch_tag} instead of the default "
-                     f"{cuda_tag(build.torch.default_cuda)} build: the default has no kernels for this GPU, or its "
-                     "arch list is not known.")
+        notes.append(Msg("stack.torch-build", torch=f"{build.torch.version}+{build.torch_tag}",
+                         default=cuda_tag(build.torch.default_cuda)))
     if floor.via_compat:
         native = floor.windows if drv.os_of(t.os) == "windows" else floor.linux
-        notes.append(f"Driver {t.driver} runs CUDA {floor.cuda} through minor-version compatibility (CUDA "
-                     f"{floor.cuda.split('.')[0]}.x on drivers >= {floor.compat}); {native or 'a newer driver'} "
-                     f"or newer runs it natively. Caveat: {drv.PTX_CAVEAT}.")
+        notes.append(Msg("stack.via-compat", driver=t.driver, cuda=floor.cuda, major=floor.cuda.split(".")[0],
+                         compat=floor.compat, native=native or Msg("stack.newer-driver")))
     if any(g.cc and drv.xy_key(g.cc) < (8, 0) for g in t.gpus or ()):
-        notes.append("Compute capability below 8.0 has no bfloat16: run vLLM with --dtype half.")
+        notes.append(Msg("stack.no-bf16"))
     if build.torch_index is None:
-        notes.append("torch's CUDA build is not listed on the PyTorch wheel index in envdoctor's data: it is "
-                     "installed from the default package index.")
+        notes.append(Msg("stack.default-index"))
     if t.python and python != t.python:
-        notes.append(f"Python {python} for the new environment: the Python in use ({t.python}) is outside what this "
-                     f"stack runs on ({'; '.join(limits)}).")
+        notes.append(Msg("stack.other-python", python=python, current=t.python, limits="; ".join(limits)))
     glibc = glibc_floor(build.platforms, t.machine)
     if glibc and not t.glibc and drv.xy_key(glibc) > (2, 17):
-        notes.append(f"The vllm wheel needs glibc >= {glibc} (its manylinux tag); check with `ldd --version`.")
+        notes.append(Msg("stack.glibc", glibc=glibc))
     if t.gpus is None:
-        notes.append(f"GPU not known: it needs compute capability {row.min_cc or '?'} or higher.")
+        notes.append(Msg("stack.gpu-unknown", cc=row.min_cc or "?"))
     if t.driver is None:
-        notes.append(f"Driver not known: it needs {floor.compat or floor.linux} or newer on Linux"
-                     + (f", {drv.floor(floor.cuda, m).least('windows')} or newer on Windows (WSL 2)" if floor.cuda
-                        else "") + ".")
+        notes.append(Msg("stack.driver-unknown", linux=floor.compat or floor.linux,
+                         windows=Msg("stack.driver-unknown.windows", windows=drv.floor(floor.cuda, m).least("windows"))
+                         if floor.cuda else ""))
     return notes
 
 
@@ -465,7 +452,7 @@ def resolve(facts: Facts, wishes: Wishes, m: Matrices, model: Optional["ModelSha
         known = sorted(r.version for r in m.table("vllm"))
         raise UsageProblem(f"--vllm {wishes.vllm!r}: no vLLM release in envdoctor's data matches "
                            f"(it knows {known[0]} to {known[-1]}; see `envdoctor matrices show vllm`)")
-    wanted = "the newest vLLM that runs here" if spec is None else f"vllm{spec}"
+    wanted = Msg("plan.wanted.newest") if spec is None else f"vllm{spec}"
     stack, rejected = _search(rows, target, wish_python, m)
     changes: Tuple[str, ...] = ()
     if stack is None:
@@ -479,8 +466,7 @@ def resolve(facts: Facts, wishes: Wishes, m: Matrices, model: Optional["ModelSha
     if stack is not None and target.python and stack.python != target.python and not wish_python:
         here, _ = _search(rows, target, target.python, m)
         if here is not None:
-            notes += (f"vllm {here.vllm.version} is the newest release that runs on the Python in use "
-                      f"({target.python}).",)
+            notes += (Msg("stack.newest-here", vllm=here.vllm.version, python=target.python),)
     fit_plan = _fit(model, target, stack, m) if model is not None else None
     return Resolution(target, wanted, stack, tuple(rejected), changes, newest, fit_plan, notes)
 
@@ -514,15 +500,12 @@ def _driver_floors(rows: Sequence[VllmRelease], t: Target, wish_python: Optional
             found.append((row.cuda_major, need, stack))
     if not found:
         return []
-    where = " on Windows (WSL 2 uses the Windows driver)" if os == "windows" else ""
-    link = "" if os == "windows" else f" ({NVIDIA_DRIVERS})"
     major, need, best = found[0]
-    out = [f"update the NVIDIA driver{where} to {need} or newer (CUDA {major}.x): that runs vllm "
-           f"{best.vllm.version}{link}"]
+    out: List[str] = [Msg("change.driver-unlocks" + (".windows" if os == "windows" else ""), need=need, major=major,
+               vllm=best.vllm.version, url=NVIDIA_DRIVERS)]
     if len(found) > 1:
         major, need, least = found[-1]
-        out.append(f"the least driver that runs a vLLM release here is {need} (CUDA {major}.x): "
-                   f"vllm {least.vllm.version}")
+        out.append(Msg("change.driver-least", need=need, major=major, vllm=least.vllm.version))
     return out
 
 

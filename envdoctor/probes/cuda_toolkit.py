@@ -13,6 +13,7 @@ from typing import Optional
 from envdoctor.core.facts import CudaToolkitFacts, Toolkit
 from envdoctor.core.results import Facts
 from envdoctor.machine.context import Context
+from envdoctor.messages import Msg
 from envdoctor.probes.engine import ProbeAbsent, ProbeTimeout, require_linux
 
 NVCC_TIMEOUT = 3.0
@@ -58,7 +59,7 @@ def probe(ctx: Context, _deps: Facts) -> CudaToolkitFacts:
     cuda_home = ctx.env.get("CUDA_HOME") or ctx.env.get("CUDA_PATH")
     link = ctx.fs.realpath("/usr/local/cuda") if ctx.fs.exists("/usr/local/cuda") else None
     if not roots and not nvcc and not cuda_home:
-        raise ProbeAbsent("no CUDA toolkit installed (none is needed to run vLLM from wheels)")
+        raise ProbeAbsent(Msg("probe.cuda.absent"))
     return CudaToolkitFacts(
         nvcc_path=nvcc,
         nvcc_version=nvcc_version,

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from envdoctor.core.results import Facts, ProbeResult
 from envdoctor.machine.context import Context
 from envdoctor.machine.watchdog import Task
+from envdoctor.messages import Msg
 
 
 class ProbeAbsent(Exception):
@@ -40,6 +41,12 @@ class ProbeOutOfTime(ProbeTimeout):
     """The global deadline left no time to start this probe: the check is cut short (exit 3)."""
 
 
+def _reason(exc: Exception) -> Optional[str]:
+    """The exception's one line, kept a Msg when it is one (a renderer words it)."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, Msg) else (str(exc) or None)
+
+
 class ProbeSkipped(Exception):
     """Not applicable on this machine or not asked for (WSL checks outside WSL, --quick)."""
 
@@ -47,7 +54,7 @@ class ProbeSkipped(Exception):
 def require_linux(ctx: Context) -> None:
     """Probes of a Linux userland skip elsewhere: vLLM runs on Linux (or WSL 2) only."""
     if ctx.host.system != "Linux":
-        raise ProbeSkipped(f"not Linux ({ctx.host.system}): vLLM needs Linux or WSL 2")
+        raise ProbeSkipped(Msg("probe.not-linux", system=ctx.host.system))
 
 
 @dataclass(frozen=True)
@@ -110,14 +117,14 @@ class ProbeRun:
         try:
             result = ProbeResult(run.probe.area, "ok", facts=run.probe.run(ctx, deps))
         except ProbeAbsent as exc:
-            result = ProbeResult(run.probe.area, "absent", error=str(exc) or None)
+            result = ProbeResult(run.probe.area, "absent", error=_reason(exc))
         except ProbeSkipped as exc:
-            result = ProbeResult(run.probe.area, "skipped", error=str(exc) or None)
+            result = ProbeResult(run.probe.area, "skipped", error=_reason(exc))
         except ProbeTimeout as exc:
             self.out_of_time = self.out_of_time or isinstance(exc, ProbeOutOfTime)
-            result = ProbeResult(run.probe.area, "timeout", error=str(exc))
+            result = ProbeResult(run.probe.area, "timeout", error=_reason(exc) or "")
         except ProbeFailed as exc:
-            result = ProbeResult(run.probe.area, "error", error=str(exc),
+            result = ProbeResult(run.probe.area, "error", error=_reason(exc) or "",
                                  reason=exc.reason.value if exc.reason is not None else None)
         except Exception as exc:  # noqa: BLE001 - a crash is a result, never a traceback
             result = ProbeResult(run.probe.area, "crashed", error=f"{type(exc).__name__}: {exc}",

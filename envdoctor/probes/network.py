@@ -14,6 +14,7 @@ from __future__ import annotations
 from envdoctor.core.facts import NetworkFacts
 from envdoctor.core.results import Facts
 from envdoctor.machine.context import Context
+from envdoctor.messages import Msg
 from envdoctor.probes.engine import ProbeOutOfTime, ProbeSkipped
 
 BUDGET = 4.0  # seconds of wall time for the whole area
@@ -24,7 +25,7 @@ def probe(ctx: Context, deps: Facts) -> NetworkFacts:
     if ctx.options.get("offline"):
         raise ProbeSkipped(f"{ctx.options['offline']} skips the network checks")
     if ctx.net is None:
-        raise ProbeSkipped("a recorded machine has no network to check")
+        raise ProbeSkipped(Msg("probe.network.replayed"))
     asked = ctx.options.get("network_budget")  # seconds, set by tests and benches
     budget = min(float(asked) if isinstance(asked, (int, float)) and asked else BUDGET, ctx.remaining() - 0.3)
     if budget < 0.5:

@@ -16,6 +16,7 @@ from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
 from envdoctor.machine.context import Context
 from envdoctor.machine.nvml import NvmlUnavailable
+from envdoctor.messages import Msg
 from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeTimeout
 
 MIB = 1024 * 1024
@@ -136,9 +137,9 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
         raise ProbeTimeout(f"nvidia-smi gave no answer in {SMI_TIMEOUT:g} s and was killed")
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
-            first = _name(next((line.strip() for line in (result.stdout + result.stderr).splitlines()
-                                if line.strip()), ""))
-            raise ProbeFailed(f"nvidia-smi exited with code {result.returncode}: {first[:300]}", smi_reason(first))
+            first = _name(next((line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()), ""))
+            raise ProbeFailed(Msg("probe.exited", tool="nvidia-smi", code=result.returncode, output=first[:300]),
+                              smi_reason(first))
         raise ProbeFailed(result.describe(), smi_reason(result.describe()))
     try:
         driver, gpus = parse_query_csv(result.stdout, fields)
@@ -166,6 +167,6 @@ def probe(ctx: Context, _deps: Facts) -> DriverFacts:
     smi = _smi(ctx)
     if smi is None:
         if reason is DriverReason.ABSENT:
-            raise ProbeAbsent("no NVIDIA driver: neither the NVML library nor nvidia-smi is installed")
+            raise ProbeAbsent(Msg("probe.driver.absent"))
         raise ProbeFailed(f"{nvml_error}; nvidia-smi is not installed", reason)
     return from_nvidia_smi(ctx, smi, nvml_error)

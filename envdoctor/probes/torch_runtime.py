@@ -13,6 +13,7 @@ from dataclasses import replace
 from envdoctor.core.facts import TorchDevice, TorchRuntimeFacts
 from envdoctor.core.results import Facts
 from envdoctor.machine.context import Context
+from envdoctor.messages import Msg
 from envdoctor.probes.engine import ProbeAbsent, ProbeFailed, ProbeSkipped, ProbeTimeout
 from envdoctor.probes.python_env import child_source
 
@@ -40,9 +41,9 @@ def probe(ctx: Context, deps: Facts) -> TorchRuntimeFacts:
         raise ProbeSkipped("--quick skips importing torch")
     env = deps.get("python")
     if env is None:
-        raise ProbeSkipped("the Python environment could not be read")
+        raise ProbeSkipped(Msg("probe.torch.no-python"))
     if env.torch is None:
-        raise ProbeAbsent("torch is not installed in the target environment")
+        raise ProbeAbsent(Msg("probe.torch.absent"))
     from envdoctor.probes import torch_cache  # hashlib and the cache only when torch is really probed
 
     directory = torch_cache.cache_dir(ctx.env) if ctx.options.get("torch_cache") else None

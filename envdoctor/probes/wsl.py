@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 from envdoctor.core.facts import WslFacts
 from envdoctor.core.results import Facts
 from envdoctor.machine.context import Context
+from envdoctor.messages import Msg
 from envdoctor.probes.engine import ProbeSkipped
 
 WSL_LIB = "/usr/lib/wsl/lib"
@@ -60,8 +61,7 @@ def _loader_libcuda(ctx: Context, ld_path: Tuple[str, ...]) -> Tuple[Optional[st
 def probe(ctx: Context, deps: Facts) -> WslFacts:
     platform = deps.get("platform")
     if platform is None or platform.wsl != 2:
-        raise ProbeSkipped("not running under WSL 2"
-                           + (" (WSL 1 has no GPU at all)" if platform and platform.wsl else ""))
+        raise ProbeSkipped(Msg("probe.wsl.wsl1" if platform and platform.wsl else "probe.wsl.not-wsl2"))
     ld_path = tuple(p for p in ctx.env.get("LD_LIBRARY_PATH", "").split(":") if p)
     loader, source = _loader_libcuda(ctx, ld_path)
     linux_libcuda = tuple(

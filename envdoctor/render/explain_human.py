@@ -5,26 +5,17 @@ from __future__ import annotations
 
 from typing import Optional
 
-from envdoctor.explain.signatures import CLASSES
 from envdoctor.explain.types import Diagnosis, Explanation
+from envdoctor.messages import say, t
 from envdoctor.redact import Redactor
-from envdoctor.render.human import finding_body
+from envdoctor.render.human import finding_body, leads
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan"}
-CLASS_MEANING = {
-    "network": "the network failed; the environment is not at fault and needs no reinstall",
-    "environment": "versions or installed pieces that do not fit together",
-    "wsl": "WSL 2 plumbing",
-    "resources": "not enough memory or disk",
-    "build": "compiling from source failed",
-    "docker": "Docker or the container runtime",
-    "other": "",
-}
 
 
 def summary_line(e: Explanation) -> str:
-    parts = [f"{e.lines} lines"] + list(e.kinds)
-    return f"envdoctor explain: {e.source} ({', '.join(parts)}; {e.seconds:.2f} s)"
+    parts = [t("explain.lines", count=e.lines)] + list(e.kinds)
+    return t("explain.summary", source=e.source, parts=", ".join(parts), seconds=f"{e.seconds:.2f}")
 
 
 def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[bool] = None,
@@ -36,67 +27,71 @@ def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[boo
     console = Console(file=file, no_color=color is False, highlight=False, soft_wrap=True,
                       force_terminal=True if color else None, emoji=False)
 
-    def line(text: str, style: str = "") -> None:
-        console.print(Text(redactor.text(text), style=style))
+    wrap_at = console.width if console.is_terminal else None  # as check: prose wraps, commands and log lines never
 
-    line(summary_line(e), "bold")
+    def line(text: str, style: str = "", wrap: bool = False) -> None:
+        from envdoctor.render.wrap import prose_lines
+
+        for piece in prose_lines(text, wrap_at, leads()) if wrap else [text]:
+            console.print(Text(redactor.text(piece), style=style))
+
+    line(summary_line(e), "bold", wrap=True)
     for note in e.notes:
-        line(f"  note: {note}", "dim")
+        line(t("explain.note", note=say(note)), "dim")
     console.print()
     if e.category is None:
-        line("No known problem recognised in this log.", "bold")
+        line(t("explain.nothing-known"), "bold")
         if e.error_lines:
-            line("The lines that look most like errors:")
+            line(t("explain.error-lines"))
             for item in e.error_lines:
-                line(f"  line {item.number}: {item.text}")
+                line(t("explain.line", number=item.number, text=item.text))
         else:
-            line("Nothing in it looks like an error.")
-        line("If it failed, run `envdoctor check` on the machine, or attach the log to a bug report "
-             "(`envdoctor report` writes a redacted one).", "dim")
+            line(t("explain.no-errors"))
+        line(t("explain.if-failed"), "dim")
         console.print()
-        line(f"exit code {code}", "bold")
+        line(t("explain.exit", code=code), "bold")
         return
-    meaning = CLASS_MEANING.get(e.category, "")
-    line(f"Class: {CLASSES[e.category].upper()}" + (f" - {meaning}" if meaning else ""), "bold")
+    meaning = t(f"explain.class.{e.category}.meaning")
+    name = t(f"explain.class.{e.category}")
+    line(t("explain.class", name=name.upper()) + (t("explain.class.meaning", meaning=meaning) if meaning else ""), "bold")
     for n, d in enumerate(e.diagnoses):
         console.print()
-        label = "ROOT CAUSE" if n == 0 and d.role == "cause" else ("ALSO" if d.role == "cause" else "NOTE")
+        label = t("explain.root") if n == 0 and d.role == "cause" else (t("explain.also") if d.role == "cause"
+                                                                          else t("explain.label.note"))
         _diagnosis(console, line, d, label, verbose, show_context=(n == 0))
     if e.error_lines and e.root is not None and e.root.confidence == "inferred":
         console.print()
-        line("The lines that look most like errors:")
+        line(t("explain.error-lines"))
         for item in e.error_lines:
-            line(f"  line {item.number}: {item.text}")
+            line(t("explain.line", number=item.number, text=item.text))
     if e.surfaced:
         console.print()
-        line("Surfaced as:", "bold")
+        line(t("explain.surfaced"), "bold")
         for d in e.surfaced:
-            line(f"  line {d.line.number}: {d.finding.title}  [{d.finding.code}]")
+            line(t("explain.line", number=d.line.number, text=f"{say(d.finding.title)}  [{d.finding.code}]"), wrap=True)
     console.print()
     causes = sum(1 for d in e.diagnoses if d.role == "cause")
-    line(f"{causes} cause(s), {len(e.diagnoses) - causes} other finding(s) · exit code {code}", "bold")
+    line(t("explain.counts", causes=causes, others=len(e.diagnoses) - causes, code=code), "bold")
 
 
 def _diagnosis(console, line, d: Diagnosis, label: str, verbose: bool, show_context: bool) -> None:
-    from rich.text import Text
+    from envdoctor.render.human import heading
+    from envdoctor.render.wrap import _cells
 
     f = d.finding
-    head = Text()
-    head.append(f"{label:11}", style=SEVERITY_STYLE[f.severity])
-    head.append(f.title, style="bold")
-    head.append(f"  [{f.code}]" + (" (also a `check` finding)" if d.shared_with_check else ""), style="dim")
-    console.print(head)
+    width = console.width if console.is_terminal else None
+    console.print(*heading(label + " " * max(1, 11 - _cells(label)), SEVERITY_STYLE[f.severity], say(f.title),
+                           f"  [{f.code}]" + (t("explain.shared") if d.shared_with_check else ""), width), sep="\n")
     if d.confidence == "inferred":
-        line("    confidence: lower - inferred from the error's words, the tool that failed and the kind of log; "
-             "no exact signature matched", "dim")
+        line(t("explain.inferred"), "dim")
     if show_context or verbose:
         for item in d.context:
             marker = ">" if item.number == d.line.number else " "
             line(f"  {marker} {item.number:>6} | {item.text}", "" if marker == ">" else "dim")
     else:
-        line(f"    line {d.line.number}: {d.line.text}")
+        line("  " + t("explain.line", number=d.line.number, text=d.line.text))
     for text, style in finding_body(f):
-        line(text, style)
+        line(text, style, wrap=not text.lstrip().startswith("$ "))
     if verbose:
         for source in d.sources:
-            line(f"    error text seen at: {source}", "dim")
+            line(t("explain.seen-at", source=source), "dim")

@@ -9,6 +9,8 @@ from envdoctor.core.areas import title as area_title
 from envdoctor.core.facts import NetworkFacts
 from envdoctor.core.results import Finding, ProbeResult, Report
 from envdoctor.core.units import binary_size, duration
+from envdoctor.messages import say
+from envdoctor.messages import t as tr
 from envdoctor.redact import Redactor
 
 MARKS = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
@@ -58,14 +60,61 @@ def network_lines(f: NetworkFacts) -> List[str]:
 def finding_body(f: Finding) -> List[Tuple[str, str]]:
     """A finding's evidence, why, fix commands, notes and docs as (text, style) lines: one
     layout for check, explain and run-smoke."""
-    lines = [(f"    seen: {e}", "") for e in f.evidence]
+    lines = [(f"    {tr('label.seen')}{say(e)}", "") for e in f.evidence]
     if f.why:
-        lines.append((f"    why:  {f.why}", ""))
+        lines.append((f"    {tr('label.why')}{say(f.why)}", ""))
     lines += [(f"      $ {cmd}", "cyan") for cmd in f.fix]
-    lines += [(f"    - {note}", "") for note in f.notes]
+    lines += [(f"    - {say(note)}", "") for note in f.notes]
     if f.docs:
-        lines.append((f"    docs: {f.docs}", "dim"))
+        lines.append((f"    {tr('label.docs')}{f.docs}", "dim"))
     return lines
+
+
+def heading(label: str, style: str, title: str, tail: str, width: Optional[int]) -> list:
+    """A finding's first line (label, title, [code]) as rich Texts, wrapped at `width` with its
+    continuation under the title: a Chinese title is as wide as a long English one."""
+    from rich.text import Text
+
+    from envdoctor.render.wrap import prose_lines
+
+    pieces = prose_lines(label + title + tail, width, (label,))
+    texts = []
+    for n, piece in enumerate(pieces):
+        text = Text()
+        body = piece[len(label):] if n == 0 else piece
+        if n == 0:
+            text.append(label, style=style)
+        cut = body.rfind(tail.strip()) if n == len(pieces) - 1 and tail.strip() and tail.strip() in body else len(body)
+        text.append(body[:cut], style="bold")
+        text.append(body[cut:], style="dim")
+        texts.append(text)
+    return texts
+
+
+def leads() -> Tuple[str, ...]:
+    """The labels finding_body starts prose lines with, in the chosen language: wrapped lines
+    continue under the text after them."""
+    return tr("label.seen"), tr("label.why"), tr("label.docs")
+
+
+def severity_label(severity: str) -> str:
+    """ERROR / WARN / INFO (or the language's word), padded to five cells."""
+    from envdoctor.render.wrap import _cells
+
+    word = tr(f"severity.{severity}")
+    return word + " " * max(1, 6 - _cells(word))
+
+
+def area_name(area: str, english: str) -> str:
+    """A probe's title in the chosen language (en.py holds the same English as the probe)."""
+    from envdoctor.messages import language, template
+
+    if language() == "en":
+        return english
+    try:
+        return template(f"area.{area}.title", language())
+    except KeyError:
+        return english
 
 
 def area_line(result: ProbeResult) -> str:
@@ -117,24 +166,25 @@ def render(report: Report, code: int, redactor: Redactor, *,
 
     if ci:
         for f in report.findings:
-            line(f"{f.severity:5} {f.code}: {f.title}")
+            line(f"{f.severity:5} {f.code}: {say(f.title)}")
         for a, r in report.facts.results.items():
             if r.status in ("error", "timeout", "crashed"):
-                line(f"{'probe':5} {a}: {r.status}: {r.error}")
+                line(f"{'probe':5} {a}: {r.status}: {say(r.error)}")
         counts = report.counts()
-        line(f"envdoctor: {counts['error']} error(s), {counts['warn']} warning(s), "
-             f"{counts['info']} info in {report.seconds:.2f} s (exit {code})")
+        line(tr("check.ci-counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"],
+               seconds=f"{report.seconds:.2f}", code=code))
         return
 
-    line(title or f"envdoctor {__version__}: checked in {report.seconds:.2f} s"
-         + (f" ({wall:.2f} s with start-up)" if wall is not None else ""), "bold")
+    line(title or (tr("check.header.wall", version=__version__, seconds=f"{report.seconds:.2f}", wall=f"{wall:.2f}")
+                   if wall is not None else tr("check.header", version=__version__, seconds=f"{report.seconds:.2f}")),
+         "bold")
     out()
     for area, result in report.facts.results.items():
         mark, style = MARKS[report.area_state(area)]
         text = Text()
         text.append(f"[{mark}] ", style=style)
-        text.append(area_title(area), style="bold")
-        text.append(": " + redactor.text(area_line(result)))
+        text.append(area_name(area, area_title(area)), style="bold")
+        text.append(tr("label.area") + redactor.text(say(area_line(result))))
         if verbose:
             text.append(f"  ({result.seconds:.2f} s)", style="dim")
         out(text)
@@ -145,25 +195,22 @@ def render(report: Report, code: int, redactor: Redactor, *,
             line(result.trace, "dim")
     if not report.findings:
         out()
-        line("No problems found.", "bold green")
+        line(tr("check.no-problems"), "bold green")
     for f in report.findings:
         out()
-        head = Text()
-        head.append(f"{f.severity.upper():5} ", style=SEVERITY_STYLE[f.severity])
-        head.append(redactor.text(f.title), style="bold")
-        head.append(f"  [{f.code}]", style="dim")
-        out(head)
+        out(*heading(severity_label(f.severity), SEVERITY_STYLE[f.severity], redactor.text(say(f.title)),
+                      f"  [{f.code}]", wrap_at), sep="\n")
         for body, style in finding_body(f):
-            for piece in [body] if body.lstrip().startswith("$ ") else prose_lines(body, wrap_at):
+            for piece in [body] if body.lstrip().startswith("$ ") else prose_lines(body, wrap_at, leads()):
                 line(piece, style)
     for crash in report.internal_errors:
         out()
-        line("envdoctor itself failed on a rule (please report this):", "bold red")
+        line(tr("check.rule-crashed"), "bold red")
         line(crash if debug else crash.splitlines()[0])
     for extra in footer:
         out()
         line(extra)
     out()
     counts = report.counts()
-    line(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['info']} info · exit code {code}"
-         + (" · the global deadline was hit: rerun with --deadline 30" if report.deadline_hit else ""), "bold")
+    line(tr("check.counts", errors=counts["error"], warnings=counts["warn"], infos=counts["info"], code=code)
+         + (tr("check.deadline-hit") if report.deadline_hit else ""), "bold")

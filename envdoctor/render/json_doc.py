@@ -49,11 +49,21 @@ def document(report: Report, code: int, redactor: Redactor) -> Dict[str, Any]:
                          "error": r.error}, **({"reason": r.reason} if r.reason else {}))
                    for a, r in results.items()],
         "facts": {a: plain(r.facts) for a, r in results.items()},
-        "findings": [plain(f) for f in report.findings],
+        "findings": [_finding(f) for f in report.findings],
     })
     if report.internal_errors:
         doc["internal_errors"] = list(report.internal_errors)
     return redactor.data(doc)
+
+
+def _finding(f) -> Dict[str, Any]:
+    """A finding as data; with --lang, its text in that language under `localized` (docs/json.md)."""
+    from envdoctor.messages import asked, localized
+
+    out = plain(f)
+    if asked():
+        out["localized"] = localized(title=f.title, evidence=f.evidence, why=f.why, notes=f.notes)
+    return out
 
 
 def dumps(doc: Dict[str, Any]) -> str:

@@ -31,6 +31,8 @@ def _fit(resolution: Resolution) -> Optional[Dict[str, Any]]:
 
 
 def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -> Dict[str, Any]:
+    from envdoctor.messages import asked, localized
+
     steps: List[Dict[str, Any]] = []
     if plan is not None:
         for s in plan.steps:
@@ -41,12 +43,16 @@ def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -
                 "download_bytes": s.download_bytes, "download_note": s.download_note or None,
                 "needs_root": s.needs_root, "network": s.network,
             })
+            if asked():
+                steps[-1]["localized"] = localized(title=s.title, why=s.why, verify=[c.what for c in s.verify])
     doc = envelope({
         "ok": resolution.ok,
         "wanted": resolution.wanted,
         "target": plain(resolution.target),
         "stack": _stack(resolution.stack) if resolution.stack else None,
-        "rejected": [{"vllm": r.vllm, "reason": r.line, "blockers": [plain(b) for b in r.blockers]}
+        "rejected": [dict({"vllm": r.vllm, "reason": r.line, "blockers": [plain(b) for b in r.blockers]},
+                          **({"localized": localized(blockers=[b.text for b in r.blockers],
+                                                     changes=[b.change for b in r.blockers])} if asked() else {}))
                      for r in resolution.rejected],
         "changes": list(resolution.changes),
         "newest_here": resolution.newest_here,
@@ -57,6 +63,9 @@ def document(resolution: Resolution, plan: Optional[Plan], redactor: Redactor) -
         "download_bytes": plan.download_bytes if plan else None,
         "next": list(plan.next_steps) if plan else [],
     }, kind="envdoctor-fix-plan")
+    if asked():
+        doc["localized"] = localized(wanted=resolution.wanted, changes=resolution.changes, notes=resolution.notes,
+                                     stack_notes=resolution.stack.notes if resolution.stack else ())
     return redactor.data(doc)
 
 

@@ -8,6 +8,8 @@ from typing import Optional
 from envdoctor.core.units import download_size
 from envdoctor.fix.plan import Plan
 from envdoctor.fix.resolve import Resolution
+from envdoctor.messages import say as word
+from envdoctor.messages import t
 from envdoctor.redact import Redactor
 from envdoctor.render.plan_common import grouped_rejections, summary, target_line
 
@@ -24,66 +26,65 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
 
     def say(text: str = "", style: str = "", command: bool = False) -> None:
         """Prose wraps at a terminal's width, indented; a command is one line, always."""
-        for piece in [redactor.text(text)] if command else prose_lines(redactor.text(text), wrap_at):
+        for piece in [redactor.text(text)] if command else prose_lines(redactor.text(text), wrap_at, ("• ",)):
             piece = escape(piece)
             console.print(f"[{style}]{piece}[/]" if style and piece else piece)
 
-    say(f"Plan for {resolution.wanted}", "bold")
-    say(f"  machine: {target_line(resolution)}", "dim")
+    say(t("plan.head", wanted=word(resolution.wanted)), "bold")
+    say(t("plan.machine", machine=target_line(resolution)), "dim")
     s = resolution.stack
     if s is None or plan is None:
         say()
-        say("✗ No vLLM release in envdoctor's data runs here as asked.", "bold red")
+        say(t("plan.none"), "bold red")
         for n in resolution.notes:
-            say(f"  {n}")
-        say("What has to change:", "bold")
+            say(f"  {word(n)}")
+        say(t("plan.changes"), "bold")
         for c in resolution.changes:
-            say(f"  • {c}")
+            say(f"  • {word(c)}")
     else:
         say()
         say(f"✓ {summary(s)}", "bold green")
-        say(f"  torch wheels: {s.torch_index or 'the default package index'}")
-        say(f"  Python {s.python}: wheels exist for {', '.join(s.pythons)} ({'; '.join(s.python_limits)})")
+        say(t("plan.torch-wheels", index=s.torch_index or t("plan.default-index")))
+        say(t("plan.pythons", python=s.python, pythons=", ".join(s.pythons), limits="; ".join(s.python_limits)))
         floor = s.driver
-        say(f"  driver: >= {floor.linux or floor.compat_linux or '?'} (Linux) / "
-            f">= {floor.windows or floor.compat_windows or '?'} (Windows, WSL 2) for CUDA {floor.cuda}; "
-            f"CUDA {floor.cuda.split('.')[0]}.x runs on >= {floor.compat_text()} (minor-version compatibility)")
+        say(t("plan.driver-floor", linux=floor.linux or floor.compat_linux or "?",
+              windows=floor.windows or floor.compat_windows or "?", cuda=floor.cuda, major=floor.cuda.split(".")[0],
+              compat=floor.compat_text()))
         for n in s.notes + resolution.notes:
-            say(f"  • {n}")
-        say(f"  new environment: {plan.env} ({plan.env_tool}); download about {download_size(plan.download_bytes)} "
-            "plus dependencies")
+            say(f"  • {word(n)}")
+        say(t("plan.new-env", env=plan.env, tool=plan.env_tool, size=download_size(plan.download_bytes)))
         for i, step in enumerate(plan.steps, 1):
             say()
-            say(f"{i}. {step.title}" + (" (needs root)" if step.needs_root else ""), "bold cyan")
-            say(f"   {step.why}", "dim")
+            say(f"{i}. {word(step.title)}" + (t("plan.needs-root") if step.needs_root else ""), "bold cyan")
+            say(f"   {word(step.why)}", "dim")
             for w in step.writes:
-                say(f"   write {w.path}: {w.content.strip()}")
+                say(t("plan.write", path=w.path, content=w.content.strip()))
             for argv in step.commands:
                 say(f"   $ {' '.join(shlex.quote(a) for a in argv)}", command=True)
             for check in step.verify:
-                say(f"   check: {check.what}", "dim")
+                say(t("plan.check", what=word(check.what)), "dim")
         say()
-        say("Then prove it with a real generation:", "bold")
+        say(t("plan.then-smoke"), "bold")
         for n in plan.next_steps:
             say(f"   $ {n}", command=True)
-        say("Or: envdoctor fix --apply (does all of this in a new environment, resumable), "
-            "--format sh | md | json | dockerfile", "dim")
+        say(t("plan.or-apply"), "dim")
     if resolution.fit is not None:
         f = resolution.fit
         say()
         style = {"fits": "green", "fits-with-settings": "yellow"}.get(f.verdict, "red")
         from envdoctor.render.fit_text import VERDICT_WORDS
 
-        say(f"Model {f.model.name} on {f.gpu.name}: {f.blocker or VERDICT_WORDS[f.verdict]}", f"bold {style}")
+        say(t("plan.model", model=f.model.name, gpu=f.gpu.name, verdict=word(f.blocker or VERDICT_WORDS[f.verdict])),
+            f"bold {style}")
         if f.verdict != "does-not-fit":
             say(f"   $ {f.chosen.settings.vllm_args(f.model.name)}", command=True)
         elif f.alternative is not None:
-            say(f"   instead: {f.alternative.chosen.settings.vllm_args(f.alternative.model.name)}", command=True)
+            say(t("plan.instead", command=f.alternative.chosen.settings.vllm_args(f.alternative.model.name)), command=True)
     if resolution.newest_here:
         say()
-        say(f"The newest release that would run here: vllm {resolution.newest_here} (envdoctor fix --plan)")
+        say(t("plan.newest-here", vllm=resolution.newest_here))
     if resolution.rejected:
         say()
-        say("Releases that do not fit:", "bold")
+        say(t("plan.rejected"), "bold")
         for line in grouped_rejections(resolution):
             say(f"  ✗ {line}")

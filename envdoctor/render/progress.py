@@ -25,9 +25,13 @@ class StatusLine:
         self.shown = False
 
     def show(self, text: str) -> None:
+        from envdoctor.render.wrap import _cells
+
         width = shutil.get_terminal_size((80, 24)).columns
-        if len(text) >= width:
-            text = text[:max(1, width - 2)] + "…"
+        if _cells(text) >= width:  # cells: a Chinese character takes two
+            while text and _cells(text) > max(1, width - 2):
+                text = text[:-1]
+            text += "…"
         try:
             self.stream.write("\r" + text + "\x1b[K")
             self.stream.flush()
@@ -47,4 +51,6 @@ class StatusLine:
 
 def check_line(running, seconds_left: float) -> str:
     """"checking torch runtime, network · at most 3 s left": what the user is waiting for."""
-    return f"envdoctor: checking {', '.join(running)} · at most {max(0.0, seconds_left):.0f} s left"
+    from envdoctor.messages import t
+
+    return t("progress.checking", areas=t("sep.items").join(running), seconds=f"{max(0.0, seconds_left):.0f}")

@@ -8,6 +8,7 @@ from envdoctor.compat.driver import xy_key
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.reasons import DriverReason
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import (
     TORCH_INDEX,
     Advice,
@@ -35,14 +36,12 @@ def no_gpu(facts: Facts, _m: Matrices) -> Optional[Advice]:
     platform = facts.platform
     if platform is not None and (platform.system != "Linux" or platform.wsl == 1):
         return None  # native-windows-unsupported / wsl1-no-gpu say it better
-    notes = ("Under WSL 2 install the NVIDIA driver on Windows only; nothing inside Linux.",) if in_wsl(facts) else (
-        "On Ubuntu, `sudo ubuntu-drivers install` installs the recommended driver; reboot afterwards.",
-        "In a container, start it with `--gpus all` (NVIDIA Container Toolkit).")
+    notes = (Msg("no-nvidia-gpu.note.wsl"),) if in_wsl(facts) else (
+        Msg("no-nvidia-gpu.note.ubuntu"), Msg("no-nvidia-gpu.note.container"))
     return Advice(
-        "error", "No NVIDIA GPU is visible",
-        evidence=(result.error or "the driver reported no GPU",),
-        why="vLLM's default build runs on NVIDIA GPUs through the NVIDIA driver; without one it "
-            "cannot start (CPU builds of vLLM exist but are a different install).",
+        "error", Msg("no-nvidia-gpu.title"),
+        evidence=(result.error or Msg("no-nvidia-gpu.evidence.no-gpu"),),
+        why=Msg("no-nvidia-gpu.why"),
         notes=notes, docs=DRIVERS_URL,
     )
 
@@ -65,22 +64,11 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if result is None or result.status not in ("error", "timeout", "crashed"):
         return None
     reason = _unreadable_reason(result.status, result.reason)
-    why = {
-        "not loaded": "The user-space tools are installed but the kernel driver is not running (a "
-                      "driver update without reboot, Secure Boot refusing an unsigned module, or a "
-                      "library/driver version mismatch).",
-        "timed out": "The driver did not answer in time: a wedged GPU or a driver stuck in the kernel. "
-                     "vLLM would hang the same way.",
-        "garbage": "nvidia-smi printed something that is not its normal output: a wrapper script, a "
-                   "broken install or a mismatched driver.",
-        "library missing": "The driver's user-space library (libnvidia-ml.so.1) cannot be loaded: the "
-                           "dynamic loader does not know where it is.",
-    }.get(reason, "The driver query failed.")
+    key = reason.replace(" ", "-")
+    why = Msg(f"nvidia-driver-unreadable.why.{key}")
     fix = ("wsl --shutdown",) if in_wsl(facts) else ("nvidia-smi", "sudo dmesg | grep -i -E 'nvidia|nvrm'")
-    notes = ("Update the NVIDIA driver on Windows, run `wsl --shutdown` in PowerShell and reopen the distro.",) \
-        if in_wsl(facts) else ("After a driver install or update, reboot. With Secure Boot on, enroll the "
-                               "driver's MOK key or use the distribution's signed driver packages.",)
-    return Advice("error", f"The NVIDIA driver could not be read ({reason})",
+    notes = (Msg("nvidia-driver-unreadable.note.wsl"),) if in_wsl(facts) else (Msg("nvidia-driver-unreadable.note.reboot"),)
+    return Advice("error", Msg("nvidia-driver-unreadable.title", reason=Msg(f"nvidia-driver-unreadable.reason.{key}")),
                   evidence=(result.error or result.status,), why=why, fix=fix, notes=notes)
 
 
@@ -101,25 +89,24 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not bad:
         return None
     cuda = max(bad, key=xy_key)
-    what = f"torch built with CUDA {cuda}" if cuda == env.torch.cuda or build is None else \
-        f"vllm {build.version}'s kernels (CUDA {cuda})"
+    what = Msg("driver-too-old-for-torch.what.torch", cuda=cuda) if cuda == env.torch.cuda or build is None else \
+        Msg("driver-too-old-for-torch.what.vllm", vllm=build.version, cuda=cuda)
     have = driver_max_cuda(driver, m, os_name)
     wsl = in_wsl(facts)
     f = driver_floor(cuda, m)
     os_key = "windows" if wsl else "linux"
-    evidence = [f"driver {driver.driver_version} supports CUDA {have or '?'}",
-                f"torch {env.torch.version} is built for CUDA {env.torch.cuda}"]
+    evidence = [Msg("evidence.driver-supports", driver=driver.driver_version, cuda=have or "?"),
+                Msg("evidence.torch-built-for", torch=env.torch.version, cuda=env.torch.cuda)]
     if build is not None and build.vllm_cuda:
-        evidence.append(f"vllm {build.version}'s kernels are built for CUDA {build.vllm_cuda}")
+        evidence.append(Msg("evidence.vllm-built-for", vllm=build.version, cuda=build.vllm_cuda))
     if f.compat(os_key):
-        evidence.append(f"CUDA {cuda.split('.')[0]}.x runs on drivers >= {f.compat(os_key)} "
-                        "(minor-version compatibility)")
+        evidence.append(Msg("evidence.minor-compat", major=cuda.split(".")[0], driver=f.compat(os_key)))
     fix: List[str] = []
     need = f.least(os_key)
-    notes = [f"Update the NVIDIA driver to {need or 'a newer release'} or newer"
-             + (f" ({f.native(os_key)} or newer runs CUDA {cuda} natively)"
-                if f.native(os_key) and f.native(os_key) != need else "")
-             + (" on Windows (WSL uses the Windows driver)." if wsl else ".")]
+    native = f.native(os_key) if f.native(os_key) and f.native(os_key) != need else None
+    notes = [Msg("driver-too-old-for-torch.note.update" + (".wsl" if wsl else ""),
+                 need=need or Msg("driver-too-old-for-torch.newer"),
+                 native=Msg("driver-too-old-for-torch.native", driver=native, cuda=cuda) if native else "")]
     torch_row = m.torch(env.torch.version)
     vllm = env.dist("vllm")
     if torch_row is not None and vllm is None:
@@ -128,17 +115,13 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
         if usable:
             fix.append(f"{target_pip(facts)} install --force-reinstall torch=={torch_row.version} "
                        f"--index-url {TORCH_INDEX}/{usable[-1]}")
-            notes.append(f"Or keep this driver and install the {usable[-1]} build of the same torch (above).")
+            notes.append(Msg("driver-too-old-for-torch.note.other-build", build=usable[-1]))
     elif vllm is not None:
-        notes.append(f"vllm {vllm.version}'s compiled kernels need the CUDA build it was made for: "
-                     "update the driver rather than swapping torch's build (or `envdoctor fix --plan` for a stack "
-                     "this driver runs).")
+        notes.append(Msg("driver-too-old-for-torch.note.vllm", vllm=vllm.version))
     return Advice(
-        "error", f"Driver {driver.driver_version} is too old for {what}",
+        "error", Msg("driver-too-old-for-torch.title", driver=driver.driver_version, what=what),
         evidence=tuple(evidence),
-        why="A CUDA build runs only on a driver that supports that CUDA version (or, within "
-            "the same major version, on a driver above the minor-version-compatibility floor). "
-            "Otherwise torch.cuda.is_available() is False and vLLM fails at start-up.",
+        why=Msg("driver-too-old-for-torch.why"),
         fix=tuple(fix), notes=tuple(notes),
         docs="https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/",
     )
@@ -182,15 +165,13 @@ def cc_too_low(facts: Facts, m: Matrices) -> Optional[Advice]:
     older = [r for r in m.table("vllm") if r.min_cc and xy_key(worst) >= xy_key(r.min_cc)]
     if older:
         newest_ok = max(older, key=lambda r: r.version)
-        notes = [f"vllm {newest_ok.version} is the newest release that supports compute capability {worst}."]
+        notes = [Msg("gpu-compute-capability-too-low.note.older", vllm=newest_ok.version, cc=worst)]
     else:
-        notes = ["No vLLM release supports this GPU; use a GPU with compute capability "
-                 f"{lowest_min_cc(m) or row.min_cc} or higher, or a CPU/other backend."]
+        notes = [Msg("gpu-compute-capability-too-low.note.none", cc=lowest_min_cc(m) or row.min_cc)]
     return Advice(
-        severity, f"vllm {row.version} needs compute capability >= {row.min_cc}",
-        evidence=tuple(f"GPU {g.index}: {g.name}, compute capability {cc}" for g, cc in low),
-        why="vLLM's kernels are compiled only for compute capability "
-            f"{row.min_cc} and up (its install docs and CMakeLists CUDA_SUPPORTED_ARCHS).",
+        severity, Msg("gpu-compute-capability-too-low.title", vllm=row.version, cc=row.min_cc),
+        evidence=tuple(Msg("evidence.gpu-cc", index=g.index, name=g.name, cc=cc) for g, cc in low),
+        why=Msg("gpu-compute-capability-too-low.why", cc=row.min_cc),
         notes=tuple(notes), docs="https://docs.vllm.ai/en/latest/getting_started/installation/gpu.html",
     )
 
@@ -202,12 +183,10 @@ def vllm_kernels_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not problems:
         return None
     return Advice(
-        "error", f"vllm {build.version} has no kernels for this GPU",
-        evidence=tuple(f"vllm {build.version} {p.text}" for p in problems),
-        why="vLLM's CUDA kernels are compiled for a list of architectures (CMakeLists CUDA_SUPPORTED_ARCHS), "
-            "cut to what its CUDA can compile: Blackwell (10.x, 12.x) needs a CUDA >= 12.8 build. Otherwise it fails "
-            "with \"no kernel image is available for execution on the device\".",
-        notes=("`envdoctor fix --plan` picks a release whose builds have kernels for this GPU.",),
+        "error", Msg("vllm-kernels-missing-for-gpu.title", vllm=build.version),
+        evidence=tuple(Msg("evidence.vllm-problem", vllm=build.version, problem=p.text) for p in problems),
+        why=Msg("vllm-kernels-missing-for-gpu.why"),
+        notes=(Msg("vllm-kernels-missing-for-gpu.note"),),
     )
 
 
@@ -240,13 +219,11 @@ def bf16(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not old:
         return None
     return Advice(
-        "warn", "This GPU cannot run bfloat16 models as they are: pass dtype=half",
-        evidence=tuple(f"GPU {g.index}: {g.name}, compute capability {cc}" for g, cc in old),
-        why="bfloat16 needs compute capability 8.0. Most current models (Qwen2, Llama 3, ...) ship "
-            "in bfloat16, so vLLM's dtype=auto picks it and stops with \"Bfloat16 is only supported "
-            "on GPUs with compute capability of at least 8.0\".",
+        "warn", Msg("bf16-unsupported.title"),
+        evidence=tuple(Msg("evidence.gpu-cc", index=g.index, name=g.name, cc=cc) for g, cc in old),
+        why=Msg("bf16-unsupported.why"),
         fix=("vllm serve MODEL --dtype half",),
-        notes=('In Python: LLM(model=..., dtype="half").',),
+        notes=(Msg("bf16-unsupported.note"),),
     )
 
 
@@ -259,10 +236,10 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
             and g.memory_used_mib >= IN_USE_FRACTION * g.memory_total_mib]
     if not busy:
         return None
-    evidence = []
+    evidence: List[str] = []
     for g in busy:
-        evidence.append(f"GPU {g.index}: {g.memory_used_mib} MiB of {g.memory_total_mib} MiB in use, "
-                        f"{g.memory_free_mib} MiB free")
+        evidence.append(Msg("gpu-memory-in-use.evidence.gpu", index=g.index, used=g.memory_used_mib,
+                            total=g.memory_total_mib, free=g.memory_free_mib))
         evidence.extend(f"  pid {p.pid} {p.name or '?'}: {p.used_mib if p.used_mib is not None else '?'} MiB"
                         for p in g.processes)
     # busy GPUs have a total: (free share, total, free) of each, the tightest first
@@ -272,13 +249,10 @@ def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
 
     util = max(0.05, utilization_for(tightest[1] * MiB, tightest[2] * MiB))
     return Advice(
-        "warn", "GPU memory is already in use by other processes",
+        "warn", Msg("gpu-memory-in-use.title"),
         evidence=tuple(evidence),
-        why="vLLM reserves gpu_memory_utilization (0.9 by default) of the card's TOTAL memory and "
-            "fails at start-up when that much is not free."
-            + (" Under WSL the Windows desktop shares the card and its use is not listed." if in_wsl(facts) else ""),
+        why=Msg("gpu-memory-in-use.why.wsl" if in_wsl(facts) else "gpu-memory-in-use.why"),
         fix=(f"vllm serve MODEL --gpu-memory-utilization {util:.2f}",),
-        notes=(("Or stop the processes listed above first.",) if any(g.processes for g in busy) else
-               ("Or close what holds the memory first" + (": under WSL that is Windows apps (Task Manager, "
-                "Performance, GPU shows their dedicated memory)." if in_wsl(facts) else " (`nvidia-smi` lists it)."),)),
+        notes=((Msg("gpu-memory-in-use.note.stop"),) if any(g.processes for g in busy) else
+               (Msg("gpu-memory-in-use.note.close.wsl" if in_wsl(facts) else "gpu-memory-in-use.note.close"),)),
     )

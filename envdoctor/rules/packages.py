@@ -11,6 +11,7 @@ from envdoctor.compat.python import choose, span
 from envdoctor.compat.tables import Matrices, VllmRelease
 from envdoctor.core.facts import canonicalize_name
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import Advice, rule, target_pip
 from envdoctor.rules.torch import applies
 
@@ -54,8 +55,10 @@ def missing_requirements(facts: Facts, _m: Matrices) -> Optional[Advice]:
     unmet = unmet_requirements(facts)
     if not unmet:
         return None
-    evidence = [f"{who} needs {req.name}{req.specifier or ''}: "
-                + ("not installed" if have is None else f"found {have}") for who, req, have in unmet]
+    evidence = [Msg("missing-requirements.evidence.missing", who=who, req=f"{req.name}{req.specifier or ''}")
+                if have is None else
+                Msg("missing-requirements.evidence.found", who=who, req=f"{req.name}{req.specifier or ''}", have=have)
+                for who, req, have in unmet]
     missing = sorted({f"{req.name}{req.specifier}" for _, req, have in unmet if have is None})
     conflicting = sorted({f"{req.name}{req.specifier}" for _, req, have in unmet if have is not None})
     fix = []
@@ -65,13 +68,11 @@ def missing_requirements(facts: Facts, _m: Matrices) -> Optional[Advice]:
         fix.append(f"{target_pip(facts)} check")
     severity = "error" if any(canonicalize_name(who) in STACK for who, _, _ in unmet) else "warn"
     return Advice(
-        severity, f"{len(unmet)} declared requirement(s) not met",
-        evidence=tuple(evidence[:25]) + ((f"... and {len(evidence) - 25} more",) if len(evidence) > 25 else ()),
-        why="A package whose requirements are missing fails at import time, one crash at a time: "
-            "the \"tutorial forgot a package\" problem. pip only checks what it installs itself.",
+        severity, Msg("missing-requirements.title", count=len(unmet)),
+        evidence=tuple(evidence[:25]) + ((Msg("evidence.more", count=len(evidence) - 25),) if len(evidence) > 25 else ()),
+        why=Msg("missing-requirements.why"),
         fix=tuple(fix),
-        notes=(("Conflicts: installing one side may break the other. Run `pip check`; when several "
-                "stack packages conflict, a fresh environment is faster (`envdoctor fix --plan`).",)
+        notes=((Msg("missing-requirements.note.conflicts"),)
                if conflicting else ()),
     )
 
@@ -83,7 +84,7 @@ def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
     problems" of old releases show as the unmet requirements themselves (missing-requirements)."""
     import re
 
-    from envdoctor.compat.known import issues
+    from envdoctor.compat.known import issues, known_text
 
     env = facts.python
     vllm = env.dist("vllm") if env is not None else None
@@ -94,34 +95,34 @@ def vllm_known_issue(facts: Facts, m: Matrices) -> Optional[Advice]:
     except InvalidVersion:
         return None
     installed = {canonicalize_name(d.name): d.version for d in env.distributions}
-    evidence, fix, notes, severity, docs = [f"installed: vllm {vllm.version}"], [], [], None, None
+    evidence, fix, notes, severity, docs = [Msg("evidence.installed", what=f"vllm {vllm.version}")], [], [], None, None
     heads = []  # each problem in a few words, for the title
     for issue in issues(version, m):
         broken = [(req, installed.get(canonicalize_name(req.name))) for req in issue.pins]
         broken = [(req, have) for req, have in broken
                   if have is not None and not req.specifier.contains(have.split("+")[0], prereleases=True)]
         if issue.kind == "hang":
-            evidence.append(f"vllm {vllm.version} {issue.text}")
+            evidence.append(Msg("evidence.vllm-problem", vllm=vllm.version, problem=known_text(issue)))
             if issue.offer:
                 fix.append(f"envdoctor fix --vllm {issue.offer}")
-                notes.append(f"vllm {issue.offer} fixes it; `envdoctor fix --vllm {issue.offer}` plans it in a new "
-                             "environment (its torch pin differs, so an in-place upgrade swaps torch too).")
+                notes.append(Msg("vllm-known-issue.note.offer", offer=issue.offer))
             severity = severity or "warn"
         elif issue.kind == "pin" and broken:
-            evidence += [f"vllm {vllm.version} {issue.text}; found {req.name} {have}" for req, have in broken]
+            evidence += [Msg("vllm-known-issue.evidence.pin", vllm=vllm.version, problem=known_text(issue),
+                             found=f"{req.name} {have}") for req, have in broken]
             fix.append(f"{target_pip(facts)} install " + " ".join(f"'{req}'" for req, _ in broken))
             severity = "error"
         else:
             continue
-        heads.append(re.split(r"[:(]", issue.text)[0].strip())
+        heads.append(known_text(issue, head=True))
         url = re.search(r"https?://[^\s)\"]+", issue.source)
         docs = docs or (url.group(0) if url else None)
     if severity is None:
         return None
     return Advice(
-        severity, f"vllm {vllm.version} " + "; ".join(heads),
+        severity, Msg("vllm-known-issue.title", vllm=vllm.version, problems=tuple(heads)),
         evidence=tuple(evidence),
-        why="vLLM's own documentation lists this release's problem; it shows up at run time, not at install.",
+        why=Msg("vllm-known-issue.why"),
         fix=tuple(fix), notes=tuple(notes), docs=docs,
     )
 
@@ -155,33 +156,32 @@ def python_unsupported(facts: Facts, m: Matrices) -> Optional[Advice]:
     if row is not None:
         if supports_python(row, python, m, build, arch):
             return None
-        subject = f"vllm {row.version} (installed)"
+        subject = Msg("python-unsupported-by-vllm.installed", vllm=row.version)
         severity = "error"
     else:
         newest = m.newest_vllm()
         if supports_python(newest, python, m):
             return None
         # Not installed yet: pip will quietly pick an older release, which may be fine.
-        row, subject, severity = newest, f"the newest vllm ({newest.version})", "info"
+        row, subject, severity = newest, Msg("python-unsupported-by-vllm.newest", vllm=newest.version), "info"
     ok = [r for r in m.table("vllm") if supports_python(r, python, m)]
     notes = []
     if ok:
         best = max(ok, key=lambda r: r.version)
-        notes.append(f"vllm {best.version} is the newest release with wheels for Python {python}.")
+        notes.append(Msg("python-unsupported-by-vllm.note.newest", vllm=best.version, python=python))
     else:
         severity = "error"
-        notes.append(f"No vLLM release in envdoctor's data supports Python {python}.")
+        notes.append(Msg("python-unsupported-by-vllm.note.none", python=python))
     ok_pythons, limits = _stack_range(row, m, build, arch)
     good = choose(ok_pythons, None)
     return Advice(
-        severity, f"Python {python} is not supported by {subject}",
-        evidence=(f"target: {env.executable} is Python {python}",
-                  f"vllm {row.version} runs on Python {span(ok_pythons)} ({'; '.join(limits)})"),
-        why="pip can only install vLLM and its exactly pinned torch where wheels exist for this "
-            "Python; otherwise it fails, or silently picks an older release.",
+        severity, Msg("python-unsupported-by-vllm.title", python=python, subject=subject),
+        evidence=(Msg("python-unsupported-by-vllm.evidence.target", executable=env.executable, python=python),
+                  Msg("python-unsupported-by-vllm.evidence.range", vllm=row.version, span=span(ok_pythons),
+                      limits="; ".join(limits))),
+        why=Msg("python-unsupported-by-vllm.why"),
         fix=((f"uv venv --python {good} ~/venvs/vllm",) if good else ()),
-        notes=tuple(notes) + ((f"Or create a venv with Python {good} by any other means "
-                               "(conda create -n vllm python=" + good + ", pyenv, deadsnakes).",) if good else ()),
+        notes=tuple(notes) + ((Msg("python-unsupported-by-vllm.note.other", python=good),) if good else ()),
     )
 
 

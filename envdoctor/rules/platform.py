@@ -5,6 +5,7 @@ from typing import Optional
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import Advice, rule
 
 WSL_GUIDE = "https://docs.nvidia.com/cuda/wsl-user-guide/"
@@ -16,14 +17,11 @@ def native_windows(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if platform is None or platform.system != "Windows":
         return None
     return Advice(
-        "error", "vLLM does not run on native Windows",
-        evidence=(f"platform: {platform.system} {platform.machine}",),
-        why="vLLM supports Linux only; on Windows it runs inside WSL 2, which sees the GPU "
-            "through the Windows NVIDIA driver.",
+        "error", Msg("native-windows-unsupported.title"),
+        evidence=(Msg("evidence.platform", platform=f"{platform.system} {platform.machine}"),),
+        why=Msg("native-windows-unsupported.why"),
         fix=("wsl --install -d Ubuntu-22.04",),
-        notes=("Run the command in an administrator PowerShell, restart, open Ubuntu, "
-               "then install and run envdoctor there.",
-               "Keep only the Windows NVIDIA driver: never install a Linux driver inside WSL."),
+        notes=(Msg("native-windows-unsupported.note.install"), Msg("native-windows-unsupported.note.driver")),
         docs="https://docs.vllm.ai/en/latest/getting_started/installation/gpu.html",
     )
 
@@ -35,11 +33,11 @@ def wsl1(facts: Facts, _m: Matrices) -> Optional[Advice]:
         return None
     distro = platform.wsl_distro or "<distro>"
     return Advice(
-        "error", f"{distro} runs under WSL 1, which has no CUDA",
-        evidence=(f"kernel: {platform.kernel}",),
-        why="CUDA on WSL is for WSL 2 only (NVIDIA CUDA on WSL User Guide).",
+        "error", Msg("wsl1-no-gpu.title", distro=distro),
+        evidence=(Msg("evidence.kernel", kernel=platform.kernel),),
+        why=Msg("wsl1-no-gpu.why"),
         fix=(f"wsl --set-version {distro} 2", "wsl --set-default-version 2"),
-        notes=("Run these in Windows PowerShell, not inside the distro; then reopen it.",),
+        notes=(Msg("wsl1-no-gpu.note"),),
         docs=WSL_GUIDE,
     )
 
@@ -47,10 +45,10 @@ def wsl1(facts: Facts, _m: Matrices) -> Optional[Advice]:
 def _base_kind(prefix: str):
     """(what the interpreter is, what its packages would collide with)."""
     if "/.pyenv/" in prefix + "/":
-        return "pyenv's base interpreter", "every other project that uses this pyenv version"
+        return Msg("installing-into-system-python.what.pyenv"), Msg("installing-into-system-python.collide.pyenv")
     if prefix in ("/usr", "/usr/local") or prefix.startswith("/usr/"):
-        return "the system Python", "what the distribution ships"
-    return "a base interpreter", "everything else installed into it"
+        return Msg("installing-into-system-python.what.system"), Msg("installing-into-system-python.collide.system")
+    return Msg("installing-into-system-python.what.base"), Msg("installing-into-system-python.collide.base")
 
 
 @rule("installing-into-system-python", "python",
@@ -59,22 +57,19 @@ def system_python(facts: Facts, _m: Matrices) -> Optional[Advice]:
     env = facts.python
     if env is None or env.kind != "system":
         return None
-    notes = ["A fresh environment can be deleted and rebuilt in minutes; a broken system "
-             "Python cannot, and upgrading its packages can break the OS's own tools."]
+    notes = [Msg("installing-into-system-python.note.fresh")]
     if env.externally_managed:
-        notes.append("This Python is marked EXTERNALLY-MANAGED (PEP 668): pip refuses to install "
-                     "into it without --break-system-packages. Do not use that flag.")
+        notes.append(Msg("installing-into-system-python.note.pep668"))
     what, collide = _base_kind(env.prefix)
     if env.selected_by != "--python":
-        notes.append(f"envdoctor inspected {env.executable} because it is {env.selected_by}. To check a venv "
-                     "instead: `envdoctor check --python .venv/bin/python` (or `source .venv/bin/activate` first).")
+        notes.append(Msg("installing-into-system-python.note.selected", python=env.executable,
+                         selected_by=env.selected_by))
     return Advice(
-        "warn", f"{env.executable} is {what}, not a virtual environment",
-        evidence=(f"interpreter: {env.executable} (Python {env.version}, chosen by {env.selected_by})",
-                  f"prefix: {env.prefix}"),
-        why="vLLM pins torch exactly and pulls in dozens of packages; installed into a base interpreter "
-            f"they collide with {collide}.",
+        "warn", Msg("installing-into-system-python.title", python=env.executable, what=what),
+        evidence=(Msg("evidence.interpreter", python=env.executable, version=env.version, selected_by=env.selected_by),
+                  Msg("evidence.prefix", prefix=env.prefix)),
+        why=Msg("installing-into-system-python.why", collide=collide),
         fix=("python3 -m venv ~/venvs/vllm", "source ~/venvs/vllm/bin/activate",
              "python -m pip install --upgrade pip"),
-        notes=tuple(notes) + ("On Debian/Ubuntu, `sudo apt install python3-venv` first if venv is missing.",),
+        notes=tuple(notes) + (Msg("installing-into-system-python.note.venv-package"),),
     )

@@ -6,6 +6,7 @@ from typing import Optional
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
 from envdoctor.core.units import gib
+from envdoctor.messages import Msg
 from envdoctor.rules.base import Advice, in_wsl, rule
 
 GIB = 1024 ** 3
@@ -17,6 +18,7 @@ DISK_ERROR = 10 * GIB
 # default) makes loading swap or be killed.
 RAM_TOTAL_WARN = 8 * GIB
 RAM_AVAILABLE_WARN = 4 * GIB
+DISK_PURPOSES = ("disk.pip cache", "disk.Hugging Face cache", "disk.temp")  # the purposes the catalog words
 
 
 @rule("low-disk", "resources", "Little free disk where pip, the Hugging Face cache or the temp dir write")
@@ -29,13 +31,12 @@ def low_disk(facts: Facts, _m: Matrices) -> Optional[Advice]:
         return None
     severity = "error" if any(d.free_bytes < DISK_ERROR for d in low) else "warn"
     return Advice(
-        severity, f"Only {gib(min(d.free_bytes for d in low))} free where installs and models go",
-        evidence=tuple(f"{d.purpose}: {d.path}: {gib(d.free_bytes)} free of {gib(d.total_bytes)}" for d in low),
-        why=f"A vLLM install downloads and unpacks several GB (torch with its CUDA libraries alone is "
-            f"over 4 GB), pip keeps a cached copy, and model weights come on top; below "
-            f"{DISK_WARN // GIB} GiB installs fail half-way with \"No space left on device\".",
+        severity, Msg("low-disk.title", free=gib(min(d.free_bytes for d in low))),
+        evidence=tuple(Msg("low-disk.evidence", purpose=Msg(f"disk.{d.purpose}") if f"disk.{d.purpose}" in DISK_PURPOSES
+                           else d.purpose, path=d.path, free=gib(d.free_bytes), total=gib(d.total_bytes)) for d in low),
+        why=Msg("low-disk.why", limit=DISK_WARN // GIB),
         fix=("python -m pip cache purge",),
-        notes=("Or point the caches at a bigger disk: export PIP_CACHE_DIR=/big/pip HF_HOME=/big/hf TMPDIR=/big/tmp",),
+        notes=(Msg("low-disk.note"),),
     )
 
 
@@ -48,17 +49,13 @@ def low_ram(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if total >= RAM_TOTAL_WARN and (available is None or available >= RAM_AVAILABLE_WARN):
         return None
     wsl = in_wsl(facts)
-    evidence = [f"RAM: {gib(total)} total, {gib(available)} available"]
+    evidence = [Msg("low-ram.evidence", total=gib(total), available=gib(available))]
     if res.wslconfig_path:
-        evidence.append(f"{res.wslconfig_path}: [wsl2] memory={res.wslconfig_memory or '(not set: 50% of host RAM)'}")
+        evidence.append(Msg("low-ram.evidence.wslconfig", path=res.wslconfig_path,
+                            memory=res.wslconfig_memory or Msg("low-ram.not-set")))
     return Advice(
-        "warn", f"Only {gib(available if available is not None else total)} of RAM available",
+        "warn", Msg("low-ram.title", available=gib(available if available is not None else total)),
         evidence=tuple(evidence),
-        why="vLLM reads the weights through CPU memory and starts worker processes; with little RAM "
-            "loading swaps heavily or the kernel's OOM killer ends it without a Python error."
-            + (" WSL 2 gives Linux only half of the Windows RAM unless .wslconfig says otherwise." if wsl else ""),
-        notes=(("First raise the cap: in %UserProfile%\\.wslconfig under [wsl2] set memory=12GB (for example). "
-                "Then, in Windows PowerShell, run `wsl --shutdown` and reopen the distro: the new cap applies "
-                "only after that (`wsl --shutdown` alone does not raise it).",) if wsl
-               else ("Close other programs or add swap.",)),
+        why=Msg("low-ram.why.wsl" if wsl else "low-ram.why"),
+        notes=((Msg("low-ram.note.wsl"),) if wsl else (Msg("low-ram.note"),)),
     )

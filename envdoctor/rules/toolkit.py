@@ -6,6 +6,7 @@ from typing import Optional
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import Advice, cuda_tuple, driver_max_cuda, rule, target_os
 
 
@@ -25,22 +26,19 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not versions or (torch_cuda and cuda_tuple(tk.nvcc_version) == cuda_tuple(torch_cuda)
                         and len(versions) == 1):
         return None  # one toolkit that matches torch: coherent, nothing to say
-    evidence = [f"toolkit(s): {', '.join(versions)}"
-                + (f"; nvcc on PATH: {tk.nvcc_version}" if tk.nvcc_version else "")]
+    evidence = [Msg("cuda-toolkit-not-needed.evidence.toolkits" + (".nvcc" if tk.nvcc_version else ""),
+                    versions=", ".join(versions), nvcc=tk.nvcc_version)]
     if torch_cuda:
-        evidence.append(f"torch is built for CUDA {torch_cuda} and brings its own runtime libraries")
+        evidence.append(Msg("cuda-toolkit-not-needed.evidence.torch", cuda=torch_cuda))
     driver = facts.driver
     limit = driver_max_cuda(driver, m, target_os(facts)) if driver is not None else None
     if driver is not None:
-        evidence.append(f"driver supports CUDA {limit or '?'}")
+        evidence.append(Msg("cuda-toolkit-not-needed.evidence.driver", cuda=limit or "?"))
     return Advice(
-        "info", "The CUDA toolkit is not needed to run vLLM from wheels",
+        "info", Msg("cuda-toolkit-not-needed.title"),
         evidence=tuple(evidence),
-        why="torch and vLLM wheels ship the CUDA runtime as pip packages (nvidia-cuda-runtime-cu12, "
-            "cuda-toolkit) and need only a new enough driver. The toolkit version does not have to "
-            "match anything unless you compile CUDA code; the \"CUDA Version\" nvidia-smi prints"
-            + (f" ({limit})" if limit else "") + " is the driver's limit, not an install.",
-        notes=("Keep the toolkit only if you build vLLM or other CUDA extensions from source.",),
+        why=Msg("cuda-toolkit-not-needed.why", limit=Msg("cuda-toolkit-not-needed.limit", limit=limit) if limit else ""),
+        notes=(Msg("cuda-toolkit-not-needed.note"),),
     )
 
 
@@ -56,12 +54,10 @@ def mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
     match = [t for t in tk.toolkits if (v := cuda_tuple(t.version)) and v[0] == want[0]]
     fix = ((f"export CUDA_HOME={match[-1].path}", f"export PATH={match[-1].path}/bin:$PATH") if match else ())
     return Advice(
-        "warn", f"nvcc is CUDA {tk.nvcc_version} but torch is built for CUDA {env.torch.cuda}",
+        "warn", Msg("cuda-toolkit-mismatch-for-build.title", nvcc=tk.nvcc_version, torch=env.torch.cuda),
         evidence=(f"nvcc: {tk.nvcc_path} (CUDA {tk.nvcc_version})", f"torch {env.torch.version}: CUDA {env.torch.cuda}")
                  + ((f"CUDA_HOME={tk.cuda_home}",) if tk.cuda_home else ()),
-        why="Building vLLM or any torch CUDA extension from source fails when nvcc's major version "
-            "differs from torch's (\"The detected CUDA version mismatches the version that was used "
-            "to compile PyTorch\"). Installing from wheels is not affected.",
+        why=Msg("cuda-toolkit-mismatch-for-build.why"),
         fix=fix,
-        notes=(() if match else (f"Install a CUDA {want[0]}.x toolkit only if you build from source.",)),
+        notes=(() if match else (Msg("cuda-toolkit-mismatch-for-build.note", major=want[0]),)),
     )

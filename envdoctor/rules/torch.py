@@ -3,7 +3,7 @@ and vLLM's exact torch pin."""
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -12,6 +12,7 @@ from packaging.version import Version
 from envdoctor.compat.kernels import arch_supported, torch_archs
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import (
     TORCH_INDEX,
     Advice,
@@ -42,14 +43,13 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
             fix = (f"{target_pip(facts)} install --force-reinstall torch=={public} "
                    f"--index-url {TORCH_INDEX}/{builds[-1]}",)
     return Advice(
-        "error", f"torch {env.torch.version} is a CPU-only build",
-        evidence=(f"torch {env.torch.version}: no CUDA in torch/version.py",
-                  f"GPU: {driver.gpus[0].name}, driver {driver.driver_version}"),
-        why="A CPU build of torch cannot use the GPU, and vLLM's CUDA kernels cannot load against it. "
-            "It comes from the CPU wheel index, a `+cpu` pin, or an install that fell back to it.",
+        "error", Msg("torch-cpu-build-on-gpu-machine.title", torch=env.torch.version),
+        evidence=(Msg("torch-cpu-build-on-gpu-machine.evidence.torch", torch=env.torch.version),
+                  Msg("torch-cpu-build-on-gpu-machine.evidence.gpu", gpu=driver.gpus[0].name,
+                      driver=driver.driver_version)),
+        why=Msg("torch-cpu-build-on-gpu-machine.why"),
         fix=fix,
-        notes=() if fix else ("Install the CUDA build of torch that your vLLM version pins "
-                              "(see `envdoctor fix --plan`).",),
+        notes=() if fix else (Msg("torch-cpu-build-on-gpu-machine.note"),),
     )
 
 
@@ -88,20 +88,17 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
         first = covering[0]
         row = next(r for r in m.table("torch_archs") if r.torch == first and arch_supported(cc, r.arch_list))
         fix = (f"{target_pip(facts)} install torch=={first} --index-url {TORCH_INDEX}/{cuda_tag(row.cuda)}",)
-        notes.append(f"torch {first} ({cuda_tag(row.cuda)}) is the oldest release in envdoctor's data "
-                     f"with {sm} kernels; pick the vLLM release that pins a torch at least that new "
-                     "(`envdoctor fix --plan`).")
+        notes.append(Msg("torch-arch-missing-for-gpu.note", torch=first, build=cuda_tag(row.cuda), sm=sm))
     runtime = facts.torch
-    evidence = [f"GPU {g.index}: {g.name}, compute capability {cc} ({sm})",
-                f"torch {env.torch.version if env and env.torch else '?'} has: {' '.join(archs)} (from {where})"]
+    evidence: List[str] = [Msg("torch-arch-missing-for-gpu.evidence.gpu", index=g.index, name=g.name, cc=cc, sm=sm),
+                Msg("torch-arch-missing-for-gpu.evidence.archs", torch=env.torch.version if env and env.torch else "?",
+                    archs=" ".join(archs), where=where)]
     if runtime is not None:
         evidence.extend(w for w in runtime.warnings if "capability" in w)
     return Advice(
-        "error", f"torch has no kernels for {g.name} ({sm})",
+        "error", Msg("torch-arch-missing-for-gpu.title", gpu=g.name, sm=sm),
         evidence=tuple(evidence),
-        why="GPU code runs only if the build carries machine code for the GPU's architecture (or PTX "
-            "for an older one that the driver can compile). Otherwise every kernel fails with "
-            "\"no kernel image is available for execution on the device\".",
+        why=Msg("torch-arch-missing-for-gpu.why"),
         fix=fix, notes=tuple(notes),
     )
 
@@ -117,12 +114,11 @@ def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
         return None  # no GPU at all: no-nvidia-gpu says so
     error = runtime.error or next((w for w in runtime.warnings if "CUDA" in w), "torch.cuda.is_available() is False")
     return Advice(
-        "error", "torch could not use CUDA",
+        "error", Msg("torch-cuda-init-failed.title"),
         evidence=(f"torch {runtime.version} (CUDA {runtime.cuda}): {error}",),
-        why="This is the error vLLM will hit at start-up. Its text names the cause: an old driver, "
-            "a missing libcuda (WSL), a GPU without matching kernels, or CUDA_VISIBLE_DEVICES hiding the GPU.",
+        why=Msg("torch-cuda-init-failed.why"),
         fix=(f"{_python(facts)} -c \"import torch; torch.cuda.init()\"",),
-        notes=("The other findings above name the likely cause; fix those and run this command again.",),
+        notes=(Msg("torch-cuda-init-failed.note"),),
     )
 
 
@@ -199,16 +195,14 @@ def vllm_torch(facts: Facts, m: Matrices) -> Optional[Advice]:
     index = f" --index-url {TORCH_INDEX}/{cuda_tag(row.cuda)}" if row and row.cuda else ""
     fix = (f"{target_pip(facts)} install --force-reinstall torch=={want}{index}",) if want else ()
     return Advice(
-        "error", f"vllm {vllm_version} needs torch{spec}, found "
-                 + (f"torch {env.torch.version}" if env.torch else "no torch"),
+        "error", Msg("vllm-torch-mismatch.title", vllm=vllm_version, spec=spec,
+                     found=f"torch {env.torch.version}" if env.torch else Msg("vllm-torch-mismatch.no-torch")),
         evidence=(f"vllm {vllm_version} Requires-Dist: torch{spec}",
-                  f"installed: torch {env.torch.version if env.torch else '(none)'}"),
-        why="vLLM's compiled extension (vllm/_C.abi3.so) is linked against one exact torch; with "
-            "any other it fails to import with \"undefined symbol\".",
+                  Msg("evidence.installed", what=f"torch {env.torch.version if env.torch else '(none)'}")),
+        why=Msg("vllm-torch-mismatch.why"),
         fix=fix,
-        notes=("Install both together so pip cannot swap torch again: "
-               f"`pip install vllm=={vllm_version} torch{spec}`.",
-               "If more than this is broken, a fresh environment is faster: `envdoctor fix --plan`."),
+        notes=(Msg("vllm-torch-mismatch.note.together", vllm=vllm_version, spec=spec),
+               Msg("vllm-torch-mismatch.note.fresh")),
     )
 
 
@@ -230,10 +224,11 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
     want = m.torchvision_for(torch_version)
     problems = []
     if want is not None and _series(vision.version) not in (None, want):
-        problems.append(f"torch {_series(torch_version)} goes with torchvision {want}.x, not {vision.version}")
+        problems.append(Msg("extension-torch-mismatch.evidence.series", torch=_series(torch_version), want=want,
+                            have=vision.version))
     tag_torch, tag_vision = LOCAL_BUILD.search(torch_version), LOCAL_BUILD.search(vision.version)
     if tag_torch and tag_vision and tag_torch.group(1) != tag_vision.group(1):
-        problems.append(f"torch is the {tag_torch.group(1)} build, torchvision the {tag_vision.group(1)} build")
+        problems.append(Msg("extension-torch-mismatch.evidence.build", torch=tag_torch.group(1), vision=tag_vision.group(1)))
     if not problems:
         return None
     fix: Tuple[str, ...] = ()
@@ -241,12 +236,10 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
         index = f" --index-url {TORCH_INDEX}/{tag_torch.group(1)}" if tag_torch else ""
         fix = (f"{target_pip(facts)} install --force-reinstall --no-deps 'torchvision=={want}.*'{index}",)
     return Advice(
-        "error", f"torchvision {vision.version} is built for another torch than torch {torch_version}",
-        evidence=tuple(problems) + (f"installed: torch {torch_version}, torchvision {vision.version}",),
-        why="torchvision's compiled operators (torchvision::nms, the image decoders) are linked against one torch "
-            "release and its CUDA build; next to another they fail to load (\"operator torchvision::nms does not "
-            "exist\", undefined symbols), and pip may swap torch to satisfy torchvision's pin.",
+        "error", Msg("extension-torch-mismatch.title", vision=vision.version, torch=torch_version),
+        evidence=tuple(problems) + (Msg("evidence.installed", what=f"torch {torch_version}, torchvision {vision.version}"),),
+        why=Msg("extension-torch-mismatch.why"),
         fix=fix,
-        notes=("Install torch and torchvision in one command from the same index so their builds match.",),
+        notes=(Msg("extension-torch-mismatch.note"),),
         docs="https://github.com/pytorch/vision#installation",
     )

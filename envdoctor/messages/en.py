@@ -1,0 +1,580 @@
+"""English messages, by id. Placeholders are {name}s filled from a Msg's parameters; a Chinese
+entry in zh_CN.py must fill the same ones (tests/test_messages.py)."""
+
+EN = {
+    "sep.list": "; ",  # between the clauses of a list parameter
+    # --- shared evidence lines ---------------------------------------------------------
+    "evidence.platform": "platform: {platform}",
+    "evidence.kernel": "kernel: {kernel}",
+    "evidence.interpreter": "interpreter: {python} (Python {version}, chosen by {selected_by})",
+    "evidence.prefix": "prefix: {prefix}",
+    "evidence.not-found": "{path}: not found",
+    "evidence.present": "present: {paths}",
+    "evidence.packages": "packages: {packages}",
+    "evidence.gpu-cc": "GPU {index}: {name}, compute capability {cc}",
+    "evidence.installed": "installed: {what}",
+    # --- platform ----------------------------------------------------------------------
+    "native-windows-unsupported.title": "vLLM does not run on native Windows",
+    "native-windows-unsupported.why": "vLLM supports Linux only; on Windows it runs inside WSL 2, which sees the "
+                                      "GPU through the Windows NVIDIA driver.",
+    "native-windows-unsupported.note.install": "Run the command in an administrator PowerShell, restart, open "
+                                               "Ubuntu, then install and run envdoctor there.",
+    "native-windows-unsupported.note.driver": "Keep only the Windows NVIDIA driver: never install a Linux driver "
+                                              "inside WSL.",
+    "wsl1-no-gpu.title": "{distro} runs under WSL 1, which has no CUDA",
+    "wsl1-no-gpu.why": "CUDA on WSL is for WSL 2 only (NVIDIA CUDA on WSL User Guide).",
+    "wsl1-no-gpu.note": "Run these in Windows PowerShell, not inside the distro; then reopen it.",
+    "installing-into-system-python.title": "{python} is {what}, not a virtual environment",
+    "installing-into-system-python.what.pyenv": "pyenv's base interpreter",
+    "installing-into-system-python.what.system": "the system Python",
+    "installing-into-system-python.what.base": "a base interpreter",
+    "installing-into-system-python.collide.pyenv": "every other project that uses this pyenv version",
+    "installing-into-system-python.collide.system": "what the distribution ships",
+    "installing-into-system-python.collide.base": "everything else installed into it",
+    "installing-into-system-python.why": "vLLM pins torch exactly and pulls in dozens of packages; installed into a "
+                                         "base interpreter they collide with {collide}.",
+    "installing-into-system-python.note.fresh": "A fresh environment can be deleted and rebuilt in minutes; a broken "
+                                                "system Python cannot, and upgrading its packages can break the OS's "
+                                                "own tools.",
+    "installing-into-system-python.note.pep668": "This Python is marked EXTERNALLY-MANAGED (PEP 668): pip refuses "
+                                                 "to install into it without --break-system-packages. Do not use "
+                                                 "that flag.",
+    "installing-into-system-python.note.selected": "envdoctor inspected {python} because it is {selected_by}. To "
+                                                   "check a venv instead: `envdoctor check --python .venv/bin/python` "
+                                                   "(or `source .venv/bin/activate` first).",
+    "installing-into-system-python.note.venv-package": "On Debian/Ubuntu, `sudo apt install python3-venv` first if "
+                                                       "venv is missing.",
+    # --- WSL ---------------------------------------------------------------------------
+    "wsl-libcuda-missing.title": "No libcuda.so in {lib}: WSL 2 cannot see an NVIDIA driver",
+    "wsl-libcuda-missing.why": "Under WSL 2 the Windows NVIDIA driver provides CUDA: it maps its libcuda.so into "
+                               "{lib}. Without it nothing in Linux can use the GPU.",
+    "wsl-libcuda-missing.note.driver": "Install the current NVIDIA driver for your GPU on Windows (GeForce Game "
+                                       "Ready/Studio or the notebook driver), then run the commands above in Windows "
+                                       "PowerShell and reopen the distro.",
+    "wsl-libcuda-missing.note.wslconf": "If /etc/wsl.conf has `[gpu] enabled=false`, remove that line.",
+    "wsl-libcuda-not-on-loader-path.title": "{lib} is not on the loader path: libcuda.so.1 will not load",
+    "wsl-libcuda-not-on-loader-path.evidence.ldconfig": "`ldconfig -p` lists no libcuda.so.1 and LD_LIBRARY_PATH "
+                                                        "does not name it",
+    "wsl-libcuda-not-on-loader-path.why": "torch and vLLM dlopen libcuda.so.1; WSL normally registers its folder in "
+                                          "/etc/ld.so.conf.d/ld.wsl.conf. When that is gone CUDA reports no device.",
+    "wsl-linux-driver-installed.title": "A Linux NVIDIA driver is installed inside WSL 2",
+    "wsl-linux-driver-installed.evidence.libcuda": "Linux libcuda: {paths}",
+    "wsl-linux-driver-installed.evidence.loader": "the loader resolves libcuda.so.1 to {path} ({source})",
+    "wsl-linux-driver-installed.evidence.proc": "/proc/driver/nvidia exists (a Linux kernel driver was loaded)",
+    "wsl-linux-driver-installed.why": "NVIDIA: the Windows driver is stubbed into WSL 2 as libcuda.so, \"therefore "
+                                      "users must not install any NVIDIA GPU Linux driver within WSL 2\". Its "
+                                      "libcuda.so shadows the stub and CUDA fails to initialise. The generic "
+                                      "cuda/cuda-toolkit packages pull one in.",
+    "wsl-linux-driver-installed.note.shutdown": "Run `wsl --shutdown` from Windows PowerShell. If a toolkit is needed "
+                                                "at all, install the WSL-Ubuntu `cuda-toolkit-X-Y` package, never "
+                                                "`cuda` or `cuda-drivers`.",
+    "wsl-linux-driver-installed.note.dpkg": "`dpkg -S` names the package that owns the file: purge that package.",
+    # --- driver and GPU ----------------------------------------------------------------
+    "evidence.driver-supports": "driver {driver} supports CUDA {cuda}",
+    "evidence.torch-built-for": "torch {torch} is built for CUDA {cuda}",
+    "evidence.vllm-built-for": "vllm {vllm}'s kernels are built for CUDA {cuda}",
+    "evidence.minor-compat": "CUDA {major}.x runs on drivers >= {driver} (minor-version compatibility)",
+    "evidence.vllm-problem": "vllm {vllm} {problem}",
+    "no-nvidia-gpu.title": "No NVIDIA GPU is visible",
+    "no-nvidia-gpu.evidence.no-gpu": "the driver reported no GPU",
+    "no-nvidia-gpu.why": "vLLM's default build runs on NVIDIA GPUs through the NVIDIA driver; without one it cannot "
+                         "start (CPU builds of vLLM exist but are a different install).",
+    "no-nvidia-gpu.note.wsl": "Under WSL 2 install the NVIDIA driver on Windows only; nothing inside Linux.",
+    "no-nvidia-gpu.note.ubuntu": "On Ubuntu, `sudo ubuntu-drivers install` installs the recommended driver; reboot "
+                                 "afterwards.",
+    "no-nvidia-gpu.note.container": "In a container, start it with `--gpus all` (NVIDIA Container Toolkit).",
+    "nvidia-driver-unreadable.title": "The NVIDIA driver could not be read ({reason})",
+    "nvidia-driver-unreadable.reason.not-loaded": "not loaded",
+    "nvidia-driver-unreadable.reason.timed-out": "timed out",
+    "nvidia-driver-unreadable.reason.garbage": "garbage",
+    "nvidia-driver-unreadable.reason.library-missing": "library missing",
+    "nvidia-driver-unreadable.reason.failed": "failed",
+    "nvidia-driver-unreadable.why.not-loaded": "The user-space tools are installed but the kernel driver is not "
+                                               "running (a driver update without reboot, Secure Boot refusing an "
+                                               "unsigned module, or a library/driver version mismatch).",
+    "nvidia-driver-unreadable.why.timed-out": "The driver did not answer in time: a wedged GPU or a driver stuck in "
+                                              "the kernel. vLLM would hang the same way.",
+    "nvidia-driver-unreadable.why.garbage": "nvidia-smi printed something that is not its normal output: a wrapper "
+                                            "script, a broken install or a mismatched driver.",
+    "nvidia-driver-unreadable.why.library-missing": "The driver's user-space library (libnvidia-ml.so.1) cannot be "
+                                                    "loaded: the dynamic loader does not know where it is.",
+    "nvidia-driver-unreadable.why.failed": "The driver query failed.",
+    "nvidia-driver-unreadable.note.wsl": "Update the NVIDIA driver on Windows, run `wsl --shutdown` in PowerShell and "
+                                         "reopen the distro.",
+    "nvidia-driver-unreadable.note.reboot": "After a driver install or update, reboot. With Secure Boot on, enroll "
+                                            "the driver's MOK key or use the distribution's signed driver packages.",
+    "driver-too-old-for-torch.title": "Driver {driver} is too old for {what}",
+    "driver-too-old-for-torch.what.torch": "torch built with CUDA {cuda}",
+    "driver-too-old-for-torch.what.vllm": "vllm {vllm}'s kernels (CUDA {cuda})",
+    "driver-too-old-for-torch.why": "A CUDA build runs only on a driver that supports that CUDA version (or, within "
+                                    "the same major version, on a driver above the minor-version-compatibility "
+                                    "floor). Otherwise torch.cuda.is_available() is False and vLLM fails at start-up.",
+    "driver-too-old-for-torch.note.update": "Update the NVIDIA driver to {need} or newer{native}.",
+    "driver-too-old-for-torch.note.update.wsl": "Update the NVIDIA driver to {need} or newer{native} on Windows (WSL "
+                                                "uses the Windows driver).",
+    "driver-too-old-for-torch.newer": "a newer release",
+    "driver-too-old-for-torch.native": " ({driver} or newer runs CUDA {cuda} natively)",
+    "driver-too-old-for-torch.note.other-build": "Or keep this driver and install the {build} build of the same torch "
+                                                 "(above).",
+    "driver-too-old-for-torch.note.vllm": "vllm {vllm}'s compiled kernels need the CUDA build it was made for: update "
+                                          "the driver rather than swapping torch's build (or `envdoctor fix --plan` for "
+                                          "a stack this driver runs).",
+    "gpu-compute-capability-too-low.title": "vllm {vllm} needs compute capability >= {cc}",
+    "gpu-compute-capability-too-low.why": "vLLM's kernels are compiled only for compute capability {cc} and up (its "
+                                          "install docs and CMakeLists CUDA_SUPPORTED_ARCHS).",
+    "gpu-compute-capability-too-low.note.older": "vllm {vllm} is the newest release that supports compute capability "
+                                                 "{cc}.",
+    "gpu-compute-capability-too-low.note.none": "No vLLM release supports this GPU; use a GPU with compute capability "
+                                                "{cc} or higher, or a CPU/other backend.",
+    "vllm-kernels-missing-for-gpu.title": "vllm {vllm} has no kernels for this GPU",
+    "vllm-kernels-missing-for-gpu.why": "vLLM's CUDA kernels are compiled for a list of architectures (CMakeLists "
+                                        "CUDA_SUPPORTED_ARCHS), cut to what its CUDA can compile: Blackwell (10.x, "
+                                        "12.x) needs a CUDA >= 12.8 build. Otherwise it fails with \"no kernel image "
+                                        "is available for execution on the device\".",
+    "vllm-kernels-missing-for-gpu.note": "`envdoctor fix --plan` picks a release whose builds have kernels for this "
+                                         "GPU.",
+    "bf16-unsupported.title": "This GPU cannot run bfloat16 models as they are: pass dtype=half",
+    "bf16-unsupported.why": "bfloat16 needs compute capability 8.0. Most current models (Qwen2, Llama 3, ...) ship in "
+                            "bfloat16, so vLLM's dtype=auto picks it and stops with \"Bfloat16 is only supported on "
+                            "GPUs with compute capability of at least 8.0\".",
+    "bf16-unsupported.note": "In Python: LLM(model=..., dtype=\"half\").",
+    "gpu-memory-in-use.title": "GPU memory is already in use by other processes",
+    "gpu-memory-in-use.evidence.gpu": "GPU {index}: {used} MiB of {total} MiB in use, {free} MiB free",
+    "gpu-memory-in-use.why": "vLLM reserves gpu_memory_utilization (0.9 by default) of the card's TOTAL memory and "
+                             "fails at start-up when that much is not free.",
+    "gpu-memory-in-use.why.wsl": "vLLM reserves gpu_memory_utilization (0.9 by default) of the card's TOTAL memory "
+                                 "and fails at start-up when that much is not free. Under WSL the Windows desktop "
+                                 "shares the card and its use is not listed.",
+    "gpu-memory-in-use.note.stop": "Or stop the processes listed above first.",
+    "gpu-memory-in-use.note.close": "Or close what holds the memory first (`nvidia-smi` lists it).",
+    "gpu-memory-in-use.note.close.wsl": "Or close what holds the memory first: under WSL that is Windows apps (Task "
+                                        "Manager, Performance, GPU shows their dedicated memory).",
+    # --- torch -------------------------------------------------------------------------
+    "torch-cpu-build-on-gpu-machine.title": "torch {torch} is a CPU-only build",
+    "torch-cpu-build-on-gpu-machine.evidence.torch": "torch {torch}: no CUDA in torch/version.py",
+    "torch-cpu-build-on-gpu-machine.evidence.gpu": "GPU: {gpu}, driver {driver}",
+    "torch-cpu-build-on-gpu-machine.why": "A CPU build of torch cannot use the GPU, and vLLM's CUDA kernels cannot "
+                                          "load against it. It comes from the CPU wheel index, a `+cpu` pin, or an "
+                                          "install that fell back to it.",
+    "torch-cpu-build-on-gpu-machine.note": "Install the CUDA build of torch that your vLLM version pins (see "
+                                           "`envdoctor fix --plan`).",
+    "torch-arch-missing-for-gpu.title": "torch has no kernels for {gpu} ({sm})",
+    "torch-arch-missing-for-gpu.evidence.gpu": "GPU {index}: {name}, compute capability {cc} ({sm})",
+    "torch-arch-missing-for-gpu.evidence.archs": "torch {torch} has: {archs} (from {where})",
+    "torch-arch-missing-for-gpu.why": "GPU code runs only if the build carries machine code for the GPU's "
+                                      "architecture (or PTX for an older one that the driver can compile). Otherwise "
+                                      "every kernel fails with \"no kernel image is available for execution on the "
+                                      "device\".",
+    "torch-arch-missing-for-gpu.note": "torch {torch} ({build}) is the oldest release in envdoctor's data with {sm} "
+                                       "kernels; pick the vLLM release that pins a torch at least that new "
+                                       "(`envdoctor fix --plan`).",
+    "torch-cuda-init-failed.title": "torch could not use CUDA",
+    "torch-cuda-init-failed.why": "This is the error vLLM will hit at start-up. Its text names the cause: an old "
+                                  "driver, a missing libcuda (WSL), a GPU without matching kernels, or "
+                                  "CUDA_VISIBLE_DEVICES hiding the GPU.",
+    "torch-cuda-init-failed.note": "The other findings above name the likely cause; fix those and run this command "
+                                   "again.",
+    "vllm-torch-mismatch.title": "vllm {vllm} needs torch{spec}, found {found}",
+    "vllm-torch-mismatch.no-torch": "no torch",
+    "vllm-torch-mismatch.why": "vLLM's compiled extension (vllm/_C.abi3.so) is linked against one exact torch; with "
+                               "any other it fails to import with \"undefined symbol\".",
+    "vllm-torch-mismatch.note.together": "Install both together so pip cannot swap torch again: `pip install "
+                                         "vllm=={vllm} torch{spec}`.",
+    "vllm-torch-mismatch.note.fresh": "If more than this is broken, a fresh environment is faster: `envdoctor fix "
+                                      "--plan`.",
+    # --- packages ----------------------------------------------------------------------
+    "evidence.more": "... and {count} more",
+    "missing-requirements.title": "{count} declared requirement(s) not met",
+    "missing-requirements.evidence.missing": "{who} needs {req}: not installed",
+    "missing-requirements.evidence.found": "{who} needs {req}: found {have}",
+    "missing-requirements.why": "A package whose requirements are missing fails at import time, one crash at a "
+                                "time: the \"tutorial forgot a package\" problem. pip only checks what it installs "
+                                "itself.",
+    "missing-requirements.note.conflicts": "Conflicts: installing one side may break the other. Run `pip check`; "
+                                           "when several stack packages conflict, a fresh environment is faster "
+                                           "(`envdoctor fix --plan`).",
+    "vllm-known-issue.title": "vllm {vllm} {problems}",
+    "vllm-known-issue.evidence.pin": "vllm {vllm} {problem}; found {found}",
+    "vllm-known-issue.why": "vLLM's own documentation lists this release's problem; it shows up at run time, not at "
+                            "install.",
+    "vllm-known-issue.note.offer": "vllm {offer} fixes it; `envdoctor fix --vllm {offer}` plans it in a new "
+                                   "environment (its torch pin differs, so an in-place upgrade swaps torch too).",
+    "python-unsupported-by-vllm.title": "Python {python} is not supported by {subject}",
+    "python-unsupported-by-vllm.installed": "vllm {vllm} (installed)",
+    "python-unsupported-by-vllm.newest": "the newest vllm ({vllm})",
+    "python-unsupported-by-vllm.evidence.target": "target: {executable} is Python {python}",
+    "python-unsupported-by-vllm.evidence.range": "vllm {vllm} runs on Python {span} ({limits})",
+    "python-unsupported-by-vllm.why": "pip can only install vLLM and its exactly pinned torch where wheels exist for "
+                                      "this Python; otherwise it fails, or silently picks an older release.",
+    "python-unsupported-by-vllm.note.newest": "vllm {vllm} is the newest release with wheels for Python {python}.",
+    "python-unsupported-by-vllm.note.none": "No vLLM release in envdoctor's data supports Python {python}.",
+    "python-unsupported-by-vllm.note.other": "Or create a venv with Python {python} by any other means (conda create "
+                                             "-n vllm python={python}, pyenv, deadsnakes).",
+    # --- CUDA toolkit ------------------------------------------------------------------
+    "cuda-toolkit-not-needed.title": "The CUDA toolkit is not needed to run vLLM from wheels",
+    "cuda-toolkit-not-needed.evidence.toolkits": "toolkit(s): {versions}",
+    "cuda-toolkit-not-needed.evidence.toolkits.nvcc": "toolkit(s): {versions}; nvcc on PATH: {nvcc}",
+    "cuda-toolkit-not-needed.evidence.torch": "torch is built for CUDA {cuda} and brings its own runtime libraries",
+    "cuda-toolkit-not-needed.evidence.driver": "driver supports CUDA {cuda}",
+    "cuda-toolkit-not-needed.why": "torch and vLLM wheels ship the CUDA runtime as pip packages "
+                                   "(nvidia-cuda-runtime-cu12, cuda-toolkit) and need only a new enough driver. The "
+                                   "toolkit version does not have to match anything unless you compile CUDA code; the "
+                                   "\"CUDA Version\" nvidia-smi prints{limit} is the driver's limit, not an install.",
+    "cuda-toolkit-not-needed.limit": " ({limit})",
+    "cuda-toolkit-not-needed.note": "Keep the toolkit only if you build vLLM or other CUDA extensions from source.",
+    "cuda-toolkit-mismatch-for-build.title": "nvcc is CUDA {nvcc} but torch is built for CUDA {torch}",
+    "cuda-toolkit-mismatch-for-build.why": "Building vLLM or any torch CUDA extension from source fails when nvcc's "
+                                           "major version differs from torch's (\"The detected CUDA version "
+                                           "mismatches the version that was used to compile PyTorch\"). Installing "
+                                           "from wheels is not affected.",
+    "cuda-toolkit-mismatch-for-build.note": "Install a CUDA {major}.x toolkit only if you build from source.",
+    # --- resources ---------------------------------------------------------------------
+    "disk.pip cache": "pip cache",
+    "disk.Hugging Face cache": "Hugging Face cache",
+    "disk.temp": "temp",
+    "low-disk.title": "Only {free} free where installs and models go",
+    "low-disk.evidence": "{purpose}: {path}: {free} free of {total}",
+    "low-disk.why": "A vLLM install downloads and unpacks several GB (torch with its CUDA libraries alone is over 4 "
+                    "GB), pip keeps a cached copy, and model weights come on top; below {limit} GiB installs fail "
+                    "half-way with \"No space left on device\".",
+    "low-disk.note": "Or point the caches at a bigger disk: export PIP_CACHE_DIR=/big/pip HF_HOME=/big/hf "
+                     "TMPDIR=/big/tmp",
+    "low-ram.title": "Only {available} of RAM available",
+    "low-ram.evidence": "RAM: {total} total, {available} available",
+    "low-ram.evidence.wslconfig": "{path}: [wsl2] memory={memory}",
+    "low-ram.not-set": "(not set: 50% of host RAM)",
+    "low-ram.why": "vLLM reads the weights through CPU memory and starts worker processes; with little RAM loading "
+                   "swaps heavily or the kernel's OOM killer ends it without a Python error.",
+    "low-ram.why.wsl": "vLLM reads the weights through CPU memory and starts worker processes; with little RAM "
+                       "loading swaps heavily or the kernel's OOM killer ends it without a Python error. WSL 2 gives "
+                       "Linux only half of the Windows RAM unless .wslconfig says otherwise.",
+    "low-ram.note": "Close other programs or add swap.",
+    "low-ram.note.wsl": "First raise the cap: in %UserProfile%\\.wslconfig under [wsl2] set memory=12GB (for example). "
+                        "Then, in Windows PowerShell, run `wsl --shutdown` and reopen the distro: the new cap applies "
+                        "only after that (`wsl --shutdown` alone does not raise it).",
+    # --- check's human view --------------------------------------------------------------
+    "label.seen": "seen: ",
+    "label.area": ": ",
+    "label.why": "why:  ",
+    "label.docs": "docs: ",
+    "severity.error": "ERROR",
+    "severity.warn": "WARN",
+    "severity.info": "INFO",
+    "check.header": "envdoctor {version}: checked in {seconds} s",
+    "check.header.wall": "envdoctor {version}: checked in {seconds} s ({wall} s with start-up)",
+    "check.no-problems": "No problems found.",
+    "check.counts": "{errors} error(s), {warnings} warning(s), {infos} info · exit code {code}",
+    "check.ci-counts": "envdoctor: {errors} error(s), {warnings} warning(s), {infos} info in {seconds} s (exit {code})",
+    "check.deadline-hit": " · the global deadline was hit: rerun with --deadline 30",
+    "check.rule-crashed": "envdoctor itself failed on a rule (please report this):",
+    "area.platform.title": "Platform",
+    "area.wsl.title": "WSL GPU plumbing",
+    "area.driver.title": "NVIDIA driver",
+    "area.cuda.title": "CUDA toolkit",
+    "area.python.title": "Python environment",
+    "area.torch.title": "torch runtime",
+    "area.resources.title": "Resources",
+    "area.model.title": "Model",
+    "area.network.title": "Network",
+    # --- why a probe has no facts --------------------------------------------------------
+    "probe.not-linux": "not Linux ({system}): vLLM needs Linux or WSL 2",
+    "probe.wsl.not-wsl2": "not running under WSL 2",
+    "probe.wsl.wsl1": "not running under WSL 2 (WSL 1 has no GPU at all)",
+    "probe.driver.absent": "no NVIDIA driver: neither the NVML library nor nvidia-smi is installed",
+    "probe.cuda.absent": "no CUDA toolkit installed (none is needed to run vLLM from wheels)",
+    "probe.torch.no-python": "the Python environment could not be read",
+    "probe.torch.absent": "torch is not installed in the target environment",
+    "probe.network.replayed": "a recorded machine has no network to check",
+    # --- blockers (why a vLLM release does not run here: a clause after "vllm X") and changes ----
+    "blocker.windows": "does not run on native Windows (Linux wheels only)",
+    "change.windows": "run it in WSL 2: `wsl --install -d Ubuntu-22.04` in an administrator PowerShell",
+    "blocker.wsl1": "cannot reach the GPU from WSL 1",
+    "change.wsl1": "convert the distro to WSL 2: `wsl --set-version <distro> 2` in PowerShell",
+    "blocker.macos": "has no CUDA build for macOS",
+    "change.macos": "use a Linux machine with an NVIDIA GPU",
+    "blocker.jetson": "is not planned for Jetson: its driver and CUDA come with JetPack, and the package index's "
+                      "x86_64/SBSA wheels are not Jetson builds",
+    "change.jetson": "use NVIDIA's Jetson builds of vLLM and torch (jetson-containers, the Jetson AI Lab wheel index) "
+                     "for your JetPack release",
+    "blocker.arch": "has no wheel for {arch} (only {platforms})",
+    "change.arch": "pick a vLLM release with {arch} wheels, or an x86_64 machine",
+    "blocker.glibc": "needs glibc >= {need} (its wheel is {tag}); this system has {glibc}",
+    "change.glibc": "use a newer distribution (glibc >= {need}) or a container, or an older vLLM release",
+    "blocker.no-gpu": "needs an NVIDIA GPU; none is visible here",
+    "change.no-gpu": "run on a machine with an NVIDIA GPU (or plan for one with --gpu NAME --driver X)",
+    "blocker.unknown-cc": "cannot be judged for {gpu}: its compute capability is not known",
+    "change.unknown-cc": "find it with `{command}` and pass --cc X.Y",
+    "blocker.unknown-min-cc": "has no minimum compute capability in envdoctor's data",
+    "change.unknown-min-cc": "read it in vLLM {vllm}'s install docs (\"compute capability X or higher\") or its "
+                             "CMakeLists.txt CUDA_SUPPORTED_ARCHS, or pick another release",
+    "blocker.cc-too-low": "needs compute capability >= {need}; {gpu} is {cc}",
+    "change.cc-too-low.none": "use a GPU with compute capability {lowest} or higher (no vLLM release supports {cc})",
+    "change.cc-too-low.older": "pick another vLLM release: vllm {vllm} supports compute capability {cc}",
+    "blocker.unknown-vllm-archs": "cannot be judged for {gpu} ({sm}): the CUDA build or arch list of vllm {vllm} is "
+                                  "not in envdoctor's data",
+    "change.unknown-vllm-archs": "pick another vLLM release, or read its CMakeLists.txt CUDA_SUPPORTED_ARCHS",
+    "blocker.vllm-no-kernels": "has no kernels for {gpu} ({sm}) in its CUDA {cuda} build",
+    "change.vllm-no-kernels": "pick a newer vLLM release (Blackwell needs CUDA >= 12.8 builds of vLLM and torch)",
+    "blocker.unknown-torch-archs": "pins torch {torch}, and whether its {tag} build has kernels for {gpu} ({sm}) is "
+                                   "not in envdoctor's data",
+    "change.unknown-torch-archs": "find out: `python -c \"import torch; print(torch.cuda.get_arch_list())\"` with "
+                                  "torch {torch}",
+    "blocker.torch-no-kernels": "pins torch {torch} whose {tag} build has no kernels for {gpu} ({sm}; it has {archs}, "
+                                "from {where})",
+    "change.torch-no-kernels": "pick a newer vLLM release (its torch build has no kernels for this GPU)",
+    "blocker.unknown-driver": "cannot be judged on driver {driver}: which CUDA it runs is not in envdoctor's data "
+                              "(older than R418?)",
+    "change.unknown-driver": "read the \"CUDA Version\" that `nvidia-smi` prints, or update the NVIDIA driver: {url}",
+    "blocker.built.torch": "torch {torch} built for CUDA {cuda}",
+    "blocker.built.both": "CUDA {vllm_cuda} (its kernels) and torch {torch} built for CUDA {cuda}",
+    "blocker.driver-too-old": "needs {built}; driver {driver} supports CUDA <= {have}",
+    "change.driver": "update the NVIDIA driver to {need} or newer (CUDA {what}){native}: {url}",
+    "change.driver.windows": "update the NVIDIA driver on Windows (WSL 2 uses the Windows driver) to {need} or newer "
+                             "(CUDA {what}){native}",
+    "change.driver.native": "; {native} or newer runs CUDA {cuda} natively",
+    # --- plan steps ----------------------------------------------------------------------
+    "plan.driver.title": "Check the NVIDIA driver",
+    "plan.driver.where": "the NVIDIA driver",
+    "plan.driver.where.wsl2": "the Windows driver (WSL 2 uses it)",
+    "plan.driver.built.same": "vLLM {vllm} and torch {torch} are built for CUDA {cuda}",
+    "plan.driver.built.both": "vLLM {vllm} is built for CUDA {vllm_cuda}, torch {torch} for CUDA {cuda}",
+    "plan.driver.why": "{built}: {where} must be {need} or newer{native}. The wheels bring their own CUDA runtime: no "
+                       "CUDA toolkit is needed.",
+    "plan.driver.native": " ({native} or newer runs CUDA {cuda} natively)",
+    "plan.driver.check": "driver >= {need}",
+    "plan.env.title": "Create the environment ({tool}, Python {python})",
+    "plan.env.how.conda": "a new conda environment (conda brings its own Python)",
+    "plan.env.how.uv": "a new uv virtual environment (uv finds or fetches the Python; --seed puts pip in it)",
+    "plan.env.how.venv": "a new virtual environment from python{python}",
+    "plan.env.how.venv.other": "a new virtual environment from python{python} (the Python in use is {current}: install "
+                               "python{python} first, or rerun with --env-tool uv)",
+    "plan.env.why": "{how}, never the environment in use: a half-finished install cannot damage it. Python {python}: "
+                    "the wheels of this stack exist for Python {pythons} ({limits}).",
+    "plan.env.check": "the new environment runs Python {python}",
+    "plan.pip.title": "Upgrade pip",
+    "plan.pip.why": "pip {pip} or newer resumes a download that broke off (--resume-retries, pip {resume}) instead of "
+                    "starting 800 MB again, and resolves without downloading (what `fix --apply` builds on).",
+    "plan.pip.why.old": "the newest pip Python {python} can run (pip {resume}, which resumes broken downloads, needs "
+                        "Python 3.9).",
+    "plan.pip.check": "pip >= {pip}",
+    "plan.pip.check.runs": "pip runs",
+    "plan.torch.title": "Install torch {torch} ({tag})",
+    "plan.torch.why": "vLLM {vllm} pins {pin} exactly (its compiled kernels link against it); the CUDA {cuda} build "
+                      "({tag}) is the one the package index serves for {pin}, which vLLM's release is made with. "
+                      "Installed on its own first, so the largest download is retried and verified by itself.",
+    "plan.torch.check": "torch {torch} built for CUDA {cuda}",
+    "plan.torch.check.gpu": "torch reaches the GPU",
+    "plan.torch.download": "plus the CUDA libraries torch depends on (nvidia-* wheels), not counted",
+    "plan.vllm.title": "Install vLLM {vllm}",
+    "plan.vllm.why": "vLLM with the companions it pins ({companions}); the constraints file holds torch at {torch} so "
+                     "pip can never swap in another build.{extra}{variant}",
+    "plan.vllm.none": "none",
+    "plan.vllm.extra": " Also {pins}, which this release needs.",
+    "plan.vllm.variant": " vLLM's {variant} wheel comes from its GitHub release, its companions' {tag} builds from "
+                         "{index}.",
+    "plan.vllm.check": "vllm {vllm} imports, torch is still {torch}",
+    "plan.vllm.check.pip": "no broken requirements (pip check)",
+    "plan.vllm.download": "plus vLLM's other dependencies, not counted",
+    # --- the resolver's own blockers, changes and stack notes -----------------------------
+    "blocker.driver-unanswered": "the NVIDIA driver did not answer ({status}: {error})",
+    "blocker.python-none": "has no Python that all its wheels exist for ({limits})",
+    "change.python-none": "pick another vLLM release (no Python fits vllm {vllm}'s wheels)",
+    "blocker.python-wish": "does not run on Python {python} ({limits})",
+    "change.python-wish": "use Python {span} for vllm {vllm}",
+    "blocker.torch-unknown": "pins torch {torch}, which is not in envdoctor's data (or has no default CUDA build)",
+    "change.refresh": "refresh the data: `envdoctor matrices refresh`",
+    "blocker.driver-broken": "needs a working NVIDIA driver; the one here did not answer",
+    "change.driver-broken": "fix the driver first (see `envdoctor check`)",
+    "blocker.no-wheel": "pins {pin}, which has no wheel (it would build from source)",
+    "change.another-release": "pick another vLLM release",
+    "blocker.variant-wheel": "has no {variant} wheel for {arch} in envdoctor's data",
+    "change.variant-wheel": "pick a vLLM release with {arch} wheels",
+    "change.driver-unlocks": "update the NVIDIA driver to {need} or newer (CUDA {major}.x): that runs vllm {vllm} ({url})",
+    "change.driver-unlocks.windows": "update the NVIDIA driver on Windows (WSL 2 uses the Windows driver) to {need} or "
+                                     "newer (CUDA {major}.x): that runs vllm {vllm}",
+    "change.driver-least": "the least driver that runs a vLLM release here is {need} (CUDA {major}.x): vllm {vllm}",
+    "stack.no-toolkit": "No CUDA toolkit is needed: the wheels bring their own CUDA runtime; only the driver matters.",
+    "stack.no-toolkit.here": "No CUDA toolkit is needed: the wheels bring their own CUDA runtime; only the driver "
+                             "matters (the CUDA {toolkit} toolkit installed here is not used).",
+    "stack.known": "vllm {vllm} {text}{pins}{offer}.",
+    "stack.known.pins": ": the plan pins {pins}",
+    "stack.known.offer": "; vllm {offer} fixes it (envdoctor fix --vllm {offer})",
+    "stack.variant": "vllm {vllm} is vLLM's CUDA {vllm_cuda} wheel from its GitHub release (the package index has only "
+                     "the CUDA {cuda} build), installed with torch {torch}.",
+    "stack.torch-build": "torch {torch} instead of the default {default} build: the default has no kernels for this "
+                         "GPU, or its arch list is not known.",
+    # NVIDIA: "applications built with a newer toolkit run with a limited feature set"; code that JIT-compiles PTX
+    # newer than the driver fails (https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html).
+    "stack.via-compat": "Driver {driver} runs CUDA {cuda} through minor-version compatibility (CUDA {major}.x on "
+                        "drivers >= {compat}); {native} or newer runs it natively. Caveat: minor-version compatibility "
+                        "has limits: code that JIT-compiles PTX newer than the driver fails with \"the provided PTX "
+                        "was compiled with an unsupported toolchain\".",
+    "stack.newer-driver": "a newer driver",
+    "stack.no-bf16": "Compute capability below 8.0 has no bfloat16: run vLLM with --dtype half.",
+    "stack.default-index": "torch's CUDA build is not listed on the PyTorch wheel index in envdoctor's data: it is "
+                           "installed from the default package index.",
+    "stack.other-python": "Python {python} for the new environment: the Python in use ({current}) is outside what this "
+                          "stack runs on ({limits}).",
+    "stack.glibc": "The vllm wheel needs glibc >= {glibc} (its manylinux tag); check with `ldd --version`.",
+    "stack.gpu-unknown": "GPU not known: it needs compute capability {cc} or higher.",
+    "stack.driver-unknown": "Driver not known: it needs {linux} or newer on Linux{windows}.",
+    "stack.driver-unknown.windows": ", {windows} or newer on Windows (WSL 2)",
+    "stack.newest-here": "vllm {vllm} is the newest release that runs on the Python in use ({python}).",
+    "plan.wanted.newest": "the newest vLLM that runs here",
+    # --- fix --plan's human view ---------------------------------------------------------
+    "sep.items": ", ",
+    "plan.head": "Plan for {wanted}",
+    "plan.machine": "  machine: {machine}",
+    "plan.target": "{os} {machine}, {gpus}, {driver}, Python {python}",
+    "plan.target.gpu": "{name} (compute capability {cc})",
+    "plan.target.no-gpu": "no NVIDIA GPU",
+    "plan.target.gpu-unknown": "GPU not known",
+    "plan.target.driver": "driver {driver} (CUDA <= {cuda})",
+    "plan.target.driver-unknown": "driver not known",
+    "plan.target.overridden": " [planned for: {given} given]",
+    "plan.summary": "vllm {vllm} + torch {torch} ({tag}) on Python {python}",
+    "plan.summary.with": " with {pins}",
+    "plan.release-span": "{first}–{last} ({count} releases)",
+    "plan.none": "✗ No vLLM release in envdoctor's data runs here as asked.",
+    "plan.changes": "What has to change:",
+    "plan.torch-wheels": "  torch wheels: {index}",
+    "plan.default-index": "the default package index",
+    "plan.pythons": "  Python {python}: wheels exist for {pythons} ({limits})",
+    "plan.driver-floor": "  driver: >= {linux} (Linux) / >= {windows} (Windows, WSL 2) for CUDA {cuda}; CUDA {major}.x "
+                         "runs on >= {compat} (minor-version compatibility)",
+    "plan.new-env": "  new environment: {env} ({tool}); download about {size} plus dependencies",
+    "plan.needs-root": " (needs root)",
+    "plan.write": "   write {path}: {content}",
+    "plan.check": "   check: {what}",
+    "plan.then-smoke": "Then prove it with a real generation:",
+    "plan.or-apply": "Or: envdoctor fix --apply (does all of this in a new environment, resumable), --format sh | md | "
+                     "json | dockerfile",
+    "plan.model": "Model {model} on {gpu}: {verdict}",
+    "plan.instead": "   instead: {command}",
+    "plan.newest-here": "The newest release that would run here: vllm {vllm} (envdoctor fix --plan)",
+    "plan.rejected": "Releases that do not fit:",
+    # --- explain: what the analyses add ---------------------------------------------------
+    "explain.line.downloading": "line {line}: Downloading {file} ({size})",
+    "explain.download.average": "{done} in {seconds} s by the log's timestamps: {rate} MB/s on average",
+    "explain.download.done": " at {done} of {size} ({percent} %)",
+    "explain.download.done.comma": ", at {done} of {size} ({percent} %)",
+    "explain.download.eta": " (eta {eta})",
+    "explain.download.lost": " The {done} already received were thrown away: pip before 25.2 does not resume, so a "
+                             "rerun starts from zero.",
+    "explain.download.other": "{title} ({what}, {size}{done})",
+    "download-slow.title": "The {what} wheel ({size}) downloaded too slowly and timed out{done}",
+    "download-slow.trickle": "a trickle",
+    "download-slow.why": "The line delivered only {rate}{eta}: a {size} wheel takes a very long time at that speed, and "
+                         "a pause longer than pip's read timeout (15 s by default) ends the download.{lost} The package "
+                         "index or its mirror is far or throttled; the environment is not at fault.",
+    "download-stalled.title": "The {what} wheel ({size}) download stalled{done}; pip's read timeout fired",
+    "download-stalled.rate": " at {rate}",
+    "download-stalled.why": "A stall, not a slow line: the download was running{rate}{eta}, then no data arrived for "
+                            "pip's read timeout (15 s by default) and pip gave up.{lost} Nothing in the environment "
+                            "(CUDA, driver, Python) is wrong; reinstalling them will not help.",
+    "explain.note.pip-resume": "pip 25.2 and later resume an interrupted download by themselves (pip 25.1 added "
+                               "--resume-retries): python3 -m pip install --upgrade 'pip>=25.2' ({url}).",
+    "torch-unpinned-in-build.title.pinned": "This step downloads an unpinned torch {torch} that vLLM {vllm} does not use",
+    "torch-unpinned-in-build.why.pinned": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM "
+                                          "{vllm} pins torch=={pin} (matrices/vllm.csv): this second torch is never "
+                                          "used by vLLM, and installed into vLLM's environment it would break it "
+                                          "(vllm-torch-mismatch).",
+    "torch-unpinned-in-build.note.constrain": "Constrain it instead: echo 'torch=={pin}' > constraints.txt and pass -c "
+                                              "constraints.txt.",
+    "torch-unpinned-in-build.title": "This step downloads torch {torch} unpinned, as a dependency of {who}",
+    "torch-unpinned-in-build.title.any": "This step downloads torch{torch} unpinned, as a dependency of {who}",
+    "torch-unpinned-in-build.why": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM pins one "
+                                   "exact torch (requirements-cuda.txt in its source tree){pinning}. With any other "
+                                   "vLLM this is a second torch download that vLLM does not use.",
+    "torch-unpinned-in-build.pinning": "; of the vLLM releases envdoctor knows, {releases} pin torch {torch}",
+    "torch-unpinned-in-build.pinning.one": "; of the vLLM releases envdoctor knows, {releases} pins torch {torch}",
+    "torch-unpinned-in-build.pinning.none": "; none of the vLLM releases envdoctor knows pins torch {torch}",
+    "torch-unpinned-in-build.note.grep": "grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin; "
+                                         "`envdoctor explain LOG --vllm VERSION` checks it against that release.",
+    "torch-unpinned-in-build.note.no-deps": "`--no-deps` builds only the wheel; its dependencies are installed where "
+                                            "vLLM is (what vLLM's own later Dockerfile does for this step).",
+    "explain.note.docker-image": "This builds vLLM's own image: the published {image} image of the same version needs "
+                                 "no build and no wheel downloads inside it, only a pull that Docker resumes layer by "
+                                 "layer.",
+    "explain.note.docker-image.tag": "This builds vLLM's own image: the published {image} image of the same version "
+                                     "needs no build and no wheel downloads inside it, only a pull that Docker resumes "
+                                     "layer by layer. Its tag is v plus the vLLM version (e.g. v0.5.3); --vllm fills it "
+                                     "in.",
+    "explain.note.docker-cache": "Other RUN steps of this Dockerfile use `--mount=type=cache,target=/root/.cache/pip`; "
+                                 "the step that failed does not, so each retry downloads everything again. Add the "
+                                 "cache mount to it.",
+    "explain.note.docker-env": "In the Dockerfile, before the step: ENV PIP_DEFAULT_TIMEOUT=60 PIP_RETRIES=10 (pip's "
+                               "--timeout and --retries as environment variables).",
+    "explain.note.docker-wheelhouse": "Or download the wheels once where the line is good (pip download -d wheelhouse "
+                                      "...), COPY the wheelhouse into the build and install with --no-index "
+                                      "--find-links wheelhouse.",
+    # --- explain's human view ------------------------------------------------------------
+    "explain.lines": "{count} lines",
+    "explain.summary": "envdoctor explain: {source} ({parts}; {seconds} s)",
+    "explain.note": "  note: {note}",
+    "explain.nothing-known": "No known problem recognised in this log.",
+    "explain.error-lines": "The lines that look most like errors:",
+    "explain.line": "  line {number}: {text}",
+    "explain.no-errors": "Nothing in it looks like an error.",
+    "explain.if-failed": "If it failed, run `envdoctor check` on the machine, or attach the log to a bug report "
+                         "(`envdoctor report` writes a redacted one).",
+    "explain.exit": "exit code {code}",
+    "explain.class": "Class: {name}",
+    "explain.class.meaning": " - {meaning}",
+    "explain.class.network": "network",
+    "explain.class.environment": "environment / version mismatch",
+    "explain.class.wsl": "WSL",
+    "explain.class.resources": "resources / memory",
+    "explain.class.build": "build from source",
+    "explain.class.docker": "docker / container",
+    "explain.class.other": "other",
+    "explain.class.network.meaning": "the network failed; the environment is not at fault and needs no reinstall",
+    "explain.class.environment.meaning": "versions or installed pieces that do not fit together",
+    "explain.class.wsl.meaning": "WSL 2 plumbing",
+    "explain.class.resources.meaning": "not enough memory or disk",
+    "explain.class.build.meaning": "compiling from source failed",
+    "explain.class.docker.meaning": "Docker or the container runtime",
+    "explain.class.other.meaning": "",
+    "explain.root": "ROOT CAUSE",
+    "explain.also": "ALSO",
+    "explain.label.note": "NOTE",
+    "explain.surfaced": "Surfaced as:",
+    "explain.counts": "{causes} cause(s), {others} other finding(s) · exit code {code}",
+    "explain.shared": " (also a `check` finding)",
+    "explain.inferred": "    confidence: lower - inferred from the error's words, the tool that failed and the kind of "
+                        "log; no exact signature matched",
+    "explain.seen-at": "    error text seen at: {source}",
+    "explain.evidence.line": "line {line}: {text}",
+    "explain.evidence.count": "{count} matching lines in all",
+    "probe.exited": "{tool} exited with code {code}: {output}",
+    # --- area status lines ---------------------------------------------------------------
+    "summary.platform.wsl": " on WSL {wsl}",
+    "summary.platform.container": " in {container}",
+    "summary.platform.kernel": "{where} ({machine}, kernel {kernel})",
+    "summary.platform": "{where} ({machine})",
+    "summary.wsl.stub": "libcuda stub present",
+    "summary.wsl.no-stub": "no libcuda stub",
+    "summary.wsl.loader": "loader → {path}",
+    "summary.wsl.no-loader": "loader finds no libcuda.so.1",
+    "summary.driver": "{version} (CUDA {cuda}) via {source}",
+    "summary.driver.no-gpu": "no GPU",
+    "summary.cuda.no-nvcc": "no nvcc on PATH",
+    "summary.cuda.installed": "installed: {toolkits}",
+    "summary.python.packages": "{count} packages",
+    "summary.torch.cached": " · cached (same torch, driver and GPUs; --fresh re-runs it)",
+    "summary.torch.cpu": "torch {version} (CPU build)",
+    "summary.torch.available": "CUDA available",
+    "summary.torch.not-available": "CUDA NOT available",
+    "summary.resources.ram": "RAM {total} ({available} available)",
+    "summary.resources.disk": " · disk {free} free ({purpose})",
+    "progress.checking": "envdoctor: checking {areas} · at most {seconds} s left",
+    "extension-torch-mismatch.title": "torchvision {vision} is built for another torch than torch {torch}",
+    "extension-torch-mismatch.evidence.series": "torch {torch} goes with torchvision {want}.x, not {have}",
+    "extension-torch-mismatch.evidence.build": "torch is the {torch} build, torchvision the {vision} build",
+    "extension-torch-mismatch.why": "torchvision's compiled operators (torchvision::nms, the image decoders) are linked "
+                                    "against one torch release and its CUDA build; next to another they fail to load "
+                                    "(\"operator torchvision::nms does not exist\", undefined symbols), and pip may swap "
+                                    "torch to satisfy torchvision's pin.",
+    "extension-torch-mismatch.note": "Install torch and torchvision in one command from the same index so their builds "
+                                     "match.",
+}
