@@ -104,7 +104,9 @@ def _untranslated(text, where):
         zh = template(text.id, "zh")
     except KeyError:
         zh = None
-    if zh is None or (zh == template(text.id, "en") and CJK.search(zh) is None and re.search(r"[a-z]{4,} [a-z]{3,}", zh)):
+    if zh is None or (
+        zh == template(text.id, "en") and CJK.search(zh) is None and re.search(r"[a-z]{4,} [a-z]{3,}", zh)
+    ):
         out.append(f"{where}: {text.id} has no Chinese text")
     for name, value in text.params:
         values = value if isinstance(value, (list, tuple)) else (value,)
@@ -235,7 +237,9 @@ def test_fix_plan_in_chinese_keeps_commands_and_fits(name, width):
     for n in resolution.notes + (resolution.stack.notes if resolution.stack else ()) + resolution.changes:
         problems += _untranslated(n, "note")
     assert not problems, problems
-    english_prose = [line for line in english if line.strip() and not line.strip().startswith(("$ ", "✗ vllm", "✓ vllm"))]
+    english_prose = [
+        line for line in english if line.strip() and not line.strip().startswith(("$ ", "✗ vllm", "✓ vllm"))
+    ]
     assert len(english_prose) > 3 and all(CJK.search(line) for line in lines[:1])
 
 

@@ -24,9 +24,14 @@ def _choose_language(_ctx: click.Context, _param: click.Parameter, value: Option
 
 def lang_option() -> click.Option:
     """--lang on every command (and sub-command): else ENVDOCTOR_LANG, else the locale."""
-    return click.Option(["--lang"], type=click.Choice(["zh", "en"], case_sensitive=False), is_eager=True,
-                        expose_value=False, callback=_choose_language,
-                        help="Language of the output: zh (Simplified Chinese) or en; else ENVDOCTOR_LANG, else the locale.")
+    return click.Option(
+        ["--lang"],
+        type=click.Choice(["zh", "en"], case_sensitive=False),
+        is_eager=True,
+        expose_value=False,
+        callback=_choose_language,
+        help="Language of the output: zh (Simplified Chinese) or en; else ENVDOCTOR_LANG, else the locale.",
+    )
 
 
 def with_lang(command):

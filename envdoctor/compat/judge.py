@@ -89,8 +89,14 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
             continue
         sm = "sm_" + g.cc.replace(".", "")
         if not release.min_cc:
-            out.append(Problem("data", Msg("blocker.unknown-min-cc"), Msg("change.unknown-min-cc", vllm=release.version),
-                               "unknown-min-cc"))
+            out.append(
+                Problem(
+                    "data",
+                    Msg("blocker.unknown-min-cc"),
+                    Msg("change.unknown-min-cc", vllm=release.version),
+                    "unknown-min-cc",
+                )
+            )
         elif drv.xy_key(g.cc) < drv.xy_key(release.min_cc):
             lowest = lowest_min_cc(m) or release.min_cc
             out.append(Problem("gpu", Msg("blocker.cc-too-low", need=release.min_cc, gpu=g.name, cc=g.cc),
@@ -108,10 +114,16 @@ def gpu_problems(mach: Machine, build: Build, m: Matrices) -> List[Problem]:
                                Msg("change.vllm-no-kernels"), "vllm-no-kernels"))
         archs = torch_archs(str(build.torch.version), build.torch_cuda, m, mach.observed_archs)
         if archs is None:
-            out.append(Problem("data", Msg("blocker.unknown-torch-archs", torch=build.torch.version, tag=build.torch_tag,
-                                           gpu=g.name, sm=sm),
-                               Msg("change.unknown-torch-archs", torch=f"{build.torch.version}+{build.torch_tag}"),
-                               "unknown-torch-archs"))
+            out.append(
+                Problem(
+                    "data",
+                    Msg(
+                        "blocker.unknown-torch-archs", torch=build.torch.version, tag=build.torch_tag, gpu=g.name, sm=sm
+                    ),
+                    Msg("change.unknown-torch-archs", torch=f"{build.torch.version}+{build.torch_tag}"),
+                    "unknown-torch-archs",
+                )
+            )
         elif not arch_supported(g.cc, archs[0]):
             out.append(Problem("gpu", Msg("blocker.torch-no-kernels", torch=build.torch.version, tag=build.torch_tag,
                                           gpu=g.name, sm=sm, archs=" ".join(archs[0]), where=archs[1]),
@@ -144,9 +156,13 @@ def driver_change(cuda: str, mach: Machine, m: Matrices) -> str:
     need = f.least(os)
     native = f.native(os)
     what = f"{cuda.split('.')[0]}.x" if f.compat(os) else cuda
-    return Msg("change.driver" + (".windows" if os == "windows" else ""), need=need or Msg("driver-too-old-for-torch.newer"),
-               what=what, native=Msg("change.driver.native", native=native, cuda=cuda) if native and native != need else "",
-               url=NVIDIA_DRIVERS)
+    return Msg(
+        "change.driver" + (".windows" if os == "windows" else ""),
+        need=need or Msg("driver-too-old-for-torch.newer"),
+        what=what,
+        native=Msg("change.driver.native", native=native, cuda=cuda) if native and native != need else "",
+        url=NVIDIA_DRIVERS,
+    )
 
 
 def judge(mach: Machine, build: Build, m: Matrices) -> Tuple[Tuple[Problem, ...], bool]:

@@ -54,7 +54,9 @@ class WslFacts:
         from envdoctor.messages import t
 
         stub = t("summary.wsl.stub") if self.libcuda_stub else t("summary.wsl.no-stub")
-        loader = t("summary.wsl.loader", path=self.loader_libcuda) if self.loader_libcuda else t("summary.wsl.no-loader")
+        loader = (
+            t("summary.wsl.loader", path=self.loader_libcuda) if self.loader_libcuda else t("summary.wsl.no-loader")
+        )
         return stub + t("sep.list") + loader
 
 
@@ -202,7 +204,9 @@ class TorchRuntimeFacts:
         cached = t("summary.torch.cached") if self.cached else ""
         if not self.cuda:
             return t("summary.torch.cpu", version=self.version) + cached
-        state = t("summary.torch.available") if self.cuda_available and not self.error else t("summary.torch.not-available")
+        state = (
+            t("summary.torch.available") if self.cuda_available and not self.error else t("summary.torch.not-available")
+        )
         devices = ", ".join(f"{d.name} sm_{d.capability.replace('.', '')}" for d in self.devices)
         return f"torch {self.version}, CUDA {self.cuda}: {state}" + (f" · {devices}" if devices else "") + cached
 
@@ -229,7 +233,9 @@ class ResourceFacts:
 
         ram = t("summary.resources.ram", total=gib(self.mem_total_bytes), available=gib(self.mem_available_bytes))
         disk = min(self.disks, key=lambda d: d.free_bytes, default=None)
-        purpose = (t(f"disk.{disk.purpose}") if f"disk.{disk.purpose}" in catalog("en") else disk.purpose) if disk else ""
+        purpose = (
+            (t(f"disk.{disk.purpose}") if f"disk.{disk.purpose}" in catalog("en") else disk.purpose) if disk else ""
+        )
         return ram + (t("summary.resources.disk", free=gib(disk.free_bytes), purpose=purpose) if disk else "")
 
 

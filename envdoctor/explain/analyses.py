@@ -68,7 +68,9 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     code = "download-slow" if f.code == "download-stalled" and ctx.slow else f.code
     evidence = [Msg("explain.line.downloading", line=m.line - ctx.lines_back, file=ctx.file, size=ctx.size_text)]
     if ctx.progress_text is not None:
-        evidence.append(Msg("explain.evidence.line", line=m.line - ctx.progress_lines_back, text=ctx.progress_text.strip()))
+        evidence.append(
+            Msg("explain.evidence.line", line=m.line - ctx.progress_lines_back, text=ctx.progress_text.strip())
+        )
     if ctx.average_mb_s is not None:
         evidence.append(Msg("explain.download.average", done=megabytes(ctx.done_mb),
                             seconds=f"{ctx.progress_at - ctx.started_at:.1f}", rate=f"{ctx.average_mb_s:.1f}"))
@@ -81,10 +83,14 @@ def _download(d: Diagnosis, matches) -> Diagnosis:
     why: str
     if code == "download-slow":
         title = Msg("download-slow.title", what=what, size=ctx.size_text, done=done)
-        why = Msg("download-slow.why", rate=rate or Msg("download-slow.trickle"), eta=eta, size=ctx.size_text, lost=lost)
+        why = Msg(
+            "download-slow.why", rate=rate or Msg("download-slow.trickle"), eta=eta, size=ctx.size_text, lost=lost
+        )
     elif code == "download-stalled":
         title = Msg("download-stalled.title", what=what, size=ctx.size_text, done=done)
-        why = Msg("download-stalled.why", rate=Msg("download-stalled.rate", rate=rate) if rate else "", eta=eta, lost=lost)
+        why = Msg(
+            "download-stalled.why", rate=Msg("download-stalled.rate", rate=rate) if rate else "", eta=eta, lost=lost
+        )
     else:
         title = Msg("explain.download.other", title=f.title, what=what, size=ctx.size_text,
                     done=Msg("explain.download.done.comma", done=megabytes(ctx.done_mb), size=ctx.size_text,

@@ -200,10 +200,17 @@ def _driver_step(resolution: Resolution, stack: Stack) -> Step:
               "capture_output=True,text=True,timeout=30).stdout.split()[0];"
               f"ok=tuple(map(int,v.split('.')))>=tuple(map(int,'{need}'.split('.')));"
               f"print('NVIDIA driver',v);sys.exit(0 if ok else 'driver '+v+' is older than {need}')")
-    built = (Msg("plan.driver.built.same", vllm=stack.vllm.version, torch=stack.torch.version, cuda=stack.cuda)
-             if (stack.vllm_cuda or stack.cuda) == stack.cuda else
-             Msg("plan.driver.built.both", vllm=stack.vllm.version, vllm_cuda=stack.vllm_cuda, torch=stack.torch.version,
-                 cuda=stack.cuda))
+    built = (
+        Msg("plan.driver.built.same", vllm=stack.vllm.version, torch=stack.torch.version, cuda=stack.cuda)
+        if (stack.vllm_cuda or stack.cuda) == stack.cuda
+        else Msg(
+            "plan.driver.built.both",
+            vllm=stack.vllm.version,
+            vllm_cuda=stack.vllm_cuda,
+            torch=stack.torch.version,
+            cuda=stack.cuda,
+        )
+    )
     why = Msg("plan.driver.why", built=built, where=where, need=need,
               native=Msg("plan.driver.native", native=native, cuda=floor.cuda) if native and native != need else "")
     return Step("driver", Msg("plan.driver.title"), why,
@@ -223,12 +230,19 @@ def _env_step(env: str, tool: str, stack: Stack, current: Optional[str]) -> Step
         commands = ((f"python{py}", "-m", "venv", env),)
         how = Msg("plan.env.how.venv.other" if current and current != py else "plan.env.how.venv", python=py,
                   current=current or "")
-    why = Msg("plan.env.why", how=how, python=py, pythons=", ".join(stack.pythons), limits="; ".join(stack.python_limits))
+    why = Msg(
+        "plan.env.why", how=how, python=py, pythons=", ".join(stack.pythons), limits="; ".join(stack.python_limits)
+    )
     check = ("import sys;v='%d.%d'%sys.version_info[:2];print('Python',sys.version.split()[0]);"
              f"sys.exit(0 if v=='{py}' else 'Python '+v+' is not {py}')")
-    return Step("env", Msg("plan.env.title", tool=tool, python=py), why, commands=commands,
-                verify=(Check(Msg("plan.env.check", python=py), (os.path.join(env, "bin", "python"), "-c", _py(check))),),
-                network=tool != "venv")
+    return Step(
+        "env",
+        Msg("plan.env.title", tool=tool, python=py),
+        why,
+        commands=commands,
+        verify=(Check(Msg("plan.env.check", python=py), (os.path.join(env, "bin", "python"), "-c", _py(check))),),
+        network=tool != "venv",
+    )
 
 
 def _pip_step(py: str, stack: Stack, flags: Tuple[str, ...], index_url: Optional[str], resume: bool) -> Step:
@@ -262,13 +276,20 @@ def _torch_step(py: str, stack: Stack, flags: Tuple[str, ...], index: Optional[s
     gpu = ("import torch;ok=torch.cuda.is_available();"
            "print('GPU:',torch.cuda.get_device_name(0) if ok else None);"
            "raise SystemExit(0 if ok else 'torch cannot reach the GPU (torch.cuda.is_available() is False)')")
-    return Step("torch", Msg("plan.torch.title", torch=stack.torch.version, tag=stack.cuda_tag), why,
-                commands=(command,),
-                verify=(Check(Msg("plan.torch.check", torch=stack.torch.version, cuda=stack.cuda), (py, "-c", _py(check))),
-                        Check(Msg("plan.torch.check.gpu"), (py, "-c", _py(gpu)), needs_gpu=True)),
-                download_bytes=stack.torch.size_bytes,
-                download_note=Msg("plan.torch.download"),
-                network=True, install=Install((pin,), index or default))
+    return Step(
+        "torch",
+        Msg("plan.torch.title", torch=stack.torch.version, tag=stack.cuda_tag),
+        why,
+        commands=(command,),
+        verify=(
+            Check(Msg("plan.torch.check", torch=stack.torch.version, cuda=stack.cuda), (py, "-c", _py(check))),
+            Check(Msg("plan.torch.check.gpu"), (py, "-c", _py(gpu)), needs_gpu=True),
+        ),
+        download_bytes=stack.torch.size_bytes,
+        download_note=Msg("plan.torch.download"),
+        network=True,
+        install=Install((pin,), index or default),
+    )
 
 
 def _vllm_step(py: str, env: str, stack: Stack, flags: Tuple[str, ...], default_index: Tuple[str, ...],

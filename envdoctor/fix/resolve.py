@@ -241,7 +241,9 @@ def target_from(facts: Facts, wishes: Wishes, m: Matrices) -> Target:
             t = replace(t, gpus=())
         elif status in ("error", "timeout", "crashed"):
             result = facts.results["driver"]
-            t = replace(t, driver_problem=Msg("blocker.driver-unanswered", status=result.status, error=result.error or "?"))
+            t = replace(
+                t, driver_problem=Msg("blocker.driver-unanswered", status=result.status, error=result.error or "?")
+            )
     if env is not None:
         t = replace(t, python=".".join(env.version.split(".")[:2]), python_kind=env.kind, python_prefix=env.prefix,
                     pip=env.pip_version)
@@ -364,7 +366,9 @@ def evaluate_build(build: Build, t: Target, wish_python: Optional[str],
     blockers = _blockers(problems)
     if t.driver_problem and t.gpus is None:
         blockers.append(Blocker("driver", Msg("blocker.driver-broken"), Msg("change.driver-broken")))
-    companions = [_package(m, r.name, pinned_version(r.specifier) or str(r.specifier)) for r in pyc.companions(row, t.machine)]
+    companions = [
+        _package(m, r.name, pinned_version(r.specifier) or str(r.specifier)) for r in pyc.companions(row, t.machine)
+    ]
     for c in companions:
         files = m.wheel_files(c.name, c.version)
         if files is not None and not files.python_tags:

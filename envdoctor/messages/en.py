@@ -117,8 +117,8 @@ EN = {
     "driver-too-old-for-torch.note.other-build": "Or keep this driver and install the {build} build of the same torch "
                                                  "(above).",
     "driver-too-old-for-torch.note.vllm": "vllm {vllm}'s compiled kernels need the CUDA build it was made for: update "
-                                          "the driver rather than swapping torch's build (or `envdoctor fix --plan` for "
-                                          "a stack this driver runs).",
+                                          "the driver rather than swapping torch's build (or `envdoctor fix --plan` "
+                                          "for a stack this driver runs).",
     "gpu-compute-capability-too-low.title": "vllm {vllm} needs compute capability >= {cc}",
     "gpu-compute-capability-too-low.why": "vLLM's kernels are compiled only for compute capability {cc} and up (its "
                                           "install docs and CMakeLists CUDA_SUPPORTED_ARCHS).",
@@ -389,7 +389,8 @@ EN = {
     "change.another-release": "pick another vLLM release",
     "blocker.variant-wheel": "has no {variant} wheel for {arch} in envdoctor's data",
     "change.variant-wheel": "pick a vLLM release with {arch} wheels",
-    "change.driver-unlocks": "update the NVIDIA driver to {need} or newer (CUDA {major}.x): that runs vllm {vllm} ({url})",
+    "change.driver-unlocks": "update the NVIDIA driver to {need} or newer (CUDA {major}.x): that runs vllm {vllm} "
+                             "({url})",
     "change.driver-unlocks.windows": "update the NVIDIA driver on Windows (WSL 2 uses the Windows driver) to {need} or "
                                      "newer (CUDA {major}.x): that runs vllm {vllm}",
     "change.driver-least": "the least driver that runs a vLLM release here is {need} (CUDA {major}.x): vllm {vllm}",
@@ -464,9 +465,9 @@ EN = {
     "explain.download.other": "{title} ({what}, {size}{done})",
     "download-slow.title": "The {what} wheel ({size}) downloaded too slowly and timed out{done}",
     "download-slow.trickle": "a trickle",
-    "download-slow.why": "The line delivered only {rate}{eta}: a {size} wheel takes a very long time at that speed, and "
-                         "a pause longer than pip's read timeout (15 s by default) ends the download.{lost} The package "
-                         "index or its mirror is far or throttled; the environment is not at fault.",
+    "download-slow.why": "The line delivered only {rate}{eta}: a {size} wheel takes a very long time at that speed, "
+                         "and a pause longer than pip's read timeout (15 s by default) ends the download.{lost} The "
+                         "package index or its mirror is far or throttled; the environment is not at fault.",
     "download-stalled.title": "The {what} wheel ({size}) download stalled{done}; pip's read timeout fired",
     "download-stalled.rate": " at {rate}",
     "download-stalled.why": "A stall, not a slow line: the download was running{rate}{eta}, then no data arrived for "
@@ -474,7 +475,8 @@ EN = {
                             "(CUDA, driver, Python) is wrong; reinstalling them will not help.",
     "explain.note.pip-resume": "pip 25.2 and later resume an interrupted download by themselves (pip 25.1 added "
                                "--resume-retries): python3 -m pip install --upgrade 'pip>=25.2' ({url}).",
-    "torch-unpinned-in-build.title.pinned": "This step downloads an unpinned torch {torch} that vLLM {vllm} does not use",
+    "torch-unpinned-in-build.title.pinned": "This step downloads an unpinned torch {torch} that vLLM {vllm} does not "
+                                            "use",
     "torch-unpinned-in-build.why.pinned": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM "
                                           "{vllm} pins torch=={pin} (matrices/vllm.csv): this second torch is never "
                                           "used by vLLM, and installed into vLLM's environment it would break it "
@@ -483,14 +485,14 @@ EN = {
                                               "constraints.txt.",
     "torch-unpinned-in-build.title": "This step downloads torch {torch} unpinned, as a dependency of {who}",
     "torch-unpinned-in-build.title.any": "This step downloads torch{torch} unpinned, as a dependency of {who}",
-    "torch-unpinned-in-build.why": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM pins one "
-                                   "exact torch (requirements-cuda.txt in its source tree){pinning}. With any other "
+    "torch-unpinned-in-build.why": "{who} asks for any torch, so pip picked the newest, {torch} ({size}). vLLM pins one"
+                                   " exact torch (requirements-cuda.txt in its source tree){pinning}. With any other "
                                    "vLLM this is a second torch download that vLLM does not use.",
     "torch-unpinned-in-build.pinning": "; of the vLLM releases envdoctor knows, {releases} pin torch {torch}",
     "torch-unpinned-in-build.pinning.one": "; of the vLLM releases envdoctor knows, {releases} pins torch {torch}",
     "torch-unpinned-in-build.pinning.none": "; none of the vLLM releases envdoctor knows pins torch {torch}",
-    "torch-unpinned-in-build.note.grep": "grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin; "
-                                         "`envdoctor explain LOG --vllm VERSION` checks it against that release.",
+    "torch-unpinned-in-build.note.grep": "grep -n '^torch' requirements-cuda.txt in the vLLM source tree shows the pin;"
+                                         " `envdoctor explain LOG --vllm VERSION` checks it against that release.",
     "torch-unpinned-in-build.note.no-deps": "`--no-deps` builds only the wheel; its dependencies are installed where "
                                             "vLLM is (what vLLM's own later Dockerfile does for this step).",
     "explain.note.docker-image": "This builds vLLM's own image: the published {image} image of the same version needs "
@@ -498,8 +500,8 @@ EN = {
                                  "layer.",
     "explain.note.docker-image.tag": "This builds vLLM's own image: the published {image} image of the same version "
                                      "needs no build and no wheel downloads inside it, only a pull that Docker resumes "
-                                     "layer by layer. Its tag is v plus the vLLM version (e.g. v0.5.3); --vllm fills it "
-                                     "in.",
+                                     "layer by layer. Its tag is v plus the vLLM version (e.g. v0.5.3); --vllm fills it"
+                                     " in.",
     "explain.note.docker-cache": "Other RUN steps of this Dockerfile use `--mount=type=cache,target=/root/.cache/pip`; "
                                  "the step that failed does not, so each retry downloads everything again. Add the "
                                  "cache mount to it.",
@@ -571,9 +573,10 @@ EN = {
     "extension-torch-mismatch.title": "torchvision {vision} is built for another torch than torch {torch}",
     "extension-torch-mismatch.evidence.series": "torch {torch} goes with torchvision {want}.x, not {have}",
     "extension-torch-mismatch.evidence.build": "torch is the {torch} build, torchvision the {vision} build",
-    "extension-torch-mismatch.why": "torchvision's compiled operators (torchvision::nms, the image decoders) are linked "
-                                    "against one torch release and its CUDA build; next to another they fail to load "
-                                    "(\"operator torchvision::nms does not exist\", undefined symbols), and pip may swap "
+    "extension-torch-mismatch.why": "torchvision's compiled operators (torchvision::nms, the image decoders) are linked"
+                                    " against one torch release and its CUDA build; next to another they fail to load "
+                                    "(\"operator torchvision::nms does not exist\", undefined symbols), and pip may "
+                                    "swap "
                                     "torch to satisfy torchvision's pin.",
     "extension-torch-mismatch.note": "Install torch and torchvision in one command from the same index so their builds "
                                      "match.",

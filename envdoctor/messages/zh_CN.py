@@ -47,7 +47,8 @@ ZH = {
     "wsl-libcuda-missing.why": "在 WSL 2 下，CUDA 由 Windows 的 NVIDIA 驱动提供：驱动把自己的 libcuda.so 映射到 "
                                "{lib}。没有它，Linux 里的任何程序都用不了 GPU。",
     "wsl-libcuda-missing.note.driver": "在 Windows 上为你的 GPU 安装最新的 NVIDIA 驱动（GeForce Game Ready/Studio "
-                                       "驱动或笔记本驱动），然后在 Windows PowerShell 中运行上面的命令，再重新打开发行版。",
+                                       "驱动或笔记本驱动），然后在 Windows PowerShell 中运行上面的命令，再重新打开发行"
+                                       "版。",
     "wsl-libcuda-missing.note.wslconf": "如果 /etc/wsl.conf 里有 `[gpu] enabled=false`，删掉这一行。",
     "wsl-libcuda-not-on-loader-path.title": "{lib} 不在动态链接器的搜索路径中：libcuda.so.1 无法加载",
     "wsl-libcuda-not-on-loader-path.evidence.ldconfig": "`ldconfig -p` 中没有 libcuda.so.1，LD_LIBRARY_PATH 也"
@@ -244,7 +245,8 @@ ZH = {
     "check.header.wall": "envdoctor {version}：检查用时 {seconds} 秒（含启动共 {wall} 秒）",
     "check.no-problems": "没有发现问题。",
     "check.counts": "{errors} 个错误，{warnings} 个警告，{infos} 条提示 · 退出码 {code}",
-    "check.ci-counts": "envdoctor：{errors} 个错误，{warnings} 个警告，{infos} 条提示，用时 {seconds} 秒（退出码 {code}）",
+    "check.ci-counts": "envdoctor：{errors} 个错误，{warnings} 个警告，{infos} 条提示，用时 {seconds} 秒（退出码 "
+                       "{code}）",
     "check.deadline-hit": " · 达到了总时限：请用 --deadline 30 重新运行",
     "check.rule-crashed": "envdoctor 自身在执行某条规则时出错（请报告这个问题）：",
     "area.platform.title": "平台",
@@ -338,7 +340,8 @@ ZH = {
     "plan.pip.check": "pip >= {pip}",
     "plan.pip.check.runs": "pip 可以运行",
     "plan.torch.title": "安装 torch {torch}（{tag}）",
-    "plan.torch.why": "vLLM {vllm} 精确锁定 {pin}（它编译好的算子链接的就是这个版本）；CUDA {cuda} 构建（{tag}）是软件包"
+    "plan.torch.why": "vLLM {vllm} 精确锁定 {pin}（它编译好的算子链接的就是这个版本）；CUDA {cuda} 构建（{tag}）是软件"
+                      "包"
                       "索引为 {pin} 提供的那一版，vLLM 的发布版就是用它构建的。先单独安装 torch，这样体积最大的下载可以"
                       "单独重试、单独验证。",
     "plan.torch.check": "torch {torch} 基于 CUDA {cuda} 构建",
@@ -367,7 +370,8 @@ ZH = {
     "change.another-release": "换一个 vLLM 版本",
     "blocker.variant-wheel": "envdoctor 的数据中没有它 {arch} 的 {variant} wheel",
     "change.variant-wheel": "选一个有 {arch} wheel 的 vLLM 版本",
-    "change.driver-unlocks": "把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {major}.x）：这样能跑 vllm {vllm}（{url}）",
+    "change.driver-unlocks": "把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {major}.x）：这样能跑 vllm {vllm}（"
+                             "{url}）",
     "change.driver-unlocks.windows": "在 Windows 上把 NVIDIA 驱动升级到 {need} 或更新的版本（CUDA {major}.x；WSL 2 "
                                      "用的是 Windows 的驱动）：这样能跑 vllm {vllm}",
     "change.driver-least": "在这里能跑某个 vLLM 版本的最低驱动是 {need}（CUDA {major}.x）：vllm {vllm}",
@@ -382,13 +386,14 @@ ZH = {
     "stack.torch-build": "使用 torch {torch}，而不是默认的 {default} 构建：默认构建没有这块 GPU 的算子，或者不知道它的"
                          "架构列表。",
     "stack.via-compat": "驱动 {driver} 通过小版本兼容运行 CUDA {cuda}（CUDA {major}.x 要求驱动 >= {compat}）；{native} "
-                        "及以上可原生运行。注意：小版本兼容有局限，即时编译比驱动更新的 PTX 的代码会报错 \"the provided "
-                        "PTX was compiled with an unsupported toolchain\"。",
+                        "及以上可原生运行。注意：小版本兼容有局限，即时编译比驱动更新的 PTX 的代码会报错 \"the provided"
+                        " PTX was compiled with an unsupported toolchain\"。",
     "stack.newer-driver": "更新的驱动",
     "stack.no-bf16": "算力低于 8.0 不支持 bfloat16：运行 vLLM 时加 --dtype half。",
     "stack.default-index": "envdoctor 的数据中，PyTorch 的 wheel 源上没有这个 torch 的 CUDA 构建：它会从默认的软件包"
                            "索引安装。",
-    "stack.other-python": "新环境使用 Python {python}：当前使用的 Python（{current}）不在这套组合支持的范围内（{limits}）。",
+    "stack.other-python": "新环境使用 Python {python}：当前使用的 Python（{current}）不在这套组合支持的范围内（"
+                          "{limits}）。",
     "stack.glibc": "vllm 的 wheel 需要 glibc >= {glibc}（见它的 manylinux 标签）；用 `ldd --version` 查看。",
     "stack.gpu-unknown": "GPU 未知：需要算力 {cc} 或更高。",
     "stack.driver-unknown": "驱动未知：Linux 上需要 {linux} 或更新的版本{windows}。",
@@ -438,7 +443,8 @@ ZH = {
     "download-slow.title": "{what} 的 wheel（{size}）下载太慢，超时了{done}",
     "download-slow.trickle": "一点点",
     "download-slow.why": "线路只有 {rate}{eta}：这么慢的速度下载 {size} 的 wheel 要很久，只要有一次停顿超过 pip 的读取"
-                         "超时（默认 15 秒），下载就会中断。{lost}软件包索引或它的镜像源太远或者被限速了；不是环境的问题。",
+                         "超时（默认 15 秒），下载就会中断。{lost}软件包索引或它的镜像源太远或者被限速了；不是环境的问"
+                         "题。",
     "download-stalled.title": "{what} 的 wheel（{size}）下载卡住了{done}；pip 的读取超时被触发",
     "download-stalled.rate": "，速度 {rate}",
     "download-stalled.why": "是卡住了，不是网速慢：下载本来在正常进行{rate}{eta}，之后在 pip 的读取超时时间内（默认 15 "
@@ -447,8 +453,8 @@ ZH = {
     "explain.note.pip-resume": "pip 25.2 及以上会自动续传中断的下载（pip 25.1 加入了 --resume-retries）：python3 -m "
                                "pip install --upgrade 'pip>=25.2'（{url}）。",
     "torch-unpinned-in-build.title.pinned": "这一步下载了一个未锁定版本的 torch {torch}，vLLM {vllm} 并不会用它",
-    "torch-unpinned-in-build.why.pinned": "{who} 对 torch 版本没有要求，pip 就选了最新的 {torch}（{size}）。vLLM {vllm} "
-                                          "锁定的是 torch=={pin}（matrices/vllm.csv）：这第二个 torch 永远不会被 vLLM "
+    "torch-unpinned-in-build.why.pinned": "{who} 对 torch 版本没有要求，pip 就选了最新的 {torch}（{size}）。vLLM {vllm}"
+                                          " 锁定的是 torch=={pin}（matrices/vllm.csv）：这第二个 torch 永远不会被 vLLM "
                                           "用到，装进 vLLM 的环境还会把它弄坏（vllm-torch-mismatch）。",
     "torch-unpinned-in-build.note.constrain": "改为约束它：echo 'torch=={pin}' > constraints.txt，再加上 -c "
                                               "constraints.txt。",
@@ -537,8 +543,10 @@ ZH = {
     "extension-torch-mismatch.title": "torchvision {vision} 是为另一个 torch 构建的，与 torch {torch} 不匹配",
     "extension-torch-mismatch.evidence.series": "torch {torch} 对应 torchvision {want}.x，而不是 {have}",
     "extension-torch-mismatch.evidence.build": "torch 是 {torch} 构建，torchvision 是 {vision} 构建",
-    "extension-torch-mismatch.why": "torchvision 编译好的算子（torchvision::nms、图像解码器）链接的是某一个 torch 版本及其 "
+    "extension-torch-mismatch.why": "torchvision 编译好的算子（torchvision::nms、图像解码器）链接的是某一个 torch 版本"
+                                    "及其 "
                                     "CUDA 构建；和别的 torch 放在一起就加载不了（\"operator torchvision::nms does not "
-                                    "exist\"、undefined symbol），pip 还可能为了满足 torchvision 的版本锁定而把 torch 换掉。",
+                                    "exist\"、undefined symbol），pip 还可能为了满足 torchvision 的版本锁定而把 torch "
+                                    "换掉。",
     "extension-torch-mismatch.note": "用一条命令从同一个索引同时安装 torch 和 torchvision，保证两者的构建一致。",
 }

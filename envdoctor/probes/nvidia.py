@@ -137,7 +137,9 @@ def from_nvidia_smi(ctx: Context, smi: str, nvml_error: str) -> DriverFacts:
         raise ProbeTimeout(f"nvidia-smi gave no answer in {SMI_TIMEOUT:g} s and was killed")
     if not result.ok:
         if result.status == "ok":  # nvidia-smi says what is wrong in its first line
-            first = _name(next((line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()), ""))
+            first = _name(
+                next((line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()), "")
+            )
             raise ProbeFailed(Msg("probe.exited", tool="nvidia-smi", code=result.returncode, output=first[:300]),
                               smi_reason(first))
         raise ProbeFailed(result.describe(), smi_reason(result.describe()))

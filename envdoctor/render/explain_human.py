@@ -53,7 +53,9 @@ def render(e: Explanation, code: int, redactor: Redactor, *, color: Optional[boo
         return
     meaning = t(f"explain.class.{e.category}.meaning")
     name = t(f"explain.class.{e.category}")
-    line(t("explain.class", name=name.upper()) + (t("explain.class.meaning", meaning=meaning) if meaning else ""), "bold")
+    line(
+        t("explain.class", name=name.upper()) + (t("explain.class.meaning", meaning=meaning) if meaning else ""), "bold"
+    )
     for n, d in enumerate(e.diagnoses):
         console.print()
         label = t("explain.root") if n == 0 and d.role == "cause" else (t("explain.also") if d.role == "cause"

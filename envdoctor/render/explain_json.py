@@ -17,10 +17,22 @@ def _diagnosis(d: Diagnosis) -> Dict[str, Any]:
 
     f = d.finding
     return {
-        "code": f.code, "class": d.category, "role": d.role, "severity": f.severity, "title": f.title,
-        "line": d.line.number, "text": d.line.text, "context": [_line(c) for c in d.context],
-        "evidence": list(f.evidence), "why": f.why, "fix": list(f.fix), "notes": list(f.notes),
-        "count": d.count, "confidence": d.confidence, "shared_with_check": d.shared_with_check, "sources": list(d.sources),
+        "code": f.code,
+        "class": d.category,
+        "role": d.role,
+        "severity": f.severity,
+        "title": f.title,
+        "line": d.line.number,
+        "text": d.line.text,
+        "context": [_line(c) for c in d.context],
+        "evidence": list(f.evidence),
+        "why": f.why,
+        "fix": list(f.fix),
+        "notes": list(f.notes),
+        "count": d.count,
+        "confidence": d.confidence,
+        "shared_with_check": d.shared_with_check,
+        "sources": list(d.sources),
         **({"localized": localized(title=f.title, evidence=f.evidence, why=f.why, notes=f.notes)} if asked() else {}),
     }
 

@@ -32,10 +32,16 @@ def summary(stack: Stack) -> str:
 
 def target_line(resolution: Resolution) -> str:
     target = resolution.target
-    gpus = t("sep.items").join(t("plan.target.gpu", name=g.name, cc=g.cc or "?") for g in target.gpus) if target.gpus else (
-        t("plan.target.no-gpu") if target.gpus == () else t("plan.target.gpu-unknown"))
-    os_name = {"wsl2": "WSL 2", "wsl1": "WSL 1", "linux": "Linux", "windows": "Windows", "macos": "macOS"}.get(target.os, target.os)
+    gpus = (
+        t("sep.items").join(t("plan.target.gpu", name=g.name, cc=g.cc or "?") for g in target.gpus)
+        if target.gpus
+        else (t("plan.target.no-gpu") if target.gpus == () else t("plan.target.gpu-unknown"))
+    )
+    os_name = {"wsl2": "WSL 2", "wsl1": "WSL 1", "linux": "Linux", "windows": "Windows", "macos": "macOS"}.get(
+        target.os, target.os
+    )
     driver = t("plan.target.driver", driver=target.driver, cuda=target.driver_cuda or "?") if target.driver else \
         t("plan.target.driver-unknown")
-    return t("plan.target", os=os_name, machine=target.machine, gpus=gpus, driver=driver, python=target.python or "?") + (
-        t("plan.target.overridden", given=", ".join(target.overridden)) if target.overridden else "")
+    return t(
+        "plan.target", os=os_name, machine=target.machine, gpus=gpus, driver=driver, python=target.python or "?"
+    ) + (t("plan.target.overridden", given=", ".join(target.overridden)) if target.overridden else "")

@@ -79,7 +79,10 @@ def render(resolution: Resolution, plan: Optional[Plan], redactor: Redactor, col
         if f.verdict != "does-not-fit":
             say(f"   $ {f.chosen.settings.vllm_args(f.model.name)}", command=True)
         elif f.alternative is not None:
-            say(t("plan.instead", command=f.alternative.chosen.settings.vllm_args(f.alternative.model.name)), command=True)
+            say(
+                t("plan.instead", command=f.alternative.chosen.settings.vllm_args(f.alternative.model.name)),
+                command=True,
+            )
     if resolution.newest_here:
         say()
         say(t("plan.newest-here", vllm=resolution.newest_here))

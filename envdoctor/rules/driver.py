@@ -67,7 +67,9 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
     key = reason.replace(" ", "-")
     why = Msg(f"nvidia-driver-unreadable.why.{key}")
     fix = ("wsl --shutdown",) if in_wsl(facts) else ("nvidia-smi", "sudo dmesg | grep -i -E 'nvidia|nvrm'")
-    notes = (Msg("nvidia-driver-unreadable.note.wsl"),) if in_wsl(facts) else (Msg("nvidia-driver-unreadable.note.reboot"),)
+    notes = (
+        (Msg("nvidia-driver-unreadable.note.wsl"),) if in_wsl(facts) else (Msg("nvidia-driver-unreadable.note.reboot"),)
+    )
     return Advice("error", Msg("nvidia-driver-unreadable.title", reason=Msg(f"nvidia-driver-unreadable.reason.{key}")),
                   evidence=(result.error or result.status,), why=why, fix=fix, notes=notes)
 

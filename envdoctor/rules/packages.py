@@ -68,12 +68,13 @@ def missing_requirements(facts: Facts, _m: Matrices) -> Optional[Advice]:
         fix.append(f"{target_pip(facts)} check")
     severity = "error" if any(canonicalize_name(who) in STACK for who, _, _ in unmet) else "warn"
     return Advice(
-        severity, Msg("missing-requirements.title", count=len(unmet)),
-        evidence=tuple(evidence[:25]) + ((Msg("evidence.more", count=len(evidence) - 25),) if len(evidence) > 25 else ()),
+        severity,
+        Msg("missing-requirements.title", count=len(unmet)),
+        evidence=tuple(evidence[:25])
+        + ((Msg("evidence.more", count=len(evidence) - 25),) if len(evidence) > 25 else ()),
         why=Msg("missing-requirements.why"),
         fix=tuple(fix),
-        notes=((Msg("missing-requirements.note.conflicts"),)
-               if conflicting else ()),
+        notes=((Msg("missing-requirements.note.conflicts"),) if conflicting else ()),
     )
 
 

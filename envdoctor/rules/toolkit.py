@@ -35,9 +35,12 @@ def not_needed(facts: Facts, m: Matrices) -> Optional[Advice]:
     if driver is not None:
         evidence.append(Msg("cuda-toolkit-not-needed.evidence.driver", cuda=limit or "?"))
     return Advice(
-        "info", Msg("cuda-toolkit-not-needed.title"),
+        "info",
+        Msg("cuda-toolkit-not-needed.title"),
         evidence=tuple(evidence),
-        why=Msg("cuda-toolkit-not-needed.why", limit=Msg("cuda-toolkit-not-needed.limit", limit=limit) if limit else ""),
+        why=Msg(
+            "cuda-toolkit-not-needed.why", limit=Msg("cuda-toolkit-not-needed.limit", limit=limit) if limit else ""
+        ),
         notes=(Msg("cuda-toolkit-not-needed.note"),),
     )
 

@@ -228,7 +228,9 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
                             have=vision.version))
     tag_torch, tag_vision = LOCAL_BUILD.search(torch_version), LOCAL_BUILD.search(vision.version)
     if tag_torch and tag_vision and tag_torch.group(1) != tag_vision.group(1):
-        problems.append(Msg("extension-torch-mismatch.evidence.build", torch=tag_torch.group(1), vision=tag_vision.group(1)))
+        problems.append(
+            Msg("extension-torch-mismatch.evidence.build", torch=tag_torch.group(1), vision=tag_vision.group(1))
+        )
     if not problems:
         return None
     fix: Tuple[str, ...] = ()
@@ -236,8 +238,10 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
         index = f" --index-url {TORCH_INDEX}/{tag_torch.group(1)}" if tag_torch else ""
         fix = (f"{target_pip(facts)} install --force-reinstall --no-deps 'torchvision=={want}.*'{index}",)
     return Advice(
-        "error", Msg("extension-torch-mismatch.title", vision=vision.version, torch=torch_version),
-        evidence=tuple(problems) + (Msg("evidence.installed", what=f"torch {torch_version}, torchvision {vision.version}"),),
+        "error",
+        Msg("extension-torch-mismatch.title", vision=vision.version, torch=torch_version),
+        evidence=tuple(problems)
+        + (Msg("evidence.installed", what=f"torch {torch_version}, torchvision {vision.version}"),),
         why=Msg("extension-torch-mismatch.why"),
         fix=fix,
         notes=(Msg("extension-torch-mismatch.note"),),
