@@ -15,22 +15,17 @@ import click
 import pytest
 
 import envdoctor.cli
-from envdoctor.cli import COMMANDS, main
+from envdoctor.cli import COMMANDS
 from envdoctor.core.errors import DataError, EnvdoctorError, InputError, UsageError
 
 from .conftest import HERE, machine_dir
+from .test_cli import run
+from .test_modelcfg import QWEN2_1_5B, SHA
 
 ROOT = os.path.dirname(HERE)
 # What `envdoctor --help` may load of envdoctor: the group, how it ends, and plain core modules.
 ALLOWED = {"envdoctor", "envdoctor.start", "envdoctor.cli", "envdoctor.cli.support", "envdoctor.core",
            "envdoctor.core.errors", "envdoctor.core.exitcodes"}
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 def loaded_after(argv):
@@ -173,14 +168,6 @@ def test_input_that_cannot_be_read_without_json_is_one_line_only(capsys, tmp_pat
 
 # --- one Context builder: the replayed machine's files and environment, never this one's ---------
 
-# The values of the Qwen2-1.5B-Instruct config copy cited in matrices/models.csv (as tests/test_modelcfg.py).
-QWEN2_1_5B = {
-    "_name_or_path": "Qwen/Qwen2-1.5B-Instruct", "architectures": ["Qwen2ForCausalLM"], "hidden_size": 1536,
-    "intermediate_size": 8960, "max_position_embeddings": 32768, "model_type": "qwen2",
-    "num_attention_heads": 12, "num_hidden_layers": 28, "num_key_value_heads": 2, "tie_word_embeddings": True,
-    "torch_dtype": "bfloat16", "vocab_size": 151936,
-}
-SHA = "ba1cf1846d7df0a0591d6c00649f57e798519da8"
 
 
 def _hf_cache(hub, repo):
