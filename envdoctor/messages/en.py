@@ -580,4 +580,175 @@ EN = {
                                     "torch to satisfy torchvision's pin.",
     "extension-torch-mismatch.note": "Install torch and torchvision in one command from the same index so their builds "
                                      "match.",
+    "network.mirror.pypi": "Option, if you are in mainland China: a public PyPI mirror by {name}: "
+                           "`{pip} config set global.index-url {url}` (see {doc})",
+    "network.mirror.torch": "The default CUDA build of each torch release is also on the package index (and its "
+                            "mirrors): `{pip} install torch=={version}` without --index-url needs no PyTorch index.",
+    "network.mirror.hf": "Option, if you are in mainland China: `export HF_ENDPOINT={url}` (hf-mirror, a "
+                         "community mirror; huggingface_hub and vLLM then download from it).",
+    "network.mirror.modelscope": "Option: ModelScope: `pip install modelscope` and `export VLLM_USE_MODELSCOPE=True` "
+                                 "(vLLM reads only true/false).",
+    "network.note.wheelhouse": "Or fetch the big wheels once where the network is good, then install offline: "
+                               "`{pip} download --dest ~/wheelhouse torch` there, copy ~/wheelhouse here, and "
+                               "`{pip} install --no-index --find-links ~/wheelhouse torch`.",
+    "network.evidence.pip-timeout": "pip timeout: {timeout} s",
+    "index-url-invalid.title": "pip is told to use an index that is not a URL",
+    "index-url-invalid.why": "pip parses its index settings before it downloads anything: with one it cannot parse, "
+                             "every install stops with an error that names no package.",
+    "index-url-invalid.note": "Correct or unset the setting named above (`pip config unset global.index-url`, or the "
+                              "PIP_INDEX_URL / PIP_EXTRA_INDEX_URL variable); a URL is http(s)://host[:port]/path.",
+    "proxy-invalid.title": "A proxy is set to something that is not a proxy URL",
+    "proxy-invalid.why": "pip, requests and huggingface_hub refuse a malformed proxy before sending anything "
+                         "(\"Port could not be cast to integer\", InvalidProxyURL), so every download fails.",
+    "proxy-invalid.note": "Then set it again as scheme://[user:password@]host:port, e.g. "
+                          "`export HTTPS_PROXY=http://proxy.example.com:3128`; percent-encode @ : / in a password.",
+    "pip-config-invalid.title": "pip cannot read its configuration",
+    "pip-config-invalid.why": "pip loads every configuration file before any command; one that is not valid INI makes "
+                              "every pip command stop with a ConfigurationError, before it touches the network.",
+    "pip-config-invalid.note": "Then write the settings again with `pip config set global.index-url URL`: a pip.conf "
+                               "is a [global] header followed by `key = value` lines.",
+    "uv-config-invalid.title": "uv cannot read its configuration",
+    "uv-config-invalid.why": "uv reads uv.toml (and pyproject.toml's [tool.uv]) before any command; a file that is not "
+                             "valid TOML makes every uv command stop with a parse error, before it touches the "
+                             "network.",
+    "uv-config-invalid.note": "Correct the file (TOML: `key = \"value\"`, tables as [[index]]), or run uv with "
+                              "--no-config (UV_NO_CONFIG=1) to ignore it.",
+    "condarc-invalid.title": "conda cannot read a .condarc",
+    "condarc-invalid.why": "conda reads every .condarc before a command; one that is not valid YAML stops conda with a "
+                           "parse error, and envdoctor cannot tell which channels it would use.",
+    "condarc-invalid.note": "Then set the channels again with `conda config --add channels NAME`.",
+    "ca-bundle-invalid.title": "A CA bundle setting points at a file that cannot be loaded",
+    "ca-bundle-invalid.why": "pip and requests fail every HTTPS download when the bundle they are told to use is "
+                             "missing or not PEM (\"Could not find a suitable TLS CA certificate bundle\").",
+    "ca-bundle-invalid.note": "{ca} is the system bundle on Debian/Ubuntu (Fedora: /etc/pki/tls/certs/ca-bundle.crt).",
+    "network.proxy.title": "The proxy {proxies} (from {sources}) {what}{every}",
+    "network.proxy.every": ": every download through it fails ({count} places)",
+    "network.proxy.note.correct": "Or correct it: `export HTTPS_PROXY=http://HOST:PORT` with the proxy your network "
+                                  "really uses. If the proxy is an app (Clash, v2rayN, a VPN client), start it.",
+    "network.proxy.note.wsl-loopback": "WSL 2 in its default NAT mode: 127.0.0.1 is the Linux VM itself, not Windows, "
+                                       "so a proxy app on Windows is not there. Use the Windows host's address (`ip "
+                                       "route show default | awk '{{print $3}}'`) and allow LAN connections in the "
+                                       "proxy app, or set networkingMode=mirrored under [wsl2] in "
+                                       "%UserProfile%\\.wslconfig, then run `wsl --shutdown` in Windows PowerShell.",
+    "proxy-refused.what": "refuses the connection or the tunnel",
+    "proxy-refused.why": "Nothing listens on the proxy's port, or it answers CONNECT with an error: every download "
+                         "through it fails before it starts, and pip reports a ProxyError that looks like a broken "
+                         "index. Unset the setting if no proxy is needed, or correct it.",
+    "proxy-unresponsive.what": "does not answer",
+    "proxy-unresponsive.why": "The proxy's host does not resolve, or it takes the connection and never answers: pip "
+                              "waits for its timeout on every retry, then reports a ProxyError that looks like a "
+                              "broken index. Unset the setting if no proxy is needed, or correct it.",
+    "proxy-auth-required.title": "The proxy {proxy} (from {sources}) refuses to forward without credentials (407)",
+    "proxy-auth-required.why": "A 407 means the proxy is reachable but wants you to log in; pip shows it as "
+                               "\"407 Proxy Authentication Required\" or a tunnel error and gives up.",
+    "proxy-auth-required.note.encode": "Percent-encode special characters in the password (@ is %40, : is %3A).",
+    "proxy-auth-required.note.ntlm": "This proxy asks for NTLM/Negotiate (Windows domain) authentication, which pip "
+                                     "and requests cannot do: run a local authenticating proxy (cntlm, or px on "
+                                     "Windows) and point the variables at it, e.g. http://127.0.0.1:3128.",
+    "proxy-auth-required.note.no-proxy": "If no proxy is needed here: {commands}.",
+    "proxy-env-mismatch.title": "Proxy settings do not agree",
+    "proxy-env-mismatch.why": "Each tool picks its proxy its own way (pip's own setting, requests' lowercase-first "
+                              "variables, curl and wget's lowercase ones, NO_PROXY suffix matches); when they "
+                              "disagree, one step of an install goes a different way than the step you tested.",
+    "proxy-env-mismatch.evidence.differ": "{lower} and {upper} differ ({a} vs {b}): Python tools use {lower}, others "
+                                          "may use {upper}",
+    "proxy-env-mismatch.evidence.only-upper": "only {upper} is set: wget reads only {lower}{curl}",
+    "proxy-env-mismatch.evidence.curl": ", and curl ignores an uppercase HTTP_PROXY",
+    "proxy-env-mismatch.evidence.only-lower": "only {lower} is set: Python, curl and wget read it; set {upper} too so "
+                                              "tools that read the uppercase name agree",
+    "proxy-env-mismatch.evidence.http-only": "a proxy is set for http:// only: every https:// index and the model hub "
+                                             "go direct",
+    "proxy-env-mismatch.evidence.internal": "{host} ({label}) is an internal address, but NO_PROXY does not list it: "
+                                            "the proxy is asked for it",
+    "proxy-env-mismatch.evidence.no-proxy": "{match} sends {host} direct, and direct access fails: {detail}",
+    "proxy-env-mismatch.evidence.pip-overridden": "pip {pip} lets {source} win over its own proxy ({pip_source}); pip "
+                                                  "24.1 reversed that",
+    "proxy-env-mismatch.evidence.pip-differs": "pip uses {proxy} ({source}) but other tools use {others}",
+    "network.dns.servers": "Use your network's DNS server, or a public one: 1.1.1.1 (Cloudflare), 8.8.8.8 (Google), "
+                           "223.5.5.5 (AliDNS, in mainland China).",
+    "network.dns.note.wsl": "WSL 2 writes /etc/resolv.conf itself (generateResolvConf) and points it at a Windows-side "
+                            "resolver that VPNs and firewalls often break; the commands stop that and set a server of "
+                            "your choice. If /etc/wsl.conf already has a [network] section, put the line there "
+                            "instead.",
+    "network.dns.note.mirrored": "Or, on Windows 11 22H2 and later: in %UserProfile%\\.wslconfig under [wsl2] set "
+                                 "networkingMode=mirrored and dnsTunneling=true, then `wsl --shutdown`{now}.",
+    "network.dns.note.now": " (now: networkingMode={mode})",
+    "network.dns.note.resolv": "If the lookup works against 1.1.1.1 but not by default, the configured DNS server is "
+                               "the problem: fix /etc/resolv.conf (or your network manager's DNS setting).",
+    "network.dns.evidence.generate-true": "true (WSL writes resolv.conf)",
+    "dns-failure.configured-server": "the configured DNS server",
+    "dns-failure.title.server": "The DNS server {server} (/etc/resolv.conf) resolves no name: {hosts}",
+    "dns-failure.why.server": "Every lookup failed, so the DNS server (or the path to it) is the problem, not the "
+                              "hosts: nothing can be downloaded until names resolve, and no mirror helps (its name "
+                              "must resolve too).",
+    "dns-failure.title": "DNS cannot resolve {hosts}",
+    "dns-failure.why": "Nothing can be downloaded from a host whose name does not resolve; pip reports it as "
+                       "\"Temporary failure in name resolution\" or NewConnectionError, which looks like a broken "
+                       "index.",
+    "dns-slow.title": "DNS takes over a second per name",
+    "dns-slow.evidence": "{host}: resolved in {seconds} s",
+    "dns-slow.why": "An install resolves several hosts (index, file host, PyTorch index, model hub) and resolves "
+                    "again on every retry; a slow resolver makes each look like a stalled download.",
+    "tcp-blocked.title": "Connections to {hosts} do not get through",
+    "tcp-blocked.why": "DNS works but the TCP connection is refused, times out or is reset: something on the path "
+                       "drops it. pip waits for its timeout and retries, so an install hangs before failing.",
+    "tcp-blocked.note.firewall": "A firewall, the ISP or a captive portal blocks the host; if your network needs a "
+                                 "proxy, set it: `export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`.",
+    "tcp-blocked.note.ipv6": "The host has only IPv6 addresses and this machine cannot reach IPv6: use a mirror with "
+                             "an IPv4 address, or enable IPv6 on this network.",
+    "tls-intercepted.title": "HTTPS certificates are not trusted{issuer}",
+    "tls-intercepted.title.issuer": ": issued by {issuer}",
+    "tls-intercepted.evidence.issuer": "{host} presented a certificate issued by: {issuer}",
+    "tls-intercepted.evidence.bundle": "CA bundle used for {host}: {bundle} ({source})",
+    "tls-intercepted.why": "The certificate presented for these hosts was not issued by a CA in the bundle the tools "
+                           "use. On a company network that is almost always a TLS-inspecting proxy or firewall that "
+                           "re-signs HTTPS with the company's own root CA; trust that CA, once, for every tool.",
+    "tls-intercepted.note.mismatch": "The certificate is for another host name: a captive portal (log in through a "
+                                     "browser), a hijacked DNS answer, or a mirror URL with the wrong host.",
+    "tls-intercepted.note.expired": "A certificate has expired: the server's operator must renew it; check this "
+                                    "machine's clock too (`date`), a wrong clock makes valid certificates look "
+                                    "expired.",
+    "tls-intercepted.note.root-ca": "company-root-ca.crt is the root (top) certificate of the chain: ask IT for it, or "
+                                    "export it from your browser's certificate viewer for any HTTPS site. Fedora/RHEL: "
+                                    "copy it to /etc/pki/ca-trust/source/anchors/ and run `sudo update-ca-trust`.",
+    "tls-intercepted.note.never-off": "Never turn verification off (--trusted-host, verify=False): that trusts anyone "
+                                      "in the middle, not only your company.",
+    "tls-intercepted.note.self-signed": "If the issuer is the server itself (a self-signed mirror), ask its operator "
+                                        "for a proper certificate, or trust that certificate the same way.",
+    "http-forbidden.title": "Requests are refused (401/403) by {hosts}",
+    "http-forbidden.why": "The server (or the proxy in front of it) answered but refused: missing or wrong "
+                          "credentials for a private index, a proxy policy that blocks the host, or a region block.",
+    "http-forbidden.note.proxy": "A proxy sits in between: ask its administrators to allow these hosts.",
+    "http-forbidden.note.private": "For a private index, put the credentials in the URL "
+                                   "(https://USER:TOKEN@host/simple) or in keyring/.netrc; envdoctor never prints "
+                                   "them.",
+    "index-unreachable.title": "A package index cannot be used: {hosts}",
+    "index-unreachable.why": "pip needs a working simple index for every package it resolves; one that errors or "
+                             "stays silent makes the install fail or hang until pip's timeout.",
+    "index-unreachable.note.404": "404: the URL is not a simple index: pip's index-url usually ends in /simple "
+                                  "(`pip config list` shows where it is set).",
+    "index-unreachable.note.5xx": "5xx: the server (or a mirror's upstream) is failing; retry later or use another "
+                                  "index.",
+    "index-unreachable.note.silent": "The server accepted the connection but never answered: a dead server, or a "
+                                     "firewall that lets the connection open and then drops everything.",
+    "index-unreachable.note.local": "A find-links or file:// index points at a path that does not exist: pip skips it "
+                                    "with a warning and the packages you put there are not found.",
+    "hf-endpoint-unreachable.title": "Models cannot be downloaded: {urls} is unreachable",
+    "hf-endpoint-unreachable.why": "vLLM downloads weights and tokenizer from the hub at start-up; it then fails with "
+                                   "a connection error or hangs, after the install itself succeeded.",
+    "hf-endpoint-unreachable.note.offline": "Or download the model where the hub is reachable, copy "
+                                            "~/.cache/huggingface/hub here, and `export HF_HUB_OFFLINE=1`.",
+    "download-slow.check.title": "Downloads run at {rate}: a torch wheel takes {time}",
+    "download-slow.evidence": "{label} {url}: {rate} from {host} over {size} in {seconds} s: a {mb} MB torch wheel "
+                              "would take {time}",
+    "download-slow.check.why": "The longer one file takes, the likelier a hiccup breaks it; without resumption pip "
+                               "starts that wheel over, and a build that downloads it again and again can hang for "
+                               "hours.",
+    "download-slow.note.speed": "`envdoctor check --speed` measures with a larger sample (up to 32 MiB per host).",
+    "download-stalled.check.title": "Downloads stall: {hosts}",
+    "download-stalled.default-timeout": "15 (the default)",
+    "download-stalled.check.why": "The server or the path stopped sending in the middle of a file. pip waits "
+                                  "{timeout} s of silence, then fails the whole install (\"Read timed out\", the "
+                                  "first user's torch wheel at 658/797 MB) unless it can resume (pip >= 25.1 with "
+                                  "--resume-retries; on by default from 25.2).",
 }

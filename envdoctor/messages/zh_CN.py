@@ -549,4 +549,162 @@ ZH = {
                                     "exist\"、undefined symbol），pip 还可能为了满足 torchvision 的版本锁定而把 torch "
                                     "换掉。",
     "extension-torch-mismatch.note": "用一条命令从同一个索引同时安装 torch 和 torchvision，保证两者的构建一致。",
+    "network.mirror.pypi": "可选（中国大陆用户）：{name} 提供的公共 PyPI 镜像源："
+                           "`{pip} config set global.index-url {url}`（说明见 {doc}）",
+    "network.mirror.torch": "每个 torch 版本的默认 CUDA 构建也发布在包索引（及其镜像源）上："
+                            "`{pip} install torch=={version}` 不加 --index-url，就用不到 PyTorch 的索引。",
+    "network.mirror.hf": "可选（中国大陆用户）：`export HF_ENDPOINT={url}`（hf-mirror，社区维护的镜像；"
+                         "huggingface_hub 和 vLLM 随后都从它下载）。",
+    "network.mirror.modelscope": "可选：改用魔搭 ModelScope：`pip install modelscope` 并 "
+                                 "`export VLLM_USE_MODELSCOPE=True`（vLLM 只认 true/false）。",
+    "network.note.wheelhouse": "也可以在网络好的机器上把大的 wheel 先下载好，再离线安装：在那台机器上运行 "
+                               "`{pip} download --dest ~/wheelhouse torch`，把 ~/wheelhouse 拷到本机，然后 "
+                               "`{pip} install --no-index --find-links ~/wheelhouse torch`。",
+    "network.evidence.pip-timeout": "pip 超时设置：{timeout} 秒",
+    "index-url-invalid.title": "pip 配置的索引地址不是合法的 URL",
+    "index-url-invalid.why": "pip 在下载任何东西之前会先解析索引配置：只要有一项解析不了，每次安装都会报错退出，"
+                             "而且报错里不提任何包名。",
+    "index-url-invalid.note": "修正或删除上面列出的配置（`pip config unset global.index-url`，或者环境变量 "
+                              "PIP_INDEX_URL / PIP_EXTRA_INDEX_URL）；URL 的格式是 http(s)://host[:port]/path。",
+    "proxy-invalid.title": "代理设置的值不是合法的代理 URL",
+    "proxy-invalid.why": "pip、requests 和 huggingface_hub 遇到格式错误的代理会直接拒绝，一个请求都不发"
+                         "（\"Port could not be cast to integer\"、InvalidProxyURL），所以所有下载都会失败。",
+    "proxy-invalid.note": "然后按 scheme://[user:password@]host:port 的格式重新设置，例如 "
+                          "`export HTTPS_PROXY=http://proxy.example.com:3128`；密码里的 @ : / 要做百分号编码。",
+    "pip-config-invalid.title": "pip 读不了自己的配置文件",
+    "pip-config-invalid.why": "pip 执行任何命令前都会加载所有配置文件；只要有一个不是合法的 INI，每条 pip 命令都会"
+                              "在联网之前就报 ConfigurationError 退出。",
+    "pip-config-invalid.note": "之后用 `pip config set global.index-url URL` 重新写入配置：pip.conf 的格式是一行 "
+                               "[global] 表头，后面跟若干 `key = value` 行。",
+    "uv-config-invalid.title": "uv 读不了自己的配置文件",
+    "uv-config-invalid.why": "uv 执行任何命令前都会读取 uv.toml（以及 pyproject.toml 里的 [tool.uv]）；只要文件不是"
+                             "合法的 TOML，每条 uv 命令都会在联网之前报解析错误退出。",
+    "uv-config-invalid.note": "修正该文件（TOML 写法：`key = \"value\"`，表写成 [[index]]），或者用 --no-config"
+                              "（UV_NO_CONFIG=1）运行 uv，忽略这个文件。",
+    "condarc-invalid.title": "conda 读不了某个 .condarc",
+    "condarc-invalid.why": "conda 执行命令前会读取所有 .condarc；只要有一个不是合法的 YAML，conda 就会报解析错误"
+                           "退出，envdoctor 也无从判断它会用哪些频道（channel）。",
+    "condarc-invalid.note": "之后用 `conda config --add channels NAME` 重新添加频道。",
+    "ca-bundle-invalid.title": "指定的 CA 证书包文件无法加载",
+    "ca-bundle-invalid.why": "指定的证书包不存在或不是 PEM 格式时，pip 和 requests 的所有 HTTPS 下载都会失败"
+                             "（\"Could not find a suitable TLS CA certificate bundle\"）。",
+    "ca-bundle-invalid.note": "{ca} 是 Debian/Ubuntu 的系统证书包（Fedora 上是 /etc/pki/tls/certs/ca-bundle.crt）。",
+    "network.proxy.title": "代理 {proxies}（来自 {sources}）{what}{every}",
+    "network.proxy.every": "：经过它的下载全部失败（共 {count} 处）",
+    "network.proxy.note.correct": "或者改成正确的代理：`export HTTPS_PROXY=http://HOST:PORT`，填你所在网络实际使用的"
+                                  "代理。如果代理是一个软件（Clash、v2rayN、VPN 客户端），先把它打开。",
+    "network.proxy.note.wsl-loopback": "WSL 2 默认是 NAT 模式：127.0.0.1 指的是 Linux 虚拟机自己，不是 Windows，"
+                                       "所以 Windows 上的代理软件在这个地址上并不存在。请改用 Windows 主机的地址"
+                                       "（`ip route show default | awk '{{print $3}}'`），并在代理软件里打开"
+                                       "“允许局域网连接”；或者在 %UserProfile%\\.wslconfig 的 [wsl2] 下设置 "
+                                       "networkingMode=mirrored，然后在 Windows PowerShell 里运行 `wsl --shutdown`。",
+    "proxy-refused.what": "拒绝连接或拒绝建立隧道",
+    "proxy-refused.why": "代理端口上没有服务在监听，或者它对 CONNECT 返回了错误：经过它的每个下载还没开始就失败了，"
+                         "pip 报的 ProxyError 看起来像是索引坏了。不需要代理就删掉这项设置，否则改成正确的。",
+    "proxy-unresponsive.what": "没有响应",
+    "proxy-unresponsive.why": "代理的主机名解析不了，或者它接受了连接却一直不回应：pip 每次重试都要等到超时，"
+                              "最后报一个看起来像索引坏了的 ProxyError。不需要代理就删掉这项设置，否则改成正确的。",
+    "proxy-auth-required.title": "代理 {proxy}（来自 {sources}）要求身份验证，不提供凭据就不转发（407）",
+    "proxy-auth-required.why": "407 表示代理能连上，但要求你先登录；pip 会显示 "
+                               "\"407 Proxy Authentication Required\" 或隧道错误，然后放弃。",
+    "proxy-auth-required.note.encode": "密码里的特殊字符要做百分号编码（@ 写成 %40，: 写成 %3A）。",
+    "proxy-auth-required.note.ntlm": "这个代理要求 NTLM/Negotiate（Windows 域）认证，pip 和 requests 都不支持："
+                                     "请在本机运行一个负责认证的本地代理（cntlm，Windows 上可用 px），再把代理变量"
+                                     "指向它，例如 http://127.0.0.1:3128。",
+    "proxy-auth-required.note.no-proxy": "如果这里不需要代理：{commands}。",
+    "proxy-env-mismatch.title": "各处的代理设置不一致",
+    "proxy-env-mismatch.why": "每个工具选代理的方式都不一样（pip 有自己的设置，requests 优先读小写变量，curl 和 "
+                              "wget 读小写变量，NO_PROXY 按后缀匹配）；设置不一致时，安装中的某一步走的路线会和你"
+                              "测试时不同。",
+    "proxy-env-mismatch.evidence.differ": "{lower} 和 {upper} 的值不同（{a} 与 {b}）：Python 工具用 {lower}，"
+                                          "其他工具可能用 {upper}",
+    "proxy-env-mismatch.evidence.only-upper": "只设置了 {upper}：wget 只读 {lower}{curl}",
+    "proxy-env-mismatch.evidence.curl": "，curl 也不认大写的 HTTP_PROXY",
+    "proxy-env-mismatch.evidence.only-lower": "只设置了 {lower}：Python、curl 和 wget 都读它；把 {upper} 也设上，"
+                                              "让读大写变量的工具保持一致",
+    "proxy-env-mismatch.evidence.http-only": "只给 http:// 设置了代理：所有 https:// 索引和模型仓库都会直连",
+    "proxy-env-mismatch.evidence.internal": "{host}（{label}）是内网地址，但 NO_PROXY 里没有它：访问它也会走代理",
+    "proxy-env-mismatch.evidence.no-proxy": "{match} 让 {host} 直连，而直连失败了：{detail}",
+    "proxy-env-mismatch.evidence.pip-overridden": "pip {pip} 会让 {source} 覆盖它自己的代理设置（{pip_source}）；"
+                                                  "pip 24.1 起改成了相反的优先级",
+    "proxy-env-mismatch.evidence.pip-differs": "pip 用的是 {proxy}（{source}），其他工具用的是 {others}",
+    "network.dns.servers": "使用所在网络提供的 DNS 服务器，或公共 DNS：1.1.1.1（Cloudflare）、8.8.8.8（Google）、"
+                           "223.5.5.5（阿里 DNS，中国大陆可用）。",
+    "network.dns.note.wsl": "WSL 2 会自己生成 /etc/resolv.conf（generateResolvConf），指向 Windows 一侧的解析器，"
+                            "而 VPN 和防火墙经常把它弄坏；上面的命令关掉自动生成，改用你指定的 DNS 服务器。如果 "
+                            "/etc/wsl.conf 里已经有 [network] 段，把这一行加到那一段里。",
+    "network.dns.note.mirrored": "或者在 Windows 11 22H2 及以上版本：在 %UserProfile%\\.wslconfig 的 [wsl2] 下设置 "
+                                 "networkingMode=mirrored 和 dnsTunneling=true，然后运行 `wsl --shutdown`{now}。",
+    "network.dns.note.now": "（当前：networkingMode={mode}）",
+    "network.dns.note.resolv": "如果指定 1.1.1.1 能解析、默认却不行，说明配置的 DNS 服务器有问题：修改 "
+                               "/etc/resolv.conf（或网络管理工具里的 DNS 设置）。",
+    "network.dns.evidence.generate-true": "true（由 WSL 生成 resolv.conf）",
+    "dns-failure.configured-server": "当前配置的 DNS 服务器",
+    "dns-failure.title.server": "DNS 服务器 {server}（/etc/resolv.conf）一个域名都解析不了：{hosts}",
+    "dns-failure.why.server": "所有域名解析都失败了，所以问题出在 DNS 服务器（或到它的网络），而不是这些主机："
+                              "域名解析恢复之前什么都下载不了，换镜像源也没用（镜像源的域名同样要解析）。",
+    "dns-failure.title": "DNS 无法解析 {hosts}",
+    "dns-failure.why": "域名解析不了的主机什么也下载不了；pip 会报 \"Temporary failure in name resolution\" 或 "
+                       "NewConnectionError，看起来像是索引坏了。",
+    "dns-slow.title": "DNS 解析很慢，每个域名超过 1 秒",
+    "dns-slow.evidence": "{host}：解析用了 {seconds} 秒",
+    "dns-slow.why": "一次安装要解析好几个主机（索引、文件服务器、PyTorch 索引、模型仓库），每次重试还要重新解析；"
+                    "解析慢会让每一步都像是下载卡住了。",
+    "tcp-blocked.title": "连不上 {hosts}",
+    "tcp-blocked.why": "域名解析正常，但 TCP 连接被拒绝、超时或被重置：路上有东西把它拦掉了。pip 会等到超时再"
+                       "重试，所以安装会先卡住很久才失败。",
+    "tcp-blocked.note.firewall": "防火墙、运营商或需要网页登录的网络（captive portal）拦截了这个主机；如果你的网络"
+                                 "需要代理，请设置：`export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`。",
+    "tcp-blocked.note.ipv6": "该主机只有 IPv6 地址，而本机访问不了 IPv6：改用有 IPv4 地址的镜像源，或在当前网络上"
+                             "开启 IPv6。",
+    "tls-intercepted.title": "HTTPS 证书不受信任{issuer}",
+    "tls-intercepted.title.issuer": "：签发者是 {issuer}",
+    "tls-intercepted.evidence.issuer": "{host} 出示的证书签发者：{issuer}",
+    "tls-intercepted.evidence.bundle": "{host} 使用的 CA 证书包：{bundle}（{source}）",
+    "tls-intercepted.why": "这些主机出示的证书不是由工具所用证书包里的 CA 签发的。在公司网络里，这几乎都是做 TLS "
+                           "检查的代理或防火墙用公司自己的根证书重新签发了 HTTPS 证书；把这个根证书加入系统信任，"
+                           "一次设置，所有工具都生效。",
+    "tls-intercepted.note.mismatch": "证书是发给另一个主机名的：可能是需要网页登录的网络（先在浏览器里登录）、DNS "
+                                     "应答被劫持，或者镜像源 URL 里的主机名写错了。",
+    "tls-intercepted.note.expired": "有证书已过期：需要服务器的管理员续期；也检查一下本机时间（`date`），系统时间"
+                                    "不对会让有效的证书看起来已经过期。",
+    "tls-intercepted.note.root-ca": "company-root-ca.crt 指证书链最顶端的根证书：向 IT 部门索取，或者在浏览器的证书"
+                                    "查看器里从任意 HTTPS 网站导出。Fedora/RHEL：把它复制到 "
+                                    "/etc/pki/ca-trust/source/anchors/，再运行 `sudo update-ca-trust`。",
+    "tls-intercepted.note.never-off": "千万不要关闭证书校验（--trusted-host、verify=False）：那样会信任任何中间人，"
+                                      "而不只是你们公司。",
+    "tls-intercepted.note.self-signed": "如果签发者就是服务器自己（自签名证书的镜像源），请它的管理员换成正规证书，"
+                                        "或者用同样的方法信任这张证书。",
+    "http-forbidden.title": "请求被 {hosts} 拒绝（401/403）",
+    "http-forbidden.why": "服务器（或它前面的代理）有响应但拒绝了请求：私有索引的凭据缺失或错误、代理策略屏蔽了"
+                          "该主机，或者按地区封锁。",
+    "http-forbidden.note.proxy": "中间隔着一个代理：请代理的管理员放行这些主机。",
+    "http-forbidden.note.private": "私有索引的凭据可以写在 URL 里（https://USER:TOKEN@host/simple），或放在 "
+                                   "keyring/.netrc 里；envdoctor 从不打印凭据。",
+    "index-unreachable.title": "包索引不可用：{hosts}",
+    "index-unreachable.why": "pip 解析每个包都需要一个正常工作的 simple 索引；索引报错或不响应，安装就会失败，"
+                             "或者一直卡到 pip 超时。",
+    "index-unreachable.note.404": "404：这个 URL 不是 simple 索引：pip 的 index-url 通常以 /simple 结尾"
+                                  "（`pip config list` 可以看到它是在哪里设置的）。",
+    "index-unreachable.note.5xx": "5xx：服务器（或镜像源的上游）出错了；稍后重试，或换一个索引。",
+    "index-unreachable.note.silent": "服务器接受了连接却一直不响应：服务器已经挂了，或者防火墙放行了建立连接、"
+                                     "之后却丢弃所有数据。",
+    "index-unreachable.note.local": "find-links 或 file:// 索引指向的路径不存在：pip 只给一个警告就跳过，你放在那里"
+                                    "的包都找不到。",
+    "hf-endpoint-unreachable.title": "无法下载模型：{urls} 访问不了",
+    "hf-endpoint-unreachable.why": "vLLM 启动时要从模型仓库下载权重和 tokenizer；访问不了就会报连接错误或卡住，"
+                                   "即使安装本身已经成功。",
+    "hf-endpoint-unreachable.note.offline": "也可以在能访问模型仓库的机器上下载模型，把 ~/.cache/huggingface/hub "
+                                            "拷到本机，然后 `export HF_HUB_OFFLINE=1`。",
+    "download-slow.check.title": "下载速度只有 {rate}：下载一个 torch wheel 要 {time}",
+    "download-slow.evidence": "{label} {url}：从 {host} 下载 {size} 用了 {seconds} 秒，速度 {rate}：一个 {mb} MB "
+                              "的 torch wheel 要 {time}",
+    "download-slow.check.why": "单个文件下载越久，越容易被网络波动打断；不支持断点续传时 pip 会从头重新下载这个 wheel，"
+                         "反复重下的构建可能卡上几个小时。",
+    "download-slow.note.speed": "`envdoctor check --speed` 会用更大的样本测速（每个主机最多 32 MiB）。",
+    "download-stalled.check.title": "下载中途卡住：{hosts}",
+    "download-stalled.default-timeout": "15（默认值）",
+    "download-stalled.check.why": "服务器或网络在传输文件的中途停止了发送。pip 等待 {timeout} 秒没有数据后，就会让整个"
+                            "安装失败（\"Read timed out\"，第一位用户的 torch wheel 就断在 658/797 MB），除非它能"
+                            "断点续传（pip >= 25.1 加 --resume-retries；25.2 起默认开启）。",
 }

@@ -18,6 +18,7 @@ from envdoctor.core.facts import KIND_LABEL, NetStep, NetTarget, NetworkFacts, T
 from envdoctor.core.reasons import ConfigKind
 from envdoctor.core.results import DataError, Facts
 from envdoctor.core.units import binary_size, duration, rate
+from envdoctor.messages import Msg
 from envdoctor.rules.base import Advice, in_wsl, rule, target_pip, version_or_none
 
 DNS_SLOW_SECONDS = 1.0  # a lookup this slow adds seconds to every new host an install touches
@@ -190,17 +191,12 @@ def mirror_options(targets: Sequence[NetTarget], facts: Facts, code: str, matric
     pip = target_pip(facts)
     notes = []
     if "pypi" in mine:
-        notes += [f"Option, if you are in mainland China: a public PyPI mirror by {name}: "
-                  f"`{pip} config set global.index-url {url}` (see {doc})" for name, url, doc in PYPI_MIRRORS]
+        notes += [Msg("network.mirror.pypi", name=name, pip=pip, url=url, doc=doc) for name, url, doc in PYPI_MIRRORS]
     if "torch" in mine:
         version = _torch_pin(facts, matrices)
-        notes.append("The default CUDA build of each torch release is also on the package index (and its "
-                     f"mirrors): `{pip} install torch=={version}` without --index-url needs no PyTorch index.")
+        notes.append(Msg("network.mirror.torch", pip=pip, version=version))
     if "hf" in mine:
-        notes += [f"Option, if you are in mainland China: `export HF_ENDPOINT={HF_MIRROR}` (hf-mirror, a "
-                  "community mirror; huggingface_hub and vLLM then download from it).",
-                  "Option: ModelScope: `pip install modelscope` and `export VLLM_USE_MODELSCOPE=True` "
-                  "(vLLM reads only true/false)."]
+        notes += [Msg("network.mirror.hf", url=HF_MIRROR), Msg("network.mirror.modelscope")]
     return tuple(notes)
 
 
@@ -218,9 +214,7 @@ def _pip_flags(facts: Facts) -> Tuple[str, ...]:
 
 def _wheelhouse(facts: Facts) -> Tuple[str, ...]:
     pip = target_pip(facts)
-    return (f"Or fetch the big wheels once where the network is good, then install offline: "
-            f"`{pip} download --dest ~/wheelhouse torch` there, copy ~/wheelhouse here, and "
-            f"`{pip} install --no-index --find-links ~/wheelhouse torch`.",)
+    return (Msg("network.note.wheelhouse", pip=pip),)
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -231,13 +225,11 @@ def index_url_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not bad:
         return None
     return Advice(
-        "error", "pip is told to use an index that is not a URL",
+        "error", Msg("index-url-invalid.title"),
         evidence=tuple(f"{p.where}: {p.message}" for p in bad),
-        why="pip parses its index settings before it downloads anything: with one it cannot parse, every "
-            "install stops with an error that names no package.",
+        why=Msg("index-url-invalid.why"),
         fix=(f"{target_pip(facts)} config debug",),
-        notes=("Correct or unset the setting named above (`pip config unset global.index-url`, or the "
-               "PIP_INDEX_URL / PIP_EXTRA_INDEX_URL variable); a URL is http(s)://host[:port]/path.",),
+        notes=(Msg("index-url-invalid.note"),),
     )
 
 
@@ -254,13 +246,11 @@ def proxy_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
         else:
             fix.append(f"unset {p.where}")
     return Advice(
-        "error", "A proxy is set to something that is not a proxy URL",
+        "error", Msg("proxy-invalid.title"),
         evidence=tuple(f"{p.where}: {p.message}" for p in bad),
-        why="pip, requests and huggingface_hub refuse a malformed proxy before sending anything "
-            "(\"Port could not be cast to integer\", InvalidProxyURL), so every download fails.",
+        why=Msg("proxy-invalid.why"),
         fix=tuple(dict.fromkeys(fix)),
-        notes=("Then set it again as scheme://[user:password@]host:port, e.g. "
-               "`export HTTPS_PROXY=http://proxy.example.com:3128`; percent-encode @ : / in a password.",),
+        notes=(Msg("proxy-invalid.note"),),
     )
 
 
@@ -270,13 +260,11 @@ def pip_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not bad:
         return None
     return Advice(
-        "error", "pip cannot read its configuration",
+        "error", Msg("pip-config-invalid.title"),
         evidence=tuple(f"{p.where}: {p.message}" for p in bad),
-        why="pip loads every configuration file before any command; one that is not valid INI makes "
-            "every pip command stop with a ConfigurationError, before it touches the network.",
+        why=Msg("pip-config-invalid.why"),
         fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad) + (f"{target_pip(facts)} config debug",),
-        notes=("Then write the settings again with `pip config set global.index-url URL`: a pip.conf is "
-               "a [global] header followed by `key = value` lines.",),
+        notes=(Msg("pip-config-invalid.note"),),
     )
 
 
@@ -286,13 +274,11 @@ def uv_config_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not bad:
         return None
     return Advice(  # warn: it blocks uv, and pip installs still work
-        "warn", "uv cannot read its configuration",
+        "warn", Msg("uv-config-invalid.title"),
         evidence=tuple(f"{p.where}: {p.message}" for p in bad),
-        why="uv reads uv.toml (and pyproject.toml's [tool.uv]) before any command; a file that is not valid "
-            "TOML makes every uv command stop with a parse error, before it touches the network.",
+        why=Msg("uv-config-invalid.why"),
         fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad if not p.where.endswith("pyproject.toml")),
-        notes=("Correct the file (TOML: `key = \"value\"`, tables as [[index]]), or run uv with "
-               "--no-config (UV_NO_CONFIG=1) to ignore it.",),
+        notes=(Msg("uv-config-invalid.note"),),
         docs="https://docs.astral.sh/uv/concepts/configuration-files/",
     )
 
@@ -303,12 +289,11 @@ def condarc_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not bad:
         return None
     return Advice(  # warn: it blocks conda, and pip installs still work
-        "warn", "conda cannot read a .condarc",
+        "warn", Msg("condarc-invalid.title"),
         evidence=tuple(f"{p.where}: {p.message}" for p in bad),
-        why="conda reads every .condarc before a command; one that is not valid YAML stops conda with a "
-            "parse error, and envdoctor cannot tell which channels it would use.",
+        why=Msg("condarc-invalid.why"),
         fix=tuple(f"mv {p.where} {p.where}.broken" for p in bad) + ("conda config --show-sources",),
-        notes=("Then set the channels again with `conda config --add channels NAME`.",),
+        notes=(Msg("condarc-invalid.note"),),
         docs="https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/use-condarc.html",
     )
 
@@ -326,12 +311,11 @@ def ca_bundle_invalid(facts: Facts, _m: Matrices) -> Optional[Advice]:
         else:
             fix.append(f"export {p.where}={CA_FILE}")
     return Advice(
-        "error", "A CA bundle setting points at a file that cannot be loaded",
+        "error", Msg("ca-bundle-invalid.title"),
         evidence=tuple(f"{p.where}: {p.message}" for p in bad),
-        why="pip and requests fail every HTTPS download when the bundle they are told to use is missing "
-            "or not PEM (\"Could not find a suitable TLS CA certificate bundle\").",
+        why=Msg("ca-bundle-invalid.why"),
         fix=tuple(dict.fromkeys(fix)),
-        notes=(f"{CA_FILE} is the system bundle on Debian/Ubuntu (Fedora: /etc/pki/tls/certs/ca-bundle.crt).",),
+        notes=(Msg("ca-bundle-invalid.note", ca=CA_FILE),),
     )
 
 
@@ -364,23 +348,19 @@ def _proxy_fix(facts: Facts, targets: Sequence[NetTarget]) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(fix))
 
 
-def _proxy_advice(facts: Facts, targets: Sequence[NetTarget], title: str, why: str) -> Advice:
+def _proxy_advice(facts: Facts, targets: Sequence[NetTarget], code: str) -> Advice:
     proxies = sorted({t.proxy or "?" for t in targets})
     sources = sorted({t.proxy_source for t in targets if t.proxy_source})
-    notes = ["Or correct it: `export HTTPS_PROXY=http://HOST:PORT` with the proxy your network really uses. "
-             "If the proxy is an app (Clash, v2rayN, a VPN client), start it."]
+    notes = [Msg("network.proxy.note.correct")]
     if _wsl_loopback_proxy(facts, targets):
-        notes.insert(0, "WSL 2 in its default NAT mode: 127.0.0.1 is the Linux VM itself, not Windows, so a "
-                        "proxy app on Windows is not there. Use the Windows host's address (`ip route show "
-                        "default | awk '{print $3}'`) and allow LAN connections in the proxy app, or set "
-                        "networkingMode=mirrored under [wsl2] in %UserProfile%\\.wslconfig, then run "
-                        "`wsl --shutdown` in Windows PowerShell.")
+        notes.insert(0, Msg("network.proxy.note.wsl-loopback"))
     every = len(targets) > 1 and len(proxies) == 1
     return Advice(
-        _severity(targets), f"The proxy {', '.join(proxies)} (from {', '.join(sources) or '?'}) {title}"
-        + (f": every download through it fails ({len(targets)} places)" if every else ""),
+        _severity(targets), Msg("network.proxy.title", proxies=", ".join(proxies),
+                                sources=", ".join(sources) or "?", what=Msg(f"{code}.what"),
+                                every=Msg("network.proxy.every", count=len(targets)) if every else ""),
         evidence=tuple(_line(t) for t in targets),
-        why=why, fix=_proxy_fix(facts, targets), notes=tuple(notes),
+        why=Msg(f"{code}.why"), fix=_proxy_fix(facts, targets), notes=tuple(notes),
     )
 
 
@@ -389,10 +369,7 @@ def proxy_refused(facts: Facts, _m: Matrices) -> Optional[Advice]:
     targets = _with(facts, PROXY_REFUSED)
     if not targets:
         return None
-    return _proxy_advice(facts, targets, "refuses the connection or the tunnel",
-                         "Nothing listens on the proxy's port, or it answers CONNECT with an error: every download "
-                         "through it fails before it starts, and pip reports a ProxyError that looks like a "
-                         "broken index. Unset the setting if no proxy is needed, or correct it.")
+    return _proxy_advice(facts, targets, PROXY_REFUSED)
 
 
 @rule(PROXY_UNRESPONSIVE, "network", "The configured proxy does not answer")
@@ -400,10 +377,7 @@ def proxy_unresponsive(facts: Facts, _m: Matrices) -> Optional[Advice]:
     targets = _with(facts, PROXY_UNRESPONSIVE)
     if not targets:
         return None
-    return _proxy_advice(facts, targets, "does not answer",
-                         "The proxy's host does not resolve, or it takes the connection and never answers: pip "
-                         "waits for its timeout on every retry, then reports a ProxyError that looks like a broken "
-                         "index. Unset the setting if no proxy is needed, or correct it.")
+    return _proxy_advice(facts, targets, PROXY_UNRESPONSIVE)
 
 
 @rule(PROXY_AUTH_REQUIRED, "network", "The proxy answers 407: it needs credentials")
@@ -412,22 +386,19 @@ def proxy_auth_required(facts: Facts, _m: Matrices) -> Optional[Advice]:
     if not targets:
         return None
     asks = {scheme.lower() for t in targets for scheme in _failed(t).auth}
-    notes = ["Percent-encode special characters in the password (@ is %40, : is %3A)."]
+    notes = [Msg("proxy-auth-required.note.encode")]
     if asks & WINDOWS_AUTH:
-        notes.insert(0, "This proxy asks for NTLM/Negotiate (Windows domain) authentication, which pip and "
-                        "requests cannot do: run a local authenticating proxy (cntlm, or px on Windows) and "
-                        "point the variables at it, e.g. http://127.0.0.1:3128.")
+        notes.insert(0, Msg("proxy-auth-required.note.ntlm"))
     proxy = next((t.proxy for t in targets if t.proxy), "http://HOST:PORT")
     authority, slash, path = proxy.split("://", 1)[-1].partition("/")
     plain = authority.rpartition("@")[2] + slash + path  # host:port, without the (masked) credentials
     sources = sorted({t.proxy_source for t in targets if t.proxy_source})
-    notes.append("If no proxy is needed here: " + " and ".join(f"`{c}`" for c in _proxy_fix(facts, targets)) + ".")
+    notes.append(Msg("proxy-auth-required.note.no-proxy",
+                     commands=" and ".join(f"`{c}`" for c in _proxy_fix(facts, targets))))
     return Advice(
-        _severity(targets), f"The proxy {plain} (from {', '.join(sources) or '?'}) refuses to forward without "
-                            "credentials (407)",
+        _severity(targets), Msg("proxy-auth-required.title", proxy=plain, sources=", ".join(sources) or "?"),
         evidence=tuple(_line(t) for t in targets),
-        why="A 407 means the proxy is reachable but wants you to log in; pip shows it as "
-            "\"407 Proxy Authentication Required\" or a tunnel error and gives up.",
+        why=Msg("proxy-auth-required.why"),
         fix=(f"export HTTPS_PROXY=http://USER:PASSWORD@{plain}", "export HTTP_PROXY=\"$HTTPS_PROXY\"",
              "export https_proxy=\"$HTTPS_PROXY\" http_proxy=\"$HTTPS_PROXY\""),
         notes=tuple(notes),
@@ -454,55 +425,52 @@ def proxy_env_mismatch(facts: Facts, _m: Matrices) -> Optional[Advice]:
     seen, fix, info_only = [], [], True
     for pair in net.proxy_conflicts:
         lower, upper = pair.split("/")
-        seen.append(f"{lower} and {upper} differ ({values.get(lower)} vs {values.get(upper)}): Python tools use "
-                    f"{lower}, others may use {upper}")
+        seen.append(Msg("proxy-env-mismatch.evidence.differ", lower=lower, upper=upper, a=values.get(lower),
+                        b=values.get(upper)))
         fix.append(f"export {upper}=\"${lower}\"")
         info_only = False
     for scheme in ("http", "https"):
         lower, upper = f"{scheme}_proxy", f"{scheme.upper()}_PROXY"
         if upper in names and lower not in names:
-            seen.append(f"only {upper} is set: wget reads only {lower}" +
-                        (", and curl ignores an uppercase HTTP_PROXY" if scheme == "http" else ""))
+            seen.append(Msg("proxy-env-mismatch.evidence.only-upper", upper=upper, lower=lower,
+                            curl=Msg("proxy-env-mismatch.evidence.curl") if scheme == "http" else ""))
             fix.append(f"export {lower}=\"${upper}\"")
             info_only = False
         elif lower in names and upper not in names:
-            seen.append(f"only {lower} is set: Python, curl and wget read it; set {upper} too so tools that "
-                        "read the uppercase name agree")
+            seen.append(Msg("proxy-env-mismatch.evidence.only-lower", lower=lower, upper=upper))
             fix.append(f"export {upper}=\"${lower}\"")
     lowered = {n.lower() for n in names}
     if "http_proxy" in lowered and not {"https_proxy", "all_proxy"} & lowered:
-        seen.append("a proxy is set for http:// only: every https:// index and the model hub go direct")
+        seen.append(Msg("proxy-env-mismatch.evidence.http-only"))
         fix.append("export HTTPS_PROXY=\"${HTTP_PROXY:-$http_proxy}\" https_proxy=\"${HTTP_PROXY:-$http_proxy}\"")
         info_only = False
     for t in net.targets:
         host = urlsplit(t.url).hostname or ""
         if t.proxy and host and _internal(host):
-            seen.append(f"{host} ({KIND_LABEL.get(t.kind, t.kind)}) is an internal address, but NO_PROXY does "
-                        f"not list it: the proxy is asked for it")
+            seen.append(Msg("proxy-env-mismatch.evidence.internal", host=host, label=KIND_LABEL.get(t.kind, t.kind)))
             fix.append(f"export NO_PROXY=\"${{NO_PROXY:+$NO_PROXY,}}{host}\" "
                        f"no_proxy=\"${{NO_PROXY:+$NO_PROXY,}}{host}\"")
             info_only = False
         if t.no_proxy_match and names - {"NO_PROXY", "no_proxy"} and code_for(t) in (DNS_FAILURE, TCP_BLOCKED):
-            seen.append(f"{t.no_proxy_match} sends {host} direct, and direct access fails: {_failed(t).detail}")
+            seen.append(Msg("proxy-env-mismatch.evidence.no-proxy", match=t.no_proxy_match, host=host,
+                            detail=_failed(t).detail))
             info_only = False
         if t.pip_proxy_overridden:
-            seen.append(f"pip {net.pip_version} lets {t.proxy_source} win over its own proxy "
-                        f"({net.pip_proxy_source}); pip 24.1 reversed that")
+            seen.append(Msg("proxy-env-mismatch.evidence.pip-overridden", pip=net.pip_version, source=t.proxy_source,
+                            pip_source=net.pip_proxy_source))
             info_only = False
     if net.pip_proxy:
         env_values = {v for n, v in net.proxy_env if n.lower() in ("https_proxy", "http_proxy")}
         if env_values and net.pip_proxy not in env_values:
-            seen.append(f"pip uses {net.pip_proxy} ({net.pip_proxy_source}) but other tools use "
-                        f"{', '.join(sorted(env_values))}")
+            seen.append(Msg("proxy-env-mismatch.evidence.pip-differs", proxy=net.pip_proxy,
+                            source=net.pip_proxy_source, others=", ".join(sorted(env_values))))
             info_only = False
     if not seen:
         return None
     return Advice(
-        "info" if info_only else "warn", "Proxy settings do not agree",
+        "info" if info_only else "warn", Msg("proxy-env-mismatch.title"),
         evidence=tuple(dict.fromkeys(seen)),
-        why="Each tool picks its proxy its own way (pip's own setting, requests' lowercase-first "
-            "variables, curl and wget's lowercase ones, NO_PROXY suffix matches); when they disagree, "
-            "one step of an install goes a different way than the step you tested.",
+        why=Msg("proxy-env-mismatch.why"),
         fix=tuple(dict.fromkeys(fix)),
     )
 
@@ -514,15 +482,14 @@ def _dns_evidence(net: NetworkFacts) -> List[str]:
     if net.nameservers:
         out.append(f"/etc/resolv.conf nameserver: {', '.join(net.nameservers)}")
     if net.wsl_generate_resolv_conf is not None:
-        generate = "true (WSL writes resolv.conf)" if net.wsl_generate_resolv_conf else "false"
+        generate = Msg("network.dns.evidence.generate-true") if net.wsl_generate_resolv_conf else "false"
         out.append(f"/etc/wsl.conf generateResolvConf: {generate}")
     if net.wsl_networking_mode:
         out.append(f"{net.wslconfig_path} networkingMode={net.wsl_networking_mode}")
     return out
 
 
-DNS_SERVERS_NOTE = ("Use your network's DNS server, or a public one: 1.1.1.1 (Cloudflare), 8.8.8.8 (Google), "
-                    "223.5.5.5 (AliDNS, in mainland China).")
+DNS_SERVERS_NOTE = Msg("network.dns.servers")
 
 
 def _dns_fix(facts: Facts, host: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
@@ -534,17 +501,13 @@ def _dns_fix(facts: Facts, host: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]
             "sudo rm -f /etc/resolv.conf && echo 'nameserver 1.1.1.1' | sudo tee /etc/resolv.conf",
             f"getent hosts {host}",
         ), (
-            "WSL 2 writes /etc/resolv.conf itself (generateResolvConf) and points it at a Windows-side "
-            "resolver that VPNs and firewalls often break; the commands stop that and set a server of your choice. "
-            "If /etc/wsl.conf already has a [network] section, put the line there instead.",
+            Msg("network.dns.note.wsl"),
             DNS_SERVERS_NOTE,
-            "Or, on Windows 11 22H2 and later: in %UserProfile%\\.wslconfig under [wsl2] set "
-            "networkingMode=mirrored and dnsTunneling=true, then `wsl --shutdown`"
-            + (f" (now: networkingMode={net.wsl_networking_mode})." if net and net.wsl_networking_mode else "."),
+            Msg("network.dns.note.mirrored", now=Msg("network.dns.note.now", mode=net.wsl_networking_mode)
+                if net and net.wsl_networking_mode else ""),
         ))
     return ((f"getent hosts {host}", f"nslookup {host} 1.1.1.1", "resolvectl status"),
-            ("If the lookup works against 1.1.1.1 but not by default, the configured DNS server is the problem: "
-             "fix /etc/resolv.conf (or your network manager's DNS setting).", DNS_SERVERS_NOTE))
+            (Msg("network.dns.note.resolv"), DNS_SERVERS_NOTE))
 
 
 @rule(DNS_FAILURE, "network", "A package index or the model hub cannot be resolved (DNS)")
@@ -556,18 +519,16 @@ def dns_failure(facts: Facts, m: Matrices) -> Optional[Advice]:
     fix, notes = _dns_fix(facts, _host(targets[0]))
     hosts = ", ".join(sorted({_host(t) for t in targets}))
     if _dns_server_down(net):
-        server = ", ".join(net.nameservers) or "the configured DNS server"
+        server = ", ".join(net.nameservers) or Msg("dns-failure.configured-server")
         return Advice(
-            _severity(targets), f"The DNS server {server} (/etc/resolv.conf) resolves no name: {hosts}",
+            _severity(targets), Msg("dns-failure.title.server", server=server, hosts=hosts),
             evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(net)),
-            why="Every lookup failed, so the DNS server (or the path to it) is the problem, not the hosts: "
-                "nothing can be downloaded until names resolve, and no mirror helps (its name must resolve too).",
+            why=Msg("dns-failure.why.server"),
             fix=fix, notes=notes)
     return Advice(
-        _severity(targets), "DNS cannot resolve " + hosts,
+        _severity(targets), Msg("dns-failure.title", hosts=hosts),
         evidence=tuple(_line(t) for t in targets) + tuple(_dns_evidence(net)),
-        why="Nothing can be downloaded from a host whose name does not resolve; pip reports it as "
-            "\"Temporary failure in name resolution\" or NewConnectionError, which looks like a broken index.",
+        why=Msg("dns-failure.why"),
         fix=fix, notes=notes + mirror_options(targets, facts, DNS_FAILURE, m),
     )
 
@@ -581,10 +542,10 @@ def dns_slow(facts: Facts, _m: Matrices) -> Optional[Advice]:
         return None
     fix, notes = _dns_fix(facts, slow[0][1].host or "")
     return Advice(
-        "warn", "DNS takes over a second per name",
-        evidence=tuple(f"{s.host}: resolved in {s.seconds:.1f} s" for _t, s in slow) + tuple(_dns_evidence(net)),
-        why="An install resolves several hosts (index, file host, PyTorch index, model hub) and resolves "
-            "again on every retry; a slow resolver makes each look like a stalled download.",
+        "warn", Msg("dns-slow.title"),
+        evidence=tuple(Msg("dns-slow.evidence", host=s.host, seconds=f"{s.seconds:.1f}") for _t, s in slow)
+        + tuple(_dns_evidence(net)),
+        why=Msg("dns-slow.why"),
         fix=fix, notes=notes,
     )
 
@@ -594,16 +555,13 @@ def tcp_blocked(facts: Facts, m: Matrices) -> Optional[Advice]:
     targets = _with(facts, TCP_BLOCKED)
     if not targets:
         return None
-    notes = ["A firewall, the ISP or a captive portal blocks the host; if your network needs a proxy, set it: "
-             "`export HTTPS_PROXY=http://HOST:PORT HTTP_PROXY=http://HOST:PORT`."]
+    notes = [Msg("tcp-blocked.note.firewall")]
     if any(_failed(t).ipv6_only for t in targets):
-        notes.append("The host has only IPv6 addresses and this machine cannot reach IPv6: use a mirror with "
-                     "an IPv4 address, or enable IPv6 on this network.")
+        notes.append(Msg("tcp-blocked.note.ipv6"))
     return Advice(
-        _severity(targets), "Connections to " + ", ".join(sorted({_host(t) for t in targets})) + " do not get through",
+        _severity(targets), Msg("tcp-blocked.title", hosts=", ".join(sorted({_host(t) for t in targets}))),
         evidence=tuple(_line(t) for t in targets),
-        why="DNS works but the TCP connection is refused, times out or is reset: something on the path "
-            "drops it. pip waits for its timeout and retries, so an install hangs before failing.",
+        why=Msg("tcp-blocked.why"),
         fix=tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}" for t in targets[:2]),
         notes=tuple(notes) + mirror_options(targets, facts, TCP_BLOCKED, m),
     )
@@ -619,38 +577,30 @@ def tls_intercepted(facts: Facts, _m: Matrices) -> Optional[Advice]:
     for t in targets:
         evidence.append(_line(t))
         if t.tls_issuer:
-            evidence.append(f"{_host(t)} presented a certificate issued by: {t.tls_issuer}")
+            evidence.append(Msg("tls-intercepted.evidence.issuer", host=_host(t), issuer=t.tls_issuer))
         if t.ca_bundle:
-            evidence.append(f"CA bundle used for {_host(t)}: {t.ca_bundle} ({t.ca_source})")
+            evidence.append(Msg("tls-intercepted.evidence.bundle", host=_host(t), bundle=t.ca_bundle,
+                                source=t.ca_source))
     issuers = sorted({t.tls_issuer for t in targets if t.tls_issuer})
     details = " ".join(_failed(t).detail or "" for t in targets)
     special = []
     if "mismatch" in details or "not valid for" in details:
-        special.append("The certificate is for another host name: a captive portal (log in through a "
-                       "browser), a hijacked DNS answer, or a mirror URL with the wrong host.")
+        special.append(Msg("tls-intercepted.note.mismatch"))
     if "expired" in details:
-        special.append("A certificate has expired: the server's operator must renew it; check this machine's "
-                       "clock too (`date`), a wrong clock makes valid certificates look expired.")
+        special.append(Msg("tls-intercepted.note.expired"))
     return Advice(
         _severity(targets),
-        "HTTPS certificates are not trusted" + (f": issued by {issuers[0]}" if issuers else ""),
+        Msg("tls-intercepted.title",
+            issuer=Msg("tls-intercepted.title.issuer", issuer=issuers[0]) if issuers else ""),
         evidence=tuple(evidence),
-        why="The certificate presented for these hosts was not issued by a CA in the bundle the tools use. "
-            "On a company network that is almost always a TLS-inspecting proxy or firewall that re-signs "
-            "HTTPS with the company's own root CA; trust that CA, once, for every tool.",
+        why=Msg("tls-intercepted.why"),
         fix=("sudo cp company-root-ca.crt /usr/local/share/ca-certificates/company-root-ca.crt",
              "sudo update-ca-certificates",
              f"{pip} config set global.cert {CA_FILE}",
              f"export REQUESTS_CA_BUNDLE={CA_FILE}  # requests, huggingface_hub, conda",
              f"export SSL_CERT_FILE={CA_FILE}  # httpx, uv, OpenSSL"),
-        notes=tuple(special) + (
-               "company-root-ca.crt is the root (top) certificate of the chain: ask IT for it, or export it from "
-               "your browser's certificate viewer for any HTTPS site. Fedora/RHEL: copy it to "
-               "/etc/pki/ca-trust/source/anchors/ and run `sudo update-ca-trust`.",
-               "Never turn verification off (--trusted-host, verify=False): that trusts anyone in the "
-               "middle, not only your company.",
-               "If the issuer is the server itself (a self-signed mirror), ask its operator for a proper "
-               "certificate, or trust that certificate the same way."),
+        notes=tuple(special) + (Msg("tls-intercepted.note.root-ca"), Msg("tls-intercepted.note.never-off"),
+                                Msg("tls-intercepted.note.self-signed")),
     )
 
 
@@ -663,15 +613,13 @@ def http_forbidden(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     via_proxy = any(t.proxy for t in targets)
     return Advice(
-        _severity(targets), "Requests are refused (401/403) by " + ", ".join(sorted({_host(t) for t in targets})),
+        _severity(targets), Msg("http-forbidden.title", hosts=", ".join(sorted({_host(t) for t in targets}))),
         evidence=tuple(_line(t) for t in targets),
-        why="The server (or the proxy in front of it) answered but refused: missing or wrong credentials "
-            "for a private index, a proxy policy that blocks the host, or a region block.",
+        why=Msg("http-forbidden.why"),
         fix=(f"{target_pip(facts)} config debug",)
         + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' {t.url}" for t in targets[:1]),
-        notes=(("A proxy sits in between: ask its administrators to allow these hosts.",) if via_proxy else ())
-        + ("For a private index, put the credentials in the URL (https://USER:TOKEN@host/simple) or in "
-           "keyring/.netrc; envdoctor never prints them.",) + mirror_options(targets, facts, HTTP_FORBIDDEN, m),
+        notes=((Msg("http-forbidden.note.proxy"),) if via_proxy else ())
+        + (Msg("http-forbidden.note.private"),) + mirror_options(targets, facts, HTTP_FORBIDDEN, m),
     )
 
 
@@ -683,21 +631,17 @@ def index_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
     pip = target_pip(facts)
     notes = []
     if any(_failed(t).status == 404 for t in targets):
-        notes.append("404: the URL is not a simple index: pip's index-url usually ends in /simple "
-                     "(`pip config list` shows where it is set).")
+        notes.append(Msg("index-unreachable.note.404"))
     if any((_failed(t).status or 0) >= 500 for t in targets):
-        notes.append("5xx: the server (or a mirror's upstream) is failing; retry later or use another index.")
+        notes.append(Msg("index-unreachable.note.5xx"))
     if any(_failed(t).problem in ("timeout", "silent") for t in targets):
-        notes.append("The server accepted the connection but never answered: a dead server, or a firewall "
-                     "that lets the connection open and then drops everything.")
+        notes.append(Msg("index-unreachable.note.silent"))
     if any(t.local for t in targets):
-        notes.append("A find-links or file:// index points at a path that does not exist: pip skips it with a "
-                     "warning and the packages you put there are not found.")
+        notes.append(Msg("index-unreachable.note.local"))
     return Advice(
-        _severity(targets), "A package index cannot be used: " + ", ".join(sorted({_host(t) for t in targets})),
+        _severity(targets), Msg("index-unreachable.title", hosts=", ".join(sorted({_host(t) for t in targets}))),
         evidence=tuple(_line(t) for t in targets),
-        why="pip needs a working simple index for every package it resolves; one that errors or stays "
-            "silent makes the install fail or hang until pip's timeout.",
+        why=Msg("index-unreachable.why"),
         fix=(f"{pip} config list",) + tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}"
                                            for t in targets[:2] if not t.local),
         notes=tuple(notes) + mirror_options(targets, facts, INDEX_UNREACHABLE, m),
@@ -710,13 +654,11 @@ def hf_endpoint_unreachable(facts: Facts, m: Matrices) -> Optional[Advice]:
     if not targets:
         return None
     notes = list(mirror_options(targets, facts, HF_ENDPOINT_UNREACHABLE, m))
-    notes.append("Or download the model where the hub is reachable, copy ~/.cache/huggingface/hub here, and "
-                 "`export HF_HUB_OFFLINE=1`.")
+    notes.append(Msg("hf-endpoint-unreachable.note.offline"))
     return Advice(
-        "warn", "Models cannot be downloaded: " + ", ".join(sorted({t.url for t in targets})) + " is unreachable",
+        "warn", Msg("hf-endpoint-unreachable.title", urls=", ".join(sorted({t.url for t in targets}))),
         evidence=tuple(_line(t) for t in targets),
-        why="vLLM downloads weights and tokenizer from the hub at start-up; it then fails with a connection "
-            "error or hangs, after the install itself succeeded.",
+        why=Msg("hf-endpoint-unreachable.why"),
         fix=tuple(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' --max-time 10 {t.url}" for t in targets[:1]),
         notes=tuple(notes),
     )
@@ -740,22 +682,20 @@ def download_slow(facts: Facts, m: Matrices) -> Optional[Advice]:
     if net is None or not slow:
         return None
     measured = [(t, *_measured(t)) for t in slow]
-    evidence = tuple(
-        f"{KIND_LABEL.get(t.kind, t.kind)} {t.url}: {rate(bps)} from "
-        f"{urlsplit(tp.url).netloc.rpartition('@')[2]} over {binary_size(tp.bytes)} in "
-        f"{tp.seconds:.1f} s: a {wheel / 1e6:.0f} MB torch wheel would take "
-        f"{duration(wheel_s)}" for t, tp, bps, wheel, wheel_s in measured)
+    evidence: Tuple[str, ...] = tuple(
+        Msg("download-slow.evidence", label=KIND_LABEL.get(t.kind, t.kind), url=t.url, rate=rate(bps),
+            host=urlsplit(tp.url).netloc.rpartition("@")[2], size=binary_size(tp.bytes), seconds=f"{tp.seconds:.1f}",
+            mb=f"{wheel / 1e6:.0f}", time=duration(wheel_s)) for t, tp, bps, wheel, wheel_s in measured)
     if net.pip_timeout:
-        evidence += (f"pip timeout: {net.pip_timeout} s",)
+        evidence += (Msg("network.evidence.pip-timeout", timeout=net.pip_timeout),)
     return Advice(
-        "warn", f"Downloads run at {rate(min(bps for _t, _tp, bps, _w, _ws in measured))}: "
-                f"a torch wheel takes {duration(max(ws for _t, _tp, _bps, _w, ws in measured))}",
+        "warn", Msg("download-slow.check.title", rate=rate(min(bps for _t, _tp, bps, _w, _ws in measured)),
+                    time=duration(max(ws for _t, _tp, _bps, _w, ws in measured))),
         evidence=evidence,
-        why="The longer one file takes, the likelier a hiccup breaks it; without resumption pip starts that "
-            "wheel over, and a build that downloads it again and again can hang for hours.",
+        why=Msg("download-slow.check.why"),
         fix=_pip_flags(facts),
         notes=tuple(mirror_options(slow, facts, DOWNLOAD_SLOW, m)) + _wheelhouse(facts)
-        + (("`envdoctor check --speed` measures with a larger sample (up to 32 MiB per host).",)
+        + ((Msg("download-slow.note.speed"),)
            if not net.full_sample else ()),
     )
 
@@ -766,13 +706,11 @@ def download_stalled(facts: Facts, m: Matrices) -> Optional[Advice]:
     net = _net(facts)
     if net is None or not targets:
         return None
-    timeout = net.pip_timeout or "15 (the default)"
+    timeout = net.pip_timeout or Msg("download-stalled.default-timeout")
     return Advice(
-        _severity(targets), "Downloads stall: " + ", ".join(sorted({_host(t) for t in targets})),
-        evidence=tuple(_line(t) for t in targets) + (f"pip timeout: {timeout} s",),
-        why=f"The server or the path stopped sending in the middle of a file. pip waits {timeout} s of "
-            "silence, then fails the whole install (\"Read timed out\", the first user's torch wheel at "
-            "658/797 MB) unless it can resume (pip >= 25.1 with --resume-retries; on by default from 25.2).",
+        _severity(targets), Msg("download-stalled.check.title", hosts=", ".join(sorted({_host(t) for t in targets}))),
+        evidence=tuple(_line(t) for t in targets) + (Msg("network.evidence.pip-timeout", timeout=timeout),),
+        why=Msg("download-stalled.check.why", timeout=timeout),
         fix=_pip_flags(facts),
         notes=tuple(mirror_options(targets, facts, DOWNLOAD_STALLED, m)) + _wheelhouse(facts),
     )
