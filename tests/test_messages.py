@@ -336,3 +336,18 @@ def test_json_keeps_english_and_adds_localized_only_with_lang():
     assert plan["steps"][0]["title"] == "Check the NVIDIA driver"
     explained = json.loads(_cli(["explain", "--json", SEED_LOG, "--lang", "zh"]).output)
     assert all(CJK.search(d["localized"]["title"]) for d in explained["diagnoses"])
+
+
+def test_no_message_id_is_written_twice_in_a_catalog():
+    # A dict literal keeps the last of two equal keys without a word: the first text would be lost.
+    import ast
+
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "envdoctor", "messages")
+    for name in ("en.py", "zh_CN.py"):
+        with open(os.path.join(here, name), encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                twice = sorted({k for k in keys if keys.count(k) > 1})
+                assert not twice, f"{name}: ids written twice: {twice}"
