@@ -3,6 +3,70 @@ entry in zh_CN.py must fill the same ones (tests/test_messages.py)."""
 
 EN = {
     "sep.list": "; ",  # between the clauses of a list parameter
+    # --- model fit (check --model; fit's plan notes) -------------------------------------
+    "model.evidence.gpu": "GPU 0: {gpu}, {total} total, {free} free",
+    "model.evidence.gpu.wsl": "GPU 0: {gpu}, {total} total, {free} free (the Windows desktop shares it under WSL)",
+    "model.evidence.free-not-measured": "not measured",
+    "model.evidence.model": "{model}: {weights} of weights, {kv_per_token:,} B of KV cache per token, "
+                            "context {context:,}",
+    "model.evidence.defaults": "with vLLM's defaults: requests {requested}, leaving {kv} for the KV cache "
+                               "({tokens:,} tokens)",
+    "model.note.prove": "Prove it with a real generation: {command}",
+    "model.note.arithmetic": "Run `envdoctor fit MODEL -v` for the arithmetic.",
+    "model-not-found.title": "Cannot size {model}: its config.json is not on this machine",
+    "model-not-found.why": "envdoctor reads the model's config.json (layers, heads, vocabulary) without the "
+                           "network: from a local folder, the Hugging Face cache or its own catalog.",
+    "model-not-found.hub-cache": "the Hugging Face cache",
+    "model-not-found.note.dir": "{query}: no directory {query}. Pass a local folder that holds its config.json "
+                                "(for example: {download}), or a catalog model ({catalog}){close}",
+    "model-not-found.note.repo": "{query}: not in the Hugging Face cache ({hub}), not in envdoctor's catalog. "
+                                 "Pass a local folder that holds its config.json (for example: {download}), or a "
+                                 "catalog model ({catalog}){close}",
+    "model-not-found.close": ". Did you mean: {names}?",
+    "model-not-found.end": ".",
+    "model-no-gpu.title": "Cannot size {model}: no GPU known",
+    "model-no-gpu.why": "Whether a model fits depends on the GPU's memory, and no NVIDIA GPU was read on this "
+                        "machine: the model's fit is unknown, not fine.",
+    "model-no-gpu.note": "Or pass the card's memory (--vram GB), or run envdoctor where the GPU is.",
+    "model-does-not-fit.title": "{model} does not fit on {gpu}",
+    "model-does-not-fit.why": "vLLM reserves gpu_memory_utilization × total memory at start-up and needs the "
+                              "weights, a profile run's activations and at least one full-length request of KV "
+                              "cache inside it; here the weights alone leave too little.",
+    "model-does-not-fit.note.alternative": "{model} ({method}, {bits}-bit) holds {weights} of weights and fits "
+                                           "with the settings above.",
+    "model-does-not-fit.note.no-alternative": "No published quantized variant in envdoctor's catalog fits: use a "
+                                              "smaller model or a GPU with more memory.",
+    "model-does-not-fit.title.blocked": "{model} cannot run on {gpu}: {blocker}",
+    "model-does-not-fit.why.blocked": "vLLM's kernels are built for a range of compute capabilities; below it "
+                                      "vLLM does not start, whatever the memory.",
+    "model-does-not-fit.note.blocked": "A GPU with a newer architecture is needed (or an older vLLM that still "
+                                       "supports this one: envdoctor fix --plan).",
+    "model-fits-with-settings.title": "{model} fits on {gpu} only with these settings",
+    "model-fits-with-settings.why": "With vLLM's defaults it stops at start-up or runs out of KV cache: the "
+                                    "defaults assume a card with room to spare.",
+    "kv-cache-too-small-for-context.title": "{model} on {gpu}: set max_model_len to {tokens:,}",
+    "kv-cache-too-small-for-context.why": "Every token of context needs KV cache (2 × layers × kv_heads × head_dim "
+                                          "× 2 bytes); what is left after the weights holds fewer tokens than the "
+                                          "model's maximum.",
+    "kv-cache-too-small-for-context.note.refuses": "vLLM refuses to start when max_model_len ({default:,} by "
+                                                   "default here) needs more KV cache than is left; {tokens:,} "
+                                                   "tokens fit.",
+    "kv-cache-too-small-for-context.note.alternative": "Or {model} keeps {tokens:,} tokens: {command}",
+    "fit.note.no-bf16": "compute capability {cc} has no bfloat16: vLLM needs --dtype half (same memory)",
+    "fit.note.v0": "vLLM {vllm} uses the V0 engine (vllm/worker/worker.py, determine_num_available_blocks): its "
+                   "profile run pushes max_model_len tokens through the model at once ({used}), not "
+                   "max_num_batched_tokens",
+    "fit.note.v0.used": "{default:,} tokens with vLLM's defaults",
+    "fit.note.v0.used-chosen": "{default:,} tokens with vLLM's defaults, {chosen:,} with the settings shown",
+    "fit.note.current-vllm": "sized for a current vLLM (V1 engine, gpu_memory_utilization {util}); pass --vllm "
+                             "VERSION for an older one",
+    "fit.note.tensor-parallel": "per GPU, on {tp} GPUs like this one: each holds 1/{tp} of the weights and "
+                                "{kv_heads} of {all_kv_heads} KV heads",
+    "fit.blocker.tp-heads": "{heads} attention heads do not divide by --tensor-parallel-size {tp}: vLLM refuses "
+                            "to start",
+    "fit.blocker.cc": "{vllm} does not run on compute capability {cc} (minimum {min_cc}): its wheels have no "
+                      "kernels for {gpu}",
+    "fit.blocker.quant-cc": "vLLM's {method} kernels need compute capability {floor} or newer; {gpu} has {cc}",
     # --- shared evidence lines ---------------------------------------------------------
     "evidence.platform": "platform: {platform}",
     "evidence.kernel": "kernel: {kernel}",

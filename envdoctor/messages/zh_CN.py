@@ -4,6 +4,63 @@ capability）、镜像源、代理、虚拟环境、预编译包（wheel）。""
 
 ZH = {
     "sep.list": "；",
+    # --- 模型能否装下（check --model；fit 的说明） ----------------------------------------
+    "model.evidence.gpu": "GPU 0：{gpu}，显存共 {total}，空闲 {free}",
+    "model.evidence.gpu.wsl": "GPU 0：{gpu}，显存共 {total}，空闲 {free}（WSL 下 Windows 桌面也在用这张卡）",
+    "model.evidence.free-not-measured": "未测到",
+    "model.evidence.model": "{model}：权重 {weights}，每个 token 的 KV 缓存 {kv_per_token:,} B，上下文长度 {context:,}",
+    "model.evidence.defaults": "按 vLLM 默认参数：预留 {requested}，留给 KV 缓存 {kv}（{tokens:,} 个 token）",
+    "model.note.prove": "实际跑一次生成来验证：{command}",
+    "model.note.arithmetic": "详细计算过程见 `envdoctor fit MODEL -v`。",
+    "model-not-found.title": "无法估算 {model} 的显存：本机上没有它的 config.json",
+    "model-not-found.why": "envdoctor 不联网读取模型的 config.json（层数、注意力头数、词表大小），来源依次是本地目录、"
+                           "Hugging Face 缓存和自带的模型目录。",
+    "model-not-found.hub-cache": "Hugging Face 缓存",
+    "model-not-found.note.dir": "{query}：没有 {query} 这个目录。请传入一个含 config.json 的本地目录（例如先运行 "
+                                "{download}），或者用模型目录里的模型（{catalog}）{close}",
+    "model-not-found.note.repo": "{query}：Hugging Face 缓存（{hub}）里没有，envdoctor 的模型目录里也没有。请传入一个"
+                                 "含 config.json 的本地目录（例如先运行 {download}），或者用模型目录里的模型（"
+                                 "{catalog}）{close}",
+    "model-not-found.close": "。你要找的是不是：{names}？",
+    "model-not-found.end": "。",
+    "model-no-gpu.title": "无法估算 {model} 的显存：没有检测到 GPU",
+    "model-no-gpu.why": "模型能不能装下取决于 GPU 的显存，而本机没有读到 NVIDIA GPU：所以结论是未知，不是没问题。",
+    "model-no-gpu.note": "也可以直接给出显存大小（--vram GB），或者在有 GPU 的机器上运行 envdoctor。",
+    "model-does-not-fit.title": "{model} 在 {gpu} 上显存不够",
+    "model-does-not-fit.why": "vLLM 启动时按 gpu_memory_utilization × 总显存预留显存，权重、profile 运行的激活值，以及"
+                              "至少一个满长度请求的 KV 缓存都得放进这部分里；这里光是权重就占得差不多了，剩下的不够用"
+                              "。",
+    "model-does-not-fit.note.alternative": "{model}（{method}，{bits} bit 量化）权重只有 {weights}，用上面的参数可以装"
+                                           "下。",
+    "model-does-not-fit.note.no-alternative": "envdoctor 模型目录里已发布的量化版本都装不下：请换更小的模型，或者换显"
+                                              "存更大的 GPU。",
+    "model-does-not-fit.title.blocked": "{model} 无法在 {gpu} 上运行：{blocker}",
+    "model-does-not-fit.why.blocked": "vLLM 的算子只针对一定范围的算力（compute capability）编译；低于这个范围 vLLM 根"
+                                      "本起不来，和显存大小无关。",
+    "model-does-not-fit.note.blocked": "需要架构更新的 GPU（或者换一个仍支持这张卡的旧版 vLLM：envdoctor fix --plan）"
+                                       "。",
+    "model-fits-with-settings.title": "{model} 在 {gpu} 上只有改参数才能装下",
+    "model-fits-with-settings.why": "用 vLLM 的默认参数，它要么启动时就失败，要么 KV 缓存不够：默认参数是按显存宽裕的"
+                                    "卡设定的。",
+    "kv-cache-too-small-for-context.title": "{model} 在 {gpu} 上：请把 max_model_len 设为 {tokens:,}",
+    "kv-cache-too-small-for-context.why": "上下文里每个 token 都要占 KV 缓存（2 × 层数 × kv_heads × head_dim × 2 字节"
+                                          "）；权重放下之后剩余的显存，装不下模型的最大上下文长度。",
+    "kv-cache-too-small-for-context.note.refuses": "如果 max_model_len（这里默认是 {default:,}）需要的 KV 缓存超过剩余"
+                                                   "显存，vLLM 会拒绝启动；目前能放下 {tokens:,} 个 token。",
+    "kv-cache-too-small-for-context.note.alternative": "或者换成 {model}，可以保留 {tokens:,} 个 token 的上下文："
+                                                       "{command}",
+    "fit.note.no-bf16": "算力 {cc} 不支持 bfloat16：vLLM 需要加 --dtype half（显存占用相同）",
+    "fit.note.v0": "vLLM {vllm} 使用 V0 引擎（vllm/worker/worker.py，determine_num_available_blocks）：它的 profile 运"
+                   "行会一次把 max_model_len 个 token 送进模型（{used}），而不是 max_num_batched_tokens",
+    "fit.note.v0.used": "按 vLLM 默认参数为 {default:,} 个 token",
+    "fit.note.v0.used-chosen": "按 vLLM 默认参数为 {default:,} 个 token，按建议的参数为 {chosen:,} 个",
+    "fit.note.current-vllm": "按当前版本的 vLLM 估算（V1 引擎，gpu_memory_utilization {util}）；旧版本请传 --vllm VERS"
+                             "ION",
+    "fit.note.tensor-parallel": "按单卡计算，共 {tp} 张同样的卡：每张卡放 1/{tp} 的权重，以及 {all_kv_heads} 个 KV 头"
+                                "中的 {kv_heads} 个",
+    "fit.blocker.tp-heads": "{heads} 个注意力头不能被 --tensor-parallel-size {tp} 整除：vLLM 会拒绝启动",
+    "fit.blocker.cc": "{vllm} 不支持算力 {cc}（最低 {min_cc}）：它的 wheel 里没有 {gpu} 可用的算子",
+    "fit.blocker.quant-cc": "vLLM 的 {method} 算子需要算力 {floor} 或更高；{gpu} 的算力是 {cc}",
     # --- 共用的证据行 -------------------------------------------------------------------
     "evidence.platform": "平台：{platform}",
     "evidence.kernel": "内核：{kernel}",
