@@ -15,6 +15,12 @@ from .test_messages import CJK, _untranslated
 
 # three English words in a row, once placeholders and `code` are taken out, is an untranslated sentence
 ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}[,;:]? [A-Za-z]{2,}[,;:]? [A-Za-z]{2,}\b")
+NAMES = re.compile(r"Hugging Face Hub")  # a name, not a sentence
+
+
+def _bare(msg):
+    """The Chinese template of `msg` without its placeholders, `code` and names."""
+    return NAMES.sub(" ", re.sub(r"`[^`]*`|\{[^}]*\}", " ", template(msg.id, "zh")))
 CASES = [case for case in MODEL_CASES if case[2]]
 
 
@@ -63,7 +69,7 @@ def test_model_findings_are_chinese_messages(name, model, codes):
             assert CJK.search(worded), (f.code, kind, worded)
             assert worded != str(text)
             for msg in _messages(text):
-                bare = re.sub(r"`[^`]*`|\{[^}]*\}", " ", template(msg.id, "zh"))
+                bare = _bare(msg)
                 assert not ENGLISH_RUN.search(bare), (msg.id, bare)
     assert not problems, problems
 
@@ -102,3 +108,50 @@ def test_the_first_users_case_reads_in_chinese():
     commands = [line.strip() for line in english.splitlines() if line.strip().startswith("$ ")]
     assert commands and commands == [line.strip() for line in chinese.splitlines() if line.strip().startswith("$ ")]
     assert "envdoctor run-smoke --model Qwen/Qwen2-1.5B-Instruct-GPTQ-Int8 --max-model-len 8192" in block
+
+
+# --- run-smoke's own findings (through the fake vLLM of tests/test_smoke.py) -------------------
+
+SMOKE_CODES = {"smoke-stalled", "smoke-timed-out", "smoke-failed", "vllm-not-installed", "download-stalled"}
+
+
+def _smoke_problems(findings):
+    problems = []
+    for f in (f for f in findings if f.code in SMOKE_CODES):
+        texts = [("title", f.title), ("why", f.why)] + [("note", n) for n in f.notes] + [
+            ("evidence", e) for e in f.evidence if isinstance(e, Msg)]  # the rest is the child's own log
+        for kind, text in texts:
+            problems += _untranslated(text, f"{f.code}.{kind}")
+            if isinstance(text, Msg):
+                for msg in _messages(text):
+                    bare = _bare(msg)
+                    if ENGLISH_RUN.search(bare):
+                        problems.append((msg.id, bare))
+        assert any(isinstance(e, Msg) for e in f.evidence), f.code  # at least the log's path is worded
+    return problems
+
+
+@pytest.mark.parametrize("mode, options, codes", [
+    ("hang", {"stall": 2.0, "timeout": 60}, ["smoke-stalled"]),
+    ("noisy-hang", {"stall": 30, "timeout": 3}, ["smoke-timed-out"]),
+    ("weird", {}, ["smoke-failed"]),
+    ("download-stall", {"stall": 2.0, "timeout": 60}, ["download-stalled", "smoke-stalled"]),
+])
+def test_smoke_findings_are_chinese_messages(fake_env, tmp_path, mode, options, codes):
+    from .test_smoke import smoke
+
+    result = smoke(fake_env, tmp_path, mode, **options)
+    assert [f.code for f in result.findings][:len(codes)] == codes
+    assert not _smoke_problems(result.findings)
+    title = result.findings[-1 if mode == "download-stall" else 0].title
+    assert CJK.search(title.in_lang("zh")) and str(title) == title.in_lang("en")
+    assert not re.search(r"engine init|import vllm", title.in_lang("zh"))  # the phase is worded too
+
+
+def test_vllm_not_installed_is_a_chinese_message():
+    from envdoctor.smoke.run import vllm_not_installed
+
+    finding = vllm_not_installed("/opt/venv/bin/python")
+    assert not _smoke_problems([finding])
+    assert finding.fix == ("envdoctor fix --plan",)
+    assert "/opt/venv/bin/python" in finding.title.in_lang("zh")

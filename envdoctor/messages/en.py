@@ -67,6 +67,41 @@ EN = {
     "fit.blocker.cc": "{vllm} does not run on compute capability {cc} (minimum {min_cc}): its wheels have no "
                       "kernels for {gpu}",
     "fit.blocker.quant-cc": "vLLM's {method} kernels need compute capability {floor} or newer; {gpu} has {cc}",
+    # --- run-smoke's own findings ------------------------------------------------------
+    "smoke.phase.interpreter": "interpreter start",
+    "smoke.phase.import": "import vllm",
+    "smoke.phase.engine-init": "engine init (weights, memory profiling, KV cache)",
+    "smoke.phase.first-token": "first token",
+    "smoke.phase.generation": "generation",
+    "smoke.phase.shutdown": "shutdown",
+    "smoke.phase.unknown": "unknown",
+    "smoke.hint.import": "Importing vLLM reads thousands of files: from a Windows drive (/mnt/c) under WSL 2 this take"
+                         "s minutes. Keep the environment on the Linux file system (~/).",
+    "smoke.hint.engine-init": "Engine start-up loads (or downloads) the weights, compiles kernels and profiles memory.",
+    "smoke.evidence.log": "full log: {path}",
+    "smoke.evidence.no-output": "no byte and no output for {seconds} s",
+    "smoke.why.killed": "The child was killed with its whole process group; nothing of it holds GPU memory.",
+    "smoke.note.explain-again": "`envdoctor explain {path}` reads the log again.",
+    "smoke.download-stalled.title": "The download of {file} stopped at {percent} % ({done} of {size})",
+    "smoke.download-stalled.why": "The model download from the Hugging Face hub stopped moving: a network stall, not a"
+                                  " problem of this environment. Without a watchdog it would wait for hours.",
+    "smoke.download-stalled.note": "Download the model first (it resumes where it stopped), then run-smoke with --mode"
+                                   "l on the local folder; or set HF_ENDPOINT to a nearer mirror. `envdoctor check --o"
+                                   "nly network` measures the hub.",
+    "smoke-stalled.title": "The generation made no progress (no output, no GPU memory change) for {seconds} s during "
+                           "{phase}",
+    "smoke-timed-out.title": "The generation did not finish for {seconds} s during {phase}",
+    "smoke-failed.title": "vLLM failed during {phase}",
+    "smoke-failed.evidence.no-result": "the child exited with code {code} without a result",
+    "smoke-failed.why": "The generation did not complete and no known error signature matched; the last lines of the l"
+                        "og say why.",
+    "smoke-failed.note.inferred": "{reading} (explain's reading, lower confidence).",
+    "smoke-failed.note.explain": "`envdoctor explain {path}` shows the most error-like lines.",
+    "vllm-not-installed.title": "vLLM is not installed in {python}",
+    "vllm-not-installed.evidence": "no vllm distribution in {python}'s environment",
+    "vllm-not-installed.why": "run-smoke runs vLLM in the target interpreter; there is none to run.",
+    "vllm-not-installed.note": "`envdoctor fix --plan` prints a known-good install for this machine; `--python PATH` p"
+                               "oints run-smoke at another environment.",
     # --- shared evidence lines ---------------------------------------------------------
     "evidence.platform": "platform: {platform}",
     "evidence.kernel": "kernel: {kernel}",

@@ -61,6 +61,39 @@ ZH = {
     "fit.blocker.tp-heads": "{heads} 个注意力头不能被 --tensor-parallel-size {tp} 整除：vLLM 会拒绝启动",
     "fit.blocker.cc": "{vllm} 不支持算力 {cc}（最低 {min_cc}）：它的 wheel 里没有 {gpu} 可用的算子",
     "fit.blocker.quant-cc": "vLLM 的 {method} 算子需要算力 {floor} 或更高；{gpu} 的算力是 {cc}",
+    # --- run-smoke 自己的结论 -------------------------------------------------------------
+    "smoke.phase.interpreter": "启动解释器",
+    "smoke.phase.import": "导入 vllm",
+    "smoke.phase.engine-init": "引擎初始化（加载权重、显存 profiling、分配 KV 缓存）",
+    "smoke.phase.first-token": "生成首个 token",
+    "smoke.phase.generation": "生成",
+    "smoke.phase.shutdown": "退出",
+    "smoke.phase.unknown": "未知阶段",
+    "smoke.hint.import": "导入 vLLM 要读上千个文件：在 WSL 2 下从 Windows 盘（/mnt/c）读取要花好几分钟。请把环境放在 L"
+                         "inux 文件系统里（~/）。",
+    "smoke.hint.engine-init": "引擎启动时会加载（或下载）权重、编译算子并做显存 profiling。",
+    "smoke.evidence.log": "完整日志：{path}",
+    "smoke.evidence.no-output": "{seconds} 秒内没有任何数据和输出",
+    "smoke.why.killed": "子进程已连同整个进程组一起被杀掉，不会再占用显存。",
+    "smoke.note.explain-again": "`envdoctor explain {path}` 可以重新分析这份日志。",
+    "smoke.download-stalled.title": "{file} 下载卡在 {percent} %（{done} / {size}）",
+    "smoke.download-stalled.why": "从 Hugging Face Hub 下载模型时没有进度了：这是网络卡住，不是环境本身的问题。没有看"
+                                  "门狗的话，它会一直等上几个小时。",
+    "smoke.download-stalled.note": "先单独下载模型（会从中断处续传），再用 --model 指向本地目录运行 run-smoke；或者把 "
+                                   "HF_ENDPOINT 设为更近的镜像源。`envdoctor check --only network` 可以测一下到 Hub 的"
+                                   "网络。",
+    "smoke-stalled.title": "生成在“{phase}”阶段 {seconds} 秒没有任何进展（没有输出，显存也没变化）",
+    "smoke-timed-out.title": "生成在“{phase}”阶段 {seconds} 秒内没有完成",
+    "smoke-failed.title": "vLLM 在“{phase}”阶段失败",
+    "smoke-failed.evidence.no-result": "子进程退出码为 {code}，没有返回结果",
+    "smoke-failed.why": "生成没有完成，也没有匹配到已知的错误特征；原因要看日志的最后几行。",
+    "smoke-failed.note.inferred": "{reading}（explain 的推断，置信度较低）。",
+    "smoke-failed.note.explain": "`envdoctor explain {path}` 会列出最像错误的几行。",
+    "vllm-not-installed.title": "{python} 里没有安装 vLLM",
+    "vllm-not-installed.evidence": "{python} 的环境里没有 vllm 包",
+    "vllm-not-installed.why": "run-smoke 要在目标解释器里运行 vLLM，而那里没有 vLLM。",
+    "vllm-not-installed.note": "`envdoctor fix --plan` 会给出适合这台机器、验证过的安装方法；用 `--python PATH` 可以让"
+                               " run-smoke 换用别的环境。",
     # --- 共用的证据行 -------------------------------------------------------------------
     "evidence.platform": "平台：{platform}",
     "evidence.kernel": "内核：{kernel}",
