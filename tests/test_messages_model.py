@@ -1,8 +1,10 @@
 """`check --model … --lang zh`: the model findings (and the fit plan's notes they carry) are worded in
 Chinese on every MODEL_CASES machine, their commands are those of the English run, and the English
-run is what it was (tests/test_behaviour.py pins it)."""
+run is what it was (tests/test_behaviour.py pins it). Likewise run-smoke's own findings (through the
+fake vLLM) and check --from-report's own, on every stored report."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -15,7 +17,7 @@ from .test_messages import CJK, _untranslated
 
 # three English words in a row, once placeholders and `code` are taken out, is an untranslated sentence
 ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}[,;:]? [A-Za-z]{2,}[,;:]? [A-Za-z]{2,}\b")
-NAMES = re.compile(r"Hugging Face Hub")  # a name, not a sentence
+NAMES = re.compile(r"Hugging Face Hub|CUDA on WSL")  # names (a hub, a guide), not sentences
 
 
 def _bare(msg):
@@ -155,3 +157,40 @@ def test_vllm_not_installed_is_a_chinese_message():
     assert not _smoke_problems([finding])
     assert finding.fix == ("envdoctor fix --plan",)
     assert "/opt/venv/bin/python" in finding.title.in_lang("zh")
+
+
+# --- check --from-report's own findings, on every stored report -------------------------------
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+REPORTS = [os.path.join(DATA, d, n) for d in ("reports", os.path.join("corpus", "reports"))
+           for n in sorted(os.listdir(os.path.join(DATA, d)))]
+REPORT_IDS = {"wsl-multi-gpu.title", "wsl-pin-memory-off.title", "torch-cpu-build-on-gpu-machine.report.title",
+              "no-nvidia-gpu.report.macos.title", "report.evidence.printed"}
+
+
+def _report_findings():
+    from envdoctor.report.collect_env import ReportError, check_report
+
+    for report_path in REPORTS:
+        try:
+            report, _ = check_report(report_path)
+        except ReportError:
+            continue  # not a collect_env report: tests/report says so
+        yield from report.findings
+
+
+def test_report_findings_are_chinese_messages():
+    seen, problems = set(), []
+    for f in _report_findings():
+        printed = [e for e in f.evidence if isinstance(e, Msg) and e.id == "report.evidence.printed"]
+        seen.update(e.id for e in printed)
+        problems += [p for e in printed for p in _untranslated(e, f"{f.code}.evidence")]
+        if not (isinstance(f.title, Msg) and f.title.id in REPORT_IDS):
+            continue  # check's own rules: tests/test_messages.py
+        seen.add(f.title.id)
+        for kind, text in [("title", f.title), ("why", f.why)] + [("note", n) for n in f.notes]:
+            problems += _untranslated(text, f"{f.code}.{kind}")
+            problems += [(m.id, _bare(m)) for m in _messages(text) if ENGLISH_RUN.search(_bare(m))]
+        assert f.fix == () or "nvidia-smi" in f.fix  # commands are not messages
+    assert seen == REPORT_IDS  # every converted text fires on a stored report
+    assert not problems, problems

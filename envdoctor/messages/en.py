@@ -102,6 +102,35 @@ EN = {
     "vllm-not-installed.why": "run-smoke runs vLLM in the target interpreter; there is none to run.",
     "vllm-not-installed.note": "`envdoctor fix --plan` prints a known-good install for this machine; `--python PATH` p"
                                "oints run-smoke at another environment.",
+    # --- check --from-report's own findings ----------------------------------------------
+    "report.evidence.printed": "printed in the report, line {line}: {text}",
+    "torch-cpu-build-on-gpu-machine.report.title": "torch {torch} is a CPU-only build: it cannot see a GPU, whether or"
+                                                   " not this machine has one",
+    "torch-cpu-build-on-gpu-machine.report.why": "A CPU build of torch has no CUDA, so `torch.cuda.is_available()` is "
+                                                 "False and collect_env prints \"No CUDA\" for the GPU, the driver and"
+                                                 " cuDNN even on a machine with an NVIDIA GPU. vLLM's CUDA build needs"
+                                                 " torch's CUDA build.",
+    "torch-cpu-build-on-gpu-machine.report.note": "`nvidia-smi` says whether there is a GPU and which CUDA its driver "
+                                                  "runs; `envdoctor fix --plan` picks the matching torch build.",
+    "wsl-multi-gpu.title": "{count} GPUs under WSL 2: running across several GPUs is fragile there",
+    "wsl-multi-gpu.why": "Tensor parallelism goes through NCCL, which talks between the GPUs over shared memory and pe"
+                         "er-to-peer paths that WSL 2's virtual GPU does not fully provide: NCCL did not support WSL 2"
+                         " before 2.10, and reports of NCCL errors with several GPUs under WSL 2 stay open (microsoft/"
+                         "WSL#12467).",
+    "wsl-multi-gpu.note": "Start with --tensor-parallel-size 1 to confirm one GPU works; then try NCCL_P2P_DISABLE=1 a"
+                          "nd a larger /dev/shm, or run multi-GPU jobs on native Linux.",
+    "wsl-pin-memory-off.title": "WSL 2: vLLM runs without pinned memory, so UVA and CPU offloading are unavailable by "
+                                "default",
+    "wsl-pin-memory-off.why": "Pinned host memory is limited under WSL 2 (a known limitation in NVIDIA's CUDA on WSL g"
+                              "uide), so vLLM turns it off there; UVA needs pinned memory. Expect slower host-device c"
+                              "opies; --cpu-offload-gb needs page-locked memory.",
+    "wsl-pin-memory-off.note": "vLLM 0.24 and later: VLLM_WSL2_ENABLE_PIN_MEMORY=1 turns it on (kernels 4.19.121 and l"
+                               "ater).",
+    "no-nvidia-gpu.report.macos.title": "macOS has no NVIDIA driver: CUDA, and vLLM's CUDA build, do not run there",
+    "no-nvidia-gpu.report.macos.why": "CUDA 10.2 was the last CUDA toolkit and driver release for macOS (NVIDIA's CUDA"
+                                      " 10.2 release notes); torch on a Mac is a CPU/MPS build.",
+    "no-nvidia-gpu.report.macos.note": "Run vLLM on a Linux machine (or WSL 2) with an NVIDIA GPU, or a CPU/Apple-sili"
+                                       "con backend.",
     # --- shared evidence lines ---------------------------------------------------------
     "evidence.platform": "platform: {platform}",
     "evidence.kernel": "kernel: {kernel}",

@@ -94,6 +94,31 @@ ZH = {
     "vllm-not-installed.why": "run-smoke 要在目标解释器里运行 vLLM，而那里没有 vLLM。",
     "vllm-not-installed.note": "`envdoctor fix --plan` 会给出适合这台机器、验证过的安装方法；用 `--python PATH` 可以让"
                                " run-smoke 换用别的环境。",
+    # --- check --from-report 自己的结论 ---------------------------------------------------
+    "report.evidence.printed": "报告第 {line} 行打印了：{text}",
+    "torch-cpu-build-on-gpu-machine.report.title": "torch {torch} 是 CPU 版本：不管这台机器有没有 GPU，它都用不上",
+    "torch-cpu-build-on-gpu-machine.report.why": "CPU 版的 torch 不带 CUDA，所以 `torch.cuda.is_available()` 为 False"
+                                                 "，即使机器上有 NVIDIA GPU，collect_env 也会把 GPU、驱动和 cuDNN 都显"
+                                                 "示成 \"No CUDA\"。vLLM 的 CUDA 版本需要 CUDA 版的 torch。",
+    "torch-cpu-build-on-gpu-machine.report.note": "`nvidia-smi` 可以确认有没有 GPU、驱动支持哪个 CUDA 版本；`envdoctor"
+                                                  " fix --plan` 会选出匹配的 torch 版本。",
+    "wsl-multi-gpu.title": "WSL 2 下有 {count} 张 GPU：在 WSL 2 里跑多卡并不稳定",
+    "wsl-multi-gpu.why": "张量并行依赖 NCCL，NCCL 通过共享内存和 P2P 通道在卡之间通信，而 WSL 2 的虚拟 GPU 对这些支持"
+                         "不完整：NCCL 2.10 之前根本不支持 WSL 2，WSL 2 下多卡报 NCCL 错误的问题至今仍未解决（microsof"
+                         "t/WSL#12467）。",
+    "wsl-multi-gpu.note": "先用 --tensor-parallel-size 1 确认单卡能跑通；再试试 NCCL_P2P_DISABLE=1 并调大 /dev/shm，或"
+                          "者把多卡任务放到原生 Linux 上跑。",
+    "wsl-pin-memory-off.title": "WSL 2：vLLM 默认不使用锁页内存（pinned memory），因此 UVA 和 CPU offload 默认不可用",
+    "wsl-pin-memory-off.why": "WSL 2 下锁页内存受限（NVIDIA《CUDA on WSL》指南中列出的已知限制），所以 vLLM 在 WSL 2 "
+                              "下关掉了它；UVA 依赖锁页内存。主机与显卡之间的拷贝会变慢；--cpu-offload-gb 也需要锁页内"
+                              "存。",
+    "wsl-pin-memory-off.note": "vLLM 0.24 及以后：设置 VLLM_WSL2_ENABLE_PIN_MEMORY=1 可以打开（需要内核 4.19.121 及以"
+                               "后）。",
+    "no-nvidia-gpu.report.macos.title": "macOS 没有 NVIDIA 驱动：CUDA 和 vLLM 的 CUDA 版本都跑不了",
+    "no-nvidia-gpu.report.macos.why": "CUDA 10.2 是最后一个支持 macOS 的 CUDA 工具包和驱动版本（见 NVIDIA CUDA 10.2 发"
+                                      "布说明）；Mac 上的 torch 是 CPU/MPS 版本。",
+    "no-nvidia-gpu.report.macos.note": "请在带 NVIDIA GPU 的 Linux 机器（或 WSL 2）上运行 vLLM，或者改用 CPU / Apple S"
+                                       "ilicon 后端。",
     # --- 共用的证据行 -------------------------------------------------------------------
     "evidence.platform": "平台：{platform}",
     "evidence.kernel": "内核：{kernel}",
