@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from envdoctor.compat.tables import Matrices, ModelSpec, ModelVariant
 from envdoctor.core.errors import UsageError
 from envdoctor.fit.calc import QUANT_METHODS, ModelShape
+from envdoctor.messages import Msg
 
 # Model types whose config omits tie_word_embeddings when the embeddings are tied (their
 # transformers config class defaults it to True); every other type here defaults to False.
@@ -270,14 +271,12 @@ def _did_you_mean(matrices: Matrices, query: str) -> str:
 
 
 def not_found_message(hub_dir: str, matrices: Matrices, query: str) -> str:
-    where = [f"no directory {query}"] if not looks_like_repo_id(query) else [
-        f"not in the Hugging Face cache ({hub_dir})", "not in envdoctor's catalog"]
+    repo = looks_like_repo_id(query)
     close = suggestions(matrices, query)
-    hint = (f"Pass a local folder that holds its config.json (for example: huggingface-cli download "
-            f"{query if looks_like_repo_id(query) else 'ORG/NAME'} config.json --local-dir ./model), "
-            "or a catalog model (envdoctor matrices show model)")
-    return (f"{query}: " + ", ".join(where) + ". " + hint
-            + (f". Did you mean: {', '.join(close)}?" if close else "."))
+    return Msg("model-not-found.note." + ("repo" if repo else "dir"), query=query, hub=hub_dir,
+               download=f"huggingface-cli download {query if repo else 'ORG/NAME'} config.json --local-dir ./model",
+               catalog="envdoctor matrices show model",
+               close=Msg("model-not-found.close", names=", ".join(close)) if close else Msg("model-not-found.end"))
 
 
 def suggestions(matrices: Matrices, query: str, limit: int = 3) -> List[str]:

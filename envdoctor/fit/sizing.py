@@ -12,6 +12,7 @@ from envdoctor.core.errors import UsageError
 from envdoctor.core.facts import Gpu as GpuFact
 from envdoctor.fit import calc as fit
 from envdoctor.fit.model_config import variants_for
+from envdoctor.messages import Msg
 
 # vLLM's V1 engine (chunked prefill always on) is the default from 0.8.0 (vllm-project/vllm#15064,
 # docs/source/getting_started/v1_user_guide.md "V1 is now enabled by default").
@@ -121,26 +122,21 @@ def plan_for(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, *, context
                       default_utilization=util, alternatives=candidates, tensor_parallel_size=tensor_parallel_size)
     extra = list(notes)
     if cc_below_8 and shape.dtype == "bfloat16" and not shape.quantized:
-        extra.append(f"compute capability {gpu.compute_capability} has no bfloat16: vLLM needs --dtype half "
-                     "(same memory)")
+        extra.append(Msg("fit.note.no-bf16", cc=gpu.compute_capability))
     if not engine_v1:
-        used = f"{result.default.profile_tokens:,} tokens with vLLM's defaults"
+        used = Msg("fit.note.v0.used", default=result.default.profile_tokens)
         if result.chosen.profile_tokens != result.default.profile_tokens:
-            used += f", {result.chosen.profile_tokens:,} with the settings shown"
-        extra.append(f"vLLM {vllm} uses the V0 engine (vllm/worker/worker.py, determine_num_available_blocks): its "
-                     f"profile run pushes max_model_len tokens through the model at once ({used}), not "
-                     "max_num_batched_tokens")
+            used = Msg("fit.note.v0.used-chosen", default=result.default.profile_tokens,
+                       chosen=result.chosen.profile_tokens)
+        extra.append(Msg("fit.note.v0", vllm=vllm, used=used))
     if version is None:
-        extra.append(f"sized for a current vLLM (V1 engine, gpu_memory_utilization "
-                     f"{fit.DEFAULT_UTILIZATION:.2f}); pass --vllm VERSION for an older one")
+        extra.append(Msg("fit.note.current-vllm", util=f"{fit.DEFAULT_UTILIZATION:.2f}"))
     if tensor_parallel_size > 1:
-        extra.append(f"per GPU, on {tensor_parallel_size} GPUs like this one: each holds 1/{tensor_parallel_size} "
-                     f"of the weights and {fit.kv_heads_per_gpu(shape, tensor_parallel_size)} of "
-                     f"{shape.kv_heads} KV heads")
+        extra.append(Msg("fit.note.tensor-parallel", tp=tensor_parallel_size,
+                         kv_heads=fit.kv_heads_per_gpu(shape, tensor_parallel_size), all_kv_heads=shape.kv_heads))
     blocker, unknowns = _runs_here(shape, gpu, matrices, version, cc)
     if "tp-heads" in result.default.problems:
-        blocker = blocker or (f"{shape.heads} attention heads do not divide by --tensor-parallel-size "
-                              f"{tensor_parallel_size}: vLLM refuses to start")
+        blocker = blocker or Msg("fit.blocker.tp-heads", heads=shape.heads, tp=tensor_parallel_size)
     result = replace(result, notes=tuple(extra), blocker=blocker, unknowns=tuple(unknowns))
     if blocker:
         result = replace(result, verdict="does-not-fit", alternative=None)
@@ -164,15 +160,14 @@ def _runs_here(shape: fit.ModelShape, gpu: fit.Gpu, matrices: Matrices, version:
                         f"(matrices/vllm.csv); check its docs before relying on compute capability "
                         f"{gpu.compute_capability}")
     elif cc < need:
-        return (f"{label} does not run on compute capability {gpu.compute_capability} (minimum "
-                f"{min_cc}): its wheels have no kernels for {gpu.name}", unknowns)
+        return Msg("fit.blocker.cc", vllm=label, cc=gpu.compute_capability, min_cc=min_cc, gpu=gpu.name), unknowns
     if shape.quant_method:
         floor = QUANT_MIN_CC.get(shape.quant_method)
         floor_cc = cc_tuple(floor)
         known = version is None or version >= QUANT_MIN_CC_RELEASE or shape.quant_method in QUANT_MIN_CC_ALL_RELEASES
         if floor_cc and known and cc < floor_cc:
-            return (f"vLLM's {shape.quant_method} kernels need compute capability {floor} or newer; "
-                    f"{gpu.name} has {gpu.compute_capability}", unknowns)
+            return Msg("fit.blocker.quant-cc", method=shape.quant_method, floor=floor, gpu=gpu.name,
+                       cc=gpu.compute_capability), unknowns
         if not known:
             unknowns.append(f"the compute capability vLLM {version}'s {shape.quant_method} kernels need is not in "
                             f"envdoctor's data (vLLM 0.26.0's need {floor})")

@@ -3,6 +3,134 @@ entry in zh_CN.py must fill the same ones (tests/test_messages.py)."""
 
 EN = {
     "sep.list": "; ",  # between the clauses of a list parameter
+    # --- model fit (check --model; fit's plan notes) -------------------------------------
+    "model.evidence.gpu": "GPU 0: {gpu}, {total} total, {free} free",
+    "model.evidence.gpu.wsl": "GPU 0: {gpu}, {total} total, {free} free (the Windows desktop shares it under WSL)",
+    "model.evidence.free-not-measured": "not measured",
+    "model.evidence.model": "{model}: {weights} of weights, {kv_per_token:,} B of KV cache per token, "
+                            "context {context:,}",
+    "model.evidence.defaults": "with vLLM's defaults: requests {requested}, leaving {kv} for the KV cache "
+                               "({tokens:,} tokens)",
+    "model.note.prove": "Prove it with a real generation: {command}",
+    "model.note.arithmetic": "Run `envdoctor fit MODEL -v` for the arithmetic.",
+    "model-not-found.title": "Cannot size {model}: its config.json is not on this machine",
+    "model-not-found.why": "envdoctor reads the model's config.json (layers, heads, vocabulary) without the "
+                           "network: from a local folder, the Hugging Face cache or its own catalog.",
+    "model-not-found.hub-cache": "the Hugging Face cache",
+    "model-not-found.note.dir": "{query}: no directory {query}. Pass a local folder that holds its config.json "
+                                "(for example: {download}), or a catalog model ({catalog}){close}",
+    "model-not-found.note.repo": "{query}: not in the Hugging Face cache ({hub}), not in envdoctor's catalog. "
+                                 "Pass a local folder that holds its config.json (for example: {download}), or a "
+                                 "catalog model ({catalog}){close}",
+    "model-not-found.close": ". Did you mean: {names}?",
+    "model-not-found.end": ".",
+    "model-no-gpu.title": "Cannot size {model}: no GPU known",
+    "model-no-gpu.why": "Whether a model fits depends on the GPU's memory, and no NVIDIA GPU was read on this "
+                        "machine: the model's fit is unknown, not fine.",
+    "model-no-gpu.note": "Or pass the card's memory (--vram GB), or run envdoctor where the GPU is.",
+    "model-does-not-fit.title": "{model} does not fit on {gpu}",
+    "model-does-not-fit.why": "vLLM reserves gpu_memory_utilization × total memory at start-up and needs the "
+                              "weights, a profile run's activations and at least one full-length request of KV "
+                              "cache inside it; here the weights alone leave too little.",
+    "model-does-not-fit.note.alternative": "{model} ({method}, {bits}-bit) holds {weights} of weights and fits "
+                                           "with the settings above.",
+    "model-does-not-fit.note.no-alternative": "No published quantized variant in envdoctor's catalog fits: use a "
+                                              "smaller model or a GPU with more memory.",
+    "model-does-not-fit.title.blocked": "{model} cannot run on {gpu}: {blocker}",
+    "model-does-not-fit.why.blocked": "vLLM's kernels are built for a range of compute capabilities; below it "
+                                      "vLLM does not start, whatever the memory.",
+    "model-does-not-fit.note.blocked": "A GPU with a newer architecture is needed (or an older vLLM that still "
+                                       "supports this one: envdoctor fix --plan).",
+    "model-fits-with-settings.title": "{model} fits on {gpu} only with these settings",
+    "model-fits-with-settings.why": "With vLLM's defaults it stops at start-up or runs out of KV cache: the "
+                                    "defaults assume a card with room to spare.",
+    "kv-cache-too-small-for-context.title": "{model} on {gpu}: set max_model_len to {tokens:,}",
+    "kv-cache-too-small-for-context.why": "Every token of context needs KV cache (2 × layers × kv_heads × head_dim "
+                                          "× 2 bytes); what is left after the weights holds fewer tokens than the "
+                                          "model's maximum.",
+    "kv-cache-too-small-for-context.note.refuses": "vLLM refuses to start when max_model_len ({default:,} by "
+                                                   "default here) needs more KV cache than is left; {tokens:,} "
+                                                   "tokens fit.",
+    "kv-cache-too-small-for-context.note.alternative": "Or {model} keeps {tokens:,} tokens: {command}",
+    "fit.note.no-bf16": "compute capability {cc} has no bfloat16: vLLM needs --dtype half (same memory)",
+    "fit.note.v0": "vLLM {vllm} uses the V0 engine (vllm/worker/worker.py, determine_num_available_blocks): its "
+                   "profile run pushes max_model_len tokens through the model at once ({used}), not "
+                   "max_num_batched_tokens",
+    "fit.note.v0.used": "{default:,} tokens with vLLM's defaults",
+    "fit.note.v0.used-chosen": "{default:,} tokens with vLLM's defaults, {chosen:,} with the settings shown",
+    "fit.note.current-vllm": "sized for a current vLLM (V1 engine, gpu_memory_utilization {util}); pass --vllm "
+                             "VERSION for an older one",
+    "fit.note.tensor-parallel": "per GPU, on {tp} GPUs like this one: each holds 1/{tp} of the weights and "
+                                "{kv_heads} of {all_kv_heads} KV heads",
+    "fit.blocker.tp-heads": "{heads} attention heads do not divide by --tensor-parallel-size {tp}: vLLM refuses "
+                            "to start",
+    "fit.blocker.cc": "{vllm} does not run on compute capability {cc} (minimum {min_cc}): its wheels have no "
+                      "kernels for {gpu}",
+    "fit.blocker.quant-cc": "vLLM's {method} kernels need compute capability {floor} or newer; {gpu} has {cc}",
+    # --- run-smoke's own findings ------------------------------------------------------
+    "smoke.phase.interpreter": "interpreter start",
+    "smoke.phase.import": "import vllm",
+    "smoke.phase.engine-init": "engine init (weights, memory profiling, KV cache)",
+    "smoke.phase.first-token": "first token",
+    "smoke.phase.generation": "generation",
+    "smoke.phase.shutdown": "shutdown",
+    "smoke.phase.unknown": "unknown",
+    "smoke.hint.import": "Importing vLLM reads thousands of files: from a Windows drive (/mnt/c) under WSL 2 this take"
+                         "s minutes. Keep the environment on the Linux file system (~/).",
+    "smoke.hint.engine-init": "Engine start-up loads (or downloads) the weights, compiles kernels and profiles memory.",
+    "smoke.evidence.log": "full log: {path}",
+    "smoke.evidence.no-output": "no byte and no output for {seconds} s",
+    "smoke.why.killed": "The child was killed with its whole process group; nothing of it holds GPU memory.",
+    "smoke.note.explain-again": "`envdoctor explain {path}` reads the log again.",
+    "smoke.download-stalled.title": "The download of {file} stopped at {percent} % ({done} of {size})",
+    "smoke.download-stalled.why": "The model download from the Hugging Face hub stopped moving: a network stall, not a"
+                                  " problem of this environment. Without a watchdog it would wait for hours.",
+    "smoke.download-stalled.note": "Download the model first (it resumes where it stopped), then run-smoke with --mode"
+                                   "l on the local folder; or set HF_ENDPOINT to a nearer mirror. `envdoctor check --o"
+                                   "nly network` measures the hub.",
+    "smoke-stalled.title": "The generation made no progress (no output, no GPU memory change) for {seconds} s during "
+                           "{phase}",
+    "smoke-timed-out.title": "The generation did not finish for {seconds} s during {phase}",
+    "smoke-failed.title": "vLLM failed during {phase}",
+    "smoke-failed.evidence.no-result": "the child exited with code {code} without a result",
+    "smoke-failed.why": "The generation did not complete and no known error signature matched; the last lines of the l"
+                        "og say why.",
+    "smoke-failed.note.inferred": "{reading} (explain's reading, lower confidence).",
+    "smoke-failed.note.explain": "`envdoctor explain {path}` shows the most error-like lines.",
+    "vllm-not-installed.title": "vLLM is not installed in {python}",
+    "vllm-not-installed.evidence": "no vllm distribution in {python}'s environment",
+    "vllm-not-installed.why": "run-smoke runs vLLM in the target interpreter; there is none to run.",
+    "vllm-not-installed.note": "`envdoctor fix --plan` prints a known-good install for this machine; `--python PATH` p"
+                               "oints run-smoke at another environment.",
+    # --- check --from-report's own findings ----------------------------------------------
+    "report.evidence.printed": "printed in the report, line {line}: {text}",
+    "torch-cpu-build-on-gpu-machine.report.title": "torch {torch} is a CPU-only build: it cannot see a GPU, whether or"
+                                                   " not this machine has one",
+    "torch-cpu-build-on-gpu-machine.report.why": "A CPU build of torch has no CUDA, so `torch.cuda.is_available()` is "
+                                                 "False and collect_env prints \"No CUDA\" for the GPU, the driver and"
+                                                 " cuDNN even on a machine with an NVIDIA GPU. vLLM's CUDA build needs"
+                                                 " torch's CUDA build.",
+    "torch-cpu-build-on-gpu-machine.report.note": "`nvidia-smi` says whether there is a GPU and which CUDA its driver "
+                                                  "runs; `envdoctor fix --plan` picks the matching torch build.",
+    "wsl-multi-gpu.title": "{count} GPUs under WSL 2: running across several GPUs is fragile there",
+    "wsl-multi-gpu.why": "Tensor parallelism goes through NCCL, which talks between the GPUs over shared memory and pe"
+                         "er-to-peer paths that WSL 2's virtual GPU does not fully provide: NCCL did not support WSL 2"
+                         " before 2.10, and reports of NCCL errors with several GPUs under WSL 2 stay open (microsoft/"
+                         "WSL#12467).",
+    "wsl-multi-gpu.note": "Start with --tensor-parallel-size 1 to confirm one GPU works; then try NCCL_P2P_DISABLE=1 a"
+                          "nd a larger /dev/shm, or run multi-GPU jobs on native Linux.",
+    "wsl-pin-memory-off.title": "WSL 2: vLLM runs without pinned memory, so UVA and CPU offloading are unavailable by "
+                                "default",
+    "wsl-pin-memory-off.why": "Pinned host memory is limited under WSL 2 (a known limitation in NVIDIA's CUDA on WSL g"
+                              "uide), so vLLM turns it off there; UVA needs pinned memory. Expect slower host-device c"
+                              "opies; --cpu-offload-gb needs page-locked memory.",
+    "wsl-pin-memory-off.note": "vLLM 0.24 and later: VLLM_WSL2_ENABLE_PIN_MEMORY=1 turns it on (kernels 4.19.121 and l"
+                               "ater).",
+    "no-nvidia-gpu.report.macos.title": "macOS has no NVIDIA driver: CUDA, and vLLM's CUDA build, do not run there",
+    "no-nvidia-gpu.report.macos.why": "CUDA 10.2 was the last CUDA toolkit and driver release for macOS (NVIDIA's CUDA"
+                                      " 10.2 release notes); torch on a Mac is a CPU/MPS build.",
+    "no-nvidia-gpu.report.macos.note": "Run vLLM on a Linux machine (or WSL 2) with an NVIDIA GPU, or a CPU/Apple-sili"
+                                       "con backend.",
     # --- shared evidence lines ---------------------------------------------------------
     "evidence.platform": "platform: {platform}",
     "evidence.kernel": "kernel: {kernel}",

@@ -4,6 +4,121 @@ capability）、镜像源、代理、虚拟环境、预编译包（wheel）。""
 
 ZH = {
     "sep.list": "；",
+    # --- 模型能否装下（check --model；fit 的说明） ----------------------------------------
+    "model.evidence.gpu": "GPU 0：{gpu}，显存共 {total}，空闲 {free}",
+    "model.evidence.gpu.wsl": "GPU 0：{gpu}，显存共 {total}，空闲 {free}（WSL 下 Windows 桌面也在用这张卡）",
+    "model.evidence.free-not-measured": "未测到",
+    "model.evidence.model": "{model}：权重 {weights}，每个 token 的 KV 缓存 {kv_per_token:,} B，上下文长度 {context:,}",
+    "model.evidence.defaults": "按 vLLM 默认参数：预留 {requested}，留给 KV 缓存 {kv}（{tokens:,} 个 token）",
+    "model.note.prove": "实际跑一次生成来验证：{command}",
+    "model.note.arithmetic": "详细计算过程见 `envdoctor fit MODEL -v`。",
+    "model-not-found.title": "无法估算 {model} 的显存：本机上没有它的 config.json",
+    "model-not-found.why": "envdoctor 不联网读取模型的 config.json（层数、注意力头数、词表大小），来源依次是本地目录、"
+                           "Hugging Face 缓存和自带的模型目录。",
+    "model-not-found.hub-cache": "Hugging Face 缓存",
+    "model-not-found.note.dir": "{query}：没有 {query} 这个目录。请传入一个含 config.json 的本地目录（例如先运行 "
+                                "{download}），或者用模型目录里的模型（{catalog}）{close}",
+    "model-not-found.note.repo": "{query}：Hugging Face 缓存（{hub}）里没有，envdoctor 的模型目录里也没有。请传入一个"
+                                 "含 config.json 的本地目录（例如先运行 {download}），或者用模型目录里的模型（"
+                                 "{catalog}）{close}",
+    "model-not-found.close": "。你要找的是不是：{names}？",
+    "model-not-found.end": "。",
+    "model-no-gpu.title": "无法估算 {model} 的显存：没有检测到 GPU",
+    "model-no-gpu.why": "模型能不能装下取决于 GPU 的显存，而本机没有读到 NVIDIA GPU：所以结论是未知，不是没问题。",
+    "model-no-gpu.note": "也可以直接给出显存大小（--vram GB），或者在有 GPU 的机器上运行 envdoctor。",
+    "model-does-not-fit.title": "{model} 在 {gpu} 上显存不够",
+    "model-does-not-fit.why": "vLLM 启动时按 gpu_memory_utilization × 总显存预留显存，权重、profile 运行的激活值，以及"
+                              "至少一个满长度请求的 KV 缓存都得放进这部分里；这里光是权重就占得差不多了，剩下的不够用"
+                              "。",
+    "model-does-not-fit.note.alternative": "{model}（{method}，{bits} bit 量化）权重只有 {weights}，用上面的参数可以装"
+                                           "下。",
+    "model-does-not-fit.note.no-alternative": "envdoctor 模型目录里已发布的量化版本都装不下：请换更小的模型，或者换显"
+                                              "存更大的 GPU。",
+    "model-does-not-fit.title.blocked": "{model} 无法在 {gpu} 上运行：{blocker}",
+    "model-does-not-fit.why.blocked": "vLLM 的算子只针对一定范围的算力（compute capability）编译；低于这个范围 vLLM 根"
+                                      "本起不来，和显存大小无关。",
+    "model-does-not-fit.note.blocked": "需要架构更新的 GPU（或者换一个仍支持这张卡的旧版 vLLM：envdoctor fix --plan）"
+                                       "。",
+    "model-fits-with-settings.title": "{model} 在 {gpu} 上只有改参数才能装下",
+    "model-fits-with-settings.why": "用 vLLM 的默认参数，它要么启动时就失败，要么 KV 缓存不够：默认参数是按显存宽裕的"
+                                    "卡设定的。",
+    "kv-cache-too-small-for-context.title": "{model} 在 {gpu} 上：请把 max_model_len 设为 {tokens:,}",
+    "kv-cache-too-small-for-context.why": "上下文里每个 token 都要占 KV 缓存（2 × 层数 × kv_heads × head_dim × 2 字节"
+                                          "）；权重放下之后剩余的显存，装不下模型的最大上下文长度。",
+    "kv-cache-too-small-for-context.note.refuses": "如果 max_model_len（这里默认是 {default:,}）需要的 KV 缓存超过剩余"
+                                                   "显存，vLLM 会拒绝启动；目前能放下 {tokens:,} 个 token。",
+    "kv-cache-too-small-for-context.note.alternative": "或者换成 {model}，可以保留 {tokens:,} 个 token 的上下文："
+                                                       "{command}",
+    "fit.note.no-bf16": "算力 {cc} 不支持 bfloat16：vLLM 需要加 --dtype half（显存占用相同）",
+    "fit.note.v0": "vLLM {vllm} 使用 V0 引擎（vllm/worker/worker.py，determine_num_available_blocks）：它的 profile 运"
+                   "行会一次把 max_model_len 个 token 送进模型（{used}），而不是 max_num_batched_tokens",
+    "fit.note.v0.used": "按 vLLM 默认参数为 {default:,} 个 token",
+    "fit.note.v0.used-chosen": "按 vLLM 默认参数为 {default:,} 个 token，按建议的参数为 {chosen:,} 个",
+    "fit.note.current-vllm": "按当前版本的 vLLM 估算（V1 引擎，gpu_memory_utilization {util}）；旧版本请传 --vllm VERS"
+                             "ION",
+    "fit.note.tensor-parallel": "按单卡计算，共 {tp} 张同样的卡：每张卡放 1/{tp} 的权重，以及 {all_kv_heads} 个 KV 头"
+                                "中的 {kv_heads} 个",
+    "fit.blocker.tp-heads": "{heads} 个注意力头不能被 --tensor-parallel-size {tp} 整除：vLLM 会拒绝启动",
+    "fit.blocker.cc": "{vllm} 不支持算力 {cc}（最低 {min_cc}）：它的 wheel 里没有 {gpu} 可用的算子",
+    "fit.blocker.quant-cc": "vLLM 的 {method} 算子需要算力 {floor} 或更高；{gpu} 的算力是 {cc}",
+    # --- run-smoke 自己的结论 -------------------------------------------------------------
+    "smoke.phase.interpreter": "启动解释器",
+    "smoke.phase.import": "导入 vllm",
+    "smoke.phase.engine-init": "引擎初始化（加载权重、显存 profiling、分配 KV 缓存）",
+    "smoke.phase.first-token": "生成首个 token",
+    "smoke.phase.generation": "生成",
+    "smoke.phase.shutdown": "退出",
+    "smoke.phase.unknown": "未知阶段",
+    "smoke.hint.import": "导入 vLLM 要读上千个文件：在 WSL 2 下从 Windows 盘（/mnt/c）读取要花好几分钟。请把环境放在 L"
+                         "inux 文件系统里（~/）。",
+    "smoke.hint.engine-init": "引擎启动时会加载（或下载）权重、编译算子并做显存 profiling。",
+    "smoke.evidence.log": "完整日志：{path}",
+    "smoke.evidence.no-output": "{seconds} 秒内没有任何数据和输出",
+    "smoke.why.killed": "子进程已连同整个进程组一起被杀掉，不会再占用显存。",
+    "smoke.note.explain-again": "`envdoctor explain {path}` 可以重新分析这份日志。",
+    "smoke.download-stalled.title": "{file} 下载卡在 {percent} %（{done} / {size}）",
+    "smoke.download-stalled.why": "从 Hugging Face Hub 下载模型时没有进度了：这是网络卡住，不是环境本身的问题。没有看"
+                                  "门狗的话，它会一直等上几个小时。",
+    "smoke.download-stalled.note": "先单独下载模型（会从中断处续传），再用 --model 指向本地目录运行 run-smoke；或者把 "
+                                   "HF_ENDPOINT 设为更近的镜像源。`envdoctor check --only network` 可以测一下到 Hub 的"
+                                   "网络。",
+    "smoke-stalled.title": "生成在“{phase}”阶段 {seconds} 秒没有任何进展（没有输出，显存也没变化）",
+    "smoke-timed-out.title": "生成在“{phase}”阶段 {seconds} 秒内没有完成",
+    "smoke-failed.title": "vLLM 在“{phase}”阶段失败",
+    "smoke-failed.evidence.no-result": "子进程退出码为 {code}，没有返回结果",
+    "smoke-failed.why": "生成没有完成，也没有匹配到已知的错误特征；原因要看日志的最后几行。",
+    "smoke-failed.note.inferred": "{reading}（explain 的推断，置信度较低）。",
+    "smoke-failed.note.explain": "`envdoctor explain {path}` 会列出最像错误的几行。",
+    "vllm-not-installed.title": "{python} 里没有安装 vLLM",
+    "vllm-not-installed.evidence": "{python} 的环境里没有 vllm 包",
+    "vllm-not-installed.why": "run-smoke 要在目标解释器里运行 vLLM，而那里没有 vLLM。",
+    "vllm-not-installed.note": "`envdoctor fix --plan` 会给出适合这台机器、验证过的安装方法；用 `--python PATH` 可以让"
+                               " run-smoke 换用别的环境。",
+    # --- check --from-report 自己的结论 ---------------------------------------------------
+    "report.evidence.printed": "报告第 {line} 行打印了：{text}",
+    "torch-cpu-build-on-gpu-machine.report.title": "torch {torch} 是 CPU 版本：不管这台机器有没有 GPU，它都用不上",
+    "torch-cpu-build-on-gpu-machine.report.why": "CPU 版的 torch 不带 CUDA，所以 `torch.cuda.is_available()` 为 False"
+                                                 "，即使机器上有 NVIDIA GPU，collect_env 也会把 GPU、驱动和 cuDNN 都显"
+                                                 "示成 \"No CUDA\"。vLLM 的 CUDA 版本需要 CUDA 版的 torch。",
+    "torch-cpu-build-on-gpu-machine.report.note": "`nvidia-smi` 可以确认有没有 GPU、驱动支持哪个 CUDA 版本；`envdoctor"
+                                                  " fix --plan` 会选出匹配的 torch 版本。",
+    "wsl-multi-gpu.title": "WSL 2 下有 {count} 张 GPU：在 WSL 2 里跑多卡并不稳定",
+    "wsl-multi-gpu.why": "张量并行依赖 NCCL，NCCL 通过共享内存和 P2P 通道在卡之间通信，而 WSL 2 的虚拟 GPU 对这些支持"
+                         "不完整：NCCL 2.10 之前根本不支持 WSL 2，WSL 2 下多卡报 NCCL 错误的问题至今仍未解决（microsof"
+                         "t/WSL#12467）。",
+    "wsl-multi-gpu.note": "先用 --tensor-parallel-size 1 确认单卡能跑通；再试试 NCCL_P2P_DISABLE=1 并调大 /dev/shm，或"
+                          "者把多卡任务放到原生 Linux 上跑。",
+    "wsl-pin-memory-off.title": "WSL 2：vLLM 默认不使用锁页内存（pinned memory），因此 UVA 和 CPU offload 默认不可用",
+    "wsl-pin-memory-off.why": "WSL 2 下锁页内存受限（NVIDIA《CUDA on WSL》指南中列出的已知限制），所以 vLLM 在 WSL 2 "
+                              "下关掉了它；UVA 依赖锁页内存。主机与显卡之间的拷贝会变慢；--cpu-offload-gb 也需要锁页内"
+                              "存。",
+    "wsl-pin-memory-off.note": "vLLM 0.24 及以后：设置 VLLM_WSL2_ENABLE_PIN_MEMORY=1 可以打开（需要内核 4.19.121 及以"
+                               "后）。",
+    "no-nvidia-gpu.report.macos.title": "macOS 没有 NVIDIA 驱动：CUDA 和 vLLM 的 CUDA 版本都跑不了",
+    "no-nvidia-gpu.report.macos.why": "CUDA 10.2 是最后一个支持 macOS 的 CUDA 工具包和驱动版本（见 NVIDIA CUDA 10.2 发"
+                                      "布说明）；Mac 上的 torch 是 CPU/MPS 版本。",
+    "no-nvidia-gpu.report.macos.note": "请在带 NVIDIA GPU 的 Linux 机器（或 WSL 2）上运行 vLLM，或者改用 CPU / Apple S"
+                                       "ilicon 后端。",
     # --- 共用的证据行 -------------------------------------------------------------------
     "evidence.platform": "平台：{platform}",
     "evidence.kernel": "内核：{kernel}",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from envdoctor.messages import say
 from envdoctor.redact import Redactor
 from envdoctor.render.human import finding_body
 from envdoctor.render.json_doc import envelope, plain
@@ -114,7 +115,8 @@ def render(result, code: int, redactor: Redactor, console) -> None:
              f"({'dummy weights' if result.dummy else result.model}) · exit code {code}", "bold green")
         return
     for f in result.findings:
-        line(f"{f.severity.upper():5} {f.title}  [{f.code}]", "bold red" if f.severity == "error" else "bold yellow")
+        line(f"{f.severity.upper():5} {say(f.title)}  [{f.code}]",
+             "bold red" if f.severity == "error" else "bold yellow")
         for text, style in finding_body(f):
             line(text, style)
     line()

@@ -8,6 +8,7 @@ from typing import List, Sequence
 
 from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
+from envdoctor.messages import Msg
 from envdoctor.report.collect_env import ParsedReport
 from envdoctor.rules import driver
 from envdoctor.rules import torch as torch_rules
@@ -38,7 +39,8 @@ def from_log_signatures(text: str, source: str, matrices) -> List[Finding]:
             continue
         f = d.finding
         out.append(Finding(f.code, f.severity, f.area, f.title,
-                           (f"printed in the report, line {d.line.number}: {d.line.text[:300]}",) + f.evidence,
+                           (Msg("report.evidence.printed", line=d.line.number, text=d.line.text[:300]),)
+                           + f.evidence,
                            f.why, f.fix, f.notes, f.docs))
     return out
 
@@ -69,16 +71,13 @@ def torch_cpu_build(parsed: ParsedReport) -> List[Finding]:
     # The same code as check's rule: the problem is the same, only the GPU is unconfirmed.
     return [Finding(
         CPU_BUILD, "error", "torch",
-        f"torch {torch.version} is a CPU-only build: it cannot see a GPU, whether or not this machine has one",
+        Msg("torch-cpu-build-on-gpu-machine.report.title", torch=torch.version),
         (f"PyTorch version: {torch.version}", "CUDA used to build PyTorch: None")
         + ((f"GPU models and configuration: {said}",) if said else ()),
-        "A CPU build of torch has no CUDA, so `torch.cuda.is_available()` is False and collect_env prints "
-        "\"No CUDA\" for the GPU, the driver and cuDNN even on a machine with an NVIDIA GPU. vLLM's CUDA build "
-        "needs torch's CUDA build.",
+        Msg("torch-cpu-build-on-gpu-machine.report.why"),
         ("nvidia-smi", "python3 -m pip install --force-reinstall torch==<version> --index-url <the torch index for "
          "your driver's CUDA>"),
-        ("`nvidia-smi` says whether there is a GPU and which CUDA its driver runs; `envdoctor fix --plan` picks the "
-         "matching torch build.",))]
+        (Msg("torch-cpu-build-on-gpu-machine.report.note"),))]
 
 
 def wsl2(parsed: ParsedReport) -> List[Finding]:
@@ -87,22 +86,14 @@ def wsl2(parsed: ParsedReport) -> List[Finding]:
         return []
     gpus = parsed.report.gpus
     several = [Finding(
-        WSL_MULTI_GPU, "warn", "wsl", f"{len(gpus)} GPUs under WSL 2: running across several GPUs is fragile there",
-        gpus + (f"kernel: {platform.kernel}",),
-        "Tensor parallelism goes through NCCL, which talks between the GPUs over shared memory and peer-to-peer "
-        "paths that WSL 2's virtual GPU does not fully provide: NCCL did not support WSL 2 before 2.10, and reports "
-        "of NCCL errors with several GPUs under WSL 2 stay open (microsoft/WSL#12467).",
-        (), ("Start with --tensor-parallel-size 1 to confirm one GPU works; then try NCCL_P2P_DISABLE=1 and a larger "
-             "/dev/shm, or run multi-GPU jobs on native Linux.",),
+        WSL_MULTI_GPU, "warn", "wsl", Msg("wsl-multi-gpu.title", count=len(gpus)),
+        gpus + (Msg("evidence.kernel", kernel=platform.kernel),), Msg("wsl-multi-gpu.why"),
+        (), (Msg("wsl-multi-gpu.note"),),
         "https://github.com/microsoft/WSL/issues/12467")] if len(gpus) > 1 else []
     return several + [Finding(
         WSL_PIN_MEMORY_OFF, "info", "wsl",
-        "WSL 2: vLLM runs without pinned memory, so UVA and CPU offloading are unavailable by default",
-        (f"kernel: {platform.kernel}",),
-        "Pinned host memory is limited under WSL 2 (a known limitation in NVIDIA's CUDA on WSL guide), so vLLM "
-        "turns it off there; UVA needs pinned memory. Expect slower host-device copies; --cpu-offload-gb needs "
-        "page-locked memory.",
-        (), ("vLLM 0.24 and later: VLLM_WSL2_ENABLE_PIN_MEMORY=1 turns it on (kernels 4.19.121 and later).",),
+        Msg("wsl-pin-memory-off.title"), (Msg("evidence.kernel", kernel=platform.kernel),),
+        Msg("wsl-pin-memory-off.why"), (), (Msg("wsl-pin-memory-off.note"),),
         WSL_GUIDE)]
 
 
@@ -112,11 +103,9 @@ def macos(parsed: ParsedReport) -> List[Finding]:
     if platform is None or platform.system != "Darwin":
         return []
     return [Finding(
-        NO_GPU, "error", "driver", "macOS has no NVIDIA driver: CUDA, and vLLM's CUDA build, do not run there",
+        NO_GPU, "error", "driver", Msg("no-nvidia-gpu.report.macos.title"),
         (f"OS: {platform.distro_name or parsed.report.fields.get('os', 'macOS')}",),
-        "CUDA 10.2 was the last CUDA toolkit and driver release for macOS (NVIDIA's CUDA 10.2 release notes); "
-        "torch on a Mac is a CPU/MPS build.", (),
-        ("Run vLLM on a Linux machine (or WSL 2) with an NVIDIA GPU, or a CPU/Apple-silicon backend.",))]
+        Msg("no-nvidia-gpu.report.macos.why"), (), (Msg("no-nvidia-gpu.report.macos.note"),))]
 
 
 def findings(parsed: ParsedReport, text: str, matrices, have: Sequence[Finding]) -> List[Finding]:

@@ -2,10 +2,11 @@
 measured free memory, sized the way vLLM sizes them at start-up (envdoctor/fit/calc.py)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
+from envdoctor.messages import Msg
 from envdoctor.rules.base import Advice, in_wsl, rule
 
 if TYPE_CHECKING:
@@ -33,20 +34,20 @@ def fit_plan(facts: Facts, m: Matrices) -> Optional[FitPlan]:
 def _evidence(p: FitPlan, wsl: bool):
     from envdoctor.fit.calc import gib  # fit.py loads only when a model is asked about
 
-    free = "not measured" if p.gpu.free_bytes is None else gib(p.gpu.free_bytes)
-    lines = [f"GPU 0: {p.gpu.name}, {gib(p.gpu.total_bytes)} total, {free} free"
-             + (" (the Windows desktop shares it under WSL)" if wsl else ""),
-             f"{p.model.name}: {gib(p.default.weights)} of weights, {p.default.kv_bytes_per_token:,} B of KV "
-             f"cache per token, context {p.model.max_positions:,}",
-             f"with vLLM's defaults: requests {gib(p.default.requested)}, leaving {gib(p.default.kv_available)} "
-             f"for the KV cache ({p.default.kv_tokens:,} tokens)"]
+    free = Msg("model.evidence.free-not-measured") if p.gpu.free_bytes is None else gib(p.gpu.free_bytes)
+    lines = [Msg("model.evidence.gpu" + (".wsl" if wsl else ""), gpu=p.gpu.name, total=gib(p.gpu.total_bytes),
+                 free=free),
+             Msg("model.evidence.model", model=p.model.name, weights=gib(p.default.weights),
+                 kv_per_token=p.default.kv_bytes_per_token, context=p.model.max_positions),
+             Msg("model.evidence.defaults", requested=gib(p.default.requested), kv=gib(p.default.kv_available),
+                 tokens=p.default.kv_tokens)]
     return tuple(lines) + tuple(p.notes)
 
 
 def _prove(p: FitPlan) -> str:
     from envdoctor.fit.calc import smoke_options
 
-    return f"Prove it with a real generation: envdoctor run-smoke {smoke_options(p)}"
+    return Msg("model.note.prove", command=f"envdoctor run-smoke {smoke_options(p)}")
 
 
 def _command(est, model: str) -> str:
@@ -62,10 +63,8 @@ def not_found(facts: Facts, m: Matrices) -> Optional[Advice]:
     found = facts.model
     if found is None or found.shape is not None or from_catalog(m, found.query) is not None:
         return None
-    return Advice("warn", f"Cannot size {found.query}: its config.json is not on this machine",
-                  why="envdoctor reads the model's config.json (layers, heads, vocabulary) without the "
-                      "network: from a local folder, the Hugging Face cache or its own catalog.",
-                  notes=(not_found_message(found.hub_cache or "the Hugging Face cache", m, found.query),))
+    return Advice("warn", Msg("model-not-found.title", model=found.query), why=Msg("model-not-found.why"),
+                  notes=(not_found_message(found.hub_cache or Msg("model-not-found.hub-cache"), m, found.query),))
 
 
 @rule("model-no-gpu", "model", "The model cannot be sized: no GPU is known")
@@ -77,11 +76,8 @@ def no_gpu(facts: Facts, m: Matrices) -> Optional[Advice]:
         return None
     if found.shape is None and from_catalog(m, found.query) is None:
         return None  # model-not-found says what to pass
-    return Advice("warn", f"Cannot size {found.query}: no GPU known",
-                  why="Whether a model fits depends on the GPU's memory, and no NVIDIA GPU was read on this "
-                      "machine: the model's fit is unknown, not fine.",
-                  fix=(f"envdoctor fit {found.query} --gpu NAME",),
-                  notes=("Or pass the card's memory (--vram GB), or run envdoctor where the GPU is.",), docs=DOCS)
+    return Advice("warn", Msg("model-no-gpu.title", model=found.query), why=Msg("model-no-gpu.why"),
+                  fix=(f"envdoctor fit {found.query} --gpu NAME",), notes=(Msg("model-no-gpu.note"),), docs=DOCS)
 
 
 @rule("model-does-not-fit", "model", "The model does not fit in the GPU's free memory under vLLM")
@@ -90,30 +86,25 @@ def does_not_fit(facts: Facts, m: Matrices) -> Optional[Advice]:
     if p is None or p.verdict != "does-not-fit":
         return None
     if p.blocker:
-        return Advice("error", f"{p.model.name} cannot run on {p.gpu.name}: {p.blocker}",
-                      evidence=_evidence(p, in_wsl(facts)),
-                      why="vLLM's kernels are built for a range of compute capabilities; below it vLLM does not "
-                          "start, whatever the memory.",
-                      notes=("A GPU with a newer architecture is needed (or an older vLLM that still supports "
-                             "this one: envdoctor fix --plan).",), docs=DOCS)
+        return Advice("error", Msg("model-does-not-fit.title.blocked", model=p.model.name, gpu=p.gpu.name,
+                                   blocker=p.blocker),
+                      evidence=_evidence(p, in_wsl(facts)), why=Msg("model-does-not-fit.why.blocked"),
+                      notes=(Msg("model-does-not-fit.note.blocked"),), docs=DOCS)
     from envdoctor.fit.calc import gib, weight_bytes
 
     fix: Tuple[str, ...] = ()
-    notes = ["Run `envdoctor fit MODEL -v` for the arithmetic."]
+    notes: List[str] = [Msg("model.note.arithmetic")]
     if p.alternative is not None:
         alt = p.alternative
         fix = (_command(alt.chosen, alt.model.name),)
-        notes.insert(0, f"{alt.model.name} ({alt.model.quant_method}, {alt.model.quant_bits}-bit) holds "
-                        f"{gib(weight_bytes(alt.model))} of weights and fits with the settings above.")
+        notes.insert(0, Msg("model-does-not-fit.note.alternative", model=alt.model.name,
+                            method=alt.model.quant_method, bits=alt.model.quant_bits,
+                            weights=gib(weight_bytes(alt.model))))
         notes.insert(1, _prove(p))
     else:
-        notes.insert(0, "No published quantized variant in envdoctor's catalog fits: use a smaller model "
-                        "or a GPU with more memory.")
-    return Advice("error", f"{p.model.name} does not fit on {p.gpu.name}",
-                  evidence=_evidence(p, in_wsl(facts)),
-                  why="vLLM reserves gpu_memory_utilization × total memory at start-up and needs the weights, "
-                      "a profile run's activations and at least one full-length request of KV cache inside it; "
-                      "here the weights alone leave too little.",
+        notes.insert(0, Msg("model-does-not-fit.note.no-alternative"))
+    return Advice("error", Msg("model-does-not-fit.title", model=p.model.name, gpu=p.gpu.name),
+                  evidence=_evidence(p, in_wsl(facts)), why=Msg("model-does-not-fit.why"),
                   fix=fix, notes=tuple(notes), docs=DOCS)
 
 
@@ -122,12 +113,10 @@ def fits_with_settings(facts: Facts, m: Matrices) -> Optional[Advice]:
     p = fit_plan(facts, m)
     if p is None or p.verdict != "fits-with-settings" or p.context_limited:
         return None
-    return Advice("warn", f"{p.model.name} fits on {p.gpu.name} only with these settings",
-                  evidence=_evidence(p, in_wsl(facts)),
-                  why="With vLLM's defaults it stops at start-up or runs out of KV cache: the defaults assume "
-                      "a card with room to spare.",
-                  fix=(_command(p.chosen, p.model.name),),
-                  notes=(_prove(p), "Run `envdoctor fit MODEL -v` for the arithmetic."), docs=DOCS)
+    return Advice("warn", Msg("model-fits-with-settings.title", model=p.model.name, gpu=p.gpu.name),
+                  evidence=_evidence(p, in_wsl(facts)), why=Msg("model-fits-with-settings.why"),
+                  fix=(_command(p.chosen, p.model.name),), notes=(_prove(p), Msg("model.note.arithmetic")),
+                  docs=DOCS)
 
 
 @rule("kv-cache-too-small-for-context", "model", "The KV cache cannot hold the model's full context on this GPU")
@@ -135,14 +124,14 @@ def kv_too_small(facts: Facts, m: Matrices) -> Optional[Advice]:
     p = fit_plan(facts, m)
     if p is None or p.verdict != "fits-with-settings" or not p.context_limited:
         return None
-    notes = [f"vLLM refuses to start when max_model_len ({p.model.max_positions:,} by default here) needs more "
-             f"KV cache than is left; {p.chosen.context:,} tokens fit."]
+    notes: List[str] = [Msg("kv-cache-too-small-for-context.note.refuses", default=p.model.max_positions,
+                 tokens=p.chosen.context)]
     notes.append(_prove(p))
     if p.alternative is not None:
-        notes.append(f"Or {p.alternative.model.name} keeps {p.alternative.chosen.context:,} tokens: "
-                     f"{_command(p.alternative.chosen, p.alternative.model.name)}")
-    return Advice("warn", f"{p.model.name} on {p.gpu.name}: set max_model_len to {p.chosen.context:,}",
-                  evidence=_evidence(p, in_wsl(facts)),
-                  why="Every token of context needs KV cache (2 × layers × kv_heads × head_dim × 2 bytes); "
-                      "what is left after the weights holds fewer tokens than the model's maximum.",
+        notes.append(Msg("kv-cache-too-small-for-context.note.alternative", model=p.alternative.model.name,
+                         tokens=p.alternative.chosen.context,
+                         command=_command(p.alternative.chosen, p.alternative.model.name)))
+    return Advice("warn", Msg("kv-cache-too-small-for-context.title", model=p.model.name, gpu=p.gpu.name,
+                              tokens=p.chosen.context),
+                  evidence=_evidence(p, in_wsl(facts)), why=Msg("kv-cache-too-small-for-context.why"),
                   fix=(_command(p.chosen, p.model.name),), notes=tuple(notes), docs=DOCS)

@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
+from envdoctor.messages import Msg
 from envdoctor.smoke.parse import ChildOutput
 
 SMOKE_STALLED = register("smoke-stalled", "smoke", Command.SMOKE,
@@ -18,10 +19,8 @@ SMOKE_FAILED = register("smoke-failed", "smoke", Command.SMOKE,
                         "vLLM failed and no known error signature matched: the log's last lines say why")
 DOWNLOAD_STALLED = reuse("download-stalled", Command.SMOKE)  # check's network rule and explain's signatures
 PHASE_HINTS = {
-    "import vllm": "Importing vLLM reads thousands of files: from a Windows drive (/mnt/c) under WSL 2 this "
-                   "takes minutes. Keep the environment on the Linux file system (~/).",
-    "engine init (weights, memory profiling, KV cache)": "Engine start-up loads (or downloads) the weights, "
-                   "compiles kernels and profiles memory.",
+    "import vllm": Msg("smoke.hint.import"),
+    "engine init (weights, memory profiling, KV cache)": Msg("smoke.hint.engine-init"),
 }
 # huggingface_hub / tqdm progress: "model.safetensors:  42%|████▏ | 1.30G/3.09G [00:41<00:57, 31.2MB/s]"
 DOWNLOAD = re.compile(r"(\S+):\s+(\d+)%\|.*?\|\s*([\d.]+[kMG]?B?)/([\d.]+[kMG]?B?)")
@@ -39,14 +38,13 @@ def _stalled_download(out: ChildOutput, limit: float, log_path: str):
     last = progress[-1]
     return Finding(
         DOWNLOAD_STALLED, "error", "network",
-        f"The download of {last.group(1)} stopped at {last.group(2)} % ({last.group(3)} of {last.group(4)})",
-        evidence=(last.group(0), f"no byte and no output for {limit:g} s", f"full log: {log_path}"),
-        why="The model download from the Hugging Face hub stopped moving: a network stall, not a problem "
-            "of this environment. Without a watchdog it would wait for hours.",
+        Msg("smoke.download-stalled.title", file=last.group(1), percent=last.group(2), done=last.group(3),
+            size=last.group(4)),
+        evidence=(last.group(0), Msg("smoke.evidence.no-output", seconds=f"{limit:g}"),
+                  Msg("smoke.evidence.log", path=log_path)),
+        why=Msg("smoke.download-stalled.why"),
         fix=("huggingface-cli download MODEL --resume-download",),
-        notes=("Download the model first (it resumes where it stopped), then run-smoke with --model on the "
-               "local folder; or set HF_ENDPOINT to a nearer mirror. `envdoctor check --only network` "
-               "measures the hub.",))
+        notes=(Msg("smoke.download-stalled.note"),))
 
 
 def _explained(log_path: str, vllm: Optional[str]) -> Tuple[List[Finding], Tuple[str, ...], Optional[str]]:
@@ -70,25 +68,24 @@ def classify(status: str, out: ChildOutput, stream, opts, log_path: str,
     if status in ("stall", "timeout"):
         limit = opts.stall if status == "stall" else opts.timeout
         download = _stalled_download(out, limit, log_path) if status == "stall" else None
-        what = "made no progress (no output, no GPU memory change)" if status == "stall" else "did not finish"
         code = SMOKE_STALLED if status == "stall" else SMOKE_TIMED_OUT
         return tuple(f for f in (download, Finding(
-            code, "error", "smoke", f"The generation {what} for {limit:g} s during {phase}",
-            evidence=_tail(out) + (f"full log: {log_path}",),
-            why="The child was killed with its whole process group; nothing of it holds GPU memory.",
-            notes=tuple(n for n in (PHASE_HINTS.get(phase), f"`envdoctor explain {log_path}` reads the log again.")
+            code, "error", "smoke", Msg(f"{code}.title", seconds=f"{limit:g}", phase=phase),
+            evidence=_tail(out) + (Msg("smoke.evidence.log", path=log_path),),
+            why=Msg("smoke.why.killed"),
+            notes=tuple(n for n in (PHASE_HINTS.get(phase), Msg("smoke.note.explain-again", path=log_path))
                         if n))) if f is not None)
     causes, error_lines, inferred = _explained(log_path, out.markers.get("imported", {}).get("vllm"))
     if causes:
         return tuple(causes)
     error = out.markers.get("error")
     message = f"{error['type']}: {error['message']}" if error else (
-        f"the child exited with code {stream.returncode} without a result")
+        Msg("smoke-failed.evidence.no-result", code=stream.returncode))
     quoted = tuple(t for t in error_lines if "@@envdoctor" not in t)[-6:] or _tail(out)
-    return (Finding(SMOKE_FAILED, "error", "smoke", f"vLLM failed during {phase}",
-                    evidence=(message.splitlines()[0][:500],) + quoted + (f"full log: {log_path}",),
-                    why="The generation did not complete and no known error signature matched; the last lines "
-                        "of the log say why.",
-                    notes=((f"{inferred} (explain's reading, lower confidence).",) if inferred else ())
-                    + (f"`envdoctor explain {log_path}` shows the most error-like lines.",)),) + tuple(
+    first = message if isinstance(message, Msg) else message.splitlines()[0][:500]
+    return (Finding(SMOKE_FAILED, "error", "smoke", Msg("smoke-failed.title", phase=phase),
+                    evidence=(first,) + quoted + (Msg("smoke.evidence.log", path=log_path),),
+                    why=Msg("smoke-failed.why"),
+                    notes=((Msg("smoke-failed.note.inferred", reading=inferred),) if inferred else ())
+                    + (Msg("smoke-failed.note.explain", path=log_path),)),) + tuple(
         f for f in check_findings if f.severity == "error")

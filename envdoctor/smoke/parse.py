@@ -11,16 +11,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from envdoctor.messages import Msg
+
 MARKER = "@@envdoctor "
 
 # The phase the child is in after each marker: what a stall there means.
 NEXT_PHASE = {
-    None: "interpreter start",
-    "start": "import vllm",
-    "imported": "engine init (weights, memory profiling, KV cache)",
-    "engine_ready": "first token",
-    "first_token": "generation",
-    "generated": "shutdown",
+    None: Msg("smoke.phase.interpreter"),
+    "start": Msg("smoke.phase.import"),
+    "imported": Msg("smoke.phase.engine-init"),
+    "engine_ready": Msg("smoke.phase.first-token"),
+    "first_token": Msg("smoke.phase.generation"),
+    "generated": Msg("smoke.phase.shutdown"),
 }
 
 VLLM_PATTERNS = (
@@ -45,7 +47,7 @@ class ChildOutput:
         return done[-1] if done else None
 
     def phase_running(self) -> str:
-        return NEXT_PHASE.get(self.last_phase, "unknown")
+        return NEXT_PHASE.get(self.last_phase, Msg("smoke.phase.unknown"))
 
 
 def parse_lines(lines: Sequence[Tuple[float, str]]) -> ChildOutput:

@@ -18,6 +18,7 @@ from envdoctor.core.codes import Command, register, reuse
 from envdoctor.core.results import Finding
 from envdoctor.machine.context import Context
 from envdoctor.machine.stream import Line, run_streaming
+from envdoctor.messages import Msg
 from envdoctor.redact import Redactor
 from envdoctor.rules import driver, llm_model, platform, probes
 from envdoctor.smoke.parse import ChildOutput, parse_lines, phases
@@ -80,12 +81,10 @@ def _not_run(python: Optional[str], opts: SmokeOptions, findings, start: float, 
 
 
 def vllm_not_installed(python: str) -> Finding:
-    return Finding(VLLM_NOT_INSTALLED, "error", "python", f"vLLM is not installed in {python}",
-                   evidence=(f"no vllm distribution in {python}'s environment",),
-                   why="run-smoke runs vLLM in the target interpreter; there is none to run.",
-                   fix=("envdoctor fix --plan",),
-                   notes=("`envdoctor fix --plan` prints a known-good install for this machine; "
-                          "`--python PATH` points run-smoke at another environment.",))
+    return Finding(VLLM_NOT_INSTALLED, "error", "python", Msg("vllm-not-installed.title", python=python),
+                   evidence=(Msg("vllm-not-installed.evidence", python=python),),
+                   why=Msg("vllm-not-installed.why"), fix=("envdoctor fix --plan",),
+                   notes=(Msg("vllm-not-installed.note"),))
 
 
 def llm_kwargs(model_path: str, settings, dummy: bool, tokenizer: bool, vllm_version: Optional[str],
