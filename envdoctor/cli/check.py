@@ -110,15 +110,11 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
                                    f"turns off (use --only network {name}{' URL' if name == '--url' else ''})")
     if offline or (quick and "network" not in only):
         options["offline"] = "--offline" if offline else "--quick"
-    from envdoctor.check.gate import decide
     from envdoctor.check.run import exit_code, process_seconds, run_check
-    from envdoctor.compat.tables import Matrices
-    from envdoctor.fit.model_config import absolute
-    from envdoctor.machine.replay import save_recording
-    from envdoctor.render import gate as gate_view
-    from envdoctor.render.human import render
 
     if model:
+        from envdoctor.fit.model_config import absolute
+
         options["model"] = model if replay else absolute(model)
     if record and not replay:
         record_dir(record)
@@ -128,6 +124,8 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
         report = run_check(ctx, only=only, skip=skip, deadline=deadline, on_tick=on_tick)
     code = exit_code(report)
     if record and not replay:
+        from envdoctor.machine.replay import save_recording
+
         try:
             save_recording(ctx, record, redactor.text)
         except OSError as exc:
@@ -136,15 +134,23 @@ def check(as_json: bool, verbose: bool, quick: bool, offline: bool, fresh: bool,
         files = sum(len(names) for _, _, names in os.walk(record))
         click.echo(f"envdoctor: recorded to {record} ({files} files, secrets redacted)", err=True)
     gate = None
-    if wish is not None:
+    if wish is not None:  # the resolver loads only for the gate: a plain check does not pay for it
+        from envdoctor.check.gate import decide
+        from envdoctor.compat.tables import Matrices
+
         gate = decide(report, code, wish, Matrices())
         code = gate.code
     if as_json:
         doc = document(report, code, redactor)
         if gate is not None:
+            from envdoctor.render import gate as gate_view
+
             doc["want"] = redactor.data(gate_view.document(gate))
         click.echo(dumps(doc))
     else:
+        from envdoctor.render import gate as gate_view
+        from envdoctor.render.human import render
+
         render(report, code, redactor, verbose=verbose, ci=ci, debug=debug, color=color(ci),
                wall=process_seconds())
         for line in gate_view.lines(gate) if gate is not None else ():
