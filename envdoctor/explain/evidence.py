@@ -208,7 +208,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
      "gpu-compute-capability-too-low"),
     ("environment", r"no module named", "missing-requirements"),
     ("environment", r"numpy.*(?:1\.x|2\.\d)|_array_api", "numpy-abi-mismatch"),
-    ("environment", r"torchvision::", "torchvision-torch-mismatch"),
+    ("environment", r"torchvision::|torchvision were compiled with different cuda", "extension-torch-mismatch"),
     ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_",
      "torch-arch-missing-for-gpu"),
     ("environment", r"driver .*too old|driver version is insufficient|insufficientdriver", "driver-too-old-for-torch"),

@@ -49,7 +49,11 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "\u2500\u25b6",  # uv's "╰─▶" before each cause of an error
               "microsoft-standard",  # a WSL 2 kernel string (4.19 kernels lack the "-WSL2" suffix)
               # a shell setting http(s)_proxy: the docker daemon does not read it
-              "_proxy=")
+              "_proxy=",
+              # lines real logs print without an error word: a registry's throttle, an unresolved
+              # CDI device, NumPy's ABI check, a WSL 1 kernel string
+              "toomanyrequests", "unresolvable cdi", "size changed, may indicate", "-microsoft ",
+              "is not a valid model identifier")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.

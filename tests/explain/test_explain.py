@@ -160,9 +160,11 @@ def test_network_failure_demotes_no_matching_distribution_to_a_symptom():
 
 
 def test_when_condition_picks_the_wsl_variant():
+    """A DNS failure in a log that shows WSL is WSL's to fix (its generated resolv.conf)."""
     wsl = explain_log(os.path.join(LOGS, "wsl-pip-dns.log")).root
     plain = explain_log(os.path.join(LOGS, "pip-dns-failure.log")).root
-    assert wsl.finding.code == plain.finding.code == "dns-failure"
+    assert (wsl.finding.code, wsl.category) == ("wsl-dns-failure", "wsl")
+    assert (plain.finding.code, plain.category) == ("dns-failure", "network")
     assert "WSL" in wsl.finding.title and "resolv.conf" in " ".join(wsl.finding.notes)
     assert "WSL" not in plain.finding.title
 
