@@ -361,6 +361,16 @@ def _gpus(raw: _Raw, matrices=None) -> Optional[Tuple[Gpu, ...]]:
     return None
 
 
+def _nothing_answered(raw: _Raw) -> bool:
+    """nvidia-smi could not be asked (driver and GPUs: Could not collect) and a CUDA build of
+    torch says CUDA is not available, on Linux: no working NVIDIA driver."""
+    said = all((raw.values.get(k) or "").strip().lower() == "could not collect" for k in ("driver", "gpus"))
+    cuda_build = _major_minor(_known(raw.values.get("torch_cuda"))) is not None
+    platform, _ = _platform(raw)
+    linux = platform is not None and platform.system == "Linux"
+    return said and cuda_build and linux and _bool(raw.values.get("cuda_available")) is False
+
+
 def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
     """The driver area, what is unknown about it, and whether the GPU list is known."""
     version = _known(raw.values.get("driver"))
@@ -378,6 +388,13 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
                 ["driver: version not in the report: run `nvidia-smi`"], True
         return ProbeResult("driver", "absent", error="the report says: Nvidia driver version: No CUDA "
                                                      "(nvidia-smi found no driver)"), [], True
+    if not version and gpus is None and _nothing_answered(raw):
+        # collect_env asks nvidia-smi for the driver and the GPUs, and torch for CUDA: none of
+        # them found anything, which is what "No CUDA" says when nvcc is missing too.
+        return ProbeResult("driver", "absent", error=(
+            "the report: nvidia-smi gave no driver version and no GPU (Could not collect), and torch "
+            f"{raw.values.get('torch_version')} (a CUDA {raw.values.get('torch_cuda')} build) cannot see a GPU "
+            "(Is CUDA available: False)")), [], True
     if not version or not re.match(r"^\d+(\.\d+)*$", version):
         why = "the report could not collect the driver version" if said is not None \
             else "the report has no 'Nvidia driver version' line"

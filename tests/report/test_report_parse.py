@@ -309,3 +309,32 @@ def test_a_cpu_torch_says_torch_cannot_see_a_gpu_not_that_there_is_none():
     f = next(f for f in report.findings if f.code == "torch-cpu-build-on-gpu-machine")
     assert "cannot see a GPU" in f.title
     assert parsed.facts.status("driver") != "absent"
+
+
+SILENT_SMI = """PyTorch version: {torch}
+Is debug build: False
+CUDA used to build PyTorch: {cuda}
+ROCM used to build PyTorch: N/A
+
+OS: Ubuntu 22.04.4 LTS (x86_64)
+Python version: 3.10.12 (main, Nov 20 2023, 15:14:05) [GCC 11.4.0] (64-bit runtime)
+Python platform: Linux-5.15.0-105-generic-x86_64-with-glibc2.35
+Is CUDA available: {available}
+CUDA runtime version: 12.1.105
+GPU models and configuration: Could not collect
+Nvidia driver version: Could not collect
+cuDNN version: Could not collect
+"""
+
+
+@pytest.mark.parametrize("torch, cuda, available, no_gpu", [
+    ("2.3.0+cu121", "12.1", "False", True),  # nvidia-smi silent, CUDA torch blind: no working driver
+    ("2.3.0+cpu", "None", "False", False),  # a CPU torch is blind anyway: the driver stays unknown
+    ("2.3.0+cu121", "12.1", "True", False),  # torch sees the GPU: only nvidia-smi was not found
+])
+def test_nvidia_smi_and_torch_both_silent_means_no_working_driver(tmp_path, torch, cuda, available, no_gpu):
+    report_file = tmp_path / "report.txt"
+    report_file.write_text(SILENT_SMI.format(torch=torch, cuda=cuda, available=available))
+    report, parsed = check_report(str(report_file))
+    assert ("no-nvidia-gpu" in [f.code for f in report.findings]) is no_gpu
+    assert (parsed.facts.status("driver") == "absent") is no_gpu
