@@ -54,7 +54,10 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               # CDI device, NumPy's ABI check, a WSL 1 kernel string
               "toomanyrequests", "unresolvable cdi", "size changed, may indicate", "-microsoft ",
               "is not a valid model identifier", "write in your cache folder", "unsatisfied condition",
-              "driver was not detected", "only supports ampere")
+              "driver was not detected", "only supports ampere", "manifest unknown", "no matching manifest",
+              "exec format error", "port is already allocated", "consistency check failed",
+              "non-properly terminated", "defaultcpuallocator", "rust compiler", "maximum required version by cuda",
+              "failed finding central directory", "no adapters were found")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
