@@ -85,7 +85,10 @@ def arch_missing(facts: Facts, m: Matrices) -> Optional[Advice]:
     fix: Tuple[str, ...] = ()
     notes = []
     if covering:
-        first = covering[0]
+        # The smallest step up from the installed torch (an older one only when none is newer).
+        have = version_or_none(env.torch.version) if env is not None and env.torch is not None else None
+        newer = [v for v in covering if have is None or v >= Version(have.public)]
+        first = newer[0] if newer else covering[-1]
         row = next(r for r in m.table("torch_archs") if r.torch == first and arch_supported(cc, r.arch_list))
         fix = (f"{target_pip(facts)} install torch=={first} --index-url {TORCH_INDEX}/{cuda_tag(row.cuda)}",)
         notes.append(Msg("torch-arch-missing-for-gpu.note", torch=first, build=cuda_tag(row.cuda), sm=sm))
