@@ -81,6 +81,23 @@ def test_arch_rule_uses_the_matrix_in_quick_mode():
     assert torch.arch_missing.evaluate(f, M) is None
 
 
+def test_arch_fix_is_the_smallest_torch_step_up_that_covers_the_gpu():
+    # torch 1.12.1+cu102 stops at sm_75: an A100 (8.0) has no kernels. The fix is not the oldest
+    # build that covers sm_80 but the first one at or above the installed torch.
+    import re
+
+    from packaging.version import Version
+
+    f = facts(driver=drv("535.104.05", "12.2", "NVIDIA A100-SXM4-80GB", "8.0"), python=env("1.12.1+cu102", "10.2"))
+    finding = torch.arch_missing.evaluate(f, M)
+    assert finding is not None
+    proposed = Version(re.search(r"torch==(\S+)", finding.fix[0]).group(1))
+    assert proposed >= Version("1.12.1")
+    assert any(r.torch == proposed and torch.arch_supported("8.0", r.arch_list) for r in M.table("torch_archs"))
+    older = [r.torch for r in M.table("torch_archs") if torch.arch_supported("8.0", r.arch_list) and r.torch < proposed]
+    assert all(v < Version("1.12.1") for v in older)
+
+
 def test_gpu_cc_from_the_matrix_when_the_driver_did_not_say():
     d = DriverFacts("nvidia-smi", "470.256.02", "11.4", "nvidia-smi", (Gpu(0, "NVIDIA GeForce GTX 1080 Ti", None),))
     finding = driver.cc_too_low.evaluate(facts(driver=d), M)

@@ -169,6 +169,19 @@ def test_when_condition_picks_the_wsl_variant():
     assert "WSL" not in plain.finding.title
 
 
+@pytest.mark.parametrize("resolver, code", [
+    ("172.25.96.1:53", "wsl-dns-failure"),  # WSL 2's NAT gateway answers DNS at 172.16-31.x.1
+    ("127.0.0.53:53", "dns-failure"),  # systemd-resolved: nothing says WSL
+    ("172.17.0.1:53", "dns-failure"),  # docker's default bridge gateway, not WSL's
+])
+def test_wsl_nat_resolver_marks_a_dns_failure_as_wsl(resolver, code):
+    from envdoctor.explain import explain_text
+
+    line = (f'Error: Get "https://registry.ollama.ai/v2/": dial tcp: lookup registry.ollama.ai on {resolver}: '
+            f'read udp 172.25.107.139:59735->{resolver}: i/o timeout\n')
+    assert explain_text(line, source="t").root.finding.code == code
+
+
 def test_slow_line_is_told_apart_from_a_stall():
     e = explain_log(os.path.join(LOGS, "pip-slow-line-timeout.log"))
     assert e.root.finding.code == "download-slow"
