@@ -89,6 +89,7 @@ _PACKAGE = re.compile(r"^\s*\[(pip3?|conda|uv)\]\s+(.*)$")
 _ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
 _ARCH = r"(x86_64|aarch64|arm64|ppc64le|s390x|i686|AMD64)"
 _QUOTE = re.compile(r"^(\s*>)+ ?")
+_BULLET = re.compile(r"^\s*[-*\u2022]\s+(?=[A-Za-z\[])")
 _BANNER = re.compile(r"^\s*={5,}\s*$")
 _NOISE = re.compile(r"^\s*(```|~~~|</?details>|</?summary>|<summary>.*</summary>|#{1,6}\s|>\s?$)")
 
@@ -213,7 +214,8 @@ def parse_text(text: str) -> _Raw:
     block: Optional[str] = None  # the multi-line value being read
     in_cpu = in_env = False
     for line in text.splitlines():
-        line = _QUOTE.sub("", _clean(line))  # "> " of an e-mail reply or a Markdown quote
+        # "> " of an e-mail reply or a Markdown quote; "- " of a report pasted as a Markdown list
+        line = _BULLET.sub("", _QUOTE.sub("", _clean(line)))
         stripped = line.strip()
         if _NOISE.match(line):
             continue

@@ -246,6 +246,15 @@ def test_partial_report_in_a_quote(matrices):
     assert codes("partial-three-lines.md") == []
 
 
+@pytest.mark.parametrize("bullet", ["- ", "* ", "\u2022 "])
+def test_a_report_pasted_as_a_markdown_list_reads_the_same(matrices, bullet):
+    _, text = read_report(path("vllm-0.4.0-torch-2.1.2-wsl2.md"))
+    listed = "\n".join(bullet + line if line.strip() else line for line in text.splitlines())
+    plain, as_list = parse_report(text, matrices), parse_report(listed, matrices)
+    assert as_list.report.fields == plain.report.fields
+    assert as_list.report.packages == plain.report.packages and as_list.report.gpus == plain.report.gpus
+
+
 def test_fences_and_template_text_do_not_matter(matrices):
     _, text = read_report(path("vllm-0.7.0-sectioned-wsl2.md"))
     bare = "\n".join(line for line in text.splitlines()
