@@ -2,6 +2,8 @@
 matching, thresholds, and the cases where a rule must stay silent."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from envdoctor.compat.tables import Matrices
@@ -168,3 +170,23 @@ def test_native_windows_suppresses_no_gpu():
     f = Facts({"platform": ProbeResult("platform", "ok", facts=PlatformFacts("Windows", "AMD64")),
                "driver": ProbeResult("driver", "absent", error="no NVIDIA driver")})
     assert driver.no_gpu.evaluate(f, M) is None
+
+
+@pytest.mark.parametrize("torch_version, platform, fires", [
+    ("3.0.0+cu118", "linux", True),  # the index's torchvision 0.99 is a CUDA 12.1 build: another major
+    ("3.0.0+cu121", "linux", False),  # same CUDA as the index build
+    ("3.0.0+cu118", "win32", False),  # the index's Windows torchvision is a CPU build
+    ("3.0.0", "linux", False),  # both from the index
+])
+def test_a_plain_torchvision_is_the_index_build(tmp_path, torch_version, platform, fires):
+    from .compat_kit import mini_matrices
+
+    m = mini_matrices(str(tmp_path))
+    (tmp_path / "torch_companions.csv").write_text("torch,torchvision,source\n3.0,0.99,test table\n")
+    e = env(torch_version, "11.8" if "cu118" in torch_version else "12.1",
+            dists=[Distribution("torch", torch_version), Distribution("torchvision", "0.99.0")])
+    e = dataclasses.replace(e, marker_env={**e.marker_env, "sys_platform": platform})
+    finding = torch.companion_mismatch.evaluate(facts(python=e), m)
+    assert (finding is not None) is fires
+    if fires:
+        assert "CUDA 12.1" in " ".join(map(str, finding.evidence)) and "cu118" in finding.fix[0]

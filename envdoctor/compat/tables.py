@@ -561,6 +561,19 @@ class Matrices:
         series = f"{v.major}.{v.minor}"
         return next((r.torchvision for r in self.load(TORCH_COMPANIONS) if r.torch == series), None)
 
+    def index_cuda_for_torchvision(self, torchvision_version: str) -> Optional[str]:
+        """The CUDA of the plain (untagged) torchvision wheel on the package index: the default CUDA
+        of the torch series it was released with (its wheels are built together); None when the
+        series or its releases disagree or are not known."""
+        v = _lenient_version(torchvision_version)
+        if v is None or not os.path.isfile(os.path.join(self.directory, TORCH_COMPANIONS.file)):
+            return None
+        pair = f"{v.major}.{v.minor}"
+        series = next((r.torch for r in self.load(TORCH_COMPANIONS) if r.torchvision == pair), None)
+        cudas = {r.default_cuda for r in self.table("torch")
+                 if series and f"{r.version.major}.{r.version.minor}" == series}
+        return cudas.pop() if len(cudas) == 1 else None
+
     def torch_archs(self, version: str, cuda: str) -> Optional[TorchBuildArchs]:
         v = _lenient_version(version)
         if v is None:

@@ -701,6 +701,9 @@ EN = {
     "extension-torch-mismatch.title": "torchvision {vision} is built for another torch than torch {torch}",
     "extension-torch-mismatch.evidence.series": "torch {torch} goes with torchvision {want}.x, not {have}",
     "extension-torch-mismatch.evidence.build": "torch is the {torch} build, torchvision the {vision} build",
+    "extension-torch-mismatch.evidence.index-build": "torchvision {vision} has no build tag: it is the package "
+                                                     "index's wheel, built for CUDA {cuda}, and torch is the "
+                                                     "{torch} build",
     "extension-torch-mismatch.why": "torchvision's compiled operators (torchvision::nms, the image decoders) are linked"
                                     " against one torch release and its CUDA build; next to another they fail to load "
                                     "(\"operator torchvision::nms does not exist\", undefined symbols), and pip may "

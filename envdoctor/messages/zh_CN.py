@@ -658,6 +658,8 @@ ZH = {
     "extension-torch-mismatch.title": "torchvision {vision} 是为另一个 torch 构建的，与 torch {torch} 不匹配",
     "extension-torch-mismatch.evidence.series": "torch {torch} 对应 torchvision {want}.x，而不是 {have}",
     "extension-torch-mismatch.evidence.build": "torch 是 {torch} 构建，torchvision 是 {vision} 构建",
+    "extension-torch-mismatch.evidence.index-build": "torchvision {vision} 没有构建标签：它是软件包索引上的 wheel，"
+                                                     "为 CUDA {cuda} 构建，而 torch 是 {torch} 构建",
     "extension-torch-mismatch.why": "torchvision 编译好的算子（torchvision::nms、图像解码器）链接的是某一个 torch 版本"
                                     "及其 "
                                     "CUDA 构建；和别的 torch 放在一起就加载不了（\"operator torchvision::nms does not "

@@ -9,6 +9,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from envdoctor.compat.builds import cuda_of_tag
 from envdoctor.compat.kernels import arch_supported, torch_archs
 from envdoctor.compat.tables import Matrices
 from envdoctor.core.results import Facts
@@ -125,6 +126,12 @@ def cuda_init_failed(facts: Facts, _m: Matrices) -> Optional[Advice]:
     )
 
 
+def _linux(facts: Facts) -> bool:
+    """The environment is Linux (the index's plain torchvision wheels are CUDA builds only there)."""
+    env = facts.python
+    return env is not None and env.marker_env.get("sys_platform") == "linux"
+
+
 def _python(facts: Facts) -> str:
     env = facts.python
     return env.executable if env is not None else "python"
@@ -234,6 +241,14 @@ def companion_mismatch(facts: Facts, m: Matrices) -> Optional[Advice]:
         problems.append(
             Msg("extension-torch-mismatch.evidence.build", torch=tag_torch.group(1), vision=tag_vision.group(1))
         )
+    elif tag_torch and tag_torch.group(1).startswith("cu") and tag_vision is None and _linux(facts):
+        # A plain torchvision comes from the package index, built for its torch's default CUDA;
+        # torchvision refuses a torch of another CUDA major.
+        index_cuda = m.index_cuda_for_torchvision(vision.version)
+        torch_cuda = cuda_of_tag(tag_torch.group(1))
+        if index_cuda and index_cuda.split(".")[0] != torch_cuda.split(".")[0]:
+            problems.append(Msg("extension-torch-mismatch.evidence.index-build", vision=vision.version,
+                                cuda=index_cuda, torch=tag_torch.group(1)))
     if not problems:
         return None
     fix: Tuple[str, ...] = ()
