@@ -62,7 +62,8 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "pull access denied", "failed to connect to", "cuda_runtime", "volta and turing",
               "unsupported toolchain", "distutils installed project", "library but it was not found",
               "custom c++ ops", "cuda error: out of memory", "manifest: file does not exist",
-              "exceeds the available context size", "named symbol not found")
+              "exceeds the available context size", "named symbol not found",
+              "@desktop-", "@laptop-")  # a Windows host name in a Linux shell prompt: WSL
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
