@@ -167,6 +167,8 @@ def _kinds(markers: Dict[str, List[Match]], result: ScanResult, by_id: Dict[str,
     kinds = []
     if "docker" in markers:
         kinds.append("docker build")
+    if "container" in markers:
+        kinds.append("container start")
     if any(by_id[sid].id.startswith("pip-") for sid in result.matches) or "pip-build" in markers:
         kinds.append("pip")
     if "vllm-log" in markers:

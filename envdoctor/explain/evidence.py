@@ -116,7 +116,7 @@ TOOLS: Tuple[Tuple[str, str, str], ...] = (
     (r"\bwsl(?:\.exe)?\b", "wsl", "WSL"),
 )
 # Kinds of log (markers from signatures, or words on the lines): where each leans.
-CONTEXT = {"docker": "docker", "pip-build": "build", "wsl": "wsl", "vllm-log": "other"}
+CONTEXT = {"docker": "docker", "container": "docker", "pip-build": "build", "wsl": "wsl", "vllm-log": "other"}
 CONTEXT_WEIGHT = 2
 GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 # A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.

@@ -33,8 +33,8 @@ CLASSES: Dict[str, str] = {
 # step, pip's generic "ERROR: Exception:"); context: worth knowing, not why it failed;
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
-MARKERS = ("wsl", "docker", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log", "torch-extension-build",
-           "shell-proxy")
+MARKERS = ("wsl", "docker", "container", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log",
+           "torch-extension-build", "shell-proxy")
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
 # existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
@@ -63,7 +63,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "unsupported toolchain", "distutils installed project", "library but it was not found",
               "custom c++ ops", "cuda error: out of memory", "manifest: file does not exist",
               "exceeds the available context size", "named symbol not found",
-              "@desktop-", "@laptop-")  # a Windows host name in a Linux shell prompt: WSL
+              "@desktop-", "@laptop-",  # a Windows host name in a Linux shell prompt: WSL
+              "docker run ", "podman run ", "no platform detected", "operation too slow", "invalid peer certificate",
+              "does not exist", "invalid repository id", "packagesnotfounderror", "wheel for the current platform")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
