@@ -50,7 +50,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("environment", 5, r"requires-python|no matching distribution|could not find a version|resolutionimpossible|"
                        r"conflicting dependencies|dependency conflict|depends on|requires .*but you have|"
                        r"externally-managed|numpy\.core\.multiarray|_array_api|was compiled (?:using|against)|"
-                       r"built (?:for|against|with) (?:a )?(?:different|another)|does not exist|"
+                       r"built (?:for|against|with) (?:a )?(?:different|another)|operator [\w:]+ does not exist|"
                        r"no kernel image|cuda driver version is insufficient|driver .*too old|"
                        r"found no nvidia driver|cudagetdevicecount|nvml|cuda error|cudaerror"),
     ("environment", 3, r"attributeerror|\bcuda\b.*\bnot available|is not supported|unsupported|"
@@ -98,6 +98,15 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("environment", 6, r"找不到指定的模块|找不到指定的程序|specified (?:module|procedure) could not be found"),
     ("other", 5, r"通常每个套接字地址|only one usage of each socket address"),
     ("build", 6, r"致命错误|编译中断"),
+    # Package managers that find nothing to install for this Python or platform, a library older
+    # than a binary needs, a model architecture the installed release predates.
+    ("environment", 6, r"packagesnotfounderror|not available from current channels|unsatisfiableerror|"
+                       r"wheel for the current platform|is not a supported wheel on this platform|"
+                       r"version `glibc(?:xx)?_[\d.]+' not found|are not supported for now"),
+    # The GPU's memory, said by CUDA itself (outweighs the generic CUDA-error words).
+    ("resources", 7, r"cuda error: out of memory|cuda out of memory|cudaerrormemoryallocation"),
+    # A named thing that is not there: a model, a file, a repository; an unwritable cache.
+    ("other", 4, r"does not exist|write in your cache folder|read-only file system"),
     # A package manager that cannot find the NVIDIA container toolkit: its repository is not set up.
     ("docker", 6, r"(?:unable to locate package|无法定位软件包|没有可用软件包|no package) nvidia-container"),
 )
