@@ -68,6 +68,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                   r"could not select device driver|unknown runtime|docker daemon|docker\.sock|\bcdi\b|"
                   r"runc (?:create|run)|container toolkit|failed to solve|manifest unknown|pull access denied"),
     ("docker", 3, r"\bdocker\b|\bcontainer\b|\bpodman\b|buildx|compose"),
+    ("docker", 5, r"crashloopbackoff|imagepullbackoff|errimagepull|daemonset|kubectl"),
     ("wsl", 6, r"/usr/lib/wsl|\bwsl ?2?\b|/dev/dxg|gpu access blocked|microsoft-standard|\.wslconfig|"
                r"libdxcore|vmmem"),
     ("resources", 6, r"out of memory|outofmemoryerror|\boom\b|no space left|memoryerror|cannot allocate memory|"

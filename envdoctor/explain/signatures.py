@@ -65,13 +65,17 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "exceeds the available context size", "named symbol not found",
               "@desktop-", "@laptop-",  # a Windows host name in a Linux shell prompt: WSL
               "docker run ", "podman run ", "no platform detected", "operation too slow", "invalid peer certificate",
-              "does not exist", "invalid repository id", "packagesnotfounderror", "wheel for the current platform")
+              "does not exist", "invalid repository id", "packagesnotfounderror", "wheel for the current platform",
+              "could not load nvml", "0x80370102", "graphdriver", "unable to find a match", "'devices' was unexpected",
+              "ssl certificate problem", "ssl_error_syscall", "something wicked", "connectex", "request canceled")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
 ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "cannot ")
 RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exception", "invalid", "refused",
                     "could not", "couldn't", "abort",
+                    # a Kubernetes pod that keeps failing
+                    "crashloopbackoff", "imagepullbackoff", "errimagepull",
                     # The same words in Chinese, as Windows, gcc, git and glibc print them under a
                     # Chinese locale (error, failed, cannot, refused, not found, not a command, too
                     # little, too small, timed out, none available).
