@@ -67,7 +67,12 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "docker run ", "podman run ", "no platform detected", "operation too slow", "invalid peer certificate",
               "does not exist", "invalid repository id", "packagesnotfounderror", "wheel for the current platform",
               "could not load nvml", "0x80370102", "graphdriver", "unable to find a match", "'devices' was unexpected",
-              "ssl certificate problem", "ssl_error_syscall", "something wicked", "connectex", "request canceled")
+              "ssl certificate problem", "ssl_error_syscall", "something wicked", "connectex", "request canceled",
+              "x509:", "proxyconnect", "curl 18", "early eof", "cannot open shared object", "not a supported wheel",
+              "invalid device ordinal", "is not defined for option", "unexpected pos", "no file named",
+              "headertoolarge", "connecttimeouterror", "connection refused", "nvidia-smi: command not found",
+              "build program corresponding", "c++17 or later", "cl.exe", "device string must not be empty",
+              "repo id must use", "invalid credentials")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
