@@ -189,7 +189,10 @@ def print_reports(name: str, results, out=sys.stdout) -> float:
     shown = [(case, codes) for case, codes in results if case.visible]
     hits = sum(1 for case, codes in shown if case.code in codes)
     share = hits / len(shown) if shown else 0.0
-    print(f"[{name}] reports: root cause among the findings for {hits}/{len(shown)} = {share:.1%}", file=out)
+    strong = [(case, codes) for case, codes in shown if case.confidence in ("high", "medium")]
+    strong_hits = sum(1 for case, codes in strong if case.code in codes)
+    print(f"[{name}] reports: root cause among the findings for {hits}/{len(shown)} = {share:.1%} "
+          f"(high+medium labels: {strong_hits}/{len(strong)})", file=out)
     hidden = [(case, codes) for case, codes in results if not case.visible]
     if hidden:
         found = sum(1 for case, codes in hidden if case.code in codes)
