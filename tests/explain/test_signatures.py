@@ -81,3 +81,17 @@ def test_fill_marks_what_the_log_does_not_say():
 
 def test_gates_are_lowercase_literals():
     assert all(g == g.lower() for g in GATES)
+
+
+def test_a_title_is_whole_for_its_own_example():
+    """Every name a title uses is filled from the row's own example (or from what the whole log
+    says: the vLLM version, the model, pip): a title never shows a <placeholder> for a line the
+    row was written from."""
+    from envdoctor.explain.signatures import CONTEXT_NAMES, FIELD, derive
+
+    for r in load():
+        found = r.pattern.search(r.example)
+        fields = {k: v for k, v in found.groupdict().items() if v}
+        fields.update(derive(fields))
+        missing = [n for n in FIELD.findall(r.title) if n not in fields and n not in CONTEXT_NAMES]
+        assert not missing, (r.id, missing)
