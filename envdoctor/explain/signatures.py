@@ -72,7 +72,8 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "invalid device ordinal", "is not defined for option", "unexpected pos", "no file named",
               "headertoolarge", "connecttimeouterror", "connection refused", "nvidia-smi: command not found",
               "build program corresponding", "c++17 or later", "cl.exe", "device string must not be empty",
-              "repo id must use", "invalid credentials")
+              "repo id must use", "invalid credentials", "transformers.models.", "sslcertverificationerror",
+              "recv failure")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
