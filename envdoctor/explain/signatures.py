@@ -73,7 +73,8 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "headertoolarge", "connecttimeouterror", "connection refused", "nvidia-smi: command not found",
               "build program corresponding", "c++17 or later", "cl.exe", "device string must not be empty",
               "repo id must use", "invalid credentials", "transformers.models.", "sslcertverificationerror",
-              "recv failure")
+              "recv failure", "gpus with compute capability", "unknown quantization method",
+              "failed to connect to gcs")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
