@@ -76,7 +76,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                      r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|"
                      r"insufficient memory"),
     ("other", 5, r"address already in use|chat template|trust_remote_code|permission denied|read-only file system|"
-                 r"not writable|max_model_len|keyerror|typeerror|assertionerror|notimplementederror|"
+                 r"not writable|max_model_len|notimplementederror|"
                  r"must be divisible|maximum model length|tensor parallel|only one usage of each socket address|"
                  r"listen tcp .*: bind|no cuda gpus are available|invalid magic|failed to load model|"
                  r"cannot re-initialize cuda"),
@@ -104,6 +104,10 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("environment", 6, r"packagesnotfounderror|not available from current channels|unsatisfiableerror|"
                        r"wheel for the current platform|is not a supported wheel on this platform|"
                        r"version `glibc(?:xx)?_[\d.]+' not found|are not supported for now"),
+    # Python's generic API errors in an install or start-up log are mostly one package meeting
+    # another's other version (a KeyError for a model type, a renamed attribute or argument).
+    ("environment", 4, r"keyerror|typeerror|attributeerror|assertionerror|has no attribute|"
+                       r"unexpected keyword argument|takes \d+ positional arguments? but"),
     # The GPU's memory, said by CUDA itself (outweighs the generic CUDA-error words).
     ("resources", 7, r"cuda error: out of memory|cuda out of memory|cudaerrormemoryallocation"),
     # A named thing that is not there: a model, a file, a repository; an unwritable cache.
