@@ -184,8 +184,10 @@ def print_logs(name: str, s: LogScore, out=sys.stdout) -> None:
             print(f"    {want:12}" + "".join(f"{s.confusion.get((want, g), 0) or '.':>6}" for g in got), file=out)
 
 
-def print_reports(name: str, results, out=sys.stdout) -> float:
-    """The share of the reports that show their root cause for which it is among the findings."""
+def print_reports(name: str, results, out=sys.stdout) -> Tuple[float, float]:
+    """The share of the reports that show their root cause for which it is among the findings: of
+    all of them, and of those whose label is high- or medium-confidence (a low one is the
+    collector's own reading of the report, as for the logs' code accuracy)."""
     shown = [(case, codes) for case, codes in results if case.visible]
     hits = sum(1 for case, codes in shown if case.code in codes)
     share = hits / len(shown) if shown else 0.0
@@ -198,7 +200,7 @@ def print_reports(name: str, results, out=sys.stdout) -> float:
         found = sum(1 for case, codes in hidden if case.code in codes)
         print(f"    and {len(hidden)} whose report does not show the root cause (visible=no): found for {found}",
               file=out)
-    return share
+    return share, (strong_hits / len(strong) if strong else 0.0)
 
 
 def main(argv: Sequence[str] = ()) -> int:
