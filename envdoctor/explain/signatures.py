@@ -33,7 +33,7 @@ CLASSES: Dict[str, str] = {
 # step, pip's generic "ERROR: Exception:"); context: worth knowing, not why it failed;
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
-MARKERS = ("wsl", "docker", "container", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log",
+MARKERS = ("wsl", "windows", "docker", "container", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log",
            "torch-extension-build", "shell-proxy")
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
@@ -74,7 +74,8 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "build program corresponding", "c++17 or later", "cl.exe", "device string must not be empty",
               "repo id must use", "invalid credentials", "transformers.models.", "sslcertverificationerror",
               "recv failure", "gpus with compute capability", "unknown quantization method",
-              "failed to connect to gcs")
+              "failed to connect to gcs", "being compiled with a version of cuda", "nvcc was not found",
+              "died due to signal 9", "visual studio", "compiler could be found")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
