@@ -75,7 +75,8 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "repo id must use", "invalid credentials", "transformers.models.", "sslcertverificationerror",
               "recv failure", "gpus with compute capability", "unknown quantization method",
               "failed to connect to gcs", "being compiled with a version of cuda", "nvcc was not found",
-              "died due to signal 9", "visual studio", "compiler could be found")
+              "died due to signal 9", "visual studio", "compiler could be found", "compile time compute cap",
+              "shared memory pool size", "no kernel image", "would exceed allowed memory")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
