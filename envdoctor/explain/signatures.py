@@ -78,7 +78,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "died due to signal 9", "visual studio", "compiler could be found", "compile time compute cap",
               "shared memory pool size", "no kernel image", "would exceed allowed memory", "open cuda library",
               "load cudnn", "cannot dlopen", "older than the ptxas", "loaded runtime cudnn", "failed call to cuinit",
-              "proxy call to rank", "cuda_error_invalid_ptx")
+              "proxy call to rank", "cuda_error_invalid_ptx", "has no wheels with a matching", "missing channel",
+              "cannot install on python version", "resolution-too-deep", "resolutiontoodeep",
+              "notfounderror: the following packages")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
