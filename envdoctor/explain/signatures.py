@@ -83,7 +83,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "notfounderror: the following packages", "not a valid git identifier", "failed to access model",
               "not exist in:", "modelscope.cn/api/v1/models/", "unable to connect to proxy", "can't load tokenizer for",
               "libcuda.so not found", "requires an update to its kernel", "cuda_error_no_device", "file exists",
-              "/dev/shm has only", "\": denied")
+              "/dev/shm has only", "\": denied", "cuda setup failed despite", "suitable python interpreter",
+              ":\\users\\", "compiled without gpu support", "cuda wasnt able to be loaded",
+              "failed to create cudaexecutionprovider")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
