@@ -85,7 +85,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "libcuda.so not found", "requires an update to its kernel", "cuda_error_no_device", "file exists",
               "/dev/shm has only", "\": denied", "cuda setup failed despite", "suitable python interpreter",
               ":\\users\\", "compiled without gpu support", "cuda wasnt able to be loaded",
-              "failed to create cudaexecutionprovider")
+              "failed to create cudaexecutionprovider", "exceeds the maximum allowed length",
+              "longer than the model's context length", "must have less than", "exceeds the available context size",
+              "error loading model: failed to open", "max_new_tokens` must be")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
