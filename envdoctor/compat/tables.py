@@ -553,23 +553,27 @@ class Matrices:
         public = Version(v.public)
         return next((r for r in self.table("torch") if r.version == public), None)
 
+    def _companions(self) -> List[TorchCompanion]:
+        """torch_companions.csv, or nothing where a matrices directory has no such file."""
+        if not os.path.isfile(os.path.join(self.directory, TORCH_COMPANIONS.file)):
+            return []
+        return self.load(TORCH_COMPANIONS)
+
     def torchvision_for(self, torch_version: str) -> Optional[str]:
         """The torchvision series ("0.19") built for this torch's series; None when not known."""
         v = _lenient_version(torch_version)
-        if v is None or not os.path.isfile(os.path.join(self.directory, TORCH_COMPANIONS.file)):
+        if v is None:
             return None
-        series = f"{v.major}.{v.minor}"
-        return next((r.torchvision for r in self.load(TORCH_COMPANIONS) if r.torch == series), None)
+        return next((r.torchvision for r in self._companions() if r.torch == f"{v.major}.{v.minor}"), None)
 
     def index_cuda_for_torchvision(self, torchvision_version: str) -> Optional[str]:
         """The CUDA of the plain (untagged) torchvision wheel on the package index: the default CUDA
         of the torch series it was released with (its wheels are built together); None when the
         series or its releases disagree or are not known."""
         v = _lenient_version(torchvision_version)
-        if v is None or not os.path.isfile(os.path.join(self.directory, TORCH_COMPANIONS.file)):
+        if v is None:
             return None
-        pair = f"{v.major}.{v.minor}"
-        series = next((r.torch for r in self.load(TORCH_COMPANIONS) if r.torchvision == pair), None)
+        series = next((r.torch for r in self._companions() if r.torchvision == f"{v.major}.{v.minor}"), None)
         cudas = {r.default_cuda for r in self.table("torch")
                  if series and f"{r.version.major}.{r.version.minor}" == series}
         return cudas.pop() if len(cudas) == 1 else None
