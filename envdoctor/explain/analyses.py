@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 from envdoctor.core.results import Finding
 from envdoctor.core.units import megabytes
 from envdoctor.explain import downloads
+from envdoctor.explain.signatures import LogSignature, derive, finding
 from envdoctor.explain.types import Diagnosis, LogLine
 from envdoctor.messages import Msg
 
@@ -41,6 +42,43 @@ def apply(found: List[Diagnosis], groups: Dict[str, list], markers: Dict[str, li
         out = [_docker_build(d, markers, values, out) if d.role == "cause" and d.category == "network" else d
                for d in out]
     return out
+
+
+# A problem of the machine read in the context the log shows is that context's own: no GPU
+# inside a container is a container started without one; DNS failing under WSL is WSL's
+# resolv.conf. (marker, code) -> the code a `when=marker` twin row of log_signatures.csv says,
+# whose texts replace the generic ones: a twin written for one error text then covers every
+# text of the same problem. The nearer context first: a container under WSL is the container's.
+IN_CONTEXT = {
+    "container": {"no-nvidia-gpu": "container-started-without-gpus",
+                  "cuda-no-usable-device": "container-started-without-gpus",
+                  "vllm-no-device-detected": "container-started-without-gpus",
+                  "driver-too-old-for-torch": "driver-too-old-for-image",
+                  "driver-too-old-for-runtime": "driver-too-old-for-image"},
+    "wsl": {"dns-failure": "wsl-dns-failure", "host-out-of-memory": "wsl-memory-limit",
+            "cuda-no-usable-device": "wsl-gpu-not-reachable",
+            "nvidia-driver-unreadable": "wsl-gpu-not-reachable",
+            "cuda-devices-unavailable": "wsl-windows-build-no-gpu",
+            "libcuda-not-linkable": "wsl-libcuda-not-on-loader-path"},
+}
+
+
+def twin(marker: str, code: str, signatures) -> Optional[LogSignature]:
+    """The row whose texts say `code` in the context of `marker`."""
+    return next((s for s in signatures if s.code == code and s.when == marker and s.role == "cause"), None)
+
+
+def in_context(d: Diagnosis, markers: Dict[str, list], groups: Dict[str, list], values: Dict[str, Optional[str]],
+               signatures) -> Diagnosis:
+    for marker, codes in IN_CONTEXT.items():
+        row = twin(marker, codes.get(d.finding.code, ""), signatures) if marker in markers else None
+        if row is not None:
+            fields = dict(values)
+            for m in groups.get(d.finding.code, [])[:1]:
+                fields.update(m.groups)
+                fields.update(derive(m.groups))
+            return dataclasses.replace(d, finding=finding(row, fields, d.finding.evidence))
+    return d
 
 
 # Findings that are only a consequence when the network failed: pip reports "no matching

@@ -8,14 +8,14 @@ never the root while a cause is known; they are listed as where the problem surf
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from envdoctor.core.results import Finding
 from envdoctor.explain import analyses, evidence
 from envdoctor.explain.scan import Match, ScanResult
-from envdoctor.explain.signatures import LogSignature, derive, fill
-from envdoctor.explain.signatures import text as signature_text
+from envdoctor.explain.signatures import LogSignature, derive
+from envdoctor.explain.signatures import finding as signature_finding
 from envdoctor.explain.types import Diagnosis, Explanation, LogLine
 from envdoctor.messages import Msg
 
@@ -105,9 +105,7 @@ def _diagnosis(code: str, matches: List[Match], count: int, values: Dict[str, Op
     evidence = tuple(Msg("explain.evidence.line", line=m.line, text=m.text[:300]) for m in matches[1:1 + EVIDENCE])
     if count > len(matches):
         evidence += (Msg("explain.evidence.count", count=count),)
-    finding = Finding(code, sig.severity, sig.category, signature_text(sig, "title", fields), evidence,
-                      signature_text(sig, "why", fields) if sig.why else "", tuple(fill(f, fields) for f in sig.fix),
-                      tuple(signature_text(sig, "notes", fields, i) for i in range(len(sig.notes))))
+    finding = signature_finding(sig, fields, evidence, code)
     context = tuple(LogLine(n, t) for n, t in first.before) + (LogLine(first.line, first.text),) + \
         tuple(LogLine(n, t) for n, t in first.after)
     sources = tuple(dict.fromkeys(m.signature.source for m in matches))
@@ -153,7 +151,15 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
         if inferred is None and not surfaced and not context:
             # No gate word anywhere: the last lines, read for a class's specific words only.
             inferred = evidence.infer((), tuple(markers), (), weak=result.last_lines)
+        if inferred is not None and inferred.finding.code == evidence.CODES[inferred.category]:
+            # The evidence names a class but no problem of it, and the log shows one of that
+            # class as context (models read from /mnt/c under WSL): that one is the likeliest cause.
+            same = next((d for d in context if d.category == inferred.category), None)
+            if same is not None:
+                context.remove(same)
+                inferred = dataclasses.replace(same, role="cause", confidence="inferred")
         causes = [inferred] if inferred is not None else []
+    causes = [analyses.in_context(d, markers, groups, values, signatures) for d in causes]
     diagnoses = tuple(causes + context)
     # The class: the root cause's; else where it surfaced; else, in a log without errors, what
     # it shows (vLLM under WSL turning pinned memory off).

@@ -112,6 +112,17 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("resources", 7, r"cuda error: out of memory|cuda out of memory|cudaerrormemoryallocation"),
     # A named thing that is not there: a model, a file, a repository; an unwritable cache.
     ("other", 4, r"does not exist|write in your cache folder|read-only file system"),
+    # The GPU stack failing to come up, as any framework prints it (TensorFlow's cuInit, JAX's CUDA
+    # backend, onnxruntime's execution provider, bitsandbytes' CUDA setup): a driver, library or
+    # build that does not fit, not an application error.
+    ("environment", 6, r"cuinit|cuda_error_(?!out_of_memory)|cudnn|cublas|cannot dlopen|gpu librar|cuda backend|"
+                       r"streamexecutor|cuda setup failed|invalid.ptx|executionprovider|not able to use (?:the )?gpu|"
+                       r"binary incompatib|dtype size changed|cuda_path|cuda (?:is )?not available|"
+                       r"could not load (?:dynamic )?library|failed to initiali[sz]e (?:cuda|nvml)"),
+    # Resolvers and installers that found no Python, version or package to fit.
+    ("environment", 5, r"resolution-too-deep|resolutiontoodeep|could not solve for environment|perhaps a typo|"
+                       r"missing channel|unable to find a match|suitable python|python interpreter|"
+                       r"unknown quantization method|unsupported python|python version"),
     # A package manager that cannot find the NVIDIA container toolkit: its repository is not set up.
     ("docker", 6, r"(?:unable to locate package|无法定位软件包|没有可用软件包|no package) nvidia-container"),
 )
@@ -258,7 +269,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("wsl", r"gpu access blocked", "wsl-gpu-access-blocked"),
     ("wsl", r"pin_memory", "wsl-pin-memory-off"),
     ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
-    ("wsl", r"/usr/lib/wsl.*libcuda|libcuda.*/usr/lib/wsl", "wsl-libcuda-not-on-loader-path"),
+    ("wsl", r"libcuda\b", "wsl-libcuda-not-on-loader-path"),
     ("other", r"address already in use|bind: |only one usage of each socket address|(?:winerror|errno) 10048|"
               r"通常每个套接字地址",
      "port-in-use"),
@@ -371,7 +382,9 @@ def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
     title = (f"Not a known error, but the evidence points at {SUMMARY[cls]}" + (
         f" ({tool[1]} failed)" if tool is not None and tool[0] == cls else "")) if totals[cls] else \
         "An error no signature knows and no class's words describe: the most error-like line is below"
-    lines_of_class = [text] + [t for _, t in sorted(list(lines) + list(weak)) if cls in line_classes(t)]
+    # WSL's class is often the environment's words read in WSL's context (see weigh).
+    kin = {cls, "environment"} if cls == "wsl" else {cls}
+    lines_of_class = [text] + [t for _, t in sorted(list(lines) + list(weak)) if kin & set(line_classes(t))]
     hint = code_hint(cls, lines_of_class) if totals[cls] else None
     if hint:
         title = f"{title}: it reads as {hint}"

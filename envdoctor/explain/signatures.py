@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from envdoctor.compat.tables import Matrices, Table
-from envdoctor.core.results import SEVERITIES
+from envdoctor.core.results import SEVERITIES, Finding
 
 CLASSES: Dict[str, str] = {
     "network": "network",
@@ -60,6 +60,7 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "no adapters were found", "unexpected eof", "cmake_cuda_compiler", "uva is not available",
               "cuda_runtime", "volta and turing", "unsupported toolchain", "distutils installed project",
               "custom c++ ops", "exceeds the available context size", "@desktop-", "@laptop-", "docker run ",
+              "root@", "docker-compose", "docker compose", "docker exec", "podman exec",
               "podman run ", "no platform detected", "operation too slow", "does not exist",
               "wheel for the current platform", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
@@ -272,3 +273,10 @@ def derive(groups: Dict[str, str]) -> Dict[str, str]:
 def fill(template: str, values: Dict[str, Optional[str]]) -> str:
     """`{name}` replaced by its value, or `<name>` when the log does not say."""
     return FIELD.sub(lambda m: values.get(m.group(1)) or f"<{m.group(1).replace('_', ' ')}>", template)
+
+
+def finding(sig: LogSignature, values: Dict[str, Optional[str]], evidence: tuple = (), code: str = "") -> Finding:
+    """The finding a signature row says, its texts filled from `values`."""
+    return Finding(code or sig.code, sig.severity, sig.category, text(sig, "title", values), evidence,
+                   text(sig, "why", values) if sig.why else "", tuple(fill(f, values) for f in sig.fix),
+                   tuple(text(sig, "notes", values, i) for i in range(len(sig.notes))))
