@@ -34,7 +34,7 @@ CLASSES: Dict[str, str] = {
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
 MARKERS = ("wsl", "windows", "docker", "container", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log",
-           "torch-extension-build", "shell-proxy")
+           "torch-extension-build", "shell-proxy", "compile")
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
 # existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
@@ -60,7 +60,7 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "no adapters were found", "unexpected eof", "cmake_cuda_compiler", "uva is not available",
               "cuda_runtime", "volta and turing", "unsupported toolchain", "distutils installed project",
               "custom c++ ops", "exceeds the available context size", "@desktop-", "@laptop-", "docker run ",
-              "root@", "docker-compose", "docker compose", "docker exec", "podman exec",
+              "root@", "] building", "sending build context", "---> running in", "unknown pre-tokenizer", "unknown model architecture", "docker-compose", "docker compose", "docker exec", "podman exec",
               "podman run ", "no platform detected", "operation too slow", "does not exist",
               "wheel for the current platform", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
