@@ -141,7 +141,8 @@ class Scanner:
             found = sig.pattern.search(text)
             if found is None:
                 continue
-            matched = True
+            # A marker says what kind of log it is, not what went wrong: its line stays evidence.
+            matched = matched or sig.role != "marker"
             self.counts[sig.id] += 1
             if len(self.matches[sig.id]) < KEEP:
                 self.matches[sig.id].append(self._match(sig, chunk, start, end, line_no, text, found))

@@ -111,3 +111,44 @@ def test_a_failure_without_gate_words_is_read_from_the_last_lines():
     assert e.category == "resources" and e.root.confidence == "inferred"
     assert e.root.finding.code == "cuda-out-of-memory" and e.root.line.number == 2
     assert explain_text("step 1 done\nstep 2 done\n").category is None  # no error: no class
+
+
+def test_the_gpu_stack_failing_to_come_up_is_the_environment_not_an_application_error():
+    for line in ("E tensorflow/stream_executor/cuda/cuda_driver.cc:509] failed call to cuInit: CUDA_ERROR_UNKNOWN",
+                 "CUDA backend failed to initialize: Unable to load cuDNN. Is it installed?",
+                 "Failed to create CUDAExecutionProvider. Please reference the requirements page"):
+        assert evidence.infer([(1, line)]).category == "environment", line
+    # CUDA's own out-of-memory stays the GPU's memory.
+    assert evidence.infer([(1, "failed call to cuMemAlloc: CUDA_ERROR_OUT_OF_MEMORY: out of memory")]).category \
+        == "resources"
+
+
+def test_a_gpu_problem_in_a_container_is_the_containers():
+    # The same error text, once bare and once in a docker compose service's output.
+    bare = explain_text("RuntimeError: Found no NVIDIA driver on your system.\n")
+    assert (bare.category, bare.root.finding.code) == ("environment", "no-nvidia-gpu")
+    composed = explain_text("api-1  | RuntimeError: Found no NVIDIA driver on your system.\n")
+    assert (composed.category, composed.root.finding.code) == ("docker", "container-started-without-gpus")
+    assert "--gpus" in " ".join(composed.root.finding.fix)
+
+
+def test_a_problem_in_wsl_takes_the_wsl_twins_code_and_texts():
+    line = "RuntimeError: CUDA error: all CUDA-capable devices are busy or unavailable\n"
+    assert explain_text(line).root.finding.code == "cuda-devices-unavailable"
+    e = explain_text("user@DESKTOP-ABC1234:~$ python run.py\n" + line)
+    assert (e.category, e.root.finding.code) == ("wsl", "wsl-windows-build-no-gpu")
+
+
+def test_a_bare_killed_is_the_builds_memory_only_inside_a_compile():
+    assert explain_text("python serve.py\nKilled\n").root.finding.code == "host-out-of-memory"
+    e = explain_text("[ 17%] Building CUDA object CMakeFiles/_C.dir/csrc/ops.cu.o\nKilled\n")
+    assert (e.category, e.root.finding.code) == ("resources", "build-out-of-memory")
+
+
+def test_the_evidence_class_takes_a_context_finding_of_the_same_class():
+    # No signature explains the error; the evidence says WSL, and the log shows models read
+    # from the Windows drive under WSL: that is the likeliest cause.
+    e = explain_text("user@DESKTOP-ABC1234:/mnt/c/models$ ollama run llama3\n"
+                     "Error: timed out waiting for llama runner to start under WSL 2\n")
+    assert e.category == "wsl"
+    assert e.root.finding.code == "wsl-windows-drive-slow" and e.root.confidence == "inferred"

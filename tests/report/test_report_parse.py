@@ -303,6 +303,15 @@ def test_an_issue_template_holding_only_an_error_is_read_as_a_log():
     assert all(r.status == "skipped" for r in parsed.facts.results.values())  # every fact unknown
 
 
+
+def test_a_report_cut_after_the_warnings_its_run_printed_is_read_as_a_log():
+    # vLLM's collect-env output that stops after torch's "no longer supports this GPU" warnings:
+    # the Titan V (7.0) is one vLLM supports, so the cause is the torch build's missing arch.
+    report, parsed = corpus_report("g-vllm-18818-titan-v-cc70-torch-min-75.txt")
+    assert parsed.report.layout == "log"
+    root = report.findings[0]
+    assert root.code == "torch-arch-missing-for-gpu" and "TITAN V" in root.title and "7.0" in root.title
+
 def test_gpu_names_get_compute_capability_and_the_driver_its_cuda():
     report, parsed = corpus_report("b-vllm-7072-gtx1050-pascal.txt")
     driver = parsed.facts.get("driver")
