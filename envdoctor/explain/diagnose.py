@@ -149,8 +149,11 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
     if not causes:
         inferred = evidence.infer(result.error_lines, tuple(markers), surfaced, weak=result.other_lines)
         if inferred is None and not surfaced and not context:
-            # No gate word anywhere: the last lines, read for a class's specific words only.
-            inferred = evidence.infer((), tuple(markers), (), weak=result.last_lines)
+            # No gate word anywhere: the last lines, read for a class's specific words, and a
+            # line that says something failed without an error word is an error line.
+            failing = [e for e in result.last_lines if evidence.FAILURE.search(e[1])]
+            inferred = evidence.infer(failing, tuple(markers), (),
+                                      weak=[e for e in result.last_lines if e not in failing])
         if inferred is not None and inferred.finding.code == evidence.CODES[inferred.category]:
             # The evidence names a class but no problem of it, and the log shows one of that
             # class as context (models read from /mnt/c under WSL): that one is the likeliest cause.

@@ -148,6 +148,12 @@ GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b|"
                       r"(?:致命)?错误[：:])")
 HEADLINE_FACTOR = 2
+# What a line says when something failed, without an error word ("must be divisible by", "is not
+# supported", "requires ..."): read only in a log that has no gate word at all.
+FAILURE = re.compile(r"\bmust (?:be|have|provide)\b|\brequires?\b|not supported|unsupported|\bcannot\b|\bunable\b|"
+                     r"no such|not found|\bmissing\b|invalid|incompatib|mismatch|too (?:old|new|large|small|long)|"
+                     r"\bexceed|exhausted|\bproblem\b|no longer|is not (?:allowed|available|a writable)|"
+                     r"but (?:source was|it was) compiled|needs? to have", re.IGNORECASE)
 WEAK = 0.5  # a gated line without an error word
 STRONG = 6  # the weight of a class's specific words
 NEXT_STEP = {

@@ -152,3 +152,11 @@ def test_the_evidence_class_takes_a_context_finding_of_the_same_class():
                      "Error: timed out waiting for llama runner to start under WSL 2\n")
     assert e.category == "wsl"
     assert e.root.finding.code == "wsl-windows-drive-slow" and e.root.confidence == "inferred"
+
+
+def test_a_line_that_says_something_failed_is_an_error_even_without_an_error_word():
+    e = explain_text("loading shards\nthe fp6 scheme is not supported on this device\n")
+    assert e.category == "environment" and e.root.line.number == 2 and e.root.confidence == "inferred"
+    e = explain_text("starting\nthe number of heads must be a multiple of 8\n")
+    assert e.category == "other" and e.root.line.number == 2
+    assert explain_text("starting\nserving on port 8000\n").category is None
