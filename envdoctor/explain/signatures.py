@@ -60,7 +60,7 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "no adapters were found", "unexpected eof", "cmake_cuda_compiler", "uva is not available",
               "cuda_runtime", "volta and turing", "unsupported toolchain", "distutils installed project",
               "custom c++ ops", "exceeds the available context size", "@desktop-", "@laptop-", "docker run ",
-              "root@", "which is of cuda capability", "probe routine was not called", "bin/nvcc", "requires avx512", "] building", "sending build context", "---> running in", "unknown pre-tokenizer", "unknown model architecture", "docker-compose", "docker compose", "docker exec", "podman exec",
+              "root@", "which is of cuda capability", "probe routine was not called", "as a build dependency", "bin/nvcc", "requires avx512", "] building", "sending build context", "---> running in", "unknown pre-tokenizer", "unknown model architecture", "docker-compose", "docker compose", "docker exec", "podman exec",
               "podman run ", "no platform detected", "operation too slow", "does not exist",
               "wheel for the current platform", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
