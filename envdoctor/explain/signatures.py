@@ -60,7 +60,12 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "no adapters were found", "unexpected eof", "cmake_cuda_compiler", "uva is not available",
               "cuda_runtime", "volta and turing", "unsupported toolchain", "distutils installed project",
               "custom c++ ops", "exceeds the available context size", "@desktop-", "@laptop-", "docker run ",
-              "root@", "which is of cuda capability", "probe routine was not called", "as a build dependency", "bin/nvcc", "requires avx512", "] building", "sending build context", "---> running in", "unknown pre-tokenizer", "unknown model architecture", "docker-compose", "docker compose", "docker exec", "podman exec",
+              # a container's shell prompt, compose and exec; a compile's progress and nvcc command
+              # line; a classic docker build's steps
+              "root@", "docker-compose", "docker compose", "docker exec", "podman exec", "] building", "bin/nvcc",
+              "sending build context", "---> running in",
+              "which is of cuda capability", "probe routine was not called", "as a build dependency",
+              "requires avx512", "unknown pre-tokenizer", "unknown model architecture",
               "podman run ", "no platform detected", "operation too slow", "does not exist",
               "wheel for the current platform", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
