@@ -640,6 +640,11 @@ EN = {
                                       "--find-links wheelhouse.",
     # --- explain's human view ------------------------------------------------------------
     "explain.lines": "{count} lines",
+    "explain.kind.docker-build": "docker build",
+    "explain.kind.container-start": "container start",
+    "explain.kind.pip": "pip",
+    "explain.kind.vllm": "vLLM",
+    "explain.kind.wsl": "WSL",
     "explain.summary": "envdoctor explain: {source} ({parts}; {seconds} s)",
     "explain.note": "  note: {note}",
     "explain.nothing-known": "No known problem recognised in this log.",

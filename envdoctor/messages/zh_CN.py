@@ -598,6 +598,11 @@ ZH = {
                                       "wheelhouse COPY 进构建，再用 --no-index --find-links wheelhouse 安装。",
     # --- explain 的终端输出 -------------------------------------------------------------
     "explain.lines": "{count} 行",
+    "explain.kind.docker-build": "docker 构建",
+    "explain.kind.container-start": "容器启动",
+    "explain.kind.pip": "pip",
+    "explain.kind.vllm": "vLLM",
+    "explain.kind.wsl": "WSL",
     "explain.summary": "envdoctor explain：{source}（{parts}；{seconds} 秒）",
     "explain.note": "  说明：{note}",
     "explain.nothing-known": "这份日志里没有认出已知的问题。",

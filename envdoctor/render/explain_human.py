@@ -14,7 +14,8 @@ SEVERITY_STYLE = {"error": "bold red", "warn": "bold yellow", "info": "bold cyan
 
 
 def summary_line(e: Explanation) -> str:
-    parts = [t("explain.lines", count=e.lines)] + list(e.kinds)
+    parts = [t("explain.lines", count=e.lines)] + [t("explain.kind." + kind.replace(" ", "-").lower())
+                                                   for kind in e.kinds]
     return t("explain.summary", source=e.source, parts=", ".join(parts), seconds=f"{e.seconds:.2f}")
 
 
