@@ -54,7 +54,8 @@ def test_chinese_messages_are_chinese():
                      and not CJK.search(text)}
     allowed = {"explain.class.wsl", "explain.class.docker", "evidence.vllm-problem", "vllm-known-issue.title",
                "low-ram.evidence.wslconfig", "plan.target", "plan.pip.check", "explain.download.other",
-               "probe.exited", "plan.summary", "stack.known"}
+               "probe.exited", "plan.summary", "stack.known",
+               "explain.kind.pip", "explain.kind.vllm", "explain.kind.wsl"}  # names of tools
     assert english_words <= allowed, sorted(english_words - allowed)
 
 
