@@ -69,7 +69,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                   r"runc (?:create|run)|container toolkit|failed to solve|manifest unknown|pull access denied"),
     ("docker", 3, r"\bdocker\b|\bcontainer\b|\bpodman\b|buildx|compose"),
     ("docker", 5, r"crashloopbackoff|imagepullbackoff|errimagepull|daemonset|kubectl"),
-    ("wsl", 6, r"/usr/lib/wsl|\bwsl ?2?\b|/dev/dxg|gpu access blocked|microsoft-standard|\.wslconfig|"
+    ("wsl", 6, r"/usr/lib/wsl|(?<!microsoft/)\bwsl ?2?\b|/dev/dxg|gpu access blocked|microsoft-standard|\.wslconfig|"
                r"libdxcore|vmmem"),
     ("resources", 6, r"out of memory|outofmemoryerror|\boom\b|no space left|memoryerror|cannot allocate memory|"
                      r"bad_alloc|exit code:? 137|signal 9|sigkill|bus error|/dev/shm|\bkilled\b|disk quota|enospc|"
@@ -84,7 +84,10 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     # Phrases that settle a class against the generic words of another (a CUDA error word on a
     # shared-memory failure, "Error response from daemon" on a registry timeout).
     ("resources", 7, r"shared memory segment|insufficient shared memory|out of shared memory|no space left"),
-    ("network", 7, r"request canceled while waiting for connection|client\.timeout exceeded|tls handshake timeout"),
+    ("network", 7, r"request canceled while waiting for connection|client\.timeout exceeded|tls handshake timeout|"
+                   r"dial tcp\b.*(?:i/o timeout|no such host|connection refused|network is unreachable|"
+                   r"server misbehaving)"),
+    ("resources", 7, r"died due to signal 9|signal 9 \(kill|killed signal terminated program|terminated by signal 9"),
     ("docker", 7, r"could not be found in this wsl 2 distro|docker desktop"),
     ("other", 7, r"repositorynotfounderror|repository not found|huggingface\.co/none/|"
                  r"greater than the derived max_model_len|longer than the maximum model length"),
@@ -125,6 +128,18 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                        r"unknown quantization method|unsupported python|python version"),
     # A package manager that cannot find the NVIDIA container toolkit: its repository is not set up.
     ("docker", 6, r"(?:unable to locate package|无法定位软件包|没有可用软件包|no package) nvidia-container"),
+    # git's and curl's transport failing (a clone, a pip install from git), a resolver that answers
+    # garbage, a hub download cut short.
+    ("network", 6, r"gnutls|rpc failed|\bcurl:? ?\(?\d+\)?|early eof|hung up unexpectedly|non-properly terminated|"
+                   r"server misbehaving|failed to connect to|consistency check failed"),
+    # The nvidia-smi that cannot reach the kernel module; Poetry finding no file of a release.
+    ("environment", 6, r"couldn't communicate with the nvidia driver|installation candidates"),
+    # An id that is not a repository (a local path taken for one, a quoted id), a revision that is
+    # not there, the hub answering 404 for what was named: the name is wrong, not the network.
+    ("other", 7, r"hfvalidationerror|repo id must|not a valid model identifier|is not a local folder|"
+                 r"not a valid git identifier|invalid rev id|\b404 client error.*//huggingface\.co/"),
+    # A registry's pull limit (Docker Hub's 429) is the registry's, not a hub's.
+    ("docker", 7, r"toomanyrequests|pull rate limit"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -155,6 +170,7 @@ FAILURE = re.compile(r"\bmust (?:be|have|provide)\b|\brequires?\b|not supported|
                      r"\bexceed|exhausted|\bproblem\b|no longer|is not (?:allowed|available|a writable)|"
                      r"but (?:source was|it was) compiled|needs? to have", re.IGNORECASE)
 WEAK = 0.5  # a gated line without an error word
+SETTLE = 7  # the weight of a phrase that settles its line's class
 STRONG = 6  # the weight of a class's specific words
 NEXT_STEP = {
     "network": ("The network failed, not the environment: retry with longer timeouts and retries "
@@ -202,7 +218,7 @@ SUMMARY = {
 # its class) shows; it stays "inferred", with the lower confidence said.
 CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
-                r"no such host|nameresolutionerror|dns", "dns-failure"),
+                r"no such host|nameresolutionerror|dns|server misbehaving|lookup \S+ on \S+:53", "dns-failure"),
     ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054|远程主机强迫关闭",
      "connection-reset"),
     ("network", r"(?:winerror|errno) 10051|unreachable network|无法连接的网络|network is unreachable|网络不可达",
@@ -212,6 +228,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
     ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
     ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
+    ("network", r"consistency check failed", "download-interrupted"),
     ("network", r"\b429\b|too many requests|rate.?limit", "hf-rate-limited"),
     ("network", r"do not match the hashes|hash mismatch|sha256 mismatch", "download-corrupted"),
     ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
@@ -246,7 +263,9 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"(?:libcudart|libcublas|libcudnn|libnvrtc)\S*: cannot open shared object",
      "cuda-runtime-library-missing"),
     ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
-    ("environment", r"nvml.*mismatch|driver/library version mismatch", "nvidia-driver-unreadable"),
+    ("environment", r"nvml.*mismatch|driver/library version mismatch|couldn't communicate with the nvidia driver",
+     "nvidia-driver-unreadable"),
+    ("environment", r"installation candidates", "no-matching-distribution"),
     ("environment", r"requires-python|requires a different python", "python-unsupported-by-vllm"),
     ("environment", r"no matching distribution|could not find a version|no version of|no solution found",
      "no-matching-distribution"),
@@ -289,7 +308,10 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     # the hub cache's own layout (hub/models--org--name) names it wherever HF_HOME points
     ("other", r"permission denied.*(?:\.cache|huggingface|hf_home|hf_hub|/hub/(?:models|datasets)--)",
      "hf-cache-not-writable"),
-    ("other", r"repository not found|repositorynotfounderror", "model-not-found"),
+    ("other", r"not a valid git identifier|invalid rev id|revision .*not found", "revision-not-found"),
+    ("other", r"repository not found|repositorynotfounderror|hfvalidationerror|repo id must|"
+              r"not a valid model identifier|is not a local folder|\b404 client error|huggingface\.co/none/",
+     "model-not-found"),
 )
 # Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.
 HUB = re.compile(r"huggingface|hf-mirror|hf\.co\b", re.IGNORECASE)
@@ -313,11 +335,16 @@ _TOOLS = [(re.compile(pattern, re.IGNORECASE), cls, name) for pattern, cls, name
 
 
 def line_classes(text: str) -> Dict[str, int]:
-    """The weight each class's vocabulary gives one line."""
+    """The weight each class's vocabulary gives one line. A phrase that settles the class (weight
+    SETTLE and more) leaves the line to its class alone: "Error response from daemon" on a registry
+    timeout is where the network failure surfaced, not a second failure."""
     out: Dict[str, int] = {}
     for cls, weight, pattern in _VOCAB:
         if pattern.search(text):
             out[cls] = max(out.get(cls, 0), weight)
+    top = max(out.values(), default=0)
+    if top >= SETTLE:
+        out = {cls: w for cls, w in out.items() if w == top}
     return out
 
 
@@ -336,7 +363,7 @@ def weigh(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
         factor = (HEADLINE_FACTOR if HEADLINE.match(text) else 1) * strength
         weights = line_classes(text)
         tool = tool_of(text)
-        if tool is not None:
+        if tool is not None and (tool[0] in weights or max(weights.values(), default=0) < SETTLE):
             weights[tool[0]] = weights.get(tool[0], 0) + 3
         for cls, w in weights.items():
             score = w * factor

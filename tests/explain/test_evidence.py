@@ -160,3 +160,39 @@ def test_a_line_that_says_something_failed_is_an_error_even_without_an_error_wor
     e = explain_text("starting\nthe number of heads must be a multiple of 8\n")
     assert e.category == "other" and e.root.line.number == 2
     assert explain_text("starting\nserving on port 8000\n").category is None
+
+
+def test_a_phrase_that_settles_the_class_leaves_its_line_to_that_class():
+    # The daemon's words and the daemon as the tool would say docker; the timeout is the cause.
+    line = ('docker: Error response from daemon: Get "https://registry.example/v2/": net/http: request canceled '
+            "while waiting for connection (Client.Timeout exceeded while awaiting headers)")
+    assert evidence.line_classes(line) == {"network": evidence.SETTLE}
+    assert evidence.infer([(1, line)]).category == "network"
+    # Without a settling phrase the daemon's line stays docker's.
+    assert evidence.infer([(1, "docker: Error response from daemon: failed to create task")]).category == "docker"
+    # A compiler stage killed by signal 9 is memory, though nvcc is the tool that said it.
+    d = evidence.infer([(1, "nvcc error   : 'cicc' died due to signal 9 (Kill signal)")])
+    assert d.category == "resources"
+
+
+def test_transport_failures_of_git_and_curl_are_the_network():
+    d = evidence.infer([(1, "error: RPC failed; curl 56 GnuTLS recv error (-54): Error in the pull function."),
+                        (2, "fatal: early EOF")])
+    assert d.category == "network"
+    d = evidence.infer([(1, "Error: pull model manifest: dial tcp: lookup registry.example on 127.0.0.53:53: "
+                            "server misbehaving")])
+    assert (d.category, d.finding.code) == ("network", "dns-failure")
+
+
+def test_a_name_that_is_not_a_repository_is_the_name_not_the_network():
+    for line, code in (
+            ("huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or "
+             "'namespace/repo_name': '/data/models/x'.", "model-not-found"),
+            ("requests.exceptions.HTTPError: 404 Client Error: Not Found for url: "
+             "https://huggingface.co/datasets/json/resolve/main/a.jsonl", "model-not-found"),
+            ("OSError: v2.0 is not a valid git identifier (branch name, tag name or commit id)", "revision-not-found")):
+        d = evidence.infer([(1, line)])
+        assert (d.category, d.finding.code) == ("other", code), line
+    # A 404 from a mirror stays the network's (the mirror lacks the file).
+    assert evidence.infer([(1, "HTTPError: 404 Client Error: Not Found for url: https://mirror.example/x")]) \
+        .category == "network"
