@@ -196,3 +196,18 @@ def test_a_name_that_is_not_a_repository_is_the_name_not_the_network():
     # A 404 from a mirror stays the network's (the mirror lacks the file).
     assert evidence.infer([(1, "HTTPError: 404 Client Error: Not Found for url: https://mirror.example/x")]) \
         .category == "network"
+
+
+def test_every_code_read_in_a_context_has_a_row_that_says_it_there():
+    # analyses.in_context takes the texts of the row `when=<marker>` with the twin code; without
+    # that row the generic finding would stay, silently.
+    from envdoctor.compat.tables import Matrices
+    from envdoctor.explain import analyses
+    from envdoctor.explain.signatures import load
+
+    rows = load(Matrices())
+    codes = {s.code for s in rows if s.role == "cause"}
+    for marker, twins in analyses.IN_CONTEXT.items():
+        for generic, code in twins.items():
+            assert generic in codes, generic
+            assert analyses.twin(marker, code, rows) is not None, (marker, code)
