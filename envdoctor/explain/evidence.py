@@ -158,6 +158,9 @@ TOOLS: Tuple[Tuple[str, str, str], ...] = (
 # Kinds of log (markers from signatures, or words on the lines): where each leans.
 CONTEXT = {"docker": "docker", "container": "docker", "pip-build": "build", "wsl": "wsl", "vllm-log": "other"}
 CONTEXT_WEIGHT = 2
+# A problem a kind of log names more exactly: the host's memory running out inside a compile.
+CONTEXT_CODES = {"compile": {"host-out-of-memory": "build-out-of-memory"},
+                 "pip-build": {"host-out-of-memory": "build-out-of-memory"}}
 GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 # A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.
 HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b|"
@@ -218,7 +221,8 @@ SUMMARY = {
 # its class) shows; it stays "inferred", with the lower confidence said.
 CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
-                r"no such host|nameresolutionerror|dns|server misbehaving|lookup \S+ on \S+:53", "dns-failure"),
+                r"no such host|nameresolutionerror|dns|server misbehaving|lookup \S+ on \S+:53|"
+                r"no address associated with hostname|(?:temporary failure|happened) resolving", "dns-failure"),
     ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054|远程主机强迫关闭",
      "connection-reset"),
     ("network", r"(?:winerror|errno) 10051|unreachable network|无法连接的网络|network is unreachable|网络不可达",
@@ -228,7 +232,11 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
     ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
     ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
-    ("network", r"consistency check failed", "download-interrupted"),
+    ("network", r"consistency check failed|incompleteread|connection broken|chunkedencodingerror|"
+                r"unexpected eof(?! occurred)", "download-interrupted"),
+    ("network", r"\b40[13]\b|unauthorized|forbidden", "http-forbidden"),
+    ("network", r"proxyerror|cannot connect to proxy|unable to connect to proxy|tunnel connection failed",
+     "proxy-refused"),
     ("network", r"\b429\b|too many requests|rate.?limit", "hf-rate-limited"),
     ("network", r"do not match the hashes|hash mismatch|sha256 mismatch", "download-corrupted"),
     ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
@@ -240,7 +248,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("resources", r"shared memory|/dev/shm|bus error", "shm-too-small"),
     ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache",
      "kv-cache-too-small-for-context"),
-    ("resources", r"kv cache", "kv-cache-no-memory"),
+    ("resources", r"kv cache|memory for the cache blocks", "kv-cache-no-memory"),
     ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
@@ -260,12 +268,18 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_",
      "torch-arch-missing-for-gpu"),
     ("environment", r"driver .*too old|driver version is insufficient|insufficientdriver", "driver-too-old-for-torch"),
-    ("environment", r"(?:libcudart|libcublas|libcudnn|libnvrtc)\S*: cannot open shared object",
-     "cuda-runtime-library-missing"),
+    ("environment", r"libcudart\S*: cannot open shared object", "cuda-runtime-library-missing"),
+    # libcuda is the driver's own library: without it there is no driver here (or none passed in)
+    ("environment", r"libcuda\.so\S*: cannot open shared object", "no-nvidia-gpu"),
+    ("environment", r"\.so(?:\.\d+)*: cannot open shared object|couldn't open cuda library|"
+                    r"(?:unable|cannot|could not) (?:to )?load cudnn|cannot dlopen some gpu libraries",
+     "system-library-missing"),
     ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
     ("environment", r"nvml.*mismatch|driver/library version mismatch|couldn't communicate with the nvidia driver",
      "nvidia-driver-unreadable"),
-    ("environment", r"installation candidates", "no-matching-distribution"),
+    ("environment", r"installation candidates|not available from current channels|packages?notfounderror|"
+                    r"not a supported wheel on this platform|no wheels with a matching platform tag|"
+                    r"source distribution or wheel for the current platform", "no-matching-distribution"),
     ("environment", r"requires-python|requires a different python", "python-unsupported-by-vllm"),
     ("environment", r"no matching distribution|could not find a version|no version of|no solution found",
      "no-matching-distribution"),
@@ -287,6 +301,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("docker", r"cannot connect to the docker daemon|is the docker daemon running", "docker-daemon-not-running"),
     ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
     ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
+    ("docker", r"unsatisfied condition: cuda|please update your driver to a newer version", "driver-too-old-for-image"),
     ("docker", r"nvidia-container-cli", "nvidia-container-runtime-broken"),
     ("docker", r"unknown or invalid runtime name", "nvidia-runtime-not-configured"),
     ("docker", r"requires buildkit|unknown flag: --mount", "buildkit-disabled"),
@@ -299,7 +314,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
               r"通常每个套接字地址",
      "port-in-use"),
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
-    ("other", r"longer than the maximum model length", "prompt-longer-than-max-model-len"),
+    ("other", r"longer than the maximum model length|longer than the model's context length|"
+              r"exceeds the available context size|context size has been exceeded", "prompt-longer-than-max-model-len"),
     ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),
     ("other", r"cannot re-initialize cuda in forked", "cuda-fork-subprocess"),
     ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
@@ -315,7 +331,14 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
 )
 # Where the line names the Hugging Face hub (or a mirror of it), a connection failure is the hub's.
 HUB = re.compile(r"huggingface|hf-mirror|hf\.co\b", re.IGNORECASE)
-HUB_CODES = {"tcp-blocked": "hf-endpoint-unreachable"}
+# Where the texts name a container registry, a connection failure is the registry's.
+REGISTRY = re.compile(r"registry|/v2/|\b(?:docker|ghcr|nvcr|quay)\.io\b|pulling image|image configuration",
+                      re.IGNORECASE)
+# (where, {hint: the code it becomes there}); the key None: a network failure that names no problem.
+WHERE = ((HUB, {"tcp-blocked": "hf-endpoint-unreachable", "http-forbidden": "hf-gated-model",
+                None: "hf-endpoint-unreachable"}),
+         (REGISTRY, {"tcp-blocked": "registry-unreachable", "download-stalled": "registry-unreachable",
+                     None: "registry-unreachable"}))
 
 _VOCAB = [(cls, weight, re.compile(pattern, re.IGNORECASE)) for cls, weight, pattern in VOCABULARY]
 _HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code in CODE_HINTS]
@@ -323,14 +346,17 @@ _HINTS = [(cls, re.compile(pattern, re.IGNORECASE), code) for cls, pattern, code
 
 def code_hint(cls: str, texts: Sequence[str]) -> Optional[str]:
     """The finding code the first of `texts` that names the problem of class `cls` gives. A
-    connection failure is the hub's when any of the texts names the hub: a Windows socket error
-    (WinError 10060) is printed a few lines above the line that says which host it was."""
-    hub = any(HUB.search(text) for text in texts)
-    for text in texts:
-        for hint_cls, pattern, code in _HINTS:
-            if hint_cls == cls and pattern.search(text):
-                return HUB_CODES.get(code, code) if hub else code
-    return None
+    connection failure is the hub's (or a registry's) when any of the texts names it: a Windows
+    socket error (WinError 10060) is printed a few lines above the line that says which host it was."""
+    code = next((code for text in texts for hint_cls, pattern, code in _HINTS
+                 if hint_cls == cls and pattern.search(text)), None)
+    if cls == "network":
+        for where, codes in WHERE:
+            if any(where.search(text) for text in texts):
+                return codes.get(code, code)
+    return code
+
+
 _TOOLS = [(re.compile(pattern, re.IGNORECASE), cls, name) for pattern, cls, name in TOOLS]
 
 
@@ -419,6 +445,7 @@ def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
     kin = {cls, "environment"} if cls == "wsl" else {cls}
     lines_of_class = [text] + [t for _, t in sorted(list(lines) + list(weak)) if kin & set(line_classes(t))]
     hint = code_hint(cls, lines_of_class) if totals[cls] else None
+    hint = next((codes[hint] for marker, codes in CONTEXT_CODES.items() if marker in markers and hint in codes), hint)
     if hint:
         title = f"{title}: it reads as {hint}"
     finding = Finding(hint or CODES[cls], "error", cls, title, evidence,

@@ -211,3 +211,32 @@ def test_every_code_read_in_a_context_has_a_row_that_says_it_there():
         for generic, code in twins.items():
             assert generic in codes, generic
             assert analyses.twin(marker, code, rows) is not None, (marker, code)
+
+
+def test_where_the_failure_happened_names_its_code():
+    # A 401/403 is the index's or proxy's refusal, the hub's gate when the hub answered it.
+    assert evidence.code_hint("network", ["HTTP error 403 while getting https://mirror.example/x.whl"]) \
+        == "http-forbidden"
+    assert evidence.code_hint("network", ["401 Client Error: Unauthorized for url: https://huggingface.co/api/x"]) \
+        == "hf-gated-model"
+    # A connection failure that names no problem, to a registry: the registry could not be reached.
+    assert evidence.code_hint("network", ["error pulling image configuration: download failed after attempts=6"]) \
+        == "registry-unreachable"
+    assert evidence.code_hint("network", ["Max retries exceeded"]) is None
+    # The same lines of another class keep their own hints.
+    assert evidence.code_hint("resources", ["Killed", "docker.io registry"]) == "host-out-of-memory"
+
+
+def test_memory_running_out_in_a_compile_is_the_builds():
+    lines = [(1, "c++: fatal error: Killed signal terminated program cc1plus")]
+    assert evidence.infer(lines).finding.code == "host-out-of-memory"
+    assert evidence.infer(lines, markers=("compile",)).finding.code == "build-out-of-memory"
+
+
+def test_the_driver_library_missing_is_no_driver_other_libraries_are_system_libraries():
+    assert evidence.code_hint("environment", ["OSError: libcuda.so.1: cannot open shared object file"]) \
+        == "no-nvidia-gpu"
+    assert evidence.code_hint("environment", ["ImportError: libcudart.so.12: cannot open shared object file"]) \
+        == "cuda-runtime-library-missing"
+    assert evidence.code_hint("environment", ["ImportError: libcurand.so.10: cannot open shared object file"]) \
+        == "system-library-missing"
