@@ -99,6 +99,7 @@ def test_every_code_explains_evidence_layer_can_name_is_catalogued():
     # the inferred diagnosis takes a code from a phrase table; a typo there would reach users unlisted
     from envdoctor.explain import downloads, evidence
 
-    named = {code for _cls, _pattern, code in evidence.CODE_HINTS} | set(evidence.HUB_CODES.values()) \
-        | set(downloads.CODES)
+    named = {code for _cls, _pattern, code in evidence.CODE_HINTS} | set(downloads.CODES) \
+        | {code for _where, codes in evidence.WHERE for code in codes.values()} \
+        | {code for codes in evidence.CONTEXT_CODES.values() for code in codes.values()}
     assert named - set(catalogue()) == set()

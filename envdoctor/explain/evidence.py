@@ -275,8 +275,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
                     r"(?:unable|cannot|could not) (?:to )?load cudnn|cannot dlopen some gpu libraries",
      "system-library-missing"),
     ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
-    ("environment", r"nvml.*mismatch|driver/library version mismatch|couldn't communicate with the nvidia driver",
-     "nvidia-driver-unreadable"),
+    ("environment", r"nvml.*mismatch|driver/library version mismatch", "driver-library-version-mismatch"),
+    ("environment", r"couldn't communicate with the nvidia driver", "nvidia-driver-unreadable"),
     ("environment", r"installation candidates|not available from current channels|packages?notfounderror|"
                     r"not a supported wheel on this platform|no wheels with a matching platform tag|"
                     r"source distribution or wheel for the current platform", "no-matching-distribution"),
