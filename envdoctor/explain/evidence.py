@@ -140,6 +140,14 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                  r"not a valid git identifier|invalid rev id|\b404 client error.*//huggingface\.co/"),
     # A registry's pull limit (Docker Hub's 429) is the registry's, not a hub's.
     ("docker", 7, r"toomanyrequests|pull rate limit"),
+    # The GPU or its driver not coming up (the kernel's NVRM lines, a busy or exclusive GPU), an
+    # attention library with no kernel for this GPU or build.
+    ("environment", 6, r"\bnvrm: |rm_init_adapter|devices are busy or unavailable|no operator found for"),
+    # vLLM's own memory checks at start-up: memory other processes hold, a KV cache too small for
+    # one request at the model's length.
+    ("resources", 7, r"gpu memory utilization|free memory on device|to serve at least one request"),
+    # A GPU index that does not exist; Ray's control store gone.
+    ("other", 7, r"invalid device ordinal|failed to connect to gcs|gcs may have been killed"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -249,6 +257,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache",
      "kv-cache-too-small-for-context"),
     ("resources", r"kv cache|memory for the cache blocks", "kv-cache-no-memory"),
+    ("resources", r"gpu memory utilization|free memory on device", "gpu-memory-in-use"),
     ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
@@ -286,6 +295,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"resolutionimpossible|conflicting dependencies|dependency conflict", "dependency-conflict"),
     ("environment", r"vllm\S*_c\S*\.so.*undefined symbol|undefined symbol.*vllm", "vllm-torch-mismatch"),
     ("environment", r"undefined symbol", "extension-torch-mismatch"),
+    ("environment", r"devices are busy or unavailable", "cuda-devices-unavailable"),
     ("build", r"no module named 'torch'", "build-needs-torch-no-isolation"),
     ("build", r"mismatches the version that was used to compile|detected cuda version",
      "cuda-toolkit-mismatch-for-build"),
@@ -318,6 +328,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
               r"exceeds the available context size|context size has been exceeded", "prompt-longer-than-max-model-len"),
     ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),
     ("other", r"cannot re-initialize cuda in forked", "cuda-fork-subprocess"),
+    ("other", r"invalid device ordinal", "gpu-index-out-of-range"),
+    ("other", r"failed to connect to gcs|gcs may have been killed", "ray-gcs-unreachable"),
     ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
     ("other", r"chat template", "model-without-chat-template"),
     ("other", r"trust_remote_code", "trust-remote-code-required"),
