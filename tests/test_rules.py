@@ -115,6 +115,18 @@ def test_cc_rule_uses_the_installed_vllm_floor():
     assert finding is not None and "vllm 0.19.1 is the newest release" in finding.notes[0]
 
 
+def test_mixed_gpu_architectures_point_vllm_at_one_kind():
+    def two(cc0, cc1):
+        return DriverFacts("nvml", "535.104.05", "12.2", "nvml",
+                           (Gpu(0, "NVIDIA GeForce RTX 2080 Ti", cc0), Gpu(1, "NVIDIA GeForce RTX 4090", cc1)))
+    finding = driver.mixed_gpus.evaluate(facts(driver=two("7.5", "8.9")), M)
+    assert finding is not None and "7.5, 8.9" in finding.title
+    assert finding.fix == ("CUDA_VISIBLE_DEVICES=1 vllm serve MODEL",)  # the newer kind, not the first listed
+    assert "7.5" in finding.notes[0]
+    assert driver.mixed_gpus.evaluate(facts(driver=two("8.9", "8.9")), M) is None
+    assert driver.mixed_gpus.evaluate(facts(driver=drv("535.104.05", "12.2")), M) is None
+
+
 def test_memory_in_use_threshold():
     assert driver.memory_in_use.evaluate(facts(driver=drv("580.1", "13.0", used=2000)), M) is None
     finding = driver.memory_in_use.evaluate(facts(driver=drv("580.1", "13.0", used=12000)), M)

@@ -261,6 +261,14 @@ EN = {
                                         "is available for execution on the device\".",
     "vllm-kernels-missing-for-gpu.note": "`envdoctor fix --plan` picks a release whose builds have kernels for this "
                                          "GPU.",
+    "mixed-gpu-architectures.title": "GPUs of different compute capability ({kinds}) in one machine: give vLLM GPUs "
+                                     "of one kind",
+    "mixed-gpu-architectures.why": "vLLM picks its attention backend, dtype and kernels from the first GPU's compute "
+                                   "capability; a GPU of another capability in the same engine may lack them (no "
+                                   "bfloat16 or FlashAttention below 8.0), and tensor parallelism runs at the pace of "
+                                   "the slowest GPU.",
+    "mixed-gpu-architectures.note": "To use every GPU, run the engine for the oldest one (compute capability {cc}): "
+                                    "--dtype half, and no FP8 or FlashAttention-only options.",
     "bf16-unsupported.title": "This GPU cannot run bfloat16 models as they are: pass dtype=half",
     "bf16-unsupported.why": "bfloat16 needs compute capability 8.0. Most current models (Qwen2, Llama 3, ...) ship in "
                             "bfloat16, so vLLM's dtype=auto picks it and stops with \"Bfloat16 is only supported on "

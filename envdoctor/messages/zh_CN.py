@@ -243,6 +243,13 @@ ZH = {
                                         "的构建。否则会报错 \"no kernel image is available for execution on the "
                                         "device\"。",
     "vllm-kernels-missing-for-gpu.note": "`envdoctor fix --plan` 会挑一个带有这块 GPU 算子的版本。",
+    "mixed-gpu-architectures.title": "同一台机器上有算力不同的 GPU（{kinds}）：请只给 vLLM 同一种 GPU",
+    "mixed-gpu-architectures.why": "vLLM 按第一块 GPU 的算力选择注意力后端、dtype 和内核；"
+                                   "同一引擎里算力不同的 GPU 可能缺少它们"
+                                   "（算力 8.0 以下没有 bfloat16 和 FlashAttention），"
+                                   "张量并行的速度也由最慢的 GPU 决定。",
+    "mixed-gpu-architectures.note": "要用上所有 GPU，就按最旧的那块（算力 {cc}）运行引擎："
+                                    "--dtype half，不用 FP8 或只有 FlashAttention 才支持的选项。",
     "bf16-unsupported.title": "这块 GPU 不支持 bfloat16，模型不能原样运行：请加 dtype=half",
     "bf16-unsupported.why": "bfloat16 需要算力 8.0。现在大多数模型（Qwen2、Llama 3 等）以 bfloat16 发布，vLLM 的 "
                             "dtype=auto 会选它，然后报错退出：\"Bfloat16 is only supported on GPUs with compute "

@@ -25,6 +25,7 @@ ALL_RULES = (
     driver.vllm_kernels_missing,
     driver.compat_not_known,
     driver.bf16,
+    driver.mixed_gpus,
     toolkit.not_needed,
     toolkit.mismatch,
     platform.system_python,

@@ -229,6 +229,25 @@ def bf16(facts: Facts, m: Matrices) -> Optional[Advice]:
     )
 
 
+@rule("mixed-gpu-architectures", "driver", "GPUs of different compute capability in one machine")
+def mixed_gpus(facts: Facts, m: Matrices) -> Optional[Advice]:
+    driver = facts.driver
+    if driver is None:
+        return None
+    known = [(g, cc) for g, cc in ((g, gpu_cc(g, m)) for g in driver.gpus) if cc]
+    kinds = sorted({cc for _, cc in known}, key=xy_key)
+    if len(kinds) < 2:
+        return None
+    newest = [str(g.index) for g, cc in known if cc == kinds[-1]]
+    return Advice(
+        "warn", Msg("mixed-gpu-architectures.title", kinds=", ".join(kinds)),
+        evidence=tuple(Msg("evidence.gpu-cc", index=g.index, name=g.name, cc=cc) for g, cc in known),
+        why=Msg("mixed-gpu-architectures.why"),
+        fix=(f"CUDA_VISIBLE_DEVICES={','.join(newest)} vllm serve MODEL",),
+        notes=(Msg("mixed-gpu-architectures.note", cc=kinds[0]),),
+    )
+
+
 @rule("gpu-memory-in-use", "driver", "Other processes already hold a large share of the GPU's memory")
 def memory_in_use(facts: Facts, _m: Matrices) -> Optional[Advice]:
     driver = facts.driver
