@@ -121,7 +121,8 @@ def test_mixed_gpu_architectures_point_vllm_at_one_kind():
                            (Gpu(0, "NVIDIA GeForce RTX 2080 Ti", cc0), Gpu(1, "NVIDIA GeForce RTX 4090", cc1)))
     finding = driver.mixed_gpus.evaluate(facts(driver=two("7.5", "8.9")), M)
     assert finding is not None and "7.5, 8.9" in finding.title
-    assert finding.fix == ("CUDA_VISIBLE_DEVICES=1 vllm serve MODEL",)  # the newer kind, not the first listed
+    # the newer kind, numbered as nvidia-smi numbers it (CUDA's own order is fastest first)
+    assert finding.fix == ("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1 vllm serve MODEL",)
     assert "7.5" in finding.notes[0]
     assert driver.mixed_gpus.evaluate(facts(driver=two("8.9", "8.9")), M) is None
     assert driver.mixed_gpus.evaluate(facts(driver=drv("535.104.05", "12.2")), M) is None

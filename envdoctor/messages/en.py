@@ -269,6 +269,8 @@ EN = {
                                    "the slowest GPU.",
     "mixed-gpu-architectures.note": "To use every GPU, run the engine for the oldest one (compute capability {cc}): "
                                     "--dtype half, and no FP8 or FlashAttention-only options.",
+    "mixed-gpu-architectures.order": "The GPU numbers above are nvidia-smi's (PCI bus order); CUDA numbers GPUs "
+                                     "fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, so set both variables.",
     "bf16-unsupported.title": "This GPU cannot run bfloat16 models as they are: pass dtype=half",
     "bf16-unsupported.why": "bfloat16 needs compute capability 8.0. Most current models (Qwen2, Llama 3, ...) ship in "
                             "bfloat16, so vLLM's dtype=auto picks it and stops with \"Bfloat16 is only supported on "

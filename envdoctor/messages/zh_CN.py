@@ -250,6 +250,8 @@ ZH = {
                                    "张量并行的速度也由最慢的 GPU 决定。",
     "mixed-gpu-architectures.note": "要用上所有 GPU，就按最旧的那块（算力 {cc}）运行引擎："
                                     "--dtype half，不用 FP8 或只有 FlashAttention 才支持的选项。",
+    "mixed-gpu-architectures.order": "上面的 GPU 编号是 nvidia-smi 的（按 PCI 总线顺序）；"
+                                     "不设 CUDA_DEVICE_ORDER=PCI_BUS_ID 时 CUDA 按最快优先编号，所以两个变量都要设。",
     "bf16-unsupported.title": "这块 GPU 不支持 bfloat16，模型不能原样运行：请加 dtype=half",
     "bf16-unsupported.why": "bfloat16 需要算力 8.0。现在大多数模型（Qwen2、Llama 3 等）以 bfloat16 发布，vLLM 的 "
                             "dtype=auto 会选它，然后报错退出：\"Bfloat16 is only supported on GPUs with compute "

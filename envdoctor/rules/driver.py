@@ -243,8 +243,8 @@ def mixed_gpus(facts: Facts, m: Matrices) -> Optional[Advice]:
         "warn", Msg("mixed-gpu-architectures.title", kinds=", ".join(kinds)),
         evidence=tuple(Msg("evidence.gpu-cc", index=g.index, name=g.name, cc=cc) for g, cc in known),
         why=Msg("mixed-gpu-architectures.why"),
-        fix=(f"CUDA_VISIBLE_DEVICES={','.join(newest)} vllm serve MODEL",),
-        notes=(Msg("mixed-gpu-architectures.note", cc=kinds[0]),),
+        fix=(f"CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES={','.join(newest)} vllm serve MODEL",),
+        notes=(Msg("mixed-gpu-architectures.note", cc=kinds[0]), Msg("mixed-gpu-architectures.order")),
     )
 
 
