@@ -148,6 +148,18 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("resources", 7, r"gpu memory utilization|free memory on device|to serve at least one request"),
     # A GPU index that does not exist; Ray's control store gone.
     ("other", 7, r"invalid device ordinal|failed to connect to gcs|gcs may have been killed"),
+    # Words each class's tools print that the lists above miss: uv's and curl's timeouts, rustls'
+    # certificate errors, a server that cannot bind its port or hold the prompt, a hub id that is
+    # not one, the kernel's nouveau holding the GPU, WSL's own installer errors, an image for
+    # another CPU, CDI names the runtime cannot resolve.
+    ("network", 6, r"network timeout|timeout was reached|operation too slow|invalid peer certificate|"
+                   r"unknownissuer|unable to get local issuer certificate"),
+    ("other", 5, r"exceeds the available context size|context size has been exceeded|(?:couldn't|could not|"
+                 r"failed to|unable to) bind|invalid repository id|pull model manifest"),
+    ("environment", 6, r"probe routine was not called|\bnouveau\b"),
+    ("wsl", 6, r"0x80370102|0x800701bc|virtual machine platform|wsl_update"),
+    ("docker", 6, r"exec format error|unresolvable cdi devices|no matching manifest for"),
+    ("resources", 6, r"allocation on device \d+ would exceed|defaultcpuallocator"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -237,7 +249,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
      "network-unreachable"),
     ("network", r"(?:winerror|errno) 10060|failed to respond|没有正确答复|连接尝试失败", "tcp-blocked"),
     ("network", r"eof occurred in violation|unexpected_eof|ssleoferror|sslzeroreturn", "tls-connection-eof"),
-    ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed", "tls-intercepted"),
+    ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed|invalid peer certificate|"
+                r"unknownissuer|unable to get local issuer certificate", "tls-intercepted"),
     ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
     ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
     ("network", r"consistency check failed|incompleteread|connection broken|chunkedencodingerror|"
@@ -248,9 +261,11 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"\b429\b|too many requests|rate.?limit", "hf-rate-limited"),
     ("network", r"do not match the hashes|hash mismatch|sha256 mismatch", "download-corrupted"),
     ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
-                r"request failed after \d+ retries", "download-stalled"),
+                r"request failed after \d+ retries|network timeout|timeout was reached|operation too slow",
+     "download-stalled"),
     ("network", r"connecttimeout|connect timeout|connection timed out", "tcp-blocked"),
-    ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory",
+    ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory|"
+                  r"allocation on device \d+ would exceed",
      "cuda-out-of-memory"),
     ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
     ("resources", r"shared memory|/dev/shm|bus error", "shm-too-small"),
@@ -258,7 +273,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
      "kv-cache-too-small-for-context"),
     ("resources", r"kv cache|memory for the cache blocks", "kv-cache-no-memory"),
     ("resources", r"gpu memory utilization|free memory on device", "gpu-memory-in-use"),
-    ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror", "host-out-of-memory"),
+    ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror|defaultcpuallocator",
+     "host-out-of-memory"),
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
     ("environment", r"not compiled with cuda", "torch-cpu-build-on-gpu-machine"),
@@ -272,12 +288,16 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"no longer supports this gpu|compute capability .*(?:below|too low|minimum)",
      "gpu-compute-capability-too-low"),
     ("environment", r"no module named", "missing-requirements"),
-    ("environment", r"numpy.*(?:1\.x|2\.\d)|_array_api", "numpy-abi-mismatch"),
+    ("environment", r"numpy.*(?:1\.x|2\.\d)|_array_api|dtype size changed|numpy\.core\.multiarray failed",
+     "numpy-abi-mismatch"),
     ("environment", r"torchvision::|torchvision were compiled with different cuda", "extension-torch-mismatch"),
     ("environment", r"no kernel image|not compatible with the current pytorch|cuda capability sm_",
      "torch-arch-missing-for-gpu"),
     ("environment", r"driver .*too old|driver version is insufficient|insufficientdriver", "driver-too-old-for-torch"),
     ("environment", r"libcudart\S*: cannot open shared object", "cuda-runtime-library-missing"),
+    # a binary built on a newer system than this one: its C++ runtime, or its C library
+    ("environment", r"glibcxx_[\d.]+' not found|libstdc\+\+\.so\S*: version", "libstdcxx-too-old"),
+    ("environment", r"glibc_[\d.]+' not found", "glibc-too-old"),
     # libcuda is the driver's own library: without it there is no driver here (or none passed in)
     ("environment", r"libcuda\.so\S*: cannot open shared object", "no-nvidia-gpu"),
     ("environment", r"\.so(?:\.\d+)*: cannot open shared object|couldn't open cuda library|"
@@ -286,6 +306,15 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"found no nvidia driver|no nvidia driver", "no-nvidia-gpu"),
     ("environment", r"nvml.*mismatch|driver/library version mismatch", "driver-library-version-mismatch"),
     ("environment", r"couldn't communicate with the nvidia driver", "nvidia-driver-unreadable"),
+    ("environment", r"probe routine was not called|\bnouveau\b", "nouveau-bound-to-gpu"),
+    ("environment", r"unable to find a match: kernel-(?:devel|headers)|unable to find the kernel source tree",
+     "kernel-headers-unavailable-for-driver"),
+    # CUDA's 803 and 804: the driver cannot run this CUDA runtime (too old, or forward compatibility
+    # on a GPU that has none)
+    ("environment", r"\berror 80[34]\b", "driver-too-old-for-torch"),
+    ("environment", r"compute capability (?:less|lower) than", "gpu-compute-capability-too-low"),
+    ("environment", r"unknown quantization method", "quantization-unknown-to-vllm"),
+    ("environment", r"resolution-too-deep|resolutiontoodeep", "resolution-too-deep"),
     ("environment", r"installation candidates|not available from current channels|packages?notfounderror|"
                     r"not a supported wheel on this platform|no wheels with a matching platform tag|"
                     r"source distribution or wheel for the current platform", "no-matching-distribution"),
@@ -299,7 +328,10 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("build", r"no module named 'torch'", "build-needs-torch-no-isolation"),
     ("build", r"mismatches the version that was used to compile|detected cuda version",
      "cuda-toolkit-mismatch-for-build"),
-    ("build", r"cuda_home", "cuda-home-not-set"),
+    ("build", r"cuda_home|nvcc(?:\.exe)?'? (?:was |is )?not found|cannot find nvcc|"
+              r"no such file or directory: '\S*nvcc'",
+     "cuda-home-not-set"),
+    ("build", r"no cuda toolset found", "cuda-vs-integration-missing"),
     ("build", r"unsupported gpu architecture", "nvcc-too-old-for-arch"),
     ("build", r"unsupported gnu version|gcc versions? later than|host compiler", "host-compiler-unsupported"),
     ("build", r"python\.h", "python-headers-missing"),
@@ -308,7 +340,13 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("build", r"'ninja'|ninja is required", "ninja-missing"),
     ("docker", r"could not select device driver|(?:unable to locate package|无法定位软件包|没有可用软件包|no package) "
                r"nvidia-container", "nvidia-container-toolkit-missing"),
+    ("docker", r"could not be found in this wsl 2 distro", "docker-desktop-wsl-integration-off"),
     ("docker", r"cannot connect to the docker daemon|is the docker daemon running", "docker-daemon-not-running"),
+    ("docker", r"manifest unknown|manifest for \S+ not found|repository does not exist", "docker-image-not-found"),
+    ("docker", r"/manifests/\S+: denied|requested access to the resource is denied", "registry-pull-denied"),
+    ("docker", r"exec format error|does not match the detected host platform|no matching manifest for",
+     "docker-image-platform-mismatch"),
+    ("docker", r"unresolvable cdi devices", "cdi-device-unresolvable"),
     ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
     ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
     ("docker", r"unsatisfied condition: cuda|please update your driver to a newer version", "driver-too-old-for-image"),
@@ -320,8 +358,11 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("wsl", r"pin_memory", "wsl-pin-memory-off"),
     ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
     ("wsl", r"libcuda\b", "wsl-libcuda-not-on-loader-path"),
+    ("wsl", r"0x80370102|virtual machine platform|enable virtualization", "wsl-virtualization-unavailable"),
+    ("wsl", r"0x800701bc|kernel component|wsl_update", "wsl2-kernel-update-required"),
+    ("wsl", r"resolv\.conf|\bdns\b|name resolution|temporary failure resolving|could not resolve", "wsl-dns-failure"),
     ("other", r"address already in use|bind: |only one usage of each socket address|(?:winerror|errno) 10048|"
-              r"通常每个套接字地址",
+              r"通常每个套接字地址|(?:couldn't|could not|failed to|unable to) bind",
      "port-in-use"),
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
     ("other", r"longer than the maximum model length|longer than the model's context length|"
@@ -337,7 +378,10 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"permission denied.*(?:\.cache|huggingface|hf_home|hf_hub|/hub/(?:models|datasets)--)",
      "hf-cache-not-writable"),
     ("other", r"not a valid git identifier|invalid rev id|revision .*not found", "revision-not-found"),
-    ("other", r"repository not found|repositorynotfounderror|hfvalidationerror|repo id must|"
+    ("other", r"the model `[^`]+` does not exist", "served-model-name-mismatch"),
+    ("other", r"write in your cache folder", "hf-cache-not-writable"),
+    ("other", r"invalid repository id|pull model manifest|notexisterror|repository not found|repositorynotfounderror|"
+              r"hfvalidationerror|repo id must|"
               r"not a valid model identifier|is not a local folder|\b404 client error|huggingface\.co/none/",
      "model-not-found"),
 )

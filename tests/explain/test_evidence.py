@@ -240,3 +240,38 @@ def test_the_driver_library_missing_is_no_driver_other_libraries_are_system_libr
         == "cuda-runtime-library-missing"
     assert evidence.code_hint("environment", ["ImportError: libcurand.so.10: cannot open shared object file"]) \
         == "system-library-missing"
+
+
+def test_lines_without_a_signature_still_name_their_problem():
+    # Lines as the dev split's logs print them (file names in tests/data/corpus/logs-*.csv).
+    for line, cls, code in (
+            ("  Caused by: Failed to download distribution due to network timeout. Try increasing UV_HTTP_TIMEOUT "
+             "(current value: 300s).", "network", "download-stalled"),  # a-uv-torch-timeout-300s
+            ("error: error sending request for url (https://index.example/simple/zeep/): error trying to connect: "
+             "invalid peer certificate: UnknownIssuer", "network", "tls-intercepted"),  # f-uv-2020-ssl-inspection
+            ("ImportError: /lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found (required by "
+             ".../libtorch_python.so)", "environment", "libstdcxx-too-old"),  # ad-pytorch-157709
+            ("ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, "
+             "got 88 from PyObject", "environment", "numpy-abi-mismatch"),  # p-subsai-139
+            ("ValueError: Unknown quantization method: gptq. Must be one of ['awq', 'squeezellm'].",
+             "environment", "quantization-unknown-to-vllm"),  # j-vllm-1919
+            ("[188549.976351] NVRM: The NVIDIA probe routine was not called for 3 device(s).",
+             "environment", "nouveau-bound-to-gpu"),  # d-mattshma-bigdata-133
+            ("Error response from daemon: manifest for quay.io/go-skynet/local-ai:latest-cublas-cuda12 not found: "
+             "manifest unknown: manifest unknown", "docker", "docker-image-not-found"),  # g-localai-1724
+            ("exec /usr/local/bin/docker-entrypoint.sh: exec format error",
+             "docker", "docker-image-platform-mismatch"),  # r-langfuse-2556
+            ("> main: couldn't bind HTTP server socket, hostname: 127.0.0.1, port: 8080",
+             "other", "port-in-use"),  # e-sakuralauncher-71
+            ('{"object":"error","message":"The model `Qwen1.5-14B-Chat-GPTQ-Int8` does not exist.",'
+             '"type":"NotFoundError","param":null,"code":404}', "other", "served-model-name-mismatch"),  # f-vllm-3486
+            ("srv    send_error: task id = 2119, error: the request exceeds the available context size. try "
+             "increasing the context size or enable context shift", "other",
+             "prompt-longer-than-max-model-len"),  # g-qwencode-371
+            ("ValueError: Invalid repository ID or local directory specified: "
+             "'neuralmagic/Meta-Llama-3-8B-Instruct-FP8-dynamic'.", "other", "model-not-found")):  # f-vllm-13510
+        d = evidence.infer([(1, line)])
+        assert (d.category, d.finding.code) == (cls, code), line
+    # A library of another kind missing keeps the generic code: the C++ runtime's hint is its version line.
+    assert evidence.code_hint("environment", ["ImportError: libstdc++.so.6: cannot open shared object file"]) \
+        == "system-library-missing"
