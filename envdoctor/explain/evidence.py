@@ -181,6 +181,8 @@ CONTEXT_WEIGHT = 2
 # A problem a kind of log names more exactly: the host's memory running out inside a compile.
 CONTEXT_CODES = {"compile": {"host-out-of-memory": "build-out-of-memory"},
                  "pip-build": {"host-out-of-memory": "build-out-of-memory"}}
+# A compiler's own process named on the decisive line: the line is inside a compile whatever the markers say.
+COMPILER = re.compile(r"cc1plus|\bcc1\b|\bcicc\b|\bptxas\b|collect2|\bnvcc\b", re.IGNORECASE)
 GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 # A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.
 HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b|"
@@ -253,7 +255,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
                 r"unknownissuer|unable to get local issuer certificate", "tls-intercepted"),
     ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
     ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
-    ("network", r"consistency check failed|incompleteread|connection broken|chunkedencodingerror|"
+    ("network", r"consistency check failed|incompleteread|connection broken(?! by)|chunkedencodingerror|"
                 r"unexpected eof(?! occurred)", "download-interrupted"),
     ("network", r"\b40[13]\b|unauthorized|forbidden", "http-forbidden"),
     ("network", r"proxyerror|cannot connect to proxy|unable to connect to proxy|tunnel connection failed",
@@ -268,7 +270,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
                   r"allocation on device \d+ would exceed",
      "cuda-out-of-memory"),
     ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
-    ("resources", r"shared memory|/dev/shm|bus error", "shm-too-small"),
+    ("resources", r"shared memory|/dev/shm|bus error|signal: bus", "shm-too-small"),
     ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache",
      "kv-cache-too-small-for-context"),
     ("resources", r"kv cache|memory for the cache blocks", "kv-cache-no-memory"),
@@ -371,7 +373,9 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("other", r"cannot re-initialize cuda in forked", "cuda-fork-subprocess"),
     ("other", r"invalid device ordinal", "gpu-index-out-of-range"),
     ("other", r"failed to connect to gcs|gcs may have been killed", "ray-gcs-unreachable"),
-    ("other", r"invalid magic|ggml|\.bin'?\b.*failed to load|failed to load model", "ggml-model-format-obsolete"),
+    # a GGML .bin that GGUF-era llama.cpp rejects (a .gguf that fails to load is another problem)
+    ("other", r"invalid magic|magic, version|\bggml\b(?!-model\S*\.gguf)|failed to load model.*\.bin\b",
+     "ggml-model-format-obsolete"),
     ("other", r"chat template", "model-without-chat-template"),
     ("other", r"trust_remote_code", "trust-remote-code-required"),
     # the hub cache's own layout (hub/models--org--name) names it wherever HF_HOME points
@@ -501,7 +505,8 @@ def infer(lines: Sequence[Tuple[int, str]], markers: Sequence[str] = (), symptom
     kin = {cls, "environment"} if cls == "wsl" else {cls}
     lines_of_class = [text] + [t for _, t in sorted(list(lines) + list(weak)) if kin & set(line_classes(t))]
     hint = code_hint(cls, lines_of_class) if totals[cls] else None
-    hint = next((codes[hint] for marker, codes in CONTEXT_CODES.items() if marker in markers and hint in codes), hint)
+    kinds = tuple(markers) + (("compile",) if COMPILER.search(text) else ())
+    hint = next((codes[hint] for marker, codes in CONTEXT_CODES.items() if marker in kinds and hint in codes), hint)
     if hint:
         title = f"{title}: it reads as {hint}"
     finding = Finding(hint or CODES[cls], "error", cls, title, evidence,

@@ -228,9 +228,12 @@ def test_where_the_failure_happened_names_its_code():
 
 
 def test_memory_running_out_in_a_compile_is_the_builds():
-    lines = [(1, "c++: fatal error: Killed signal terminated program cc1plus")]
+    lines = [(1, "Killed")]
     assert evidence.infer(lines).finding.code == "host-out-of-memory"
     assert evidence.infer(lines, markers=("compile",)).finding.code == "build-out-of-memory"
+    # the compiler's own process named on the line is a compile, markers or not
+    assert evidence.infer([(1, "c++: fatal error: Killed signal terminated program cc1plus")]).finding.code \
+        == "build-out-of-memory"
 
 
 def test_the_driver_library_missing_is_no_driver_other_libraries_are_system_libraries():
