@@ -29,13 +29,15 @@ NO_GPU = reuse(driver.no_gpu.code, Command.REPORT)
 
 
 def from_log_signatures(text: str, source: str, matrices) -> List[Finding]:
-    """The causes explain's exact signatures find anywhere in the report's text."""
+    """The causes (and check's problems shown as context) explain's exact signatures find in the report's text."""
     from envdoctor.explain import explain_text
 
     e = explain_text(text, source=source, matrices=matrices)
     out = []
     for d in e.diagnoses:
-        if d.role != "cause" or d.confidence != "signature":
+        # a context row counts where it is a problem check itself judges (GPUs of different kinds)
+        shown = d.role == "cause" or (d.role == "context" and d.shared_with_check and d.finding.severity != "info")
+        if not shown or d.confidence != "signature":
             continue
         f = d.finding
         out.append(Finding(f.code, f.severity, f.area, f.title,

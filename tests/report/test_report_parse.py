@@ -296,6 +296,18 @@ def test_an_error_printed_into_the_report_is_a_finding():
     assert "9.1" in f.title + f.why  # CUDA 9.1, decoded from 9010
 
 
+def test_vllms_warning_of_different_gpus_above_a_report_is_the_mixed_gpu_finding():
+    # the report lost its GPU list; vLLM's start-up warning above it still names the problem
+    report, _ = corpus_report("j-vllm-13188-mixed-3090-a100-t4.txt")
+    f = next(f for f in report.findings if f.code == "mixed-gpu-architectures")
+    assert f.severity == "warn" and "CUDA_DEVICE_ORDER=PCI_BUS_ID" in f.fix[0]
+    # context rows that are information only stay out of a report's findings
+    from envdoctor.report.text_findings import from_log_signatures
+
+    text = "INFO 01-01 00:00:00 Cannot use FlashAttention-2 backend for Volta and Turing GPUs.\n"
+    assert from_log_signatures(text, "t", Matrices()) == []
+
+
 def test_an_issue_template_holding_only_an_error_is_read_as_a_log():
     report, parsed = corpus_report("b-vllm-5501-undefined-symbol-c10-optional.txt")
     assert [f.code for f in report.findings] == ["vllm-torch-mismatch"]
