@@ -619,16 +619,14 @@ def check_report(path: str, matrices=None, stdin=None):
     try:
         parsed = parse_report(text, matrices, source=name)
     except ReportError:
-        if not any(mark in text for mark in ("collect_env", "collect-env", "Your current environment",
-                                           "Collecting environment information")):
-            raise  # a log or another tool's output: `envdoctor explain` is the command for it
         from envdoctor.report.text_findings import from_log_signatures
 
+        # An error pasted where the report should be (an issue template's report section, a report
+        # cut after the warnings its run printed, a log given for a report): read it as a log with
+        # explain's signatures; every fact stays unknown. Without a known cause it is refused.
         found = from_log_signatures(text, name, matrices)
         if not found:
             raise
-        # An error pasted where the report should be (an issue template's report section, a report
-        # cut after the warnings its run printed): read it as a log; every fact stays unknown.
         return Report(log_only_facts(), tuple(found), False, 0.0, ()), ParsedReport(
             log_only_facts(), ReportFacts("no collect_env report", "log", unknown=(
                 "every fact: the file holds no collect_env report; run `python -m torch.utils.collect_env`",)), name)

@@ -82,9 +82,20 @@ BAD = [
     ("2 GB", _sparse, "is 2,048 MiB"),
     ("nvidia-smi", lambda p: os.path.join(REPORTS, "other-tool-nvidia-smi.txt"), "not a collect_env report"),
     ("conda info", lambda p: os.path.join(REPORTS, "other-tool-conda-info.txt"), "not a collect_env report"),
-    ("a log", lambda p: os.path.join(os.path.dirname(__file__), "..", "data", "seed", "docker-build.log"),
+    ("a log without a known cause", _file("build.log", b"Step 1/3 : FROM ubuntu:22.04\n ---> 3db8720ecbf5\n"
+                                                   b"Step 2/3 : RUN make\nmake: *** [all] Error 2\n"),
      "not a collect_env report"),
 ]
+
+
+def test_a_log_given_for_a_report_is_read_as_a_log(capsys):
+    # the first user's docker build log: what explain's signatures find in it, every fact unknown
+    seed = os.path.join(os.path.dirname(__file__), "..", "data", "seed", "docker-build.log")
+    code, out, err = run(capsys, "check", "--from-report", seed, "--json")
+    doc = json.loads(out)
+    assert code == doc["exit_code"] == 2 and err == ""
+    assert [f["code"] for f in doc["findings"]] == ["download-stalled"]
+    assert {p["status"] for p in doc["probes"]} == {"skipped"} and doc["from_report"]["layout"] == "log"
 
 
 @pytest.mark.parametrize("command", ["check", "report"])
