@@ -20,8 +20,8 @@ from typing import Optional, Tuple
 from envdoctor.compat.tables import CudaMinorCompat, DriverBranch, Matrices, driver_key
 
 
-def key(version: str) -> Optional[Tuple[int, ...]]:
-    if not re.fullmatch(r"\d+(\.\d+){0,2}", version.strip()):
+def key(version: Optional[str]) -> Optional[Tuple[int, ...]]:
+    if version is None or not re.fullmatch(r"\d+(\.\d+){0,2}", version.strip()):
         return None
     return tuple(int(p) for p in version.strip().split("."))
 
@@ -65,11 +65,11 @@ def _table3(k: Tuple[int, ...], os: str, matrices: Matrices) -> Optional[str]:
     return matrices.derived(f"table3:{os}:{k}", make)  # the resolver asks for the same drivers again and again
 
 
-def cuda_for_driver(version: str, os: str, matrices: Matrices) -> Optional[str]:
+def cuda_for_driver(version: Optional[str], os: str, matrices: Matrices) -> Optional[str]:
     """The newest CUDA a driver runs natively ("12.1"), or None when unknown.
     `os` is "linux" or "windows" (a WSL machine reports its Windows driver's number)."""
     k = key(version)
-    if k is None:
+    if k is None or version is None:
         return None
     seen = next((r for r in matrices.table("driver_seen") if r.driver == version.strip() and r.os == os), None)
     if seen is not None:
@@ -116,7 +116,8 @@ def minor_compat(cuda: str, matrices: Matrices) -> Optional[CudaMinorCompat]:
     return next((r for r in matrices.table("cuda_compat") if r.cuda_major == major), None)
 
 
-def runs(version: str, os: str, cuda: str, matrices: Matrices, reported: Optional[str] = None) -> Optional[str]:
+def runs(version: Optional[str], os: str, cuda: str, matrices: Matrices,
+         reported: Optional[str] = None) -> Optional[str]:
     """Does the driver run code built for `cuda`? "native", "compat" (minor-version compatibility:
     same major, driver at or above that major's floor), "no", or None when the driver is unknown.
     `reported` is the CUDA the driver itself reported (nvidia-smi's banner), which wins."""

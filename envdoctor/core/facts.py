@@ -86,8 +86,8 @@ MAX_GPUS = 64
 
 @dataclass(frozen=True)
 class DriverFacts:
-    source: str  # nvml | nvidia-smi
-    driver_version: str
+    source: str  # nvml | nvidia-smi | report
+    driver_version: Optional[str]  # None: a collect_env report that lists the GPUs but not the driver
     cuda_max: Optional[str] = None  # the newest CUDA this driver runs, e.g. "12.4"
     cuda_max_source: Optional[str] = None  # nvml | nvidia-smi | matrix
     gpus: Tuple[Gpu, ...] = ()
@@ -96,7 +96,7 @@ class DriverFacts:
     def summary(self) -> str:
         from envdoctor.messages import t
 
-        head = t("summary.driver", version=self.driver_version, cuda=self.cuda_max or "?", source=self.source)
+        head = t("summary.driver", version=self.driver_version or "?", cuda=self.cuda_max or "?", source=self.source)
         gpus = "; ".join(f"{g.name}, " + (f"{g.memory_total_mib} MiB, " if g.memory_total_mib is not None else "")
                          + f"CC {g.compute_capability or '?'}" for g in self.gpus)
         return f"{head} · {gpus or t('summary.driver.no-gpu')}"

@@ -386,8 +386,7 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
             why = ("the report says No CUDA, which a CPU build of torch prints whether or not there is a GPU")
             return ProbeResult("driver", "skipped", error=why), [f"driver and GPU: {why}: run `nvidia-smi`"], False
         if gpus:
-            return ProbeResult("driver", "skipped", error="the report lists GPUs but no driver version"), \
-                ["driver: version not in the report: run `nvidia-smi`"], True
+            return _gpus_only(gpus, "driver: version not in the report (No CUDA): run `nvidia-smi`")
         return ProbeResult("driver", "absent", error="the report says: Nvidia driver version: No CUDA "
                                                      "(nvidia-smi found no driver)"), [], True
     if not version and gpus is None and _nothing_answered(raw):
@@ -400,6 +399,8 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
     if not version or not re.match(r"^\d+(\.\d+)*$", version):
         why = "the report could not collect the driver version" if said is not None \
             else "the report has no 'Nvidia driver version' line"
+        if gpus:
+            return _gpus_only(gpus, f"driver: {why}: run `nvidia-smi`")
         return ProbeResult("driver", "skipped", error=why), [f"driver: {why}: run `nvidia-smi`"], gpus is not None
     from envdoctor.compat.driver import cuda_for_driver
 
@@ -410,13 +411,22 @@ def _driver(raw: _Raw, matrices=None) -> Tuple[ProbeResult, List[str], bool]:
                "table: `nvidia-smi` prints it"]
     if gpus is None:
         unknown.append("GPUs: the report could not list them: run `nvidia-smi -L`")
-    for g in gpus or ():
-        if g.compute_capability is None:
-            unknown.append(f"GPU {g.index}: {g.name} is not in envdoctor's GPU table: its compute capability "
-                           "is unknown (`nvidia-smi --query-gpu=compute_cap --format=csv` prints it)")
     facts = DriverFacts(source="report", driver_version=version, cuda_max=cuda,
                         cuda_max_source="matrix" if cuda else None, gpus=gpus or ())
-    return ProbeResult("driver", "ok", facts=facts), unknown, gpus is not None
+    return ProbeResult("driver", "ok", facts=facts), unknown + _unknown_gpus(gpus or ()), gpus is not None
+
+
+def _unknown_gpus(gpus: Tuple[Gpu, ...]) -> List[str]:
+    return [f"GPU {g.index}: {g.name} is not in envdoctor's GPU table: its compute capability is unknown "
+            "(`nvidia-smi --query-gpu=compute_cap --format=csv` prints it)"
+            for g in gpus if g.compute_capability is None]
+
+
+def _gpus_only(gpus: Tuple[Gpu, ...], why: str) -> Tuple[ProbeResult, List[str], bool]:
+    """The report lists the GPUs but not the driver: the GPU rules (compute capability, mixed
+    kinds, torch's arch list) still judge them; the driver's own rules find its version unknown."""
+    facts = DriverFacts(source="report", driver_version=None, gpus=gpus)
+    return ProbeResult("driver", "ok", facts=facts), [why] + _unknown_gpus(gpus), True
 
 
 def _cuda(raw: _Raw) -> Tuple[ProbeResult, List[str]]:

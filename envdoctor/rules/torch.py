@@ -47,7 +47,7 @@ def cpu_build(facts: Facts, m: Matrices) -> Optional[Advice]:
         "error", Msg("torch-cpu-build-on-gpu-machine.title", torch=env.torch.version),
         evidence=(Msg("torch-cpu-build-on-gpu-machine.evidence.torch", torch=env.torch.version),
                   Msg("torch-cpu-build-on-gpu-machine.evidence.gpu", gpu=driver.gpus[0].name,
-                      driver=driver.driver_version)),
+                      driver=driver.driver_version or "?")),
         why=Msg("torch-cpu-build-on-gpu-machine.why"),
         fix=fix,
         notes=() if fix else (Msg("torch-cpu-build-on-gpu-machine.note"),),

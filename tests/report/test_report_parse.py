@@ -324,6 +324,18 @@ def test_a_report_cut_after_the_warnings_its_run_printed_is_read_as_a_log():
     root = report.findings[0]
     assert root.code == "torch-arch-missing-for-gpu" and "TITAN V" in root.title and "7.0" in root.title
 
+
+def test_gpus_listed_without_a_driver_version_are_still_judged():
+    # an RTX 3090 pair and a GTX 1080 Ti pair, no "Nvidia driver version" line in the report
+    report, parsed = corpus_report("i-vllm-19045-mixed-3090-1080ti.txt")
+    driver = parsed.facts.get("driver")
+    assert driver.driver_version is None and [g.compute_capability for g in driver.gpus] == ["8.6", "8.6", "6.1", "6.1"]
+    codes = [f.code for f in report.findings]
+    assert "mixed-gpu-architectures" in codes and "bf16-unsupported" in codes
+    assert "driver-too-old-for-torch" not in codes  # the driver's version is unknown, not judged
+    assert any(u.startswith("driver: the report has no 'Nvidia driver version' line") for u in parsed.report.unknown)
+
+
 def test_gpu_names_get_compute_capability_and_the_driver_its_cuda():
     report, parsed = corpus_report("b-vllm-7072-gtx1050-pascal.txt")
     driver = parsed.facts.get("driver")
