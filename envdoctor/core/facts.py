@@ -76,7 +76,7 @@ class Gpu:
     memory_used_mib: Optional[int] = None
     memory_free_mib: Optional[int] = None
     processes: Tuple[GpuProcess, ...] = ()
-    cc_source: Optional[str] = None  # "nvml", "nvidia-smi" or "matrix" (looked up by name)
+    cc_source: Optional[str] = None  # "nvml", "nvidia-smi", "report" or "matrix" (looked up by name)
 
 
 # More GPUs than one host carries (the largest NVIDIA systems hold 16): an answer claiming more

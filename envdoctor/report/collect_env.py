@@ -73,6 +73,14 @@ KEYS = {
     "vllm build flags": "vllm_build_flags",
     "gpu topology": "gpu_topology",
     "cpu": "cpu",
+    # `python -m sglang.check_env` (sglang/check_env.py) prints its own names
+    "python": "python_version",
+    "cuda available": "cuda_available",
+    "pytorch": "torch_version",
+    "cuda driver version": "driver",
+    "cuda driver versions": "driver",
+    "nvcc": "nvcc",
+    "nvidia topology": "gpu_topology",
 }
 # A report must name at least this many of the keys above, one of them torch's or vLLM's.
 MIN_KEYS = 3
@@ -84,6 +92,10 @@ SECTION_TITLES = {"system info", "pytorch info", "python environment", "cuda / g
                   "intel xpu / gpu info"}
 BLOCK_KEYS = {"gpus", "cudnn", "vllm_build_flags", "gpu_topology", "cpu"}
 
+# sglang's check_env: "GPU 0,1: NAME" (GPUs grouped by name), "GPU 0,1 Compute Capability: 8.0",
+# and after "PyTorch: VERSION" one "module: version" line per package it looks at.
+_SGLANG_GPU = re.compile(r"^GPU\s+(\d+(?:,\d+)*)(\s+Compute Capability)?\s*:\s*(\S.*?)\s*$")
+_SGLANG_PACKAGE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)\s*:\s*(\d[\w.+-]*)\s*$")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _/().?-]*?)\s*:(?:\s+(.*)|\s*)$")
 _PACKAGE = re.compile(r"^\s*\[(pip3?|conda|uv)\]\s+(.*)$")
 _ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
@@ -102,7 +114,7 @@ class ReportError(InputError):
 class ReportFacts:
     """What a report says that no live probe has a slot for, plus what it left unknown."""
 
-    tool: str  # "torch collect_env" or "vLLM collect_env"
+    tool: str  # "torch collect_env", "vLLM collect_env" or "sglang check_env"
     layout: str  # "classic" or "sectioned"
     fields: Dict[str, str] = field(default_factory=dict)  # every value read, by our key
     cudnn: Tuple[str, ...] = ()
@@ -187,6 +199,8 @@ class _Raw:
     env: Dict[str, str] = field(default_factory=dict)
     sectioned: bool = False
     vllm_tool: bool = False
+    sglang_tool: bool = False
+    compute_capability: Dict[int, str] = field(default_factory=dict)  # sglang's, by GPU index
 
 
 def _key(name: str) -> Optional[str]:
@@ -244,6 +258,23 @@ def parse_text(text: str) -> _Raw:
             raw.env[env.group(1)] = env.group(2)
             block = None
             continue
+        if "nvcc" in raw.values and stripped.startswith("Cuda compilation tools"):
+            raw.values["nvcc"] = stripped  # older sglang printed all of `nvcc -V` below "NVCC:"
+            continue
+        gpu = _SGLANG_GPU.match(stripped) if block is None else None
+        if gpu is not None:
+            for index in gpu.group(1).split(","):
+                if gpu.group(2):
+                    raw.compute_capability[int(index)] = gpu.group(3)
+                else:
+                    raw.blocks.setdefault("gpus", []).append(f"GPU {index}: {gpu.group(3)}")
+                    raw.values.setdefault("gpus", "")
+            continue
+        if raw.sglang_tool and block is None:
+            package = _SGLANG_PACKAGE.match(stripped)
+            if package is not None:
+                raw.packages.append(("pip", package.group(1), package.group(2)))
+                continue
         m = _KEY_LINE.match(line)
         key = _key(m.group(1)) if m else None
         if m is not None and key is not None and not (in_cpu and key != "cpu"):
@@ -253,6 +284,8 @@ def parse_text(text: str) -> _Raw:
             raw.values[key] = value
             if key == "vllm_version":
                 raw.vllm_tool = True
+            if m.group(1).strip() == "PyTorch":  # sglang's "PyTorch: 2.4.0+cu121"; torch's says "PyTorch version"
+                raw.sglang_tool = True
             block = key if key in BLOCK_KEYS and not value else None
             if key == "cudnn" and value.lower().startswith("probably one of"):
                 block = key
@@ -352,10 +385,11 @@ def _gpus(raw: _Raw, matrices=None) -> Optional[Tuple[Gpu, ...]]:
         if m:
             name = m.group(2).strip()
             known = identify(name, matrices) if matrices is not None else None
-            gpus.append(Gpu(index=int(m.group(1)), name=name,
-                            compute_capability=known.compute_capability if known else None,
+            reported = raw.compute_capability.get(int(m.group(1)))
+            cc = reported or (known.compute_capability if known else None)
+            gpus.append(Gpu(index=int(m.group(1)), name=name, compute_capability=cc,
                             memory_total_mib=known.vram_mib if known else None,
-                            cc_source="matrix" if known else None))
+                            cc_source="report" if reported else "matrix" if known else None))
     if gpus:
         return tuple(gpus)
     if value and value.lower() == "no cuda":
@@ -431,6 +465,9 @@ def _gpus_only(gpus: Tuple[Gpu, ...], why: str) -> Tuple[ProbeResult, List[str],
 
 def _cuda(raw: _Raw) -> Tuple[ProbeResult, List[str]]:
     value = _known(raw.values.get("cuda_runtime"))
+    nvcc = re.search(r"release (\d+\.\d+)", raw.values.get("nvcc") or "")  # sglang: nvcc's own banner
+    if value is None and nvcc is not None:
+        value = nvcc.group(1)
     if value and value.lower() == "no cuda":
         return ProbeResult("cuda", "absent", error="the report says: CUDA runtime version: No CUDA"), []
     version = _major_minor(value)
@@ -601,7 +638,7 @@ def parse_report(text: str, matrices=None, source: str = "report") -> ParsedRepo
     flags = " ".join(raw.blocks.get("vllm_build_flags", [])) or _known(raw.values.get("vllm_build_flags"))
     packages = tuple(f"{n}=={v}" if t != "conda" else f"{n} {v} (conda)" for t, n, v in raw.packages)
     report = ReportFacts(
-        tool="vLLM collect_env" if raw.vllm_tool else "torch collect_env",
+        tool="vLLM collect_env" if raw.vllm_tool else "sglang check_env" if raw.sglang_tool else "torch collect_env",
         layout="sectioned" if raw.sectioned else "classic",
         fields={k: v for k, v in raw.values.items() if v},
         cudnn=tuple(cudnn), vllm_version=_vllm_version(raw), vllm_build_flags=flags or None,

@@ -380,3 +380,21 @@ def test_nvidia_smi_and_torch_both_silent_means_no_working_driver(tmp_path, torc
     report, parsed = check_report(str(report_file))
     assert ("no-nvidia-gpu" in [f.code for f in report.findings]) is no_gpu
     assert (parsed.facts.status("driver") == "absent") is no_gpu
+
+
+def test_sglangs_check_env_is_a_report():
+    # `python -m sglang.check_env`: "GPU 0: NAME", "GPU 0 Compute Capability", "PyTorch: VERSION", one
+    # "module: version" line per package
+    report, parsed = corpus_report("j-sglang-1058-t4-flashinfer-no-kernel.txt")
+    assert parsed.report.tool == "sglang check_env"
+    driver = parsed.facts.get("driver")
+    assert driver.driver_version == "535.104.05"
+    assert [(g.name, g.compute_capability, g.cc_source) for g in driver.gpus] == [("Tesla T4", "7.5", "report")]
+    env = parsed.facts.get("python")
+    assert env.version == "3.10.12" and (env.torch.version, env.torch.cuda) == ("2.4.0+cu121", "12.1")
+    assert parsed.facts.get("cuda").nvcc_version == "12.2"
+    assert "bf16-unsupported" in [f.code for f in report.findings]
+    # the older check_env printed nvcc's whole banner below "NVCC:", and vllm among its packages
+    _, older = corpus_report("j-sglang-831-v100-flashinfer-rmsnorm.txt")
+    assert older.facts.get("cuda").nvcc_version == "12.4"
+    assert older.report.vllm_version == "0.5.4" and "sglang==0.2.12" in older.report.packages
