@@ -153,6 +153,22 @@ def test_several_problems_root_first(tmp_path):
     assert [d.finding.code for d in e.surfaced] == ["vllm-engine-start-failed"]
 
 
+@pytest.mark.parametrize("line,code", [
+    # a full /dev/shm is shared memory too small, not a full disk (pytorch/ci-infra#490)
+    ("NCCL WARN Error: failed to extend /dev/shm/nccl-WU88OE to 9637892 bytes, error: No space left on device",
+     "shm-too-small"),
+    ("ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device", "no-space-left"),
+    # the OOM killer ending a compiler is the build's memory, ending python is the host's (vllm#54237)
+    ("[ 2448.628970] Out of memory: Killed process 16014 (cicc) total-vm:3069420kB, anon-rss:2111980kB",
+     "build-out-of-memory"),
+    ("[26002.109061] Out of memory: Killed process 576419 (python) total-vm:78521468kB", "host-out-of-memory"),
+])
+def test_the_nearer_reading_of_a_shared_error_text_wins(tmp_path, line, code):
+    log = tmp_path / "one.log"
+    log.write_text(line + "\n")
+    assert codes(explain_log(str(log)))[0] == code
+
+
 def test_network_failure_demotes_no_matching_distribution_to_a_symptom():
     e = explain_log(os.path.join(LOGS, "pip-dns-failure.log"))
     assert codes(e) == ["dns-failure"]
