@@ -167,6 +167,10 @@ def _text(text: str) -> str:
     return text
 
 
+# Group names the wording cannot take as parameters (the arguments of Msg itself).
+RESERVED_GROUPS = frozenset({"cls", "msg_id"})
+
+
 def check_row(row: LogSignature) -> None:
     """Cross-column checks: the row must be able to match its own example, fast."""
     if row.needle != row.needle.lower():
@@ -183,6 +187,10 @@ def check_row(row: LogSignature) -> None:
     if row.role == "marker" and row.code not in MARKERS:
         raise ValueError(f"a marker's code must be one of {', '.join(MARKERS)}, not {row.code!r}")
     groups = set(row.pattern.groupindex)
+    reserved = sorted(groups & RESERVED_GROUPS)
+    if reserved:
+        raise ValueError(f"the pattern's group name {reserved[0]!r} is reserved (findings are worded with "
+                         "Msg(msg_id, **groups)): rename the group")
     known = groups | set(CONTEXT_NAMES) | {name for name, group in DERIVED.items() if group in groups}
     for column in ("title", "why", "fix", "notes"):
         value = getattr(row, column)

@@ -47,6 +47,7 @@ def write_table(tmp_path, mutate) -> Matrices:
     ({"needle": "absent from the example"}, "needle"),
     ({"example": "a line without any scan word", "pattern": "a line", "needle": "a line"}, "none of the scan gates"),
     ({"title": "{no_such_field} broke"}, "neither a group of the pattern"),
+    ({"pattern": "(?P<cls>.+)"}, "is reserved"),  # Msg(msg_id, cls=...) would raise a TypeError
     ({"when": "sometimes"}, "not a marker"),
     ({"source": ""}, "every row must say where it came from"),
 ])
