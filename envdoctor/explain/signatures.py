@@ -88,6 +88,8 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
 ERROR_WORDS = ("error", "fail", "fatal", "killed", "timed out", "denied", "segmentation fault", "cannot ")
 RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exception", "invalid", "refused",
                     "could not", "couldn't", "abort",
+                    # SIGILL: a binary built for instructions (AVX2, AVX-512) this CPU lacks
+                    "illegal instruction",
                     # a Kubernetes pod that keeps failing
                     "crashloopbackoff", "imagepullbackoff", "errimagepull",
                     # The same words in Chinese, as Windows, gcc, git and glibc print them under a
