@@ -90,6 +90,8 @@ RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exce
                     "could not", "couldn't", "abort",
                     # SIGILL: a binary built for instructions (AVX2, AVX-512) this CPU lacks
                     "illegal instruction",
+                    # C++'s allocation failure ends a process without an error word
+                    "bad_alloc",
                     # a Kubernetes pod that keeps failing
                     "crashloopbackoff", "imagepullbackoff", "errimagepull",
                     # The same words in Chinese, as Windows, gcc, git and glibc print them under a
