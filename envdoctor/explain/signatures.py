@@ -81,7 +81,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "requires an update to its kernel", "file exists", "/dev/shm has only", "suitable python interpreter",
               ":\\users\\", "compiled without gpu support", "cuda wasnt able to be loaded",
               "exceeds the maximum allowed length", "longer than the model's context length", "must have less than",
-              "max_new_tokens` must be")
+              "max_new_tokens` must be",
+              # the kernel log's Xid 79: the GPU stopped answering on PCIe
+              "fallen off the bus")
 # Words of an error line: scanned too, and the lines they find (when no signature explains them)
 # are the evidence layer's and the "most error-like lines" shown. The rare ones, like RARE_GATES,
 # in the first and the last chunk only.
