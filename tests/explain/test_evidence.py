@@ -149,7 +149,7 @@ def test_the_evidence_class_takes_a_context_finding_of_the_same_class():
     # No signature explains the error; the evidence says WSL, and the log shows models read
     # from the Windows drive under WSL: that is the likeliest cause.
     e = explain_text("user@DESKTOP-ABC1234:/mnt/c/models$ ollama run llama3\n"
-                     "Error: timed out waiting for llama runner to start under WSL 2\n")
+                     "Error: llama runner process stopped responding under WSL 2\n")
     assert e.category == "wsl"
     assert e.root.finding.code == "wsl-windows-drive-slow" and e.root.confidence == "inferred"
 
