@@ -20,7 +20,8 @@ HOSTNAME_MASK = "<hostname>"
 # but not tokenizer, max_tokens or TOKENIZERS_PARALLELISM.
 _SECRET_WORDS = r"(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH|CREDENTIALS?)"
 SECRET_NAME = re.compile(_SECRET_WORDS + r"$", re.I)
-_SECRET_NAMES = r"[A-Z0-9_]*" + _SECRET_WORDS
+# A tokenizer's special tokens (pad_token: '[PAD]', eos_token: </s>) are text, not credentials.
+_SECRET_NAMES = r"(?!(?:pad|eos|bos|unk|sep|cls|mask)_token\b)[A-Z0-9_]*" + _SECRET_WORDS
 # A NAME: value pair masks only what is a value: the name is not part of a path
 # ("cannot run ./secret: Permission denied") and, after ": ", the value ends the line
 # ("token: abc123"), so "secret: not found" keeps its words.
