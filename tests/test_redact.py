@@ -95,9 +95,10 @@ def test_record_redacts_what_it_saves(tmp_path, monkeypatch, capsys):
     "tokenizer='/root/model', skip_tokenizer_init=True, max_tokens=32",
     "TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1",
     "Maximum concurrency for 2,048 tokens per request: 1254.42x",
-    # a tokenizer's special tokens in transformers' errors (huggingface/transformers threads)
-    "Please add a new pad token: tokenizer.add_special_tokens({'pad_token': '[PAD]'}).",
-    "eos_token: </s>",
+    # a tokenizer's special token in transformers' error, verbatim from huggingface/trl#466
+    "ValueError: Asking to pad but the tokenizer does not have a padding token. Please select a token to use as "
+    "`pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via "
+    "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`.",
 ])
 def test_words_that_merely_contain_token_are_not_secrets(text):
     assert Redactor({"TOKENIZERS_PARALLELISM": "falsefalse"}).text(text) == text
