@@ -58,14 +58,18 @@ def verdicts(facts: Facts, m):
             for python in dict.fromkeys(p for p in (choose(ok, base.python), base.python) if p):
                 with_stack = installed(facts, build, python)
                 target = target_from(with_stack, Wishes(), m)
-                _, blockers = evaluate_build(build, target, python, m)
+                stack, blockers = evaluate_build(build, target, python, m)
                 fix_kinds = {b.kind for b in blockers}
                 if fix_kinds & set(NOT_COMPARED):
                     continue
-                findings = [r.evaluate(with_stack, m) for r in ALL_RULES if r.code in CHECK_KIND]
-                check_kinds = {
-                    CHECK_KIND[f.code] for f in findings if f is not None and f.severity in ("error", "warn")
-                }
+                findings = [f for f in (r.evaluate(with_stack, m) for r in ALL_RULES if r.code in CHECK_KIND)
+                            if f is not None and f.severity in ("error", "warn")]
+                # a driver under the CUDA's own minimum but above the minor-version floor: both say
+                # it runs, check warns of the limited feature set and the plan records it
+                limited = [f for f in findings if f.code == "driver-too-old-for-torch" and f.severity == "warn"]
+                if stack is not None:
+                    assert bool(limited) == stack.driver.via_compat, (build.version, build.torch_tag, python)
+                check_kinds = {CHECK_KIND[f.code] for f in findings if f not in limited}
                 yield build.version, build.torch_tag, python, fix_kinds, check_kinds
 
 

@@ -42,17 +42,28 @@ def drv(version, cuda_max, name="NVIDIA A10", cc="8.6", total=24576, used=0):
                        (Gpu(0, name, cc, total, used, total - used),))
 
 
-@pytest.mark.parametrize("driver_version, cuda_max, torch_cuda, fires", [
-    ("535.104.05", "12.2", "12.1", False),   # native
-    ("525.60.13", "12.0", "12.4", False),    # same major, above the 12.x floor: minor-version compat
-    ("520.61.05", "11.8", "12.1", True),     # major too old
-    ("470.256.02", "11.4", "11.8", False),   # 11.x compat floor 450.80.02
-    ("570.86.10", "12.8", "13.0", True),     # CUDA 13 needs >= 580
-    ("580.65.06", "13.0", "13.0", False),
+@pytest.mark.parametrize("driver_version, cuda_max, torch_cuda, severity", [
+    ("535.104.05", "12.2", "12.1", None),      # native
+    ("525.60.13", "12.0", "12.4", "warn"),     # same major, above the 12.x floor: runs, limited (no newer PTX JIT)
+    ("520.61.05", "11.8", "12.1", "error"),    # major too old
+    ("470.256.02", "11.4", "11.8", "warn"),    # 11.x compat floor 450.80.02
+    ("440.33.01", "10.2", "11.8", "error"),    # below the 11.x floor
+    ("570.86.10", "12.8", "13.0", "error"),    # CUDA 13 needs >= 580
+    ("580.65.06", "13.0", "13.0", None),
 ])
-def test_driver_too_old_respects_minor_version_compatibility(driver_version, cuda_max, torch_cuda, fires):
+def test_driver_too_old_respects_minor_version_compatibility(driver_version, cuda_max, torch_cuda, severity):
     f = facts(driver=drv(driver_version, cuda_max), python=env("2.5.1", torch_cuda))
-    assert (driver.driver_too_old.evaluate(f, M) is not None) == fires
+    finding = driver.driver_too_old.evaluate(f, M)
+    assert (finding.severity if finding is not None else None) == severity
+
+
+def test_driver_under_minor_version_compatibility_names_the_native_floor():
+    # vllm#41209's report: torch 2.11.0+cu129 on driver 550.163.01 (CUDA 12.4): torch saw the GPU,
+    # the build runs only through minor-version compatibility; CUDA 12.9 itself wants 575.51.03.
+    f = facts(driver=drv("550.163.01", None), python=env("2.5.1", "12.9"))
+    finding = driver.driver_too_old.evaluate(f, M)
+    assert finding is not None and finding.severity == "warn"
+    assert "minor-version compatibility" in finding.title and "575.51.03" in finding.why
 
 
 def test_driver_max_cuda_from_the_branch_table_when_the_driver_did_not_say():

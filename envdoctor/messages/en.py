@@ -232,6 +232,12 @@ EN = {
     "nvidia-driver-unreadable.note.reboot": "After a driver install or update, reboot. With Secure Boot on, enroll "
                                             "the driver's MOK key or use the distribution's signed driver packages.",
     "driver-too-old-for-torch.title": "Driver {driver} is too old for {what}",
+    "driver-too-old-for-torch.title.compat": "Driver {driver} runs {what} only through minor-version compatibility",
+    "driver-too-old-for-torch.why.compat": "The driver is older than CUDA {cuda}'s own minimum ({native}), so the build "
+                                           "runs with a limited feature set (NVIDIA's minor-version compatibility): "
+                                           "PTX from a newer compiler cannot be JIT-compiled, and kernels compiled at "
+                                           "run time (Triton, which vLLM uses) can fail with 'the provided PTX was "
+                                           "compiled with an unsupported toolchain'.",
     "driver-too-old-for-torch.what.torch": "torch built with CUDA {cuda}",
     "driver-too-old-for-torch.what.vllm": "vllm {vllm}'s kernels (CUDA {cuda})",
     "driver-too-old-for-torch.why": "A CUDA build runs only on a driver that supports that CUDA version (or, within "

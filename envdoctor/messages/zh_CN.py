@@ -217,6 +217,11 @@ ZH = {
     "nvidia-driver-unreadable.note.reboot": "安装或更新驱动后要重启。如果开了 Secure Boot，需要登记（enroll）驱动的 "
                                             "MOK 密钥，或者改用发行版提供的已签名驱动包。",
     "driver-too-old-for-torch.title": "驱动 {driver} 太旧，跑不了{what}",
+    "driver-too-old-for-torch.title.compat": "驱动 {driver} 只能通过小版本兼容运行{what}",
+    "driver-too-old-for-torch.why.compat": "驱动比 CUDA {cuda} 自己要求的最低版本（{native}）旧，只能靠 NVIDIA 的小版本"
+                                           "兼容运行，功能受限：新编译器生成的 PTX 无法 JIT 编译，运行时才编译的算子"
+                                           "（vLLM 用的 Triton）可能报 'the provided PTX was compiled with an "
+                                           "unsupported toolchain'。",
     "driver-too-old-for-torch.what.torch": "基于 CUDA {cuda} 构建的 torch",
     "driver-too-old-for-torch.what.vllm": " vllm {vllm} 的算子（CUDA {cuda}）",
     "driver-too-old-for-torch.why": "CUDA 程序只能在支持对应 CUDA 版本的驱动上运行（同一个大版本内，驱动版本高于"

@@ -22,6 +22,7 @@ from envdoctor.rules.base import (
 )
 
 DRIVERS_URL = "https://www.nvidia.com/Download/index.aspx"
+MINOR_COMPAT_URL = "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html"
 # Another process holding this share of a card's memory leaves vLLM too little for the
 # KV cache (vLLM takes a fraction of the TOTAL memory, 0.9 by default).
 IN_USE_FRACTION = 0.10
@@ -78,6 +79,7 @@ def unreadable(facts: Facts, _m: Matrices) -> Optional[Advice]:
       "The driver's CUDA is older than the CUDA build of torch (or of vLLM's kernels)")
 def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     from envdoctor.compat.driver import floor as driver_floor
+    from envdoctor.compat.driver import os_of, runs
     from envdoctor.compat.installed import installed_build
 
     driver, env = facts.driver, facts.python
@@ -87,10 +89,14 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
     build = installed_build(facts, m)
     needs = [env.torch.cuda] + ([build.vllm_cuda] if build and build.vllm_cuda and build.vllm_cuda != env.torch.cuda
                                 else [])
-    bad = [c for c in needs if driver_runs_cuda(driver, c, m, os_name) is False]
-    if not bad:
+    verdicts = {c: runs(driver.driver_version, os_of(os_name), c, m, driver.cuda_max) for c in needs}
+    bad = [c for c, v in verdicts.items() if v == "no"]
+    # Above the minor-version floor but below the CUDA's own minimum, the build runs with a
+    # limited feature set (no JIT of newer PTX): a warning, not a blocker.
+    limited = [c for c, v in verdicts.items() if v == "compat"]
+    if not bad and not limited:
         return None
-    cuda = max(bad, key=xy_key)
+    cuda = max(bad or limited, key=xy_key)
     what = Msg("driver-too-old-for-torch.what.torch", cuda=cuda) if cuda == env.torch.cuda or build is None else \
         Msg("driver-too-old-for-torch.what.vllm", vllm=build.version, cuda=cuda)
     have = driver_max_cuda(driver, m, os_name)
@@ -120,6 +126,15 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
             notes.append(Msg("driver-too-old-for-torch.note.other-build", build=usable[-1]))
     elif vllm is not None:
         notes.append(Msg("driver-too-old-for-torch.note.vllm", vllm=vllm.version))
+    if not bad:
+        return Advice(
+            "warn", Msg("driver-too-old-for-torch.title.compat", driver=driver.driver_version, what=what),
+            evidence=tuple(evidence),
+            why=Msg("driver-too-old-for-torch.why.compat", cuda=cuda, native=native or f.native(os_key) or "?"),
+            notes=(Msg("driver-too-old-for-torch.note.update" + (".wsl" if wsl else ""),
+                       need=f.native(os_key) or Msg("driver-too-old-for-torch.newer"), native=""),),
+            docs=MINOR_COMPAT_URL,
+        )
     return Advice(
         "error", Msg("driver-too-old-for-torch.title", driver=driver.driver_version, what=what),
         evidence=tuple(evidence),
