@@ -160,6 +160,15 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("wsl", 6, r"0x80370102|0x800701bc|virtual machine platform|wsl_update"),
     ("docker", 6, r"exec format error|unresolvable cdi devices|no matching manifest for"),
     ("resources", 6, r"allocation on device \d+ would exceed|defaultcpuallocator"),
+    # A runtime older than what it is asked to load (a model architecture, a tokenizer, a config
+    # field it predates), a CPU without the instructions a binary was built for, NumPy's ABI.
+    ("environment", 6, r"unknown (?:model )?architecture|unknown pre-tokenizer|does not recognize this architecture|"
+                       r"requires (?:transformers|torch|vllm|a newer version)|please upgrade|numpy is not available|"
+                       r"signal 4\b|illegal instruction|compute cap \d+ is not compatible"),
+    # NVML's "Unknown Error" is a container that lost its device cgroup (a daemon reload, a
+    # kubelet CPU policy), not a driver problem; a device plugin is Kubernetes' GPU plumbing.
+    ("docker", 7, r"failed to initiali[sz]e nvml: unknown error"),
+    ("docker", 6, r"device.plugin|nvidia-device-plugin"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).
 TOOLS: Tuple[Tuple[str, str, str], ...] = (
@@ -279,6 +288,11 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
      "host-out-of-memory"),
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
+    ("environment", r"unknown (?:model )?architecture|unknown pre-tokenizer", "llama-cpp-too-old-for-model"),
+    ("environment", r"requires transformers|does not recognize this architecture", "transformers-too-old"),
+    ("environment", r"numpy is not available", "numpy-abi-mismatch"),
+    ("environment", r"signal 4\b|illegal instruction", "cpu-lacks-required-instructions"),
+    ("environment", r"compute cap \d+ is not compatible", "torch-arch-missing-for-gpu"),
     ("environment", r"not compiled with cuda", "torch-cpu-build-on-gpu-machine"),
     ("environment", r"bfloat16|\bbf16\b", "bf16-unsupported"),
     ("environment", r"ssl module is not available", "python-ssl-module-missing"),
@@ -349,6 +363,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("docker", r"exec format error|does not match the detected host platform|no matching manifest for",
      "docker-image-platform-mismatch"),
     ("docker", r"unresolvable cdi devices", "cdi-device-unresolvable"),
+    ("docker", r"failed to initiali[sz]e nvml: unknown error", "container-lost-gpu-after-daemon-reload"),
     ("docker", r"docker\.sock.*permission denied|permission denied.*docker", "docker-permission-denied"),
     ("docker", r"nvidia-container-cli.*file exists|file exists.*libnvidia", "driver-libraries-in-image"),
     ("docker", r"unsatisfied condition: cuda|please update your driver to a newer version", "driver-too-old-for-image"),
