@@ -32,7 +32,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("network", 6, r"max retries exceeded|newconnectionerror|proxyerror|network is unreachable|"
                    r"remotedisconnected|incompleteread|chunkedencodingerror|protocolerror|error sending request|"
                    r"tcp connect error|failed to (?:download|fetch)|could not fetch url"),
-    ("network", 6, r"gated repo|proxy authentication required|tunnel connection failed|urlopen error|"
+    ("network", 6, r"condahttperror|http 000 connection failed|"
+                   r"gated repo|proxy authentication required|tunnel connection failed|urlopen error|"
                    r"do not match the hashes|hash mismatch|ssl module is not available"),
     ("network", 5, r"\b(?:429|too many requests|502 bad gateway|503 service unavailable|504 gateway)\b|"
                    r"rate.?limit|\bhttp error [45]\d\d|httperror|status code [45]\d\d|"
