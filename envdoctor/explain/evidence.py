@@ -192,7 +192,7 @@ CONTEXT_WEIGHT = 2
 CONTEXT_CODES = {"compile": {"host-out-of-memory": "build-out-of-memory"},
                  "pip-build": {"host-out-of-memory": "build-out-of-memory"}}
 # A compiler's own process named on the decisive line: the line is inside a compile whatever the markers say.
-COMPILER = re.compile(r"cc1plus|\bcc1\b|\bcicc\b|\bptxas\b|collect2|\bnvcc\b", re.IGNORECASE)
+COMPILER = re.compile(r"cc1plus|\bcc1\b|\bcicc\b|\bptxas\b|cudafe|collect2|\bnvcc\b", re.IGNORECASE)
 GPU_WORDS = re.compile(r"libcuda|\bcuda\b|nvml|nvidia|\bgpu", re.IGNORECASE)
 # A Python exception line, pip's `ERROR:` line, `error:`/`fatal:` of a compiler or tool.
 HEADLINE = re.compile(r"^\s*(?:\S+\s+)?(?:[\w.]*(?:Error|Exception|Exit)\b:|ERROR:|error:|fatal:|FATAL|\w+ fatal\b|"
@@ -279,8 +279,10 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory|"
                   r"allocation on device \d+ would exceed",
      "cuda-out-of-memory"),
-    ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
+    # a full /dev/shm says "No space left on device" too: shared memory first
     ("resources", r"shared memory|/dev/shm|bus error|signal: bus", "shm-too-small"),
+    ("resources", r"no space left|enospc|disk quota|free disk space", "no-space-left"),
+    ("resources", r"virtual memory exhausted", "build-out-of-memory"),
     ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache",
      "kv-cache-too-small-for-context"),
     ("resources", r"kv cache|memory for the cache blocks", "kv-cache-no-memory"),

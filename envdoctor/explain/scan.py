@@ -22,6 +22,7 @@ KEEP = 3  # matches kept per signature (with context); the rest are counted
 SATURATED = 1000  # stop trying a signature after this many matches
 SEGMENT = 4096  # bytes either side of a gate hit that can belong to its line
 CONTEXT = 2  # lines shown before and after a match
+CONTINUED = 2  # lines read with a gated line that ends in a colon
 TAIL = 256 << 10  # the log's last bytes before the current chunk: context and download look-back
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
 OTHER_SAMPLE = 20  # other gated lines kept from each end, for the evidence layer
@@ -133,6 +134,11 @@ class Scanner:
 
     def _segment(self, chunk: bytes, start: int, end: int, line_no: int, gates: Iterable[bytes]) -> None:
         text = clean_line(chunk[start:end])
+        if text.rstrip().endswith(":"):
+            # "CMake Error at CMakeLists.txt:20 (enable_language):" says what failed on the lines
+            # below it: read them as one line with it.
+            rest = " ".join(t for t in (clean_line(r).strip() for r in _lines_after(chunk, end + 1, CONTINUED)) if t)
+            text = f"{text.rstrip()} {rest}" if rest else text
         low = text.lower()
         matched = False
         for sig in self.signatures:
