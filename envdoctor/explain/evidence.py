@@ -169,6 +169,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     # NVML's "Unknown Error" is a container that lost its device cgroup (a daemon reload, a
     # kubelet CPU policy), not a driver problem; a device plugin is Kubernetes' GPU plumbing.
     ("docker", 7, r"failed to initiali[sz]e nvml: unknown error"),
+    ("environment", 6, r"can't initiali[sz]e nvml|failed to initiali[sz]e nvml|nvml library not found"),
     ("docker", 6, r"device.plugin|nvidia-device-plugin"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from envdoctor.explain import downloads
 from envdoctor.explain.reader import clean_line
@@ -51,6 +51,25 @@ class ScanResult:
     last_lines: List[Tuple[int, str]] = field(default_factory=list)  # the log's last lines, gated or not
 
 
+@dataclass
+class Continued:
+    """An error-like line ending in a colon, and the lines after it that say what it is about."""
+
+    line: int
+    text: str
+    rest: List[str] = field(default_factory=list)
+
+
+Entry = Union[Tuple[int, str], Continued]
+
+
+def _line(entry: Entry) -> Tuple[int, str]:
+    if isinstance(entry, Continued):
+        rest = " ".join(t for t in entry.rest if t)
+        return entry.line, f"{entry.text} {rest}"[:500] if rest else entry.text
+    return entry
+
+
 def _lines_before(data: bytes, pos: int, n: int) -> List[bytes]:
     out: List[bytes] = []
     end = pos
@@ -82,11 +101,12 @@ class Scanner:
         self.error_gates = {w.encode() for w in ERROR_WORDS + RARE_ERROR_WORDS}
         self.matches: Dict[str, List[Match]] = collections.defaultdict(list)
         self.counts: Dict[str, int] = collections.Counter()
-        self.error_head: List[Tuple[int, str]] = []
-        self.error_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=ERROR_SAMPLE)
+        self.error_head: List[Entry] = []
+        self.error_tail: Deque[Entry] = collections.deque(maxlen=ERROR_SAMPLE)
         # Lines a gate found that carry no error word (a WARNING, a WSL path): weaker evidence.
-        self.other_head: List[Tuple[int, str]] = []
-        self.other_tail: Deque[Tuple[int, str]] = collections.deque(maxlen=OTHER_SAMPLE)
+        self.other_head: List[Entry] = []
+        self.other_tail: Deque[Entry] = collections.deque(maxlen=OTHER_SAMPLE)
+        self.continued: List[Continued] = []  # lines ending in a colon, waiting for the lines after them
         self.line = 0  # lines consumed so far
         self.bytes = 0
         self.tail = b""  # the last TAIL bytes before the current chunk
@@ -102,6 +122,9 @@ class Scanner:
 
     def _scan(self, chunk: bytes, gate_list: Sequence[bytes]) -> None:
         base_line, self.bytes = self.line, self.bytes + len(chunk)
+        for entry in self.continued:
+            entry.rest.extend(clean_line(r).strip() for r in _lines_after(chunk, 0, CONTINUED - len(entry.rest)))
+        self.continued = [e for e in self.continued if len(e.rest) < CONTINUED]
         if self.pending:
             waiting = []
             for m in self.pending:
@@ -134,11 +157,6 @@ class Scanner:
 
     def _segment(self, chunk: bytes, start: int, end: int, line_no: int, gates: Iterable[bytes]) -> None:
         text = clean_line(chunk[start:end])
-        if text.rstrip().endswith(":"):
-            # "CMake Error at CMakeLists.txt:20 (enable_language):" says what failed on the lines
-            # below it: read them as one line with it.
-            rest = " ".join(t for t in (clean_line(r).strip() for r in _lines_after(chunk, end + 1, CONTINUED)) if t)
-            text = f"{text.rstrip()} {rest}" if rest else text
         low = text.lower()
         matched = False
         for sig in self.signatures:
@@ -153,7 +171,14 @@ class Scanner:
             if len(self.matches[sig.id]) < KEEP:
                 self.matches[sig.id].append(self._match(sig, chunk, start, end, line_no, text, found))
         if not matched and text.strip():
-            entry = (line_no, text[:500])
+            entry: Entry = (line_no, text[:500])
+            if text.rstrip().endswith(":") and chunk[end:end + 1] in (b"\n", b"\r"):
+                # "CMake Error at CMakeLists.txt:20 (enable_language):" says what failed on the
+                # lines below it: the evidence reads them as one line with it.
+                entry = Continued(line_no, text[:500].rstrip())
+                entry.rest.extend(clean_line(r).strip() for r in _lines_after(chunk, end + 1, CONTINUED))
+                if len(entry.rest) < CONTINUED:
+                    self.continued.append(entry)
             if any(g in self.error_gates for g in gates):
                 if len(self.error_head) < ERROR_SAMPLE:
                     self.error_head.append(entry)
@@ -187,11 +212,13 @@ class Scanner:
         if self.held is not None:
             self._scan(self.held, self.gates)
             self.held, self.first = None, False
-        seen = {line for line, _ in self.error_head}
-        tail = [e for e in self.error_tail if e[0] not in seen]
-        seen_other = {line for line, _ in self.other_head}
-        other = self.other_head + [e for e in self.other_tail if e[0] not in seen_other]
-        return ScanResult(dict(self.matches), dict(self.counts), self.error_head + tail, self.line, self.bytes, other,
+        head = [_line(e) for e in self.error_head]
+        seen = {line for line, _ in head}
+        tail = [_line(e) for e in self.error_tail if _line(e)[0] not in seen]
+        other_head = [_line(e) for e in self.other_head]
+        seen_other = {line for line, _ in other_head}
+        other = other_head + [_line(e) for e in self.other_tail if _line(e)[0] not in seen_other]
+        return ScanResult(dict(self.matches), dict(self.counts), head + tail, self.line, self.bytes, other,
                           self._last_lines())
 
     def _last_lines(self) -> List[Tuple[int, str]]:

@@ -94,6 +94,8 @@ RARE_ERROR_WORDS = ("not found", "unable to", "no such file", "traceback", "exce
                     "illegal instruction",
                     # C++'s allocation failure ends a process without an error word
                     "bad_alloc",
+                    # a child's status where the tool prints no error word (LM Studio's "(Exit code: 134)")
+                    "exit code",
                     # a Kubernetes pod that keeps failing
                     "crashloopbackoff", "imagepullbackoff", "errimagepull",
                     # The same words in Chinese, as Windows, gcc, git and glibc print them under a

@@ -112,6 +112,16 @@ EN = {
                                                  " torch's CUDA build.",
     "torch-cpu-build-on-gpu-machine.report.note": "`nvidia-smi` says whether there is a GPU and which CUDA its driver "
                                                   "runs; `envdoctor fix --plan` picks the matching torch build.",
+    "gpu-arch-unsupported-by-extension.title": "{extension} was compiled for {archs}, not for {gpu} (compute "
+                                               "capability {cc})",
+    "gpu-arch-unsupported-by-extension.why": "A CUDA extension carries kernels only for the architectures it was "
+                                             "compiled for (SASS runs on the same major architecture at the same or a "
+                                             "higher minor, PTX is JIT-compiled on newer GPUs); with none for this GPU "
+                                             "every op it runs fails with 'no kernel image is available for execution "
+                                             "on the device', whatever torch itself supports.",
+    "gpu-arch-unsupported-by-extension.note": "Rebuild the extension on this machine (its build compiles for the GPU "
+                                              "it sees, or for TORCH_CUDA_ARCH_LIST), or install a prebuilt one "
+                                              "that lists this architecture.",
     "wsl-multi-gpu.title": "{count} GPUs under WSL 2: running across several GPUs is fragile there",
     "wsl-multi-gpu.why": "Tensor parallelism goes through NCCL, which talks between the GPUs over shared memory and pe"
                          "er-to-peer paths that WSL 2's virtual GPU does not fully provide: NCCL did not support WSL 2"
@@ -233,11 +243,11 @@ EN = {
                                             "the driver's MOK key or use the distribution's signed driver packages.",
     "driver-too-old-for-torch.title": "Driver {driver} is too old for {what}",
     "driver-too-old-for-torch.title.compat": "Driver {driver} runs {what} only through minor-version compatibility",
-    "driver-too-old-for-torch.why.compat": "The driver is older than CUDA {cuda}'s own minimum ({native}), so the build "
-                                           "runs with a limited feature set (NVIDIA's minor-version compatibility): "
-                                           "PTX from a newer compiler cannot be JIT-compiled, and kernels compiled at "
-                                           "run time (Triton, which vLLM uses) can fail with 'the provided PTX was "
-                                           "compiled with an unsupported toolchain'.",
+    "driver-too-old-for-torch.why.compat": "The driver is older than CUDA {cuda}'s own minimum ({native}), so "
+                                           "the build runs with a limited feature set (NVIDIA's minor-version "
+                                           "compatibility): PTX from a newer compiler cannot be JIT-compiled, and "
+                                           "kernels compiled at run time (Triton, which vLLM uses) can fail with "
+                                           "'the provided PTX was compiled with an unsupported toolchain'.",
     "driver-too-old-for-torch.what.torch": "torch built with CUDA {cuda}",
     "driver-too-old-for-torch.what.vllm": "vllm {vllm}'s kernels (CUDA {cuda})",
     "driver-too-old-for-torch.why": "A CUDA build runs only on a driver that supports that CUDA version (or, within "

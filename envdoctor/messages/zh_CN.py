@@ -102,6 +102,13 @@ ZH = {
                                                  "示成 \"No CUDA\"。vLLM 的 CUDA 版本需要 CUDA 版的 torch。",
     "torch-cpu-build-on-gpu-machine.report.note": "`nvidia-smi` 可以确认有没有 GPU、驱动支持哪个 CUDA 版本；`envdoctor"
                                                   " fix --plan` 会选出匹配的 torch 版本。",
+    "gpu-arch-unsupported-by-extension.title": "{extension} 是针对 {archs} 编译的，不支持 {gpu}（算力 {cc}）",
+    "gpu-arch-unsupported-by-extension.why": "CUDA 扩展只带有它编译时指定架构的算子（SASS 可在同一大架构、次版本相同"
+                                             "或更高的 GPU 上运行，PTX 可在更新的 GPU 上 JIT 编译）；没有适合这张 GPU "
+                                             "的代码时，它的每个算子都会报 'no kernel image is available for execution "
+                                             "on the device'，与 torch 本身支持什么无关。",
+    "gpu-arch-unsupported-by-extension.note": "在这台机器上重新编译这个扩展（编译时会针对它看到的 GPU，或 "
+                                              "TORCH_CUDA_ARCH_LIST 指定的架构），或者安装列出了这个架构的预编译版本。",
     "wsl-multi-gpu.title": "WSL 2 下有 {count} 张 GPU：在 WSL 2 里跑多卡并不稳定",
     "wsl-multi-gpu.why": "张量并行依赖 NCCL，NCCL 通过共享内存和 P2P 通道在卡之间通信，而 WSL 2 的虚拟 GPU 对这些支持"
                          "不完整：NCCL 2.10 之前根本不支持 WSL 2，WSL 2 下多卡报 NCCL 错误的问题至今仍未解决（microsof"

@@ -82,6 +82,17 @@ KEYS = {
     "nvcc": "nvcc",
     "nvidia topology": "gpu_topology",
 }
+# `python -m detectron2.utils.collect_env` prints a table ("PyTorch    1.4.0+cu100 @/path"), no
+# colons: its rows by name. "detectron2 arch flags" lists the architectures detectron2's own CUDA
+# ops were compiled for (detectron2/utils/collect_env.py).
+TABLE_KEYS = {
+    "python": "python_version", "pytorch": "torch_version", "pytorch debug build": "debug_build",
+    "gpu available": "cuda_available", "driver version": "driver", "detectron2 arch flags": "extension_archs",
+}
+_TABLE_RULE = re.compile(r"^-{6,}\s+-{6,}\s*$")
+_TABLE_ROW = re.compile(r"^(\S(?:.*?\S)?)\s{2,}(\S.*?)\s*$")
+_TABLE_GPU = re.compile(r"^GPU\s+(\d+(?:,\d+)*)$")
+_TABLE_ARCH = re.compile(r"\s*\(arch=(\d+\.\d+)\)$")
 # A report must name at least this many of the keys above, one of them torch's or vLLM's.
 MIN_KEYS = 3
 ANCHORS = {"torch_version", "vllm_version", "torch_cuda", "cuda_available"}
@@ -200,6 +211,7 @@ class _Raw:
     sectioned: bool = False
     vllm_tool: bool = False
     sglang_tool: bool = False
+    table_tool: bool = False  # detectron2's table (TABLE_KEYS)
     compute_capability: Dict[int, str] = field(default_factory=dict)  # sglang's, by GPU index
 
 
@@ -261,6 +273,12 @@ def parse_text(text: str) -> _Raw:
         if "nvcc" in raw.values and stripped.startswith("Cuda compilation tools"):
             raw.values["nvcc"] = stripped  # older sglang printed all of `nvcc -V` below "NVCC:"
             continue
+        if _TABLE_RULE.match(stripped):
+            raw.table_tool, block = True, None
+            continue
+        row = _TABLE_ROW.match(stripped) if raw.table_tool and block is None else None
+        if row is not None and _table_row(raw, row.group(1), row.group(2)):
+            continue
         gpu = _SGLANG_GPU.match(stripped) if block is None else None
         if gpu is not None:
             for index in gpu.group(1).split(","):
@@ -307,6 +325,25 @@ def parse_text(text: str) -> _Raw:
                 continue
             raw.blocks[block].append(stripped if block != "gpu_topology" else line.rstrip())
     return raw
+
+
+def _table_row(raw: _Raw, name: str, value: str) -> bool:
+    """One row of detectron2's table into `raw`; False when the row is not one envdoctor reads."""
+    gpu = _TABLE_GPU.match(name)
+    if gpu is not None:  # "GPU 0,1   Tesla P40", newer releases add " (arch=6.1)"
+        arch = _TABLE_ARCH.search(value)
+        gpu_name = _TABLE_ARCH.sub("", value)
+        for index in gpu.group(1).split(","):
+            raw.blocks.setdefault("gpus", []).append(f"GPU {index}: {gpu_name}")
+            if arch:
+                raw.compute_capability[int(index)] = arch.group(1)
+        raw.values.setdefault("gpus", "")
+        return True
+    key = TABLE_KEYS.get(re.sub(r"\s+", " ", name.lower()))
+    if key is None or raw.values.get(key):
+        return False
+    raw.values[key] = value
+    return True
 
 
 # --- from raw values to Facts ----------------------------------------------------------
@@ -638,7 +675,8 @@ def parse_report(text: str, matrices=None, source: str = "report") -> ParsedRepo
     flags = " ".join(raw.blocks.get("vllm_build_flags", [])) or _known(raw.values.get("vllm_build_flags"))
     packages = tuple(f"{n}=={v}" if t != "conda" else f"{n} {v} (conda)" for t, n, v in raw.packages)
     report = ReportFacts(
-        tool="vLLM collect_env" if raw.vllm_tool else "sglang check_env" if raw.sglang_tool else "torch collect_env",
+        tool="vLLM collect_env" if raw.vllm_tool else "sglang check_env" if raw.sglang_tool else
+        "detectron2 collect_env" if raw.table_tool else "torch collect_env",
         layout="sectioned" if raw.sectioned else "classic",
         fields={k: v for k, v in raw.values.items() if v},
         cudnn=tuple(cudnn), vllm_version=_vllm_version(raw), vllm_build_flags=flags or None,

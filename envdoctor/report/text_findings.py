@@ -4,6 +4,7 @@ is too old", "libcudart.so.12: cannot open shared object file"), and the verdict
 report needs (a CPU build of torch cannot see a GPU; WSL 2 from the kernel string)."""
 from __future__ import annotations
 
+import re
 from typing import List, Sequence
 
 from envdoctor.core.codes import Command, register, reuse
@@ -23,6 +24,9 @@ WSL_PIN_MEMORY_OFF = register("wsl-pin-memory-off", "wsl", Command.REPORT,
                               "UVA and CPU offloading by default")
 WSL_MULTI_GPU = register("wsl-multi-gpu", "wsl", Command.REPORT,
                          "WSL 2 with several GPUs listed: NCCL across WSL's virtual GPUs is fragile")
+EXTENSION_ARCHS = register("gpu-arch-unsupported-by-extension", "torch", Command.REPORT,
+                           "A CUDA extension (detectron2's ops) was compiled for other GPU architectures than "
+                           "this GPU's: its ops fail with 'no kernel image is available'")
 # check's codes, for what only a report shows: a CPU torch that hides the GPU, a report from macOS.
 CPU_BUILD = reuse(torch_rules.cpu_build.code, Command.REPORT)
 NO_GPU = reuse(driver.no_gpu.code, Command.REPORT)
@@ -110,11 +114,50 @@ def macos(parsed: ParsedReport) -> List[Finding]:
         Msg("no-nvidia-gpu.report.macos.why"), (), (Msg("no-nvidia-gpu.report.macos.note"),))]
 
 
+def arch_list(flags: str) -> List[str]:
+    """nvcc's architectures from an extension's arch flags: "sm_70", "compute_75", "6.1", "7.5+PTX"."""
+    out: List[str] = []
+    for token in re.split(r"[\s,;]+", flags.strip()):
+        m = re.fullmatch(r"(\d+)\.(\d)(\+PTX)?", token, re.IGNORECASE)
+        if m:
+            out.append(f"sm_{m.group(1)}{m.group(2)}")
+            if m.group(3):
+                out.append(f"compute_{m.group(1)}{m.group(2)}")
+        elif re.fullmatch(r"(?:sm|compute)_\d+[af]?", token):
+            out.append(token)
+    return out
+
+
+def extension_archs(parsed: ParsedReport) -> List[Finding]:
+    """The GPUs an extension's own CUDA ops were not compiled for (detectron2's arch flags)."""
+    from envdoctor.compat.kernels import arch_supported
+
+    flags = parsed.report.fields.get("extension_archs") or ""
+    archs = arch_list(flags)
+    driver = parsed.facts.driver
+    if not archs or driver is None:
+        return []
+    missing = [g for g in driver.gpus if g.compute_capability and not arch_supported(g.compute_capability, archs)]
+    if not missing:
+        return []
+    g = missing[0]
+    return [Finding(
+        EXTENSION_ARCHS, "error", "torch",
+        Msg("gpu-arch-unsupported-by-extension.title", extension="detectron2", archs=flags, gpu=g.name,
+            cc=g.compute_capability),
+        (f"detectron2 arch flags: {flags}", f"GPU {g.index}: {g.name} (compute capability {g.compute_capability})"),
+        Msg("gpu-arch-unsupported-by-extension.why"),
+        (f'TORCH_CUDA_ARCH_LIST="{g.compute_capability}" python -m pip install --no-build-isolation '
+         "--force-reinstall --no-deps <the extension's source>",),
+        (Msg("gpu-arch-unsupported-by-extension.note"),))]
+
+
 def findings(parsed: ParsedReport, text: str, matrices, have: Sequence[Finding]) -> List[Finding]:
     """The report-only findings, less the codes the rules already found."""
     seen = {f.code for f in have}
     out = []
-    found = from_log_signatures(text, parsed.source, matrices) + torch_cpu_build(parsed) + wsl2(parsed) + macos(parsed)
+    found = (from_log_signatures(text, parsed.source, matrices) + torch_cpu_build(parsed) + wsl2(parsed)
+             + macos(parsed) + extension_archs(parsed))
     for f in found:
         if f.code not in seen:
             seen.add(f.code)

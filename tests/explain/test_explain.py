@@ -261,6 +261,24 @@ def test_chunk_boundaries_do_not_change_the_answer(monkeypatch):
     assert got.lines == want.lines
 
 
+@pytest.mark.parametrize("chunk", [40, 97, 1 << 20])
+def test_a_line_ending_in_a_colon_is_read_with_the_lines_below_it(monkeypatch, chunk):
+    # CMake prints what failed under "CMake Error at ...:" (a real log, VPF#16 in the corpus): the
+    # evidence layer gets the message with it, across chunk edges too
+    from envdoctor.explain.reader import open_log
+    from envdoctor.explain.scan import Scanner
+
+    monkeypatch.setattr(reader, "CHUNK", chunk)
+    source = open_log(os.path.join(ROOT, "tests", "data", "corpus", "logs", "ai-vpf-16-cmake-no-cuda-compiler.log"),
+                      1 << 20, None)
+    scanner = Scanner([])
+    for part in source.chunks():
+        scanner.feed(part)
+    source.close()
+    assert scanner.result().error_lines == [
+        (2, "CMake Error at PyNvCodec/TC/CMakeLists.txt:20 (enable_language): No CMAKE_CUDA_COMPILER could be found.")]
+
+
 def test_stdin(monkeypatch):
     e = explain_log("-", stdin=io.BufferedReader(io.BytesIO(seed_text().encode())))
     assert e.source == "<stdin>" and e.root.finding.code == "download-stalled"

@@ -398,3 +398,36 @@ def test_sglangs_check_env_is_a_report():
     _, older = corpus_report("j-sglang-831-v100-flashinfer-rmsnorm.txt")
     assert older.facts.get("cuda").nvcc_version == "12.4"
     assert older.report.vllm_version == "0.5.4" and "sglang==0.2.12" in older.report.packages
+
+
+def test_detectron2s_table_is_a_report_and_its_arch_flags_are_judged():
+    # `python -m detectron2.utils.collect_env` prints "name    value" rows; detectron2's ops were
+    # built for sm_70 and the GPUs are Pascal P40s (facebookresearch/detectron2#251)
+    report, parsed = corpus_report("o-detectron2-251-p40-d2-arch-sm70.txt")
+    assert parsed.report.tool == "detectron2 collect_env"
+    env = parsed.facts.get("python")
+    assert env.version == "3.6.8" and (env.torch.version, env.torch.cuda) == ("1.4.0+cu100", "10.0")
+    gpus = parsed.facts.get("driver").gpus
+    assert len(gpus) == 8 and {(g.name, g.compute_capability) for g in gpus} == {("Tesla P40", "6.1")}
+    found = next(f for f in report.findings if f.code == "gpu-arch-unsupported-by-extension")
+    assert "sm_70" in found.title and "6.1" in found.title
+
+
+@pytest.mark.parametrize("flags, cc, fires", [
+    ("sm_70", "6.1", True),
+    ("3.7, 5.0, 5.2, 6.0, 6.1, 7.0, 7.5", "6.1", False),
+    ("7.5", "8.6", True),       # SASS runs only within its major architecture
+    ("7.5+PTX", "8.6", False),  # PTX is JIT-compiled on a newer GPU
+    ("8.6", "8.9", False),
+    ("", "8.6", False),         # no flags read: nothing is judged
+])
+def test_extension_arch_flags_against_the_gpu(matrices, flags, cc, fires):
+    from envdoctor.core.facts import Gpu
+    from envdoctor.core.results import Facts, ProbeResult
+    from envdoctor.report.collect_env import ParsedReport, ReportFacts
+    from envdoctor.report.text_findings import extension_archs
+
+    driver = DriverFacts("report", None, None, None, (Gpu(0, "GPU", cc),))
+    parsed = ParsedReport(Facts({"driver": ProbeResult("driver", "ok", facts=driver)}),
+                          ReportFacts("detectron2 collect_env", "classic", fields={"extension_archs": flags}), "r")
+    assert bool(extension_archs(parsed)) is fires
