@@ -140,7 +140,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("other", 7, r"hfvalidationerror|repo id must|not a valid model identifier|is not a local folder|"
                  r"not a valid git identifier|invalid rev id|\b404 client error.*//huggingface\.co/"),
     # A registry's pull limit (Docker Hub's 429) is the registry's, not a hub's.
-    ("docker", 7, r"toomanyrequests|pull rate limit"),
+    ("docker", 7, r"toomanyrequests|pull rate limit|(?:registry[\w.-]*|docker\.io)/v2/.*(?:\b429\b|too many requests)"),
     # The GPU or its driver not coming up (the kernel's NVRM lines, a busy or exclusive GPU), an
     # attention library with no kernel for this GPU or build.
     ("environment", 6, r"\bnvrm: |rm_init_adapter|devices are busy or unavailable|no operator found for"),
@@ -293,7 +293,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
     ("environment", r"unknown (?:model )?architecture|unknown pre-tokenizer", "llama-cpp-too-old-for-model"),
-    ("environment", r"requires transformers|does not recognize this architecture", "transformers-too-old"),
+    ("environment", r"requires transformers\s*>=(?!.*but you have)|does not recognize this architecture",
+     "transformers-too-old"),
     ("environment", r"numpy is not available", "numpy-abi-mismatch"),
     ("environment", r"signal 4\b|illegal instruction", "cpu-lacks-required-instructions"),
     ("environment", r"compute cap \d+ is not compatible", "torch-arch-missing-for-gpu"),
@@ -341,7 +342,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"requires-python|requires a different python", "python-unsupported-by-vllm"),
     ("environment", r"no matching distribution|could not find a version|no version of|no solution found",
      "no-matching-distribution"),
-    ("environment", r"resolutionimpossible|conflicting dependencies|dependency conflict", "dependency-conflict"),
+    ("environment", r"resolutionimpossible|conflicting dependencies|dependency conflict|"
+                    r"requires \S+, but you have \S+ \S+ which is incompatible", "dependency-conflict"),
     ("environment", r"vllm\S*_c\S*\.so.*undefined symbol|undefined symbol.*vllm", "vllm-torch-mismatch"),
     ("environment", r"undefined symbol", "extension-torch-mismatch"),
     ("environment", r"devices are busy or unavailable", "cuda-devices-unavailable"),
@@ -374,7 +376,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("docker", r"nvidia-container-cli", "nvidia-container-runtime-broken"),
     ("docker", r"unknown or invalid runtime name", "nvidia-runtime-not-configured"),
     ("docker", r"requires buildkit|unknown flag: --mount", "buildkit-disabled"),
-    ("docker", r"toomanyrequests|rate limit", "registry-rate-limited"),
+    ("docker", r"toomanyrequests|rate limit|\b429\b|too many requests", "registry-rate-limited"),
     ("wsl", r"gpu access blocked", "wsl-gpu-access-blocked"),
     ("wsl", r"pin_memory", "wsl-pin-memory-off"),
     ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),

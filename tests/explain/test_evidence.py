@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from envdoctor.explain import evidence, exit_code, explain_log, explain_text
 from envdoctor.explain.signatures import derive
 
@@ -278,3 +280,29 @@ def test_lines_without_a_signature_still_name_their_problem():
     # A library of another kind missing keeps the generic code: the C++ runtime's hint is its version line.
     assert evidence.code_hint("environment", ["ImportError: libstdc++.so.6: cannot open shared object file"]) \
         == "system-library-missing"
+
+
+@pytest.mark.parametrize("line, category, code", [
+    # lines copied from real logs of the corpus's dev split
+    ("2020-10-23 14:21:57,707 [http-nio-8081-exec-253] [ERROR] (o.a.a.d.r.v.DockerV2RemoteRepoHandler:469) - Unable "
+     "to create manifest markers for 'docker-remote:library/redmine/sha256__991c3847972deff8d8318f971783966066afbc39e6f"
+     "6a2144f8a9a168b242f58/manifest.json': 'Error fetching https://registry-1.docker.io/v2/library/redmine/manifests/"
+     "sha256:991c3847972deff8d8318f971783966066afbc39e6f6a2144f8a9a168b242f58 (remote response: 429: Too Many "
+     "Requests)'", "docker", "registry-rate-limited"),  # docker/hub-feedback#2040
+    ("   Failed to initialize NVML: Unknown Error", "docker", "container-lost-gpu-after-daemon-reload"),
+    ("Numpy is not available", "environment", "numpy-abi-mismatch"),  # ComfyUI#3794
+    ("llama_model_load: error loading model: error loading model architecture: unknown model architecture: 'llama4'",
+     "environment", "llama-cpp-too-old-for-model"),
+    ("RuntimeError: LFM2.5-VL model requires transformers>=4.58.0   ", "environment", "transformers-too-old"),
+    # pip's resolver saying a pin does not fit is a conflict, whichever way the version is off
+    ("vllm 0.16.0+cu130 requires transformers<5,>=4.56.0, but you have transformers 5.2.0 which is incompatible.",
+     "environment", "dependency-conflict"),
+    # a full /dev/shm says "No space left on device" too (triton-inference-server/server#5681)
+    ("> tritonclient.utils.InferenceServerException: Failed to increase the shared memory pool size for key "
+     "'triton_python_backend_shm_region_2' to 67108864 bytes. If you are running Triton inside docker, use "
+     "'--shm-size' flag to control the shared memory region size. Error: No space left on device",
+     "resources", "shm-too-small"),
+])
+def test_broad_words_name_the_class_and_the_problem(line, category, code):
+    d = evidence.infer([(1, line)])
+    assert (d.category, d.finding.code) == (category, code)
