@@ -256,8 +256,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"name or service not known|name resolution|could not resolve|getaddrinfo|nodename nor servname|"
                 r"no such host|nameresolutionerror|dns|server misbehaving|lookup \S+ on \S+:53|"
                 r"no address associated with hostname|(?:temporary failure|happened) resolving", "dns-failure"),
-    ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054|远程主机强迫关闭",
-     "connection-reset"),
+    ("network", r"connection reset|reset by peer|forcibly closed|connectionreseterror|10054|远程主机强迫关闭|"
+                r"gnutls recv error|curl 56\b", "connection-reset"),
     ("network", r"(?:winerror|errno) 10051|unreachable network|无法连接的网络|network is unreachable|网络不可达",
      "network-unreachable"),
     ("network", r"(?:winerror|errno) 10060|failed to respond|没有正确答复|连接尝试失败", "tcp-blocked"),
@@ -276,7 +276,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"read timed out|readtimeout|the read operation timed out|timed out while|operation timed out|"
                 r"request failed after \d+ retries|network timeout|timeout was reached|operation too slow",
      "download-stalled"),
-    ("network", r"connecttimeout|connect timeout|connection timed out", "tcp-blocked"),
+    ("network", r"connecttimeout|connect timeout|connection timed out|failed to connect to \S+ port \d+",
+     "tcp-blocked"),
     ("resources", r"cuda out of memory|outofmemoryerror|cudamalloc failed|cuda error: out of memory|"
                   r"allocation on device \d+ would exceed",
      "cuda-out-of-memory"),
@@ -286,12 +287,17 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("resources", r"virtual memory exhausted", "build-out-of-memory"),
     ("resources", r"to serve at least one request|max seq len.*kv cache|stored in kv cache",
      "kv-cache-too-small-for-context"),
-    ("resources", r"kv cache|memory for the cache blocks", "kv-cache-no-memory"),
+    ("resources", r"kv cache|memory for the cache blocks|increasing `gpu_memory_utilization`", "kv-cache-no-memory"),
     ("resources", r"gpu memory utilization|free memory on device", "gpu-memory-in-use"),
-    ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror|defaultcpuallocator",
-     "host-out-of-memory"),
+    ("resources", r"\bkilled\b|oom.?kill|exit code:? 137|cannot allocate memory|memoryerror|defaultcpuallocator|"
+                  r"signal 9\b", "host-out-of-memory"),
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
+    ("environment", r"condasslerror", "ca-bundle-invalid"),
+    ("environment", r"no operator found for `memory_efficient_attention", "extension-torch-mismatch"),
+    ("environment", r"cannot import name '\w+' from 'huggingface_hub", "package-too-new-for-code"),
+    ("environment", r"createexecutionproviderinstance|cuda_path is set", "onnxruntime-cuda-libraries-unloadable"),
+    ("environment", r"unable to determine the device handle for gpu", "gpu-hardware-fault"),
     ("environment", r"unknown (?:model )?architecture|unknown pre-tokenizer", "llama-cpp-too-old-for-model"),
     ("environment", r"requires transformers\s*>=(?!.*but you have)|does not recognize this architecture",
      "transformers-too-old"),
@@ -359,6 +365,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("build", r"python\.h", "python-headers-missing"),
     ("build", r"cuda compiler|cmake_cuda_compiler", "cmake-cuda-compiler-unknown"),
     ("build", r"microsoft visual c\+\+|msvc", "msvc-build-tools-missing"),
+    ("build", r"no cmake_(?:cxx|c)_compiler could be found", "host-cxx-compiler-missing"),
     ("build", r"'ninja'|ninja is required", "ninja-missing"),
     ("docker", r"could not select device driver|(?:unable to locate package|无法定位软件包|没有可用软件包|no package) "
                r"nvidia-container", "nvidia-container-toolkit-missing"),
@@ -375,19 +382,21 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("docker", r"unsatisfied condition: cuda|please update your driver to a newer version", "driver-too-old-for-image"),
     ("docker", r"nvidia-container-cli", "nvidia-container-runtime-broken"),
     ("docker", r"unknown or invalid runtime name", "nvidia-runtime-not-configured"),
-    ("docker", r"requires buildkit|unknown flag: --mount", "buildkit-disabled"),
+    ("docker", r"requires buildkit|unknown flag: (?:--)?mount", "buildkit-disabled"),
     ("docker", r"toomanyrequests|rate limit|\b429\b|too many requests", "registry-rate-limited"),
     ("wsl", r"gpu access blocked", "wsl-gpu-access-blocked"),
+    ("wsl", r"unknown key '[^']+' in \S*(?:\.wslconfig|wsl\.conf)|\.wslconfig:\d+ 中的未知", "wslconfig-invalid"),
     ("wsl", r"pin_memory", "wsl-pin-memory-off"),
     ("wsl", r"localhost proxy|localhost 代理", "wsl-localhost-proxy-not-mirrored"),
     ("wsl", r"libcuda\b", "wsl-libcuda-not-on-loader-path"),
     ("wsl", r"0x80370102|virtual machine platform|enable virtualization", "wsl-virtualization-unavailable"),
     ("wsl", r"0x800701bc|kernel component|wsl_update", "wsl2-kernel-update-required"),
     ("wsl", r"resolv\.conf|\bdns\b|name resolution|temporary failure resolving|could not resolve", "wsl-dns-failure"),
-    ("other", r"address already in use|bind: |only one usage of each socket address|(?:winerror|errno) 10048|"
+    ("other", r"address already in use|bind: |cannot find empty port|only one usage of each socket address|(?:winerror|errno) 10048|"
               r"通常每个套接字地址|(?:couldn't|could not|failed to|unable to) bind",
      "port-in-use"),
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
+    ("other", r"greater than the derived max_model_len", "max-model-len-above-model-limit"),
     ("other", r"longer than the maximum model length|longer than the model's context length|"
               r"exceeds the available context size|context size has been exceeded", "prompt-longer-than-max-model-len"),
     ("other", r"no cuda gpus are available|cuda_visible_devices", "cuda-visible-devices-hides-gpu"),

@@ -302,6 +302,11 @@ def test_lines_without_a_signature_still_name_their_problem():
      "'triton_python_backend_shm_region_2' to 67108864 bytes. If you are running Triton inside docker, use "
      "'--shm-size' flag to control the shared memory region size. Error: No space left on device",
      "resources", "shm-too-small"),
+    ("OSError: Cannot find empty port in range: 7860-7860. You can specify a different port by setting the "
+     "GRADIO_SERVER_PORT environment variable or passing the `server_port` parameter to `launch()`.", "other",
+     "port-in-use"),
+    ("fatal: unable to access 'https://github.com/ltdrdata/ComfyUI-Manager/': Failed to connect to github.com port 443 "
+     "after 2084 ms: Could not connect to server", "network", "tcp-blocked"),
 ])
 def test_broad_words_name_the_class_and_the_problem(line, category, code):
     d = evidence.infer([(1, line)])
