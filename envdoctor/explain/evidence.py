@@ -76,7 +76,7 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                      r"bad_alloc|exit code:? 137|signal 9|sigkill|bus error|/dev/shm|\bkilled\b|disk quota|enospc|"
                      r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|"
                      r"insufficient memory"),
-    ("other", 5, r"address already in use|chat template|trust_remote_code|permission denied|read-only file system|"
+    ("other", 5, r"address already in use|cannot find empty port|chat template|trust_remote_code|permission denied|read-only file system|"
                  r"not writable|max_model_len|notimplementederror|"
                  r"must be divisible|maximum model length|tensor parallel|only one usage of each socket address|"
                  r"listen tcp .*: bind|no cuda gpus are available|invalid magic|failed to load model|"
@@ -392,8 +392,8 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("wsl", r"0x80370102|virtual machine platform|enable virtualization", "wsl-virtualization-unavailable"),
     ("wsl", r"0x800701bc|kernel component|wsl_update", "wsl2-kernel-update-required"),
     ("wsl", r"resolv\.conf|\bdns\b|name resolution|temporary failure resolving|could not resolve", "wsl-dns-failure"),
-    ("other", r"address already in use|bind: |cannot find empty port|only one usage of each socket address|(?:winerror|errno) 10048|"
-              r"通常每个套接字地址|(?:couldn't|could not|failed to|unable to) bind",
+    ("other", r"address already in use|bind: |cannot find empty port|only one usage of each socket address|"
+              r"(?:winerror|errno) 10048|通常每个套接字地址|(?:couldn't|could not|failed to|unable to) bind",
      "port-in-use"),
     ("other", r"divisible by tensor parallel|number of tensor parallelism", "tp-size-not-divisor"),
     ("other", r"greater than the derived max_model_len", "max-model-len-above-model-limit"),
