@@ -76,7 +76,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
                      r"bad_alloc|exit code:? 137|signal 9|sigkill|bus error|/dev/shm|\bkilled\b|disk quota|enospc|"
                      r"cudaerrormemoryallocation|kv cache|gpu_memory_utilization|not enough memory|"
                      r"insufficient memory"),
-    ("other", 5, r"address already in use|cannot find empty port|chat template|trust_remote_code|permission denied|read-only file system|"
+    ("other", 5, r"address already in use|cannot find empty port|chat template|trust_remote_code|permission denied|"
+                 r"read-only file system|"
                  r"not writable|max_model_len|notimplementederror|"
                  r"must be divisible|maximum model length|tensor parallel|only one usage of each socket address|"
                  r"listen tcp .*: bind|no cuda gpus are available|invalid magic|failed to load model|"
