@@ -170,6 +170,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     # NVML's "Unknown Error" is a container that lost its device cgroup (a daemon reload, a
     # kubelet CPU policy), not a driver problem; a device plugin is Kubernetes' GPU plumbing.
     ("docker", 7, r"failed to initiali[sz]e nvml: unknown error"),
+    # Python or conda built without a working OpenSSL: the interpreter, not the network
+    ("environment", 7, r"openssl appears to be unavailable"),
     ("environment", 6, r"can't initiali[sz]e nvml|failed to initiali[sz]e nvml|nvml library not found"),
     ("docker", 6, r"device.plugin|nvidia-device-plugin"),
 )
@@ -266,6 +268,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("network", r"certificate verify failed|self.signed certificate|certificate_verify_failed|invalid peer certificate|"
                 r"unknownissuer|unable to get local issuer certificate", "tls-intercepted"),
     ("network", r"\b407\b|proxy authentication required", "proxy-auth-required"),
+    ("network", r"condasslerror: .*certificate", "ca-bundle-invalid"),
     ("network", r"gated repo|gatedrepoerror", "hf-gated-model"),
     ("network", r"consistency check failed|incompleteread|connection broken(?! by)|chunkedencodingerror|"
                 r"unexpected eof(?! occurred)", "download-interrupted"),
@@ -294,7 +297,6 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
                   r"signal 9\b", "host-out-of-memory"),
     ("resources", r"winerror 1455|paging file is too small|页面文件太小", "windows-paging-file-too-small"),
     ("environment", r"externally-managed", "installing-into-system-python"),
-    ("environment", r"condasslerror", "ca-bundle-invalid"),
     ("environment", r"no operator found for `memory_efficient_attention", "extension-torch-mismatch"),
     ("environment", r"cannot import name '\w+' from 'huggingface_hub", "package-too-new-for-code"),
     ("environment", r"createexecutionproviderinstance|cuda_path is set", "onnxruntime-cuda-libraries-unloadable"),
@@ -307,7 +309,7 @@ CODE_HINTS: Tuple[Tuple[str, str, str], ...] = (
     ("environment", r"compute cap \d+ is not compatible", "torch-arch-missing-for-gpu"),
     ("environment", r"not compiled with cuda", "torch-cpu-build-on-gpu-machine"),
     ("environment", r"bfloat16|\bbf16\b", "bf16-unsupported"),
-    ("environment", r"ssl module is not available", "python-ssl-module-missing"),
+    ("environment", r"ssl module is not available|openssl appears to be unavailable", "python-ssl-module-missing"),
     ("environment", r"ijit_notifyevent", "mkl-too-new-for-torch"),
     ("environment", r"winerror 126|error loading .*\.dll|dll load failed|找不到指定的模块",
      "torch-windows-dll-missing"),
