@@ -172,7 +172,8 @@ VOCABULARY: Tuple[Tuple[str, int, str], ...] = (
     ("docker", 7, r"failed to initiali[sz]e nvml: unknown error"),
     # Python or conda built without a working OpenSSL: the interpreter, not the network
     ("environment", 7, r"openssl appears to be unavailable"),
-    ("environment", 6, r"can't initiali[sz]e nvml|failed to initiali[sz]e nvml|nvml library not found"),
+    # ("failed to initialize NVML" is in the GPU-stack row above)
+    ("environment", 6, r"can't initiali[sz]e nvml|nvml library not found"),
     ("docker", 6, r"device.plugin|nvidia-device-plugin"),
 )
 # The tool a line names as the one that failed: (pattern, class it speaks for, its name).

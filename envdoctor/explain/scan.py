@@ -214,10 +214,10 @@ class Scanner:
             self.held, self.first = None, False
         head = [_line(e) for e in self.error_head]
         seen = {line for line, _ in head}
-        tail = [_line(e) for e in self.error_tail if _line(e)[0] not in seen]
+        tail = [e for e in map(_line, self.error_tail) if e[0] not in seen]
         other_head = [_line(e) for e in self.other_head]
         seen_other = {line for line, _ in other_head}
-        other = other_head + [_line(e) for e in self.other_tail if _line(e)[0] not in seen_other]
+        other = other_head + [e for e in map(_line, self.other_tail) if e[0] not in seen_other]
         return ScanResult(dict(self.matches), dict(self.counts), head + tail, self.line, self.bytes, other,
                           self._last_lines())
 

@@ -109,6 +109,15 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
         evidence.append(Msg("evidence.vllm-built-for", vllm=build.version, cuda=build.vllm_cuda))
     if f.compat(os_key):
         evidence.append(Msg("evidence.minor-compat", major=cuda.split(".")[0], driver=f.compat(os_key)))
+    if not bad:  # it runs: what the driver lacks is the CUDA's own minimum, no other build is needed
+        return Advice(
+            "warn", Msg("driver-too-old-for-torch.title.compat", driver=driver.driver_version, what=what),
+            evidence=tuple(evidence),
+            why=Msg("driver-too-old-for-torch.why.compat", cuda=cuda, native=f.native(os_key) or "?"),
+            notes=(Msg("driver-too-old-for-torch.note.update" + (".wsl" if wsl else ""),
+                       need=f.native(os_key) or Msg("driver-too-old-for-torch.newer"), native=""),),
+            docs=MINOR_COMPAT_URL,
+        )
     fix: List[str] = []
     need = f.least(os_key)
     native = f.native(os_key) if f.native(os_key) and f.native(os_key) != need else None
@@ -126,15 +135,6 @@ def driver_too_old(facts: Facts, m: Matrices) -> Optional[Advice]:
             notes.append(Msg("driver-too-old-for-torch.note.other-build", build=usable[-1]))
     elif vllm is not None:
         notes.append(Msg("driver-too-old-for-torch.note.vllm", vllm=vllm.version))
-    if not bad:
-        return Advice(
-            "warn", Msg("driver-too-old-for-torch.title.compat", driver=driver.driver_version, what=what),
-            evidence=tuple(evidence),
-            why=Msg("driver-too-old-for-torch.why.compat", cuda=cuda, native=native or f.native(os_key) or "?"),
-            notes=(Msg("driver-too-old-for-torch.note.update" + (".wsl" if wsl else ""),
-                       need=f.native(os_key) or Msg("driver-too-old-for-torch.newer"), native=""),),
-            docs=MINOR_COMPAT_URL,
-        )
     return Advice(
         "error", Msg("driver-too-old-for-torch.title", driver=driver.driver_version, what=what),
         evidence=tuple(evidence),
