@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .processes import alive as _alive
+from .processes import still_alive
 
 FAKE = "#!/bin/sh\necho $$ >> \"{pids}\"\nsetsid sh -c 'echo $$ >> \"{pids}\"; exec sleep 600' &\nexec sleep 600\n"
 
@@ -35,8 +35,7 @@ def test_interrupted_check_leaves_no_child(tmp_path, signum):
     assert len(started) >= 6, "the hanging fakes did not all start"
     os.killpg(proc.pid, signum)  # as a terminal does: the whole foreground group
     _, err = proc.communicate(timeout=20)
-    time.sleep(0.2)
-    left = [p for p in started if _alive(p)]
+    left = still_alive(started)
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert proc.returncode == 128 + signum, err
@@ -62,8 +61,7 @@ def test_ctrl_c_while_the_main_thread_waits_on_a_child_kills_it(tmp_path):
     child = int(pidfile.read_text())
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=20)
-    time.sleep(0.2)
-    alive = _alive(child)
+    alive = bool(still_alive([child]))
     if alive:
         os.kill(child, signal.SIGKILL)
     assert proc.returncode == 130 and "interrupted (SIGINT)" in err
