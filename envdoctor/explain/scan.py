@@ -11,6 +11,7 @@ matches per signature, a counter for the rest, and a fixed number of error-like 
 from __future__ import annotations
 
 import collections
+import re
 from dataclasses import dataclass, field
 from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -27,6 +28,8 @@ TAIL = 256 << 10  # the log's last bytes before the current chunk: context and d
 ERROR_SAMPLE = 40  # error-like lines kept from each end of the log
 OTHER_SAMPLE = 20  # other gated lines kept from each end, for the evidence layer
 LAST_LINES = 40  # the log's last lines, for the evidence layer when no gate found anything
+# An error word that says there was none ("Setup complete without errors", "0 error(s)").
+NO_ERROR = re.compile(r"\b(?:without|no|0|zero) (?:errors?|failures?)\b(?:\(s\))?|\berrors?[:=] ?0\b")
 
 
 @dataclass
@@ -179,7 +182,7 @@ class Scanner:
                 entry.rest.extend(clean_line(r).strip() for r in _lines_after(chunk, end + 1, CONTINUED))
                 if len(entry.rest) < CONTINUED:
                     self.continued.append(entry)
-            if any(g in self.error_gates for g in gates):
+            if any(g in self.error_gates for g in gates) and self._errors(low):
                 if len(self.error_head) < ERROR_SAMPLE:
                     self.error_head.append(entry)
                 else:
@@ -188,6 +191,13 @@ class Scanner:
                 self.other_head.append(entry)
             else:
                 self.other_tail.append(entry)
+
+    def _errors(self, low: str) -> bool:
+        """The line still holds an error word once the phrases that deny one are taken out."""
+        if not NO_ERROR.search(low):
+            return True
+        rest = NO_ERROR.sub(" ", low).encode()
+        return any(g in rest for g in self.error_gates)
 
     def _match(self, sig: LogSignature, chunk: bytes, start: int, end: int, line_no: int, text: str,
                found) -> Match:

@@ -67,7 +67,7 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "which is of cuda capability", "probe routine was not called", "as a build dependency",
               "requires avx512", "unknown pre-tokenizer", "unknown model architecture",
               "podman run ", "no platform detected", "operation too slow", "does not exist",
-              "wheel for the current platform", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
+              "wheel for the current platform", "+cpu", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
               "not a supported wheel", "is not defined for option", "unexpected pos", "no file named",
               "headertoolarge", "build program corresponding", "c++17 or later", "cl.exe",

@@ -136,6 +136,31 @@ def test_no_class_only_for_a_log_without_an_error(tmp_path):
     e = explain_log(str(log))
     assert e.category is None and e.diagnoses == () and exit_code(e) == 0
 
+@pytest.mark.parametrize("line, error", [
+    ("06:25:48-615637 DEBUG    Setup complete without errors: 1728357949", False),
+    ("Build succeeded.    0 Warning(s)    0 Error(s)", False),
+    ("lint: no errors, no failures", False),
+    ("no errors on the first pass, then: ERROR: could not open file", True),
+    ("RuntimeError: CUDA error: no kernel image is available", True),
+])
+def test_a_line_that_denies_an_error_is_not_an_error_line(tmp_path, line, error):
+    log = tmp_path / "one.log"
+    log.write_text(line + "\n")
+    e = explain_log(str(log))
+    assert (e.category is not None) == error
+
+
+def test_a_cpu_torch_printed_without_an_error_is_the_lead(tmp_path):
+    # SD.Next prints its packages and runs on the CPU without an error (sdnext#3476 in the corpus)
+    e = explain_log(os.path.join(ROOT, "tests", "data", "corpus", "logs", "v-sdnext-3476-torch-cpu-on-nvidia.log"))
+    assert e.category == "environment"
+    assert e.diagnoses[0].finding.code == "torch-cpu-build-on-gpu-machine" and e.diagnoses[0].line.number == 6
+    assert "torch 2.4.1+cpu" in str(e.diagnoses[0].finding.title)
+    log = tmp_path / "mac.log"
+    log.write_text("Successfully installed torch-2.5.1 numpy-2.1.0\n")  # no CPU tag: nothing to say
+    assert explain_log(str(log)).diagnoses == ()
+
+
 
 def test_several_problems_root_first(tmp_path):
     log = tmp_path / "two.log"
