@@ -60,6 +60,12 @@ IN_CONTEXT = {
             "nvidia-driver-unreadable": "wsl-gpu-not-reachable",
             "cuda-devices-unavailable": "wsl-windows-build-no-gpu",
             "libcuda-not-linkable": "wsl-libcuda-not-on-loader-path"},
+    # No marker of a container, but the system Python's packages installed as root
+    # (/usr/local/lib/python3.X/dist-packages), as container images keep them: no GPU there
+    # is most likely a container started without one.
+    "root-python": {"no-nvidia-gpu": "container-started-without-gpus",
+                    "cuda-no-usable-device": "container-started-without-gpus",
+                    "vllm-no-device-detected": "container-started-without-gpus"},
 }
 
 

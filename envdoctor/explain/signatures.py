@@ -34,7 +34,8 @@ CLASSES: Dict[str, str] = {
 # marker: says what kind of log this is (no finding), for `when` and the analyses.
 ROLES = ("cause", "symptom", "context", "marker")
 MARKERS = ("wsl", "windows", "docker", "container", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log",
-           "torch-extension-build", "shell-proxy", "compile", "ggml")
+           "torch-extension-build", "shell-proxy", "compile", "ggml",
+           "root-python")
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
 # existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
@@ -69,7 +70,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "podman run ", "no platform detected", "operation too slow", "does not exist",
               "wheel for the current platform", "+cpu",
               # llama.cpp's GPU back end names itself on lines without an error word
-              "ggml", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
+              "ggml",
+              # the system Python's packages installed as root: where container images keep them
+              "/dist-packages/", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
               "not a supported wheel", "is not defined for option", "unexpected pos", "no file named",
               "headertoolarge", "build program corresponding", "c++17 or later", "cl.exe",
