@@ -47,6 +47,11 @@ class LogInputError(InputError):
     """The input cannot be read as a log; the message says why in one line."""
 
 
+# Typographic quotes, as a forum or an editor turns a pasted log's quotes into: read as plain ones.
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+                        "\u201c": '"', "\u201d": '"', "\u201e": '"'})
+
+
 def clean_line(raw: bytes) -> str:
     """One line as a person would have seen it: decoded leniently, colour codes gone, and of
     a `\\r` progress bar only its last state."""
@@ -56,6 +61,8 @@ def clean_line(raw: bytes) -> str:
     if "\r" in text:
         parts = [p for p in text.split("\r") if p.strip()]
         text = parts[-1] if parts else ""
+    if not text.isascii():
+        text = text.translate(QUOTES)
     return CONTROL.sub("", text).rstrip()
 
 

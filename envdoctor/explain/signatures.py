@@ -72,7 +72,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               # llama.cpp's GPU back end names itself on lines without an error word
               "ggml",
               # the system Python's packages installed as root: where container images keep them
-              "/dist-packages/", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
+              "/dist-packages/",
+              # vLLM's own files under a Windows path: vLLM run natively on Windows
+              "\\vllm\\", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
               "not a supported wheel", "is not defined for option", "unexpected pos", "no file named",
               "headertoolarge", "build program corresponding", "c++17 or later", "cl.exe",

@@ -32,6 +32,11 @@ CPU_BUILD = reuse(torch_rules.cpu_build.code, Command.REPORT)
 NO_GPU = reuse(driver.no_gpu.code, Command.REPORT)
 
 
+# A report is torch's: a driver too old for "the program's CUDA runtime" printed in it is too old
+# for torch's (or for kernels built with torch's CUDA).
+IN_TORCH_REPORT = {"driver-too-old-for-runtime": driver.driver_too_old.code}
+
+
 def from_log_signatures(text: str, source: str, matrices) -> List[Finding]:
     """The causes (and check's problems shown as context) explain's exact signatures find in the report's text."""
     from envdoctor.explain import explain_text
@@ -44,7 +49,7 @@ def from_log_signatures(text: str, source: str, matrices) -> List[Finding]:
         if not shown or d.confidence != "signature":
             continue
         f = d.finding
-        out.append(Finding(f.code, f.severity, f.area, f.title,
+        out.append(Finding(IN_TORCH_REPORT.get(f.code, f.code), f.severity, f.area, f.title,
                            (Msg("report.evidence.printed", line=d.line.number, text=d.line.text[:300]),)
                            + f.evidence,
                            f.why, f.fix, f.notes, f.docs))

@@ -155,7 +155,7 @@ def test_a_cpu_torch_printed_without_an_error_is_the_lead(tmp_path):
     e = explain_log(os.path.join(ROOT, "tests", "data", "corpus", "logs", "v-sdnext-3476-torch-cpu-on-nvidia.log"))
     assert e.category == "environment"
     assert e.diagnoses[0].finding.code == "torch-cpu-build-on-gpu-machine" and e.diagnoses[0].line.number == 6
-    assert "torch 2.4.1+cpu" in str(e.diagnoses[0].finding.title)
+    assert "torch 2.4.1+cpu is a CPU-only build" in str(e.diagnoses[0].finding.title)
     log = tmp_path / "mac.log"
     log.write_text("Successfully installed torch-2.5.1 numpy-2.1.0\n")  # no CPU tag: nothing to say
     assert explain_log(str(log)).diagnoses == ()
@@ -192,6 +192,44 @@ def test_the_nearer_reading_of_a_shared_error_text_wins(tmp_path, line, code):
     log = tmp_path / "one.log"
     log.write_text(line + "\n")
     assert codes(explain_log(str(log)))[0] == code
+
+
+@pytest.mark.parametrize("text, code", [
+    # under WSL 2 nvidia-smi and NVML come from /usr/lib/wsl/lib (microsoft/WSL#8794, #8666)
+    ("Welcome to Ubuntu 20.04 LTS (GNU/Linux 5.10.16.3-microsoft-standard-WSL2 x86_64)\n"
+     "zsh: command not found: nvidia-smi\n", "wsl-lib-dir-not-on-path"),
+    ("zsh: command not found: nvidia-smi\n", "no-nvidia-gpu"),
+    ("$ export PATH=$PATH:/usr/lib/wsl/lib\nNVIDIA-SMI couldn't find libnvidia-ml.so library in your system.\n",
+     "wsl-lib-dir-not-on-path"),
+    ("NVIDIA-SMI couldn't find libnvidia-ml.so library in your system.\n", "no-nvidia-gpu"),
+    # no GPU where the packages sit as container images keep them (vllm#13946); not without that path
+    ('  File "/usr/local/lib/python3.12/dist-packages/vllm/config.py", line 1433, in __init__\n'
+     '    raise RuntimeError("Failed to infer device type")\nRuntimeError: Failed to infer device type\n',
+     "container-started-without-gpus"),
+    ('  File "/home/u/venv/lib/python3.12/site-packages/vllm/config.py", line 1433, in __init__\n'
+     "RuntimeError: Failed to infer device type\n", "vllm-no-device-detected"),
+    # llama.cpp's build without the GPU's arch is not torch's (ggml#465)
+    ("ggml_init_cublas: found 1 CUDA devices:\n  Device 0: NVIDIA GeForce 940MX, compute capability 5.0\n"
+     "CUDA error 209 at ggml-cuda.cu:5284: no kernel image is available for execution on the device\n",
+     "gpu-arch-unsupported-by-extension"),
+    ("RuntimeError: CUDA error: no kernel image is available for execution on the device\n",
+     "torch-arch-missing-for-gpu"),
+    # PTX from a newer compiler than the driver: torch's when torch raises it, else the runtime's
+    ("torch.AcceleratorError: CUDA error: the provided PTX was compiled with an unsupported toolchain.\n",
+     "driver-too-old-for-torch"),
+    ("CUDA error: the provided PTX was compiled with an unsupported toolchain.\n", "driver-too-old-for-runtime"),
+    # a dotted module missing is the package at another version; a namespace package is not
+    ("ModuleNotFoundError: No module named 'vllm.model_executor.input_metadata\n", "package-too-new-for-code"),
+    ("ModuleNotFoundError: No module named 'google.protobuf'\n", "missing-requirements"),
+    ("ModuleNotFoundError: No module named 'flash_attn'\n", "missing-requirements"),
+    # forum software's typographic quotes read as plain ones (sglang#194)
+    ("ImportError: cannot import name \u2018build_regex_from_object\u2019 from \u2018outlines.fsm.json_schema\u2019\n",
+     "package-too-new-for-code"),
+])
+def test_the_context_decides_the_reading(text, code):
+    from envdoctor.explain import explain_text
+
+    assert codes(explain_text(text))[0] == code
 
 
 def test_network_failure_demotes_no_matching_distribution_to_a_symptom():

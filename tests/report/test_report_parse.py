@@ -431,3 +431,13 @@ def test_extension_arch_flags_against_the_gpu(matrices, flags, cc, fires):
     parsed = ParsedReport(Facts({"driver": ProbeResult("driver", "ok", facts=driver)}),
                           ReportFacts("detectron2 collect_env", "classic", fields={"extension_archs": flags}), "r")
     assert bool(extension_archs(parsed)) is fires
+
+
+def test_a_driver_too_old_for_the_runtime_printed_into_a_report_is_too_old_for_torch(tmp_path):
+    # a report is torch's: PTX newer than the driver, printed without naming torch, is torch's CUDA
+    report_file = tmp_path / "report.txt"
+    report_file.write_text("CUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
+                           + SILENT_SMI.format(torch="2.8.0+cu128", cuda="12.8", available="True"))
+    report, _ = check_report(str(report_file))
+    codes = [f.code for f in report.findings]
+    assert "driver-too-old-for-torch" in codes and "driver-too-old-for-runtime" not in codes
