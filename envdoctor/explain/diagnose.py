@@ -38,6 +38,18 @@ def _markers(result: ScanResult, signatures: Dict[str, LogSignature]) -> Dict[st
     return out
 
 
+# The system Python's packages installed as root, where container images keep them. Read from the
+# matched lines and the lines around them (a traceback's frames), not gated: pip prints the path on
+# every "Requirement already satisfied" line of a build, and one sighting is all that is needed.
+ROOT_PYTHON = re.compile(r"/usr/local/lib/python3\.\d+/dist-packages/")
+
+
+def _root_python(result: ScanResult, signatures: Dict[str, LogSignature]) -> bool:
+    return any(ROOT_PYTHON.search(text) for sid, matches in result.matches.items()
+               if signatures[sid].role != "marker"
+               for m in matches for text in [m.text] + [t for _, t in m.before + m.after])
+
+
 def _holds(when: Optional[str], markers: Dict[str, List[Match]]) -> bool:
     if not when:
         return True
@@ -118,6 +130,8 @@ def diagnose(result: ScanResult, signatures: Sequence[LogSignature], *, source: 
              seconds: float = 0.0) -> Explanation:
     by_id = {s.id: s for s in signatures}
     markers = _markers(result, by_id)
+    if _root_python(result, by_id):
+        markers["root-python"] = []
     # One explanation per line: the most specific signature. A symptom (where it surfaced)
     # is kept apart, so a line can be both a cause and the place a build stopped.
     best: Dict[Tuple[int, bool], Match] = {}

@@ -71,8 +71,6 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "wheel for the current platform", "+cpu",
               # llama.cpp's GPU back end names itself on lines without an error word
               "ggml",
-              # the system Python's packages installed as root: where container images keep them
-              "/dist-packages/",
               # vLLM's own files under a Windows path: vLLM run natively on Windows
               "\\vllm\\", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
