@@ -44,10 +44,14 @@ def _markers(result: ScanResult, signatures: Dict[str, LogSignature]) -> Dict[st
 ROOT_PYTHON = re.compile(r"/usr/local/lib/python3\.\d+/dist-packages/")
 
 
+def _near(matches: Sequence[Match]) -> List[str]:
+    """The matched lines and the lines shown around them."""
+    return [t for m in matches for t in [m.text] + [t for _, t in m.before + m.after]]
+
+
 def _root_python(result: ScanResult, signatures: Dict[str, LogSignature]) -> bool:
     return any(ROOT_PYTHON.search(text) for sid, matches in result.matches.items()
-               if signatures[sid].role != "marker"
-               for m in matches for text in [m.text] + [t for _, t in m.before + m.after])
+               if signatures[sid].role != "marker" for text in _near(matches))
 
 
 def _holds(when: Optional[str], markers: Dict[str, List[Match]]) -> bool:
@@ -82,7 +86,7 @@ def _environment(matches: List[Match], lines: Sequence[Tuple[int, str]]) -> Opti
     """The environment the log's Python ran in, from a site-packages path near a matched line
     or on an error-like line (a venv or conda prefix; the system's own Python and pip's
     throw-away build environments give None)."""
-    texts = [t for m in matches for t in [m.text] + [t for _, t in m.before + m.after]] + [t for _, t in lines]
+    texts = _near(matches) + [t for _, t in lines]
     for text in texts:
         for found in SITE.finditer(text):
             prefix = found.group(1)

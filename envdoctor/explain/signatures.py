@@ -35,7 +35,7 @@ CLASSES: Dict[str, str] = {
 ROLES = ("cause", "symptom", "context", "marker")
 MARKERS = ("wsl", "windows", "docker", "container", "docker-cache-mount", "docker-build-vllm", "pip-build", "vllm-log",
            "torch-extension-build", "shell-proxy", "compile", "ggml",
-           "root-python")
+           "root-python")  # root-python: read from the matched lines' frames (diagnose.py), not a row
 # Literal byte strings the scanner searches for (in the lowercased log); each needle contains
 # one. Each gate costs one pass over the log (bench/explain_speed.py), so add one only when no
 # existing gate fits, and prefer a short word that covers several texts ("could", "compatible").
@@ -69,10 +69,9 @@ RARE_GATES = ("driver", "was built for", "chat template", "could", "no cuda", "t
               "requires avx512", "unknown pre-tokenizer", "unknown model architecture",
               "podman run ", "no platform detected", "operation too slow", "does not exist",
               "wheel for the current platform", "+cpu",
-              # llama.cpp's GPU back end names itself on lines without an error word
-              "ggml",
-              # vLLM's own files under a Windows path: vLLM run natively on Windows
-              "\\vllm\\", "0x80370102", "'devices' was unexpected", "ssl certificate problem",
+              "ggml",  # llama.cpp's GPU back end names itself on lines without an error word
+              "\\vllm\\",  # vLLM's own files under a Windows path: vLLM run natively on Windows
+              "0x80370102", "'devices' was unexpected", "ssl certificate problem",
               "something wicked", "connectex", "request canceled", "x509:", "proxyconnect", "curl 18", "early eof",
               "not a supported wheel", "is not defined for option", "unexpected pos", "no file named",
               "headertoolarge", "build program corresponding", "c++17 or later", "cl.exe",

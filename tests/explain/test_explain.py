@@ -136,6 +136,7 @@ def test_no_class_only_for_a_log_without_an_error(tmp_path):
     e = explain_log(str(log))
     assert e.category is None and e.diagnoses == () and exit_code(e) == 0
 
+
 @pytest.mark.parametrize("line, error", [
     ("06:25:48-615637 DEBUG    Setup complete without errors: 1728357949", False),
     ("Build succeeded.    0 Warning(s)    0 Error(s)", False),
@@ -159,7 +160,6 @@ def test_a_cpu_torch_printed_without_an_error_is_the_lead(tmp_path):
     log = tmp_path / "mac.log"
     log.write_text("Successfully installed torch-2.5.1 numpy-2.1.0\n")  # no CPU tag: nothing to say
     assert explain_log(str(log)).diagnoses == ()
-
 
 
 def test_several_problems_root_first(tmp_path):
